@@ -1,0 +1,204 @@
+//! Where events were seen, and per-relay statistics for the network layer.
+//!
+//! The store only keeps the numbers; the network layer decides what counts as
+//! a failure and records it here, and the outbox planner reads it back.
+
+use nostr::prelude::{EventId, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::StoreResult;
+use crate::Store;
+
+/// Why a connection or request to a relay failed; each class is counted apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureClass {
+    /// No answer in time (connect, handshake, EOSE or OK).
+    Timeout,
+    /// TCP connection refused or reset.
+    Refused,
+    /// The host name did not resolve.
+    Dns,
+    /// The websocket upgrade was answered with an HTTP error status.
+    Http,
+    /// The relay closed the connection.
+    Closed,
+    /// The relay broke the protocol (garbage, invalid events).
+    Protocol,
+    /// Anything else.
+    Other,
+}
+
+impl FailureClass {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Timeout => "fail_timeout",
+            Self::Refused => "fail_refused",
+            Self::Dns => "fail_dns",
+            Self::Http => "fail_http",
+            Self::Closed => "fail_closed",
+            Self::Protocol => "fail_protocol",
+            Self::Other => "fail_other",
+        }
+    }
+}
+
+/// Everything the store knows about one relay's behaviour.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RelayStats {
+    /// The relay's URL as recorded.
+    pub url: String,
+    /// Connection or request attempts.
+    pub attempts: u64,
+    /// Attempts that succeeded.
+    pub successes: u64,
+    /// Failures by class: timeout, refused, dns, http, closed, protocol, other.
+    pub failures: [u64; 7],
+    /// Invalid events received (bad id or signature, off-filter).
+    pub invalid_events: u64,
+    /// The last failure's description.
+    pub last_error: Option<String>,
+    /// Unix time of the last attempt.
+    pub last_attempt_at: Option<u64>,
+    /// Unix time of the last success.
+    pub last_success_at: Option<u64>,
+    /// Mean latency of successful attempts, in milliseconds.
+    pub latency_ms: Option<f64>,
+}
+
+impl RelayStats {
+    /// Share of attempts that succeeded (1.0 with no attempts yet).
+    pub fn success_rate(&self) -> f64 {
+        if self.attempts == 0 {
+            1.0
+        } else {
+            self.successes as f64 / self.attempts as f64
+        }
+    }
+}
+
+/// Where and when one event was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    /// Relay URL.
+    pub relay: String,
+    /// Unix time it was first received from that relay.
+    pub first_seen: u64,
+    /// Unix time it was last received from that relay.
+    pub last_seen: u64,
+}
+
+/// Returns the relay's row id, creating the row if needed.
+pub(crate) fn relay_id(conn: &Connection, url: &str) -> rusqlite::Result<i64> {
+    if let Some(id) = conn
+        .prepare_cached("SELECT id FROM relays WHERE url = ?1")?
+        .query_row([url], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(id);
+    }
+    conn.prepare_cached("INSERT INTO relays (url) VALUES (?1)")?
+        .execute([url])?;
+    Ok(conn.last_insert_rowid())
+}
+
+impl Store {
+    /// Records a successful attempt and its latency.
+    pub fn record_relay_success(&self, url: &str, latency_ms: f64) -> StoreResult<()> {
+        let now = Timestamp::now().as_secs() as i64;
+        let conn = self.writer();
+        let id = relay_id(&conn, url).map_err(|e| self.err("recording relay", e))?;
+        conn.prepare_cached(
+            "UPDATE relays SET attempts = attempts + 1, successes = successes + 1,
+                 last_attempt_at = ?2, last_success_at = ?2,
+                 latency_ms = (coalesce(latency_ms, 0) * latency_samples + ?3) / (latency_samples + 1),
+                 latency_samples = latency_samples + 1
+             WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![id, now, latency_ms]))
+        .map_err(|e| self.err("recording relay success", e))?;
+        Ok(())
+    }
+
+    /// Records a failed attempt of the given class, with its description.
+    pub fn record_relay_failure(
+        &self,
+        url: &str,
+        class: FailureClass,
+        error: &str,
+    ) -> StoreResult<()> {
+        let now = Timestamp::now().as_secs() as i64;
+        let conn = self.writer();
+        let id = relay_id(&conn, url).map_err(|e| self.err("recording relay", e))?;
+        let column = class.column();
+        conn.prepare_cached(&format!(
+            "UPDATE relays SET attempts = attempts + 1, {column} = {column} + 1,
+                 last_attempt_at = ?2, last_error = ?3 WHERE id = ?1"
+        ))
+        .and_then(|mut s| s.execute(params![id, now, error]))
+        .map_err(|e| self.err("recording relay failure", e))?;
+        Ok(())
+    }
+
+    /// Counts invalid events received from a relay.
+    pub fn record_invalid_events(&self, url: &str, count: u64) -> StoreResult<()> {
+        let conn = self.writer();
+        let id = relay_id(&conn, url).map_err(|e| self.err("recording relay", e))?;
+        conn.prepare_cached("UPDATE relays SET invalid_events = invalid_events + ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![id, count as i64]))
+            .map_err(|e| self.err("recording invalid events", e))?;
+        Ok(())
+    }
+
+    /// The statistics of one relay, if it was ever recorded.
+    pub fn relay_stats(&self, url: &str) -> StoreResult<Option<RelayStats>> {
+        let conn = self.reader()?;
+        conn.prepare_cached(
+            "SELECT url, attempts, successes, fail_timeout, fail_refused, fail_dns, fail_http,
+                    fail_closed, fail_protocol, fail_other, invalid_events, last_error,
+                    last_attempt_at, last_success_at, latency_ms
+             FROM relays WHERE url = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([url], |r| {
+                let mut failures = [0u64; 7];
+                for (i, f) in failures.iter_mut().enumerate() {
+                    *f = r.get::<_, i64>(3 + i)? as u64;
+                }
+                Ok(RelayStats {
+                    url: r.get(0)?,
+                    attempts: r.get::<_, i64>(1)? as u64,
+                    successes: r.get::<_, i64>(2)? as u64,
+                    failures,
+                    invalid_events: r.get::<_, i64>(10)? as u64,
+                    last_error: r.get(11)?,
+                    last_attempt_at: r.get::<_, Option<i64>>(12)?.map(|v| v as u64),
+                    last_success_at: r.get::<_, Option<i64>>(13)?.map(|v| v as u64),
+                    latency_ms: r.get(14)?,
+                })
+            })
+            .optional()
+        })
+        .map_err(|e| self.err("reading relay stats", e))
+    }
+
+    /// The relays an event was seen on, oldest sighting first.
+    pub fn seen_on(&self, id: &EventId) -> StoreResult<Vec<Sighting>> {
+        let conn = self.reader()?;
+        conn.prepare_cached(
+            "SELECT r.url, s.first_seen, s.last_seen FROM events e
+             JOIN event_seen s ON s.event = e.seq JOIN relays r ON r.id = s.relay
+             WHERE e.id = ?1 ORDER BY s.first_seen, r.url",
+        )
+        .and_then(|mut s| {
+            s.query_map([id.as_bytes()], |r| {
+                Ok(Sighting {
+                    relay: r.get(0)?,
+                    first_seen: r.get::<_, i64>(1)? as u64,
+                    last_seen: r.get::<_, i64>(2)? as u64,
+                })
+            })?
+            .collect()
+        })
+        .map_err(|e| self.err("reading seen-on-relay", e))
+    }
+}
