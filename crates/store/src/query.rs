@@ -226,9 +226,6 @@ impl Store {
                 return Ok(None);
             }
             if matches <= SMALL_SEARCH && driver != Driver::Ids {
-                conditions.push(
-                    "e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)".into(),
-                );
                 driver = Driver::SearchList;
                 if let Some((cond, p)) = tag_driver.take() {
                     conditions.push(format!(
@@ -236,6 +233,10 @@ impl Store {
                     ));
                     params.extend(p);
                 }
+                // Pushed last: its parameter is the search string pushed below.
+                conditions.push(
+                    "e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)".into(),
+                );
             } else {
                 conditions.push(
                     "EXISTS (SELECT 1 FROM events_fts WHERE events_fts MATCH ? AND rowid = e.seq)"
@@ -367,7 +368,9 @@ impl Plan {
                 Driver::Authors { with_kinds: false } => "INDEXED BY events_author_time",
                 Driver::Kinds => "INDEXED BY events_kind_time",
                 Driver::Time => "INDEXED BY events_time",
-                Driver::Ids | Driver::SearchList | Driver::Tag => "",
+                // Rows come by rowid from the match list, never by walking an index.
+                Driver::SearchList => "NOT INDEXED",
+                Driver::Ids | Driver::Tag => "",
             };
             sql = format!(
                 "SELECT {EVENT_COLUMNS} FROM events e {index} CROSS JOIN authors a ON a.id = e.author \

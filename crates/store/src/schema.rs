@@ -109,6 +109,9 @@ CREATE VIRTUAL TABLE events_fts USING fts5(
     detail = column,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+INSERT INTO events_fts (rowid, content)
+    SELECT seq, content FROM events
+    WHERE content != '' AND kind NOT IN (4, 13, 1059, 1060, 24133);
 "#,
     },
 ];
