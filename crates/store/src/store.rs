@@ -28,6 +28,8 @@ pub struct StoreConfig {
     pub max_size_bytes: Option<u64>,
     /// SQLite page cache per connection, in KiB.
     pub cache_kib: i64,
+    /// How much of the file SQLite may memory-map (reads without copies).
+    pub mmap_bytes: i64,
 }
 
 impl Default for StoreConfig {
@@ -39,6 +41,7 @@ impl Default for StoreConfig {
             max_filter_values: 10_000,
             max_size_bytes: None,
             cache_kib: 64 * 1024,
+            mmap_bytes: 256 << 20,
         }
     }
 }
@@ -209,7 +212,7 @@ fn open_connection(path: &Path, config: &StoreConfig, read_only: bool) -> StoreR
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "cache_size", -config.cache_kib)?;
-        conn.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024)?;
+        conn.pragma_update(None, "mmap_size", config.mmap_bytes)?;
         if let Some(max) = config.max_size_bytes {
             let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
             conn.pragma_update(None, "max_page_count", (max as i64 / page).max(1))?;

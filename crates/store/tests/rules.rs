@@ -269,10 +269,10 @@ fn seen_on_relay_is_recorded_for_new_and_duplicate_events() {
     let (_d, store) = temp_store();
     let e = note(&keys(1), "x", 100);
     store
-        .insert_batch_from(Some("wss://a.example"), &[e.clone()])
+        .insert_batch_from(Some("wss://a.example"), std::slice::from_ref(&e))
         .unwrap();
     store
-        .insert_batch_from(Some("wss://b.example"), &[e.clone()])
+        .insert_batch_from(Some("wss://b.example"), std::slice::from_ref(&e))
         .unwrap();
     let seen: Vec<String> = store
         .seen_on(&e.id)
