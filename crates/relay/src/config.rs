@@ -1,0 +1,150 @@
+//! Relay configuration: identity for NIP-11, limits, and rate limits.
+//!
+//! Every limit here is both enforced and declared in the NIP-11 document, so
+//! clients can learn them before they hit them. A config file is TOML with the
+//! same field names; absent fields keep their defaults.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Everything a relay can be told. [`RelayConfig::default`] suits a personal relay.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RelayConfig {
+    /// Name shown in the NIP-11 document.
+    pub name: String,
+    /// Description shown in the NIP-11 document.
+    pub description: String,
+    /// Owner's public key (hex), shown in the NIP-11 document.
+    pub pubkey: Option<String>,
+    /// Contact address shown in the NIP-11 document.
+    pub contact: Option<String>,
+    /// This relay's public URL. When set, NIP-42 AUTH events must name it; when
+    /// unset they must name the host the client connected to.
+    pub relay_url: Option<String>,
+    /// Limits, enforced and declared.
+    pub limits: Limits,
+    /// Rate limits per client address and per author.
+    pub rate: RateLimits,
+}
+
+/// Bounds on what one client may ask of the relay.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest websocket message accepted, in bytes. Larger ones get a NOTICE.
+    pub max_message_length: usize,
+    /// Open subscriptions per connection.
+    pub max_subscriptions: usize,
+    /// Filters per REQ.
+    pub max_filters: usize,
+    /// Largest `limit` honoured; larger ones are lowered to it.
+    pub max_limit: usize,
+    /// `limit` applied to filters that have none.
+    pub default_limit: usize,
+    /// Longest subscription id.
+    pub max_subid_length: usize,
+    /// Most tags per event.
+    pub max_event_tags: usize,
+    /// Most bytes of content per event.
+    pub max_content_length: usize,
+    /// How far in the future `created_at` may be, in seconds.
+    pub created_at_upper_limit: u64,
+    /// How far in the past `created_at` may be, in seconds (0: no limit).
+    pub created_at_lower_limit: u64,
+    /// Bytes of outgoing messages queued for one connection before a client
+    /// that does not read is disconnected.
+    pub max_outgoing_bytes: usize,
+}
+
+/// Token-bucket rates. Zero disables a limit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Events per second from one client address (burst: the same number).
+    pub events_per_second_per_ip: u32,
+    /// Events per second from one author.
+    pub events_per_second_per_author: u32,
+    /// REQs per second from one client address.
+    pub reqs_per_second_per_ip: u32,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            name: "samizdat relay".into(),
+            description: "A personal Nostr relay (Samizdat).".into(),
+            pubkey: None,
+            contact: None,
+            relay_url: None,
+            limits: Limits::default(),
+            rate: RateLimits::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_length: 512 * 1024,
+            max_subscriptions: 64,
+            max_filters: 32,
+            max_limit: 5_000,
+            default_limit: 500,
+            max_subid_length: 64,
+            max_event_tags: 2_000,
+            max_content_length: 128 * 1024,
+            created_at_upper_limit: 15 * 60,
+            created_at_lower_limit: 0,
+            max_outgoing_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            events_per_second_per_ip: 500,
+            events_per_second_per_author: 200,
+            reqs_per_second_per_ip: 200,
+        }
+    }
+}
+
+/// A config file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read relay config {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for a relay config.
+    #[error("relay config {path} is invalid: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// The parser's explanation, with line and column.
+        message: String,
+    },
+}
+
+impl RelayConfig {
+    /// Reads a TOML config file; absent fields keep their defaults, unknown
+    /// fields are an error (a typo must not silently weaken a limit).
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! Test harness: our relay started in-process on 127.0.0.1 over a real
+//! SQLite file, and a raw NIP-01 client over real websockets.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use nostr::prelude::*;
+use samizdat_relay::{RelayConfig, RelayHandle};
+use samizdat_store::Store;
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub struct TestRelay {
+    pub handle: RelayHandle,
+    pub store: Arc<Store>,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn start_relay(config: RelayConfig) -> TestRelay {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path().join("relay.sqlite")).unwrap());
+    let handle = samizdat_relay::start(config, Arc::clone(&store), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    TestRelay { handle, store, dir }
+}
+
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub challenge: String,
+}
+
+impl Client {
+    pub async fn connect(url: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut c = Client {
+            ws,
+            challenge: String::new(),
+        };
+        let first = c.recv().await;
+        assert_eq!(
+            first[0], "AUTH",
+            "relay sends a challenge on connect: {first}"
+        );
+        c.challenge = first[1].as_str().unwrap().to_owned();
+        c
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.unwrap();
+    }
+
+    pub async fn send(&mut self, v: Value) {
+        self.send_raw(&v.to_string()).await;
+    }
+
+    /// Next text message as JSON; panics after 5 s.
+    pub async fn recv(&mut self) -> Value {
+        self.try_recv(Duration::from_secs(5))
+            .await
+            .expect("a message within 5 s")
+    }
+
+    /// Next text message within `wait`, or None.
+    pub async fn try_recv(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(wait, self.ws.next())
+                .await
+                .ok()??
+                .ok()?;
+            match msg {
+                Message::Text(t) => return Some(serde_json::from_str(t.as_str()).unwrap()),
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Publishes and returns the OK message.
+    pub async fn publish(&mut self, event: &Event) -> Value {
+        self.send(json!(["EVENT", event])).await;
+        loop {
+            let m = self.recv().await;
+            if m[0] == "OK" && m[1] == event.id.to_hex() {
+                return m;
+            }
+        }
+    }
+
+    /// Sends a REQ and collects events until EOSE (or CLOSED, returned as Err).
+    pub async fn req(&mut self, sub: &str, filters: Vec<Value>) -> Result<Vec<Event>, String> {
+        let mut msg = vec![json!("REQ"), json!(sub)];
+        msg.extend(filters);
+        self.send(Value::Array(msg)).await;
+        let mut events = Vec::new();
+        loop {
+            let m = self.recv().await;
+            match m[0].as_str() {
+                Some("EVENT") if m[1] == sub => {
+                    events.push(serde_json::from_value(m[2].clone()).unwrap())
+                }
+                Some("EOSE") if m[1] == sub => return Ok(events),
+                Some("CLOSED") if m[1] == sub => return Err(m[2].as_str().unwrap().to_owned()),
+                _ => {}
+            }
+        }
+    }
+
+    /// Authenticates with NIP-42 as `keys`; returns the OK message.
+    pub async fn auth(&mut self, keys: &Keys, relay_url: &str) -> Value {
+        let event = EventBuilder::new(Kind::Authentication, "")
+            .tags([
+                Tag::parse(["relay", relay_url]).unwrap(),
+                Tag::parse(["challenge", &self.challenge]).unwrap(),
+            ])
+            .finalize(keys)
+            .unwrap();
+        self.send(json!(["AUTH", event])).await;
+        loop {
+            let m = self.recv().await;
+            if m[0] == "OK" && m[1] == event.id.to_hex() {
+                return m;
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+pub fn keys(n: u8) -> Keys {
+    let mut b = [0u8; 32];
+    b[0] = 7;
+    b[31] = n;
+    Keys::new(SecretKey::from_slice(&b).unwrap())
+}
+
+pub fn signed(keys: &Keys, kind: u16, content: &str, tags: &[&[&str]], created_at: u64) -> Event {
+    EventBuilder::new(Kind::from_u16(kind), content)
+        .tags(tags.iter().map(|t| Tag::parse(t.iter().copied()).unwrap()))
+        .custom_created_at(Timestamp::from_secs(created_at))
+        .finalize(keys)
+        .unwrap()
+}
+
+pub fn now() -> u64 {
+    Timestamp::now().as_secs()
+}
+
+pub fn ids(events: &[Event]) -> Vec<EventId> {
+    events.iter().map(|e| e.id).collect()
+}
