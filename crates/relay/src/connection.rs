@@ -33,7 +33,7 @@ pub struct ConnectionShared {
     /// Connection number.
     pub id: u64,
     outgoing: mpsc::UnboundedSender<String>,
-    queued_bytes: AtomicUsize,
+    queued_bytes: Arc<AtomicUsize>,
     max_queued_bytes: usize,
     overflowed: Notify,
     authenticated: RwLock<Vec<PublicKey>>,
@@ -82,20 +82,22 @@ pub async fn serve(socket: WebSocket, state: Arc<RelayState>, ip: IpAddr, host: 
     async move {
         let (mut sink, mut stream) = socket.split();
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+        let queued = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(ConnectionShared {
             id,
             outgoing: tx,
-            queued_bytes: AtomicUsize::new(0),
+            queued_bytes: Arc::clone(&queued),
             max_queued_bytes: state.config.limits.max_outgoing_bytes,
             overflowed: Notify::new(),
             authenticated: RwLock::new(Vec::new()),
         });
-        let sender_shared = Arc::clone(&shared);
+        // The send task holds only the byte counter, so the queue closes (and
+        // the socket with it) once the connection and its pending replies are gone.
         let mut send_task = tokio::spawn(async move {
             while let Some(msg) = rx.recv().await {
                 let len = msg.len();
                 let sent = sink.send(Message::Text(msg.into())).await;
-                sender_shared.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+                queued.fetch_sub(len, Ordering::Relaxed);
                 if sent.is_err() {
                     break;
                 }
@@ -142,8 +144,14 @@ pub async fn serve(socket: WebSocket, state: Arc<RelayState>, ip: IpAddr, host: 
         conn.close_all();
         drop(conn);
         drop(shared);
-        // The send task ends once every sender is gone (pending OK tasks finish first).
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), &mut send_task).await;
+        // The send task ends once every sender is gone (pending OK tasks finish
+        // first); a client that does not read cannot hold it open.
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut send_task)
+            .await
+            .is_err()
+        {
+            send_task.abort();
+        }
         tracing::debug!("disconnected");
     }
     .instrument(span)
