@@ -113,6 +113,13 @@ pub async fn start(
         .route("/", get(root))
         .with_state(Arc::clone(&state));
     let mut shutdown = stopped;
+    // Nostr is many small messages (EVENTs then EOSE): without TCP_NODELAY,
+    // Nagle's algorithm and the client's delayed ACKs add ~40 ms to answers.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let server = tokio::spawn(async move {
         let result = axum::serve(
             listener,

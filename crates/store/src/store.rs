@@ -5,7 +5,7 @@
 //! wait for the writer and see the last committed state.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -30,6 +30,9 @@ pub struct StoreConfig {
     pub cache_kib: i64,
     /// How much of the file SQLite may memory-map (reads without copies).
     pub mmap_bytes: i64,
+    /// Most reader connections open at once; further readers wait for one.
+    /// Reads are CPU-bound, so more than a few per core only adds memory.
+    pub max_readers: usize,
 }
 
 impl Default for StoreConfig {
@@ -42,6 +45,7 @@ impl Default for StoreConfig {
             max_size_bytes: None,
             cache_kib: 64 * 1024,
             mmap_bytes: 256 << 20,
+            max_readers: 8,
         }
     }
 }
@@ -55,7 +59,14 @@ pub struct Store {
     pub(crate) path: PathBuf,
     pub(crate) config: StoreConfig,
     pub(crate) writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<ReaderPool>,
+    reader_returned: Condvar,
+}
+
+/// Idle reader connections and how many exist in all.
+struct ReaderPool {
+    idle: Vec<Connection>,
+    opened: usize,
 }
 
 impl std::fmt::Debug for Store {
@@ -84,11 +95,10 @@ impl std::ops::Deref for Reader<'_> {
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            if let Ok(mut pool) = self.store.readers.lock() {
-                if pool.len() < 8 {
-                    pool.push(conn);
-                }
-            }
+            let mut pool = self.store.readers.lock().unwrap_or_else(|p| p.into_inner());
+            pool.idle.push(conn);
+            drop(pool);
+            self.store.reader_returned.notify_one();
         }
     }
 }
@@ -122,7 +132,11 @@ impl Store {
             path,
             config,
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
+            readers: Mutex::new(ReaderPool {
+                idle: Vec::new(),
+                opened: 0,
+            }),
+            reader_returned: Condvar::new(),
         })
     }
 
@@ -147,17 +161,39 @@ impl Store {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Borrows a reader connection, opening one if the pool is empty.
+    /// Borrows a reader connection: an idle one, a new one while fewer than
+    /// `max_readers` exist, else the next one returned.
     pub(crate) fn reader(&self) -> StoreResult<Reader<'_>> {
-        let pooled = self.readers.lock().ok().and_then(|mut p| p.pop());
-        let conn = match pooled {
-            Some(c) => c,
-            None => open_connection(&self.path, &self.config, true)?,
-        };
-        Ok(Reader {
-            store: self,
-            conn: Some(conn),
-        })
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                return Ok(Reader {
+                    store: self,
+                    conn: Some(conn),
+                });
+            }
+            if pool.opened < self.config.max_readers.max(1) {
+                pool.opened += 1;
+                drop(pool);
+                return match open_connection(&self.path, &self.config, true) {
+                    Ok(conn) => Ok(Reader {
+                        store: self,
+                        conn: Some(conn),
+                    }),
+                    Err(e) => {
+                        self.readers
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .opened -= 1;
+                        Err(e)
+                    }
+                };
+            }
+            pool = self
+                .reader_returned
+                .wait(pool)
+                .unwrap_or_else(|p| p.into_inner());
+        }
     }
 
     /// Bytes the database currently occupies (pages in use times page size,

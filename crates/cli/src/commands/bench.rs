@@ -1,0 +1,242 @@
+//! `samizdat bench …`: benchmarks that print figures (never pass/fail).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use futures_util::{SinkExt, StreamExt};
+use nostr::prelude::*;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+/// The benchmarks.
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Load a relay over websockets: publish throughput (OK-acknowledged
+    /// events/s) and REQ throughput and latency, with many concurrent clients.
+    /// Events are signed before the clock starts, so the generator is not the bound.
+    Relay(RelayBenchArgs),
+}
+
+/// Arguments of `samizdat bench relay`.
+#[derive(clap::Args, Clone)]
+pub struct RelayBenchArgs {
+    /// The relay to load (`ws://127.0.0.1:PORT`; loopback only in tests).
+    #[arg(long)]
+    url: String,
+    /// Concurrent websocket clients.
+    #[arg(long, default_value_t = 50)]
+    clients: usize,
+    /// Events to publish in total.
+    #[arg(long, default_value_t = 20_000)]
+    events: usize,
+    /// REQs to run in total (tag queries, `limit` 20).
+    #[arg(long, default_value_t = 5_000)]
+    reqs: usize,
+    /// A label for the output (e.g. the relay's name).
+    #[arg(long, default_value = "relay")]
+    label: String,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs a benchmark.
+pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Relay(args) => relay(args).await,
+    }
+}
+
+const TAGS: usize = 100;
+
+async fn relay(args: RelayBenchArgs) -> anyhow::Result<()> {
+    if args.clients == 0 {
+        bail!("--clients must be at least 1");
+    }
+    let events = tokio::task::spawn_blocking({
+        let n = args.events;
+        move || sign_events(n)
+    })
+    .await?;
+
+    // Publish phase: every client publishes its share, waiting for each OK.
+    let mut shares: Vec<Vec<Event>> = vec![Vec::new(); args.clients];
+    for (i, e) in events.into_iter().enumerate() {
+        shares[i % args.clients].push(e);
+    }
+    let mut conns = Vec::new();
+    for _ in 0..args.clients {
+        conns.push(connect(&args.url).await?);
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (mut ws, share) in conns.into_iter().zip(shares) {
+        tasks.push(tokio::spawn(async move {
+            let mut accepted = 0usize;
+            let mut rejected = 0usize;
+            for e in share {
+                let id = e.id.to_hex();
+                ws.send(Message::text(json!(["EVENT", e]).to_string()))
+                    .await?;
+                loop {
+                    let m = next_json(&mut ws).await?;
+                    if m[0] == "OK" && (m[1] == id || m[1] == "") {
+                        if m[2] == true {
+                            accepted += 1;
+                        } else {
+                            rejected += 1;
+                        }
+                        break;
+                    }
+                }
+            }
+            anyhow::Ok((ws, accepted, rejected))
+        }));
+    }
+    let mut accepted = 0;
+    let mut rejected = 0;
+    let mut conns = Vec::new();
+    for t in tasks {
+        let (ws, a, r) = t.await??;
+        accepted += a;
+        rejected += r;
+        conns.push(ws);
+    }
+    let publish_secs = start.elapsed().as_secs_f64();
+
+    // Query phase: tag REQs with limit 20, each waits for EOSE, then CLOSE.
+    let per_client = args.reqs.div_ceil(args.clients);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (c, mut ws) in conns.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(per_client);
+            let mut events = 0usize;
+            for i in 0..per_client {
+                let sub = format!("q{c}-{i}");
+                let tag = format!("t{}", (c * 31 + i) % TAGS);
+                let t0 = Instant::now();
+                ws.send(Message::text(
+                    json!(["REQ", sub, {"#t": [tag], "limit": 20}]).to_string(),
+                ))
+                .await?;
+                loop {
+                    let m = next_json(&mut ws).await?;
+                    if m[1] != sub.as_str() {
+                        continue;
+                    }
+                    match m[0].as_str() {
+                        Some("EVENT") => events += 1,
+                        Some("EOSE") | Some("CLOSED") => break,
+                        _ => {}
+                    }
+                }
+                latencies.push(t0.elapsed());
+                ws.send(Message::text(json!(["CLOSE", sub]).to_string()))
+                    .await?;
+            }
+            let _ = ws.close(None).await;
+            anyhow::Ok((latencies, events))
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut returned = 0;
+    for t in tasks {
+        let (l, n) = t.await??;
+        latencies.extend(l);
+        returned += n;
+    }
+    let req_secs = start.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: usize| {
+        latencies.get((latencies.len() * p / 100).min(latencies.len().saturating_sub(1)))
+    };
+    let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
+
+    let out = json!({
+        "label": args.label,
+        "url": args.url,
+        "clients": args.clients,
+        "published": accepted + rejected,
+        "accepted": accepted,
+        "rejected": rejected,
+        "publish_eps": accepted as f64 / publish_secs,
+        "reqs": latencies.len(),
+        "req_per_s": latencies.len() as f64 / req_secs,
+        "req_events_returned": returned,
+        "req_p50_ms": ms(pct(50)),
+        "req_p99_ms": ms(pct(99)),
+    });
+    if args.json {
+        println!("{out}");
+    } else {
+        println!(
+            "{}: publish {:.0} events/s ({} accepted, {} rejected); REQ {:.0}/s, p50 {:.2} ms, p99 {:.2} ms ({} clients)",
+            args.label,
+            out["publish_eps"].as_f64().unwrap_or(0.0),
+            accepted,
+            rejected,
+            out["req_per_s"].as_f64().unwrap_or(0.0),
+            out["req_p50_ms"].as_f64().unwrap_or(0.0),
+            out["req_p99_ms"].as_f64().unwrap_or(0.0),
+            args.clients
+        );
+    }
+    Ok(())
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(url: &str) -> anyhow::Result<Ws> {
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    Ok(ws)
+}
+
+async fn next_json(ws: &mut Ws) -> anyhow::Result<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .context("no answer from the relay in 30 s")?
+            .context("the relay closed the connection")??;
+        if let Message::Text(t) = msg {
+            return Ok(serde_json::from_str(t.as_str())?);
+        }
+    }
+}
+
+/// Signs `n` events over 50 keys and 100 tags, on all cores.
+fn sign_events(n: usize) -> Vec<Event> {
+    let keys: Vec<Keys> = (0..50).map(|_| Keys::generate()).collect();
+    let now = Timestamp::now().as_secs();
+    let threads = std::thread::available_parallelism().map_or(2, |p| p.get());
+    let chunk = n.div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let keys = &keys;
+                s.spawn(move || {
+                    (start..(start + chunk).min(n))
+                        .map(|i| {
+                            EventBuilder::new(
+                                Kind::TextNote,
+                                format!("load test note {i}: {}", "lorem ipsum ".repeat(8)),
+                            )
+                            .tag(Tag::hashtag(format!("t{}", i % TAGS)))
+                            .custom_created_at(Timestamp::from_secs(now - (i as u64 % 86_400)))
+                            .finalize(&keys[i % keys.len()])
+                            .expect("signing with a local key")
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
