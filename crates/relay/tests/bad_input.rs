@@ -254,7 +254,7 @@ async fn invalid_utf8_fails_only_that_connection() {
                 closed = true;
                 break;
             }
-            Ok(Ok(n)) if buf[..n].iter().any(|b| *b == 0x88) => {
+            Ok(Ok(n)) if buf[..n].contains(&0x88) => {
                 closed = true;
                 break;
             }

@@ -1,0 +1,68 @@
+//! `samizdat bench relay` runs end to end against a real `samizdat relay`
+//! process and prints its figures as JSON (no timing is asserted).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn bench_relay_prints_figures_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/relay-bench.toml");
+    let mut relay = Command::new(env!("CARGO_BIN_EXE_samizdat"))
+        .args([
+            "--log",
+            "warn",
+            "relay",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--config",
+            config,
+            "--db",
+        ])
+        .arg(dir.path().join("r.sqlite"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(relay.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
+        .args([
+            "--log",
+            "warn",
+            "bench",
+            "relay",
+            "--url",
+            &format!("ws://127.0.0.1:{port}"),
+        ])
+        .args([
+            "--events",
+            "300",
+            "--reqs",
+            "60",
+            "--clients",
+            "4",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let _ = relay.kill();
+    let _ = relay.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["accepted"], 300);
+    assert_eq!(v["rejected"], 0);
+    assert_eq!(v["reqs"], 60);
+    assert!(v["publish_eps"].as_f64().unwrap() > 0.0);
+    assert!(v["req_p99_ms"].as_f64().unwrap() >= v["req_p50_ms"].as_f64().unwrap());
+}
