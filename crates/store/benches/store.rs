@@ -33,7 +33,7 @@ fn main() {
     let batch_size: usize = std::env::var("SAMIZDAT_BENCH_BATCH")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5_000);
+        .unwrap_or(10_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bench.sqlite");
     let store = Store::open(&path).expect("open store");

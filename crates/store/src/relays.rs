@@ -202,3 +202,59 @@ impl Store {
         .map_err(|e| self.err("reading seen-on-relay", e))
     }
 }
+
+impl Store {
+    /// Which of these ids are stored. Lets the network layer skip verifying
+    /// events it already has.
+    pub fn existing_ids(&self, ids: &[EventId]) -> StoreResult<std::collections::HashSet<EventId>> {
+        let conn = self.reader()?;
+        let mut found = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id FROM events WHERE id IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(|e| self.err("checking known ids", e))?;
+            let rows = stmt
+                .query_map(
+                    rusqlite::params_from_iter(chunk.iter().map(|id| id.as_bytes().to_vec())),
+                    |r| r.get::<_, Vec<u8>>(0),
+                )
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| self.err("checking known ids", e))?;
+            found.extend(
+                rows.into_iter()
+                    .filter_map(|b| EventId::from_slice(&b).ok()),
+            );
+        }
+        Ok(found)
+    }
+
+    /// Records that `relay` delivered these (already stored) events again.
+    /// Ids that are not stored are ignored: nothing unverified is written.
+    pub fn mark_seen(&self, relay: &str, ids: &[EventId]) -> StoreResult<()> {
+        let now = Timestamp::now().as_secs() as i64;
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction()
+            .map_err(|e| self.err("starting seen-on-relay update", e))?;
+        let relay = relay_id(&tx, relay).map_err(|e| self.err("recording relay", e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO event_seen (event, relay, first_seen, last_seen)
+                     SELECT seq, ?2, ?3, ?3 FROM events WHERE id = ?1
+                     ON CONFLICT (event, relay) DO UPDATE SET last_seen = excluded.last_seen",
+                )
+                .map_err(|e| self.err("recording seen-on-relay", e))?;
+            for id in ids {
+                stmt.execute(params![id.as_bytes(), relay, now])
+                    .map_err(|e| self.err("recording seen-on-relay", e))?;
+            }
+        }
+        tx.commit()
+            .map_err(|e| self.err("committing seen-on-relay", e))
+    }
+}

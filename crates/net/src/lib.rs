@@ -1,0 +1,37 @@
+//! # samizdat-net
+//!
+//! The client side of talking to many relays at once, where every relay is
+//! hostile until proven otherwise.
+//!
+//! - [`Pool`] runs one actor per relay: connect (directly or through SOCKS5
+//!   with remote DNS and per-relay stream isolation), reconnect with
+//!   exponential backoff, jitter and a penalty box by failure class, keep
+//!   subscriptions open within the relay's NIP-11 limits, publish with OK
+//!   timeouts ([`PublishOutcome`]), answer AUTH only where [`PolicyBook`]
+//!   allows it.
+//! - Everything received is checked: known ids skip work, then filter match,
+//!   `created_at` bound and sizes, then id and signature on all cores off the
+//!   async runtime. Valid events go to the store with the relay they came
+//!   from; invalid ones are dropped and counted against the relay.
+//! - Relay statistics (attempts, failures by class, latency, invalid events)
+//!   are recorded in the store for the outbox planner.
+
+mod backoff;
+mod ingest;
+mod message;
+mod nip11;
+mod policy;
+mod pool;
+mod relay;
+mod transport;
+mod url;
+mod validate;
+
+pub use backoff::{delay as backoff_delay, penalty_factor, BackoffConfig};
+pub use message::{parse as parse_relay_message, RelayMessage};
+pub use nip11::{fetch_limits, RelayLimits};
+pub use policy::{Approver, Decision, PolicyBook, Question};
+pub use pool::{AuthSigner, KeysAuthSigner, NetConfig, NetError, Pool, PoolEvent, PublishOutcome};
+pub use transport::{connect, ConnectError, ProxyConfig, TransportConfig, WsStream};
+pub use url::{RelayUrl, UrlError};
+pub use validate::{matches_filter, precheck, verify_batch, Rejection, SeenIds, ValidationConfig};

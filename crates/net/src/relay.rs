@@ -1,0 +1,731 @@
+//! One relay's actor: connects (through the policy and the transport),
+//! reconnects with backoff, keeps the desired subscriptions open within the
+//! relay's declared limits, publishes with OK timeouts, answers AUTH only when
+//! the policy allows, and feeds received events to the validation pipeline.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use nostr::prelude::*;
+use samizdat_store::FailureClass;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::backoff;
+use crate::ingest::{self, IngestItem};
+use crate::message::{self, RelayMessage};
+use crate::nip11::{self, RelayLimits};
+use crate::pool::{PoolEvent, PoolShared, PublishOutcome};
+use crate::transport::{self, WsStream};
+use crate::url::RelayUrl;
+use crate::validate::{precheck, Rejection};
+
+/// Instructions from the pool.
+pub(crate) enum Command {
+    Subscribe {
+        id: String,
+        filters: Vec<Filter>,
+    },
+    Unsubscribe {
+        id: String,
+    },
+    Publish {
+        event: Event,
+        reply: oneshot::Sender<PublishOutcome>,
+    },
+    Shutdown,
+}
+
+struct Pending {
+    event: Event,
+    reply: oneshot::Sender<PublishOutcome>,
+    deadline: Instant,
+    sent: bool,
+    auth_retried: bool,
+}
+
+/// One REQ on the wire; a logical subscription may need several when the
+/// relay limits filters per REQ.
+struct WireSub {
+    logical: String,
+    filters: Vec<Filter>,
+    eose: bool,
+    opened: Instant,
+}
+
+enum SessionEnd {
+    Shutdown,
+    Failed(FailureClass, String),
+}
+
+pub(crate) struct RelayActor {
+    url: RelayUrl,
+    shared: Arc<PoolShared>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    /// Logical subscriptions we want open, re-sent after reconnects.
+    desired: HashMap<String, Vec<Filter>>,
+    pending: HashMap<EventId, Pending>,
+    limits: Option<RelayLimits>,
+}
+
+impl RelayActor {
+    pub(crate) fn new(
+        url: RelayUrl,
+        shared: Arc<PoolShared>,
+        commands: mpsc::UnboundedReceiver<Command>,
+    ) -> Self {
+        Self {
+            url,
+            shared,
+            commands,
+            desired: HashMap::new(),
+            pending: HashMap::new(),
+            limits: None,
+        }
+    }
+
+    async fn emit(&self, event: PoolEvent) {
+        let _ = self.shared.events.send(event).await;
+    }
+
+    pub(crate) async fn run(mut self) {
+        let mut failures: u32 = 0;
+        loop {
+            let url = self.url.clone();
+            let policies = self.shared.policies.clone();
+            let allowed = tokio::task::spawn_blocking(move || policies.may_connect(&url))
+                .await
+                .unwrap_or(false);
+            if !allowed {
+                tracing::info!(relay = %self.url, "connection denied by policy");
+                self.emit(PoolEvent::Denied {
+                    relay: self.url.clone(),
+                })
+                .await;
+                self.fail_pending(PublishOutcome::Denied);
+                // Stay idle: every publish is denied; subscriptions wait for a new policy.
+                if self.idle(None, true).await {
+                    break;
+                }
+                continue;
+            }
+            let started = Instant::now();
+            let (class, error) =
+                match transport::connect(&self.url, &self.shared.config.transport).await {
+                    Ok(ws) => {
+                        let latency = started.elapsed().as_secs_f64() * 1e3;
+                        self.record(move |s, u| s.record_relay_success(u, latency))
+                            .await;
+                        failures = 0;
+                        if self.limits.is_none() {
+                            self.limits = Some(
+                                nip11::fetch_limits(&self.url, &self.shared.config.transport)
+                                    .await
+                                    .unwrap_or_default(),
+                            );
+                        }
+                        self.emit(PoolEvent::Connected {
+                            relay: self.url.clone(),
+                        })
+                        .await;
+                        match self.session(ws).await {
+                            SessionEnd::Shutdown => break,
+                            SessionEnd::Failed(class, error) => (class, error),
+                        }
+                    }
+                    Err(e) => (e.class, e.detail),
+                };
+            failures = failures.saturating_add(1);
+            let error_for_store = error.clone();
+            self.record(move |s, u| s.record_relay_failure(u, class, &error_for_store))
+                .await;
+            let retry_in =
+                backoff::delay(&self.shared.config.backoff, failures, class, rand::random());
+            tracing::info!(relay = %self.url, ?class, %error, ?retry_in, "relay connection lost");
+            self.emit(PoolEvent::Disconnected {
+                relay: self.url.clone(),
+                class,
+                error,
+                retry_in,
+            })
+            .await;
+            if self.idle(Some(retry_in), false).await {
+                break;
+            }
+        }
+        self.fail_pending(PublishOutcome::Failed("disconnected from the pool".into()));
+    }
+
+    /// Records relay statistics on the blocking pool.
+    async fn record(
+        &self,
+        f: impl FnOnce(&samizdat_store::Store, &str) -> samizdat_store::StoreResult<()> + Send + 'static,
+    ) {
+        let store = Arc::clone(&self.shared.store);
+        let url = self.url.to_string();
+        let result = tokio::task::spawn_blocking(move || f(&store, &url)).await;
+        if let Ok(Err(e)) = result {
+            tracing::warn!(error = %e, "cannot record relay statistics");
+        }
+    }
+
+    fn fail_pending(&mut self, outcome: PublishOutcome) {
+        for (_, p) in self.pending.drain() {
+            let _ = p.reply.send(outcome.clone());
+        }
+    }
+
+    /// Waits (for `wait`, or until a command when `None`) while disconnected,
+    /// keeping track of commands. Returns true on shutdown.
+    async fn idle(&mut self, wait: Option<Duration>, denied: bool) -> bool {
+        let deadline = wait.map(|w| tokio::time::Instant::now() + w);
+        loop {
+            let cmd = match deadline {
+                Some(d) => match tokio::time::timeout_at(d, self.commands.recv()).await {
+                    Ok(cmd) => cmd,
+                    Err(_) => return false,
+                },
+                None => self.commands.recv().await,
+            };
+            match cmd {
+                None | Some(Command::Shutdown) => return true,
+                Some(Command::Subscribe { id, filters }) => {
+                    self.desired.insert(id, filters);
+                }
+                Some(Command::Unsubscribe { id }) => {
+                    self.desired.remove(&id);
+                }
+                Some(Command::Publish { event, reply }) => {
+                    if denied {
+                        let _ = reply.send(PublishOutcome::Denied);
+                    } else {
+                        self.queue_publish(event, reply);
+                    }
+                }
+            }
+            if denied {
+                // A policy change may have allowed the relay: try again.
+                return false;
+            }
+        }
+    }
+
+    fn queue_publish(&mut self, event: Event, reply: oneshot::Sender<PublishOutcome>) {
+        let deadline = Instant::now() + self.shared.config.ok_timeout;
+        self.pending.insert(
+            event.id,
+            Pending {
+                event,
+                reply,
+                deadline,
+                sent: false,
+                auth_retried: false,
+            },
+        );
+    }
+
+    async fn session(&mut self, ws: WsStream) -> SessionEnd {
+        let (mut sink, mut stream) = ws.split();
+        let (ingest_tx, ingest_rx) = mpsc::channel::<IngestItem>(4);
+        let ingest_task = tokio::spawn(ingest::run(
+            Arc::clone(&self.shared),
+            self.url.clone(),
+            ingest_rx,
+        ));
+        let mut s = Session {
+            wire: HashMap::new(),
+            queued: VecDeque::new(),
+            challenge: None,
+            auth_event: None,
+            authenticated: false,
+            deferred_subs: Vec::new(),
+            batch: Vec::new(),
+            malformed: 0,
+            received: HashMap::new(),
+        };
+        let limits = self.limits.clone().unwrap_or_default();
+        // Open every desired subscription and send queued publishes.
+        let desired: Vec<(String, Vec<Filter>)> = self
+            .desired
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut out: Vec<String> = Vec::new();
+        for (id, filters) in desired {
+            s.open(&id, filters, &limits, &mut out);
+        }
+        for p in self.pending.values_mut() {
+            p.sent = true;
+            p.deadline = Instant::now() + self.shared.config.ok_timeout;
+            out.push(json!(["EVENT", p.event]).to_string());
+        }
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let end = loop {
+            for msg in out.drain(..) {
+                if let Err(e) = sink.send(Message::text(msg)).await {
+                    return self
+                        .finish(
+                            ingest_tx,
+                            ingest_task,
+                            SessionEnd::Failed(FailureClass::Closed, e.to_string()),
+                        )
+                        .await;
+                }
+            }
+            let flush_due = !s.batch.is_empty();
+            // Biased: frames that are already buffered are read before the
+            // batch is flushed, so events are verified in large batches.
+            tokio::select! {
+                biased;
+                cmd = self.commands.recv() => match cmd {
+                    None | Some(Command::Shutdown) => {
+                        let _ = sink.close().await;
+                        break SessionEnd::Shutdown;
+                    }
+                    Some(Command::Subscribe { id, filters }) => {
+                        s.close_logical(&id, &mut out);
+                        self.desired.insert(id.clone(), filters.clone());
+                        s.open(&id, filters, &limits, &mut out);
+                    }
+                    Some(Command::Unsubscribe { id }) => {
+                        self.desired.remove(&id);
+                        s.close_logical(&id, &mut out);
+                        s.activate_queued(&limits, &mut out);
+                    }
+                    Some(Command::Publish { event, reply }) => {
+                        let id = event.id;
+                        out.push(json!(["EVENT", event]).to_string());
+                        self.queue_publish(event, reply);
+                        if let Some(p) = self.pending.get_mut(&id) {
+                            p.sent = true;
+                        }
+                    }
+                },
+                _ = tick.tick() => {
+                    self.expire(&mut s, &ingest_tx).await;
+                }
+                frame = stream.next() => match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Some(end) = self.on_text(&mut s, text.as_str(), &limits, &ingest_tx, &mut out).await {
+                            break end;
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        s.malformed += 1;
+                        if s.malformed > self.shared.config.max_malformed {
+                            break SessionEnd::Failed(FailureClass::Protocol, "too many malformed messages".into());
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None => break SessionEnd::Failed(FailureClass::Closed, "relay closed the connection".into()),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => break SessionEnd::Failed(FailureClass::Protocol, e.to_string()),
+                },
+                _ = std::future::ready(()), if flush_due => {
+                    // Nothing else is ready right now: verify what we have.
+                    let batch = std::mem::take(&mut s.batch);
+                    if ingest_tx.send(IngestItem::Batch(batch)).await.is_err() {
+                        break SessionEnd::Failed(FailureClass::Other, "ingest pipeline stopped".into());
+                    }
+                }
+            }
+        };
+        self.finish(ingest_tx, ingest_task, end).await
+    }
+
+    async fn finish(
+        &mut self,
+        ingest_tx: mpsc::Sender<IngestItem>,
+        ingest_task: tokio::task::JoinHandle<()>,
+        end: SessionEnd,
+    ) -> SessionEnd {
+        drop(ingest_tx);
+        let _ = ingest_task.await;
+        for p in self.pending.values_mut() {
+            p.sent = false;
+        }
+        end
+    }
+
+    /// Handles one text frame; returns `Some` to end the session.
+    async fn on_text(
+        &mut self,
+        s: &mut Session,
+        text: &str,
+        limits: &RelayLimits,
+        ingest_tx: &mpsc::Sender<IngestItem>,
+        out: &mut Vec<String>,
+    ) -> Option<SessionEnd> {
+        match message::parse(text) {
+            RelayMessage::Event { sub, event } => {
+                let Some(wire) = s.wire.get(&sub) else {
+                    self.reject(ingest_tx, Rejection::UnknownSubscription).await;
+                    return None;
+                };
+                let now = Timestamp::now().as_secs();
+                // Before EOSE a relay may send at most `limit` stored events per filter.
+                let cap: Option<usize> = wire.filters.iter().map(|f| f.limit).sum();
+                let count = s.received.entry(sub.clone()).or_insert(0);
+                *count += 1;
+                if !wire.eose && cap.is_some_and(|cap| *count > cap) {
+                    self.reject(ingest_tx, Rejection::OffFilter).await;
+                    return None;
+                }
+                match precheck(&event, &wire.filters, &self.shared.config.validation, now) {
+                    Ok(()) => {
+                        s.batch.push((wire.logical.clone(), *event));
+                        if s.batch.len() >= self.shared.config.batch_size {
+                            let batch = std::mem::take(&mut s.batch);
+                            if ingest_tx.send(IngestItem::Batch(batch)).await.is_err() {
+                                return Some(SessionEnd::Failed(
+                                    FailureClass::Other,
+                                    "ingest stopped".into(),
+                                ));
+                            }
+                        }
+                    }
+                    Err(reason) => self.reject(ingest_tx, reason).await,
+                }
+            }
+            RelayMessage::Eose(sub) => {
+                if let Some(logical) = s.mark_eose(&sub) {
+                    self.flush_then(
+                        s,
+                        ingest_tx,
+                        IngestItem::Eose {
+                            sub: logical,
+                            timed_out: false,
+                        },
+                    )
+                    .await;
+                }
+            }
+            RelayMessage::Ok {
+                id,
+                accepted,
+                reason,
+            } => {
+                if s.auth_event == Some(id) {
+                    s.auth_event = None;
+                    if accepted {
+                        s.authenticated = true;
+                        self.emit(PoolEvent::Authenticated {
+                            relay: self.url.clone(),
+                        })
+                        .await;
+                        for (id, filters) in std::mem::take(&mut s.deferred_subs) {
+                            s.open(&id, filters, limits, out);
+                        }
+                        for p in self.pending.values().filter(|p| p.auth_retried) {
+                            out.push(json!(["EVENT", p.event]).to_string());
+                        }
+                    } else {
+                        self.decline_auth(s, &format!("auth-required: AUTH refused: {reason}"))
+                            .await;
+                    }
+                    return None;
+                }
+                let outcome = PublishOutcome::from_ok(accepted, &reason);
+                if let PublishOutcome::AuthRequired(_) = outcome {
+                    let retry = self.pending.get(&id).is_some_and(|p| !p.auth_retried);
+                    if retry && self.try_auth(s, out).await {
+                        let ok_timeout = self.shared.config.ok_timeout;
+                        if let Some(p) = self.pending.get_mut(&id) {
+                            p.auth_retried = true;
+                            p.deadline = Instant::now() + ok_timeout;
+                        }
+                        return None;
+                    }
+                }
+                if let Some(p) = self.pending.remove(&id) {
+                    let _ = p.reply.send(outcome);
+                }
+            }
+            RelayMessage::Closed { sub, reason } => {
+                let Some(logical) = s.wire.get(&sub).map(|w| w.logical.clone()) else {
+                    return None;
+                };
+                if reason.starts_with("auth-required:") && !s.authenticated {
+                    let filters = self.desired.get(&logical).cloned();
+                    s.close_logical_silently(&logical);
+                    if let Some(filters) = filters {
+                        s.deferred_subs.push((logical.clone(), filters));
+                    }
+                    if !self.try_auth(s, out).await {
+                        self.decline_auth(s, &reason).await;
+                    }
+                    return None;
+                }
+                s.close_logical_silently(&logical);
+                self.desired.remove(&logical);
+                s.activate_queued(limits, out);
+                self.flush_then(
+                    s,
+                    ingest_tx,
+                    IngestItem::Emit(PoolEvent::Closed {
+                        relay: self.url.clone(),
+                        sub: logical,
+                        reason,
+                    }),
+                )
+                .await;
+            }
+            RelayMessage::Notice(text) => {
+                let text: String = text.chars().take(500).collect();
+                self.emit(PoolEvent::Notice {
+                    relay: self.url.clone(),
+                    text,
+                })
+                .await;
+            }
+            RelayMessage::Auth(challenge) => {
+                s.challenge = Some(challenge.chars().take(256).collect());
+            }
+            RelayMessage::Malformed(reason) => {
+                s.malformed += 1;
+                tracing::debug!(relay = %self.url, %reason, "malformed message");
+                if s.malformed > self.shared.config.max_malformed {
+                    return Some(SessionEnd::Failed(
+                        FailureClass::Protocol,
+                        format!("too many malformed messages ({reason})"),
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    async fn reject(&self, ingest_tx: &mpsc::Sender<IngestItem>, reason: Rejection) {
+        let _ = ingest_tx.send(IngestItem::Rejected(reason)).await;
+    }
+
+    /// Sends pending events to the pipeline, then `item`, preserving order.
+    async fn flush_then(
+        &self,
+        s: &mut Session,
+        ingest_tx: &mpsc::Sender<IngestItem>,
+        item: IngestItem,
+    ) {
+        if !s.batch.is_empty() {
+            let _ = ingest_tx
+                .send(IngestItem::Batch(std::mem::take(&mut s.batch)))
+                .await;
+        }
+        let _ = ingest_tx.send(item).await;
+    }
+
+    /// Sends AUTH if a challenge is known, the policy allows it and a signer
+    /// exists. Returns false when AUTH is not possible.
+    async fn try_auth(&self, s: &mut Session, out: &mut Vec<String>) -> bool {
+        if s.auth_event.is_some() {
+            return true;
+        }
+        let (Some(challenge), Some(signer)) = (s.challenge.clone(), self.shared.signer.clone())
+        else {
+            return false;
+        };
+        let url = self.url.clone();
+        let policies = self.shared.policies.clone();
+        let allowed = tokio::task::spawn_blocking(move || policies.may_auth(&url))
+            .await
+            .unwrap_or(false);
+        if !allowed {
+            return false;
+        }
+        let unsigned = EventBuilder::new(Kind::Authentication, "")
+            .tags([
+                Tag::parse(["relay", &self.url.to_string()])
+                    .unwrap_or_else(|_| Tag::identifier("")),
+                Tag::parse(["challenge", &challenge]).unwrap_or_else(|_| Tag::identifier("")),
+            ])
+            .finalize_unsigned(signer.public_key());
+        match signer.sign_auth(unsigned).await {
+            Ok(event) => {
+                s.auth_event = Some(event.id);
+                out.push(json!(["AUTH", event]).to_string());
+                true
+            }
+            Err(e) => {
+                tracing::warn!(relay = %self.url, error = %e, "cannot sign AUTH");
+                false
+            }
+        }
+    }
+
+    async fn decline_auth(&mut self, s: &mut Session, reason: &str) {
+        self.emit(PoolEvent::AuthDeclined {
+            relay: self.url.clone(),
+        })
+        .await;
+        for (id, _) in std::mem::take(&mut s.deferred_subs) {
+            self.emit(PoolEvent::Closed {
+                relay: self.url.clone(),
+                sub: id,
+                reason: reason.to_owned(),
+            })
+            .await;
+        }
+        let waiting: Vec<EventId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.auth_retried)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in waiting {
+            if let Some(p) = self.pending.remove(&id) {
+                let _ = p
+                    .reply
+                    .send(PublishOutcome::AuthRequired(reason.to_owned()));
+            }
+        }
+    }
+
+    /// OK and EOSE timeouts.
+    async fn expire(&mut self, s: &mut Session, ingest_tx: &mpsc::Sender<IngestItem>) {
+        let now = Instant::now();
+        let late: Vec<EventId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.sent && p.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in late {
+            if let Some(p) = self.pending.remove(&id) {
+                let _ = p.reply.send(PublishOutcome::Timeout);
+            }
+        }
+        let eose_timeout = self.shared.config.eose_timeout;
+        let overdue: Vec<String> = s
+            .wire
+            .iter()
+            .filter(|(_, w)| !w.eose && now.duration_since(w.opened) > eose_timeout)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for wire_id in overdue {
+            if let Some(logical) = s.mark_eose(&wire_id) {
+                self.flush_then(
+                    s,
+                    ingest_tx,
+                    IngestItem::Eose {
+                        sub: logical,
+                        timed_out: true,
+                    },
+                )
+                .await;
+            }
+        }
+    }
+}
+
+/// Per-connection state.
+struct Session {
+    wire: HashMap<String, WireSub>,
+    /// Wire subscriptions waiting for room under the relay's `max_subscriptions`.
+    queued: VecDeque<(String, String, Vec<Filter>)>,
+    challenge: Option<String>,
+    auth_event: Option<EventId>,
+    authenticated: bool,
+    deferred_subs: Vec<(String, Vec<Filter>)>,
+    batch: Vec<(String, Event)>,
+    malformed: usize,
+    received: HashMap<String, usize>,
+}
+
+impl Session {
+    /// Opens a logical subscription as one or more REQs within the relay's limits.
+    fn open(
+        &mut self,
+        id: &str,
+        filters: Vec<Filter>,
+        limits: &RelayLimits,
+        out: &mut Vec<String>,
+    ) {
+        let filters: Vec<Filter> = filters
+            .into_iter()
+            .map(|mut f| {
+                if let (Some(max), Some(limit)) = (limits.max_limit, f.limit) {
+                    f.limit = Some(limit.min(max));
+                }
+                f
+            })
+            .collect();
+        let per_req = limits.max_filters.unwrap_or(usize::MAX).max(1);
+        let chunks: Vec<Vec<Filter>> = filters.chunks(per_req).map(<[Filter]>::to_vec).collect();
+        let single = chunks.len() == 1;
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let wire_id = if single {
+                id.to_owned()
+            } else {
+                format!("{id}~{i}")
+            };
+            self.queued.push_back((wire_id, id.to_owned(), chunk));
+        }
+        self.activate_queued(limits, out);
+    }
+
+    /// Sends queued REQs while the relay's subscription limit allows.
+    fn activate_queued(&mut self, limits: &RelayLimits, out: &mut Vec<String>) {
+        let max = limits.max_subscriptions.unwrap_or(usize::MAX);
+        while self.wire.len() < max {
+            let Some((wire_id, logical, filters)) = self.queued.pop_front() else {
+                break;
+            };
+            let mut req = vec![json!("REQ"), json!(wire_id)];
+            req.extend(
+                filters
+                    .iter()
+                    .map(|f| serde_json::to_value(f).unwrap_or(json!({}))),
+            );
+            out.push(serde_json::Value::Array(req).to_string());
+            self.received.remove(&wire_id);
+            self.wire.insert(
+                wire_id,
+                WireSub {
+                    logical,
+                    filters,
+                    eose: false,
+                    opened: Instant::now(),
+                },
+            );
+        }
+    }
+
+    fn close_logical(&mut self, id: &str, out: &mut Vec<String>) {
+        let wires: Vec<String> = self
+            .wire
+            .iter()
+            .filter(|(_, w)| w.logical == id)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for w in wires {
+            out.push(json!(["CLOSE", w]).to_string());
+            self.wire.remove(&w);
+        }
+        self.queued.retain(|(_, logical, _)| logical != id);
+    }
+
+    fn close_logical_silently(&mut self, id: &str) {
+        self.wire.retain(|_, w| w.logical != id);
+        self.queued.retain(|(_, logical, _)| logical != id);
+    }
+
+    /// Marks a wire subscription's EOSE; returns the logical id once all of
+    /// its wire subscriptions (and none queued) have reached EOSE.
+    fn mark_eose(&mut self, wire_id: &str) -> Option<String> {
+        let w = self.wire.get_mut(wire_id)?;
+        if w.eose {
+            return None;
+        }
+        w.eose = true;
+        let logical = w.logical.clone();
+        let done = self
+            .wire
+            .values()
+            .filter(|w| w.logical == logical)
+            .all(|w| w.eose)
+            && !self.queued.iter().any(|(_, l, _)| *l == logical);
+        done.then_some(logical)
+    }
+}
