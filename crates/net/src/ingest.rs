@@ -12,7 +12,7 @@ use nostr::prelude::*;
 
 use crate::pool::{PoolEvent, PoolShared};
 use crate::url::RelayUrl;
-use crate::validate::{verify_batch, Rejection};
+use crate::validate::{is_genuine_copy, verify_batch, Rejection};
 
 /// Work for the pipeline, in arrival order.
 pub(crate) enum IngestItem {
@@ -82,29 +82,52 @@ fn process(shared: &PoolShared, relay: &str, batch: Vec<(String, Event)>) -> Bat
         stored: Vec::new(),
         rejected: HashMap::new(),
     };
-    // 1. Known ids cost nothing: seen this session, or already stored.
-    let (mut known, mut fresh): (Vec<(String, Event)>, Vec<(String, Event)>) =
-        match shared.seen.lock() {
-            Ok(seen) => batch.into_iter().partition(|(_, e)| seen.contains(&e.id)),
-            Err(_) => (Vec::new(), batch),
-        };
+    // 1. Copies of events already verified (this session, or stored) cost
+    //    one hash: same id, same signature. A different signature under a
+    //    known id is a forgery.
+    let mut known = Vec::new();
+    let mut fresh = Vec::new();
+    let mut forged = 0u64;
+    {
+        let seen = shared.seen.lock().ok();
+        for (sub, event) in batch {
+            match seen.as_ref().and_then(|s| s.signature(&event.id)) {
+                Some(sig) if is_genuine_copy(&event, sig) => known.push(event.id),
+                Some(_) => forged += 1,
+                None => fresh.push((sub, event)),
+            }
+        }
+    }
     if !fresh.is_empty() {
         let ids: Vec<EventId> = fresh.iter().map(|(_, e)| e.id).collect();
-        match shared.store.existing_ids(&ids) {
-            Ok(existing) if !existing.is_empty() => {
-                let (old, new): (Vec<_>, Vec<_>) = fresh
-                    .into_iter()
-                    .partition(|(_, e)| existing.contains(&e.id));
-                known.extend(old);
-                fresh = new;
+        match shared.store.stored_signatures(&ids) {
+            Ok(stored) if !stored.is_empty() => {
+                let mut still_fresh = Vec::with_capacity(fresh.len());
+                for (sub, event) in fresh {
+                    match stored.get(&event.id) {
+                        Some(sig) if is_genuine_copy(&event, sig) => known.push(event.id),
+                        Some(_) => forged += 1,
+                        None => still_fresh.push((sub, event)),
+                    }
+                }
+                fresh = still_fresh;
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot check known ids"),
         }
     }
+    if forged > 0 {
+        result
+            .rejected
+            .entry(Rejection::BadSignature.as_str())
+            .or_insert((Rejection::BadSignature, 0))
+            .1 += forged as usize;
+        if let Err(e) = shared.store.record_invalid_events(relay, forged) {
+            tracing::warn!(error = %e, "cannot count invalid events");
+        }
+    }
     if !known.is_empty() {
-        let ids: Vec<EventId> = known.iter().map(|(_, e)| e.id).collect();
-        if let Err(e) = shared.store.mark_seen(relay, &ids) {
+        if let Err(e) = shared.store.mark_seen(relay, &known) {
             tracing::warn!(error = %e, "cannot record seen-on-relay");
         }
     }
@@ -143,7 +166,7 @@ fn process(shared: &PoolShared, relay: &str, batch: Vec<(String, Event)>) -> Bat
         Ok(outcomes) => {
             if let Ok(mut seen) = shared.seen.lock() {
                 for e in &valid {
-                    seen.insert(e.id);
+                    seen.insert(e.id, e.sig);
                 }
             }
             for ((sub, event), outcome) in valid_subs.into_iter().zip(valid).zip(outcomes) {

@@ -34,4 +34,6 @@ pub use policy::{Approver, Decision, PolicyBook, Question};
 pub use pool::{AuthSigner, KeysAuthSigner, NetConfig, NetError, Pool, PoolEvent, PublishOutcome};
 pub use transport::{connect, ConnectError, ProxyConfig, TransportConfig, WsStream};
 pub use url::{RelayUrl, UrlError};
-pub use validate::{matches_filter, precheck, verify_batch, Rejection, SeenIds, ValidationConfig};
+pub use validate::{
+    is_genuine_copy, matches_filter, precheck, verify_batch, Rejection, SeenIds, ValidationConfig,
+};

@@ -181,12 +181,29 @@ impl RelayActor {
     /// Waits (for `wait`, or until a command when `None`) while disconnected,
     /// keeping track of commands. Returns true on shutdown.
     async fn idle(&mut self, wait: Option<Duration>, denied: bool) -> bool {
-        let deadline = wait.map(|w| tokio::time::Instant::now() + w);
+        let retry_at = wait.map(|w| tokio::time::Instant::now() + w);
         loop {
-            let cmd = match deadline {
+            // Publishes waiting for a connection still answer within their timeout.
+            let next_expiry = self
+                .pending
+                .values()
+                .map(|p| p.deadline)
+                .min()
+                .map(tokio::time::Instant::from_std);
+            let wake = match (retry_at, next_expiry) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let cmd = match wake {
                 Some(d) => match tokio::time::timeout_at(d, self.commands.recv()).await {
                     Ok(cmd) => cmd,
-                    Err(_) => return false,
+                    Err(_) => {
+                        self.expire_unsent();
+                        if retry_at.is_some_and(|r| tokio::time::Instant::now() >= r) {
+                            return false;
+                        }
+                        continue;
+                    }
                 },
                 None => self.commands.recv().await,
             };
@@ -209,6 +226,24 @@ impl RelayActor {
             if denied {
                 // A policy change may have allowed the relay: try again.
                 return false;
+            }
+        }
+    }
+
+    /// Answers publishes whose time ran out while no connection was open.
+    fn expire_unsent(&mut self) {
+        let now = Instant::now();
+        let late: Vec<EventId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in late {
+            if let Some(p) = self.pending.remove(&id) {
+                let _ = p
+                    .reply
+                    .send(PublishOutcome::Failed("relay unreachable".into()));
             }
         }
     }

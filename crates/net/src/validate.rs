@@ -2,7 +2,7 @@
 //! then filter match, time window and size, and only then the Schnorr
 //! signature, verified on all cores off the async runtime.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use nostr::prelude::*;
 
@@ -123,41 +123,53 @@ pub fn verify_batch(events: &[Event]) -> Vec<Option<Rejection>> {
     })
 }
 
-/// Ids seen recently in this session, so an event delivered by several relays
-/// is verified once. Bounded: the oldest ids are forgotten first.
+/// Events verified recently in this session (id and signature), so a copy
+/// delivered by another relay is checked with one hash instead of a Schnorr
+/// verification. Bounded: the oldest are forgotten first.
 #[derive(Debug)]
 pub struct SeenIds {
-    set: HashSet<EventId>,
+    map: HashMap<EventId, Signature>,
     order: VecDeque<EventId>,
     capacity: usize,
 }
 
 impl SeenIds {
-    /// Remembers up to `capacity` ids.
+    /// Remembers up to `capacity` events.
     pub fn new(capacity: usize) -> Self {
         Self {
-            set: HashSet::with_capacity(capacity.min(1 << 16)),
+            map: HashMap::with_capacity(capacity.min(1 << 16)),
             order: VecDeque::with_capacity(capacity.min(1 << 16)),
             capacity: capacity.max(1),
         }
     }
 
-    /// True if the id was seen (and verified) before.
-    pub fn contains(&self, id: &EventId) -> bool {
-        self.set.contains(id)
+    /// The verified signature of this id, if it was seen.
+    pub fn signature(&self, id: &EventId) -> Option<&Signature> {
+        self.map.get(id)
     }
 
-    /// Remembers a verified id.
-    pub fn insert(&mut self, id: EventId) {
-        if self.set.insert(id) {
+    /// True if the id was seen (and verified) before.
+    pub fn contains(&self, id: &EventId) -> bool {
+        self.map.contains_key(id)
+    }
+
+    /// Remembers a verified event.
+    pub fn insert(&mut self, id: EventId, sig: Signature) {
+        if self.map.insert(id, sig).is_none() {
             self.order.push_back(id);
             if self.order.len() > self.capacity {
                 if let Some(old) = self.order.pop_front() {
-                    self.set.remove(&old);
+                    self.map.remove(&old);
                 }
             }
         }
     }
+}
+
+/// A copy of an event already verified: genuine when its id is the hash of
+/// its content and its signature is the one verified before.
+pub fn is_genuine_copy(event: &Event, verified_sig: &Signature) -> bool {
+    event.sig == *verified_sig && event.verify_id()
 }
 
 #[cfg(test)]
@@ -215,13 +227,33 @@ mod tests {
     #[test]
     fn seen_ids_are_bounded() {
         let mut seen = SeenIds::new(2);
+        let sig = EventBuilder::new(Kind::TextNote, "x")
+            .finalize(&Keys::generate())
+            .unwrap()
+            .sig;
         let ids: Vec<EventId> = (0..3u8)
             .map(|i| EventId::from_byte_array([i; 32]))
             .collect();
         for id in &ids {
-            seen.insert(*id);
+            seen.insert(*id, sig);
         }
         assert!(!seen.contains(&ids[0]));
         assert!(seen.contains(&ids[2]));
+    }
+
+    #[test]
+    fn a_known_id_with_another_signature_is_not_a_genuine_copy() {
+        let keys = Keys::generate();
+        let e = EventBuilder::new(Kind::TextNote, "x")
+            .finalize(&keys)
+            .unwrap();
+        let other = EventBuilder::new(Kind::TextNote, "y")
+            .finalize(&keys)
+            .unwrap();
+        assert!(is_genuine_copy(&e, &e.sig));
+        assert!(!is_genuine_copy(&e, &other.sig));
+        let mut tampered = e.clone();
+        tampered.content = "z".into();
+        assert!(!is_genuine_copy(&tampered, &e.sig));
     }
 }

@@ -204,14 +204,23 @@ impl Store {
 }
 
 impl Store {
-    /// Which of these ids are stored. Lets the network layer skip verifying
-    /// events it already has.
+    /// Which of these ids are stored.
     pub fn existing_ids(&self, ids: &[EventId]) -> StoreResult<std::collections::HashSet<EventId>> {
+        Ok(self.stored_signatures(ids)?.into_keys().collect())
+    }
+
+    /// The stored signature of each of these ids that is stored. Lets the
+    /// network layer skip verifying copies of events it already has, while
+    /// still telling a genuine copy (same signature) from a forgery.
+    pub fn stored_signatures(
+        &self,
+        ids: &[EventId],
+    ) -> StoreResult<std::collections::HashMap<EventId, nostr::prelude::Signature>> {
         let conn = self.reader()?;
-        let mut found = std::collections::HashSet::new();
+        let mut found = std::collections::HashMap::new();
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT id FROM events WHERE id IN ({})",
+                "SELECT id, sig FROM events WHERE id IN ({})",
                 vec!["?"; chunk.len()].join(", ")
             );
             let mut stmt = conn
@@ -220,14 +229,18 @@ impl Store {
             let rows = stmt
                 .query_map(
                     rusqlite::params_from_iter(chunk.iter().map(|id| id.as_bytes().to_vec())),
-                    |r| r.get::<_, Vec<u8>>(0),
+                    |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
                 )
                 .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
                 .map_err(|e| self.err("checking known ids", e))?;
-            found.extend(
-                rows.into_iter()
-                    .filter_map(|b| EventId::from_slice(&b).ok()),
-            );
+            for (id, sig) in rows {
+                if let (Ok(id), Ok(sig)) = (
+                    EventId::from_slice(&id),
+                    nostr::prelude::Signature::from_slice(&sig),
+                ) {
+                    found.insert(id, sig);
+                }
+            }
         }
         Ok(found)
     }
