@@ -66,3 +66,22 @@ fn bench_relay_prints_figures_as_json() {
     assert!(v["publish_eps"].as_f64().unwrap() > 0.0);
     assert!(v["req_p99_ms"].as_f64().unwrap() >= v["req_p50_ms"].as_f64().unwrap());
 }
+
+#[test]
+fn bench_ingest_reports_both_rates_as_json() {
+    let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
+        .args([
+            "--log", "warn", "bench", "ingest", "--events", "600", "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["events"], 600);
+    assert!(v["verify_eps"].as_f64().unwrap() > 0.0);
+    assert!(v["ingest_eps"].as_f64().unwrap() > 0.0);
+}

@@ -41,8 +41,20 @@ pub enum RelayMessage {
     Malformed(String),
 }
 
+/// `["EVENT", sub, event]`, deserialised in one pass (the hot path).
+#[derive(serde::Deserialize)]
+struct EventMessage(#[allow(dead_code)] String, String, Event);
+
 /// Parses one text frame.
 pub fn parse(text: &str) -> RelayMessage {
+    if text.starts_with("[\"EVENT\"") {
+        if let Ok(EventMessage(_, sub, event)) = serde_json::from_str(text) {
+            return RelayMessage::Event {
+                sub,
+                event: Box::new(event),
+            };
+        }
+    }
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => return RelayMessage::Malformed(format!("not JSON: {e}")),

@@ -100,11 +100,7 @@ fn parse_response(raw: &[u8]) -> Option<Value> {
     let body = &raw[split + 4..];
     let mut lines = head.lines();
     let status = lines.next()?;
-    if !status
-        .split_whitespace()
-        .nth(1)
-        .is_some_and(|code| code == "200")
-    {
+    if status.split_whitespace().nth(1) != Some("200") {
         return None;
     }
     let chunked = lines.any(|l| {

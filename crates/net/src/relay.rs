@@ -479,9 +479,7 @@ impl RelayActor {
                 }
             }
             RelayMessage::Closed { sub, reason } => {
-                let Some(logical) = s.wire.get(&sub).map(|w| w.logical.clone()) else {
-                    return None;
-                };
+                let logical = s.wire.get(&sub).map(|w| w.logical.clone())?;
                 if reason.starts_with("auth-required:") && !s.authenticated {
                     let filters = self.desired.get(&logical).cloned();
                     s.close_logical_silently(&logical);

@@ -15,6 +15,22 @@ pub enum BenchCommand {
     /// events/s) and REQ throughput and latency, with many concurrent clients.
     /// Events are signed before the clock starts, so the generator is not the bound.
     Relay(RelayBenchArgs),
+    /// Ingest from a loopback relay: `verify_eps` (raw id+signature checks per
+    /// second on all cores) and `ingest_eps` (events per second from the
+    /// relay's websocket into the client store, verified and stored), measured
+    /// in the same run.
+    Ingest(IngestBenchArgs),
+}
+
+/// Arguments of `samizdat bench ingest`.
+#[derive(clap::Args, Clone)]
+pub struct IngestBenchArgs {
+    /// Events the relay serves.
+    #[arg(long, default_value_t = 50_000)]
+    events: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `samizdat bench relay`.
@@ -44,6 +60,7 @@ pub struct RelayBenchArgs {
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Relay(args) => relay(args).await,
+        BenchCommand::Ingest(args) => super::bench_ingest::run(args.events, args.json).await,
     }
 }
 
@@ -208,7 +225,7 @@ async fn next_json(ws: &mut Ws) -> anyhow::Result<Value> {
 }
 
 /// Signs `n` events over 50 keys and 100 tags, on all cores.
-fn sign_events(n: usize) -> Vec<Event> {
+pub(crate) fn sign_events(n: usize) -> Vec<Event> {
     let keys: Vec<Keys> = (0..50).map(|_| Keys::generate()).collect();
     let now = Timestamp::now().as_secs();
     let threads = std::thread::available_parallelism().map_or(2, |p| p.get());

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub mod bench;
+mod bench_ingest;
 pub mod relay;
