@@ -23,6 +23,8 @@ mod nip11;
 mod policy;
 mod pool;
 mod relay;
+mod relay_auth;
+mod session;
 mod transport;
 mod url;
 mod validate;

@@ -3,7 +3,7 @@
 //! relay's declared limits, publishes with OK timeouts, answers AUTH only when
 //! the policy allows, and feeds received events to the validation pipeline.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,7 @@ use crate::ingest::{self, IngestItem};
 use crate::message::{self, RelayMessage};
 use crate::nip11::{self, RelayLimits};
 use crate::pool::{PoolEvent, PoolShared, PublishOutcome};
+use crate::session::Session;
 use crate::transport::{self, WsStream};
 use crate::url::RelayUrl;
 use crate::validate::{precheck, Rejection};
@@ -39,21 +40,12 @@ pub(crate) enum Command {
     Shutdown,
 }
 
-struct Pending {
-    event: Event,
-    reply: oneshot::Sender<PublishOutcome>,
-    deadline: Instant,
-    sent: bool,
-    auth_retried: bool,
-}
-
-/// One REQ on the wire; a logical subscription may need several when the
-/// relay limits filters per REQ.
-struct WireSub {
-    logical: String,
-    filters: Vec<Filter>,
-    eose: bool,
-    opened: Instant,
+pub(crate) struct Pending {
+    pub(crate) event: Event,
+    pub(crate) reply: oneshot::Sender<PublishOutcome>,
+    pub(crate) deadline: Instant,
+    pub(crate) sent: bool,
+    pub(crate) auth_retried: bool,
 }
 
 enum SessionEnd {
@@ -62,12 +54,12 @@ enum SessionEnd {
 }
 
 pub(crate) struct RelayActor {
-    url: RelayUrl,
-    shared: Arc<PoolShared>,
+    pub(crate) url: RelayUrl,
+    pub(crate) shared: Arc<PoolShared>,
     commands: mpsc::UnboundedReceiver<Command>,
     /// Logical subscriptions we want open, re-sent after reconnects.
     desired: HashMap<String, Vec<Filter>>,
-    pending: HashMap<EventId, Pending>,
+    pub(crate) pending: HashMap<EventId, Pending>,
     limits: Option<RelayLimits>,
 }
 
@@ -87,7 +79,7 @@ impl RelayActor {
         }
     }
 
-    async fn emit(&self, event: PoolEvent) {
+    pub(crate) async fn emit(&self, event: PoolEvent) {
         let _ = self.shared.events.send(event).await;
     }
 
@@ -270,17 +262,7 @@ impl RelayActor {
             self.url.clone(),
             ingest_rx,
         ));
-        let mut s = Session {
-            wire: HashMap::new(),
-            queued: VecDeque::new(),
-            challenge: None,
-            auth_event: None,
-            authenticated: false,
-            deferred_subs: Vec::new(),
-            batch: Vec::new(),
-            malformed: 0,
-            received: HashMap::new(),
-        };
+        let mut s = Session::new();
         let limits = self.limits.clone().unwrap_or_default();
         // Open every desired subscription and send queued publishes.
         let desired: Vec<(String, Vec<Filter>)> = self
@@ -549,72 +531,6 @@ impl RelayActor {
         let _ = ingest_tx.send(item).await;
     }
 
-    /// Sends AUTH if a challenge is known, the policy allows it and a signer
-    /// exists. Returns false when AUTH is not possible.
-    async fn try_auth(&self, s: &mut Session, out: &mut Vec<String>) -> bool {
-        if s.auth_event.is_some() {
-            return true;
-        }
-        let (Some(challenge), Some(signer)) = (s.challenge.clone(), self.shared.signer.clone())
-        else {
-            return false;
-        };
-        let url = self.url.clone();
-        let policies = self.shared.policies.clone();
-        let allowed = tokio::task::spawn_blocking(move || policies.may_auth(&url))
-            .await
-            .unwrap_or(false);
-        if !allowed {
-            return false;
-        }
-        let unsigned = EventBuilder::new(Kind::Authentication, "")
-            .tags([
-                Tag::parse(["relay", &self.url.to_string()])
-                    .unwrap_or_else(|_| Tag::identifier("")),
-                Tag::parse(["challenge", &challenge]).unwrap_or_else(|_| Tag::identifier("")),
-            ])
-            .finalize_unsigned(signer.public_key());
-        match signer.sign_auth(unsigned).await {
-            Ok(event) => {
-                s.auth_event = Some(event.id);
-                out.push(json!(["AUTH", event]).to_string());
-                true
-            }
-            Err(e) => {
-                tracing::warn!(relay = %self.url, error = %e, "cannot sign AUTH");
-                false
-            }
-        }
-    }
-
-    async fn decline_auth(&mut self, s: &mut Session, reason: &str) {
-        self.emit(PoolEvent::AuthDeclined {
-            relay: self.url.clone(),
-        })
-        .await;
-        for (id, _) in std::mem::take(&mut s.deferred_subs) {
-            self.emit(PoolEvent::Closed {
-                relay: self.url.clone(),
-                sub: id,
-                reason: reason.to_owned(),
-            })
-            .await;
-        }
-        let waiting: Vec<EventId> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.auth_retried)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in waiting {
-            if let Some(p) = self.pending.remove(&id) {
-                let _ = p
-                    .reply
-                    .send(PublishOutcome::AuthRequired(reason.to_owned()));
-            }
-        }
-    }
-
     /// OK and EOSE timeouts.
     async fn expire(&mut self, s: &mut Session, ingest_tx: &mpsc::Sender<IngestItem>) {
         let now = Instant::now();
@@ -649,116 +565,5 @@ impl RelayActor {
                 .await;
             }
         }
-    }
-}
-
-/// Per-connection state.
-struct Session {
-    wire: HashMap<String, WireSub>,
-    /// Wire subscriptions waiting for room under the relay's `max_subscriptions`.
-    queued: VecDeque<(String, String, Vec<Filter>)>,
-    challenge: Option<String>,
-    auth_event: Option<EventId>,
-    authenticated: bool,
-    deferred_subs: Vec<(String, Vec<Filter>)>,
-    batch: Vec<(String, Event)>,
-    malformed: usize,
-    received: HashMap<String, usize>,
-}
-
-impl Session {
-    /// Opens a logical subscription as one or more REQs within the relay's limits.
-    fn open(
-        &mut self,
-        id: &str,
-        filters: Vec<Filter>,
-        limits: &RelayLimits,
-        out: &mut Vec<String>,
-    ) {
-        let filters: Vec<Filter> = filters
-            .into_iter()
-            .map(|mut f| {
-                if let (Some(max), Some(limit)) = (limits.max_limit, f.limit) {
-                    f.limit = Some(limit.min(max));
-                }
-                f
-            })
-            .collect();
-        let per_req = limits.max_filters.unwrap_or(usize::MAX).max(1);
-        let chunks: Vec<Vec<Filter>> = filters.chunks(per_req).map(<[Filter]>::to_vec).collect();
-        let single = chunks.len() == 1;
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            let wire_id = if single {
-                id.to_owned()
-            } else {
-                format!("{id}~{i}")
-            };
-            self.queued.push_back((wire_id, id.to_owned(), chunk));
-        }
-        self.activate_queued(limits, out);
-    }
-
-    /// Sends queued REQs while the relay's subscription limit allows.
-    fn activate_queued(&mut self, limits: &RelayLimits, out: &mut Vec<String>) {
-        let max = limits.max_subscriptions.unwrap_or(usize::MAX);
-        while self.wire.len() < max {
-            let Some((wire_id, logical, filters)) = self.queued.pop_front() else {
-                break;
-            };
-            let mut req = vec![json!("REQ"), json!(wire_id)];
-            req.extend(
-                filters
-                    .iter()
-                    .map(|f| serde_json::to_value(f).unwrap_or(json!({}))),
-            );
-            out.push(serde_json::Value::Array(req).to_string());
-            self.received.remove(&wire_id);
-            self.wire.insert(
-                wire_id,
-                WireSub {
-                    logical,
-                    filters,
-                    eose: false,
-                    opened: Instant::now(),
-                },
-            );
-        }
-    }
-
-    fn close_logical(&mut self, id: &str, out: &mut Vec<String>) {
-        let wires: Vec<String> = self
-            .wire
-            .iter()
-            .filter(|(_, w)| w.logical == id)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for w in wires {
-            out.push(json!(["CLOSE", w]).to_string());
-            self.wire.remove(&w);
-        }
-        self.queued.retain(|(_, logical, _)| logical != id);
-    }
-
-    fn close_logical_silently(&mut self, id: &str) {
-        self.wire.retain(|_, w| w.logical != id);
-        self.queued.retain(|(_, logical, _)| logical != id);
-    }
-
-    /// Marks a wire subscription's EOSE; returns the logical id once all of
-    /// its wire subscriptions (and none queued) have reached EOSE.
-    fn mark_eose(&mut self, wire_id: &str) -> Option<String> {
-        let w = self.wire.get_mut(wire_id)?;
-        if w.eose {
-            return None;
-        }
-        w.eose = true;
-        let logical = w.logical.clone();
-        let done = self
-            .wire
-            .values()
-            .filter(|w| w.logical == logical)
-            .all(|w| w.eose)
-            && !self.queued.iter().any(|(_, l, _)| *l == logical);
-        done.then_some(logical)
     }
 }

@@ -1,0 +1,148 @@
+//! Per-connection subscription state: the REQs actually open on the wire for
+//! each logical subscription, within the relay's declared limits
+//! (`max_filters` splits one subscription into several REQs,
+//! `max_subscriptions` makes the rest wait, `max_limit` lowers limits), EOSE
+//! tracking, and what AUTH is waiting for.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use nostr::prelude::*;
+use serde_json::json;
+
+use crate::nip11::RelayLimits;
+
+/// One REQ on the wire; a logical subscription may need several when the
+/// relay limits filters per REQ.
+pub(crate) struct WireSub {
+    pub(crate) logical: String,
+    pub(crate) filters: Vec<Filter>,
+    pub(crate) eose: bool,
+    pub(crate) opened: Instant,
+}
+
+/// Per-connection state.
+pub(crate) struct Session {
+    pub(crate) wire: HashMap<String, WireSub>,
+    /// Wire subscriptions waiting for room under the relay's `max_subscriptions`.
+    pub(crate) queued: VecDeque<(String, String, Vec<Filter>)>,
+    pub(crate) challenge: Option<String>,
+    pub(crate) auth_event: Option<EventId>,
+    pub(crate) authenticated: bool,
+    pub(crate) deferred_subs: Vec<(String, Vec<Filter>)>,
+    pub(crate) batch: Vec<(String, Event)>,
+    pub(crate) malformed: usize,
+    pub(crate) received: HashMap<String, usize>,
+}
+
+impl Session {
+    /// A fresh session with nothing open.
+    pub(crate) fn new() -> Self {
+        Self {
+            wire: HashMap::new(),
+            queued: VecDeque::new(),
+            challenge: None,
+            auth_event: None,
+            authenticated: false,
+            deferred_subs: Vec::new(),
+            batch: Vec::new(),
+            malformed: 0,
+            received: HashMap::new(),
+        }
+    }
+
+    /// Opens a logical subscription as one or more REQs within the relay's limits.
+    pub(crate) fn open(
+        &mut self,
+        id: &str,
+        filters: Vec<Filter>,
+        limits: &RelayLimits,
+        out: &mut Vec<String>,
+    ) {
+        let filters: Vec<Filter> = filters
+            .into_iter()
+            .map(|mut f| {
+                if let (Some(max), Some(limit)) = (limits.max_limit, f.limit) {
+                    f.limit = Some(limit.min(max));
+                }
+                f
+            })
+            .collect();
+        let per_req = limits.max_filters.unwrap_or(usize::MAX).max(1);
+        let chunks: Vec<Vec<Filter>> = filters.chunks(per_req).map(<[Filter]>::to_vec).collect();
+        let single = chunks.len() == 1;
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let wire_id = if single {
+                id.to_owned()
+            } else {
+                format!("{id}~{i}")
+            };
+            self.queued.push_back((wire_id, id.to_owned(), chunk));
+        }
+        self.activate_queued(limits, out);
+    }
+
+    /// Sends queued REQs while the relay's subscription limit allows.
+    pub(crate) fn activate_queued(&mut self, limits: &RelayLimits, out: &mut Vec<String>) {
+        let max = limits.max_subscriptions.unwrap_or(usize::MAX);
+        while self.wire.len() < max {
+            let Some((wire_id, logical, filters)) = self.queued.pop_front() else {
+                break;
+            };
+            let mut req = vec![json!("REQ"), json!(wire_id)];
+            req.extend(
+                filters
+                    .iter()
+                    .map(|f| serde_json::to_value(f).unwrap_or(json!({}))),
+            );
+            out.push(serde_json::Value::Array(req).to_string());
+            self.received.remove(&wire_id);
+            self.wire.insert(
+                wire_id,
+                WireSub {
+                    logical,
+                    filters,
+                    eose: false,
+                    opened: Instant::now(),
+                },
+            );
+        }
+    }
+
+    pub(crate) fn close_logical(&mut self, id: &str, out: &mut Vec<String>) {
+        let wires: Vec<String> = self
+            .wire
+            .iter()
+            .filter(|(_, w)| w.logical == id)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for w in wires {
+            out.push(json!(["CLOSE", w]).to_string());
+            self.wire.remove(&w);
+        }
+        self.queued.retain(|(_, logical, _)| logical != id);
+    }
+
+    pub(crate) fn close_logical_silently(&mut self, id: &str) {
+        self.wire.retain(|_, w| w.logical != id);
+        self.queued.retain(|(_, logical, _)| logical != id);
+    }
+
+    /// Marks a wire subscription's EOSE; returns the logical id once all of
+    /// its wire subscriptions (and none queued) have reached EOSE.
+    pub(crate) fn mark_eose(&mut self, wire_id: &str) -> Option<String> {
+        let w = self.wire.get_mut(wire_id)?;
+        if w.eose {
+            return None;
+        }
+        w.eose = true;
+        let logical = w.logical.clone();
+        let done = self
+            .wire
+            .values()
+            .filter(|w| w.logical == logical)
+            .all(|w| w.eose)
+            && !self.queued.iter().any(|(_, l, _)| *l == logical);
+        done.then_some(logical)
+    }
+}
