@@ -79,17 +79,7 @@ pub fn precheck(
 
 /// NIP-01 matching; an empty list matches nothing. NIP-50 `search` is the
 /// relay's judgement (relevance, stemming), so it is not re-checked here.
-pub fn matches_filter(filter: &Filter, event: &Event) -> bool {
-    let empty = filter.ids.as_ref().is_some_and(|s| s.is_empty())
-        || filter.authors.as_ref().is_some_and(|s| s.is_empty())
-        || filter.kinds.as_ref().is_some_and(|s| s.is_empty())
-        || filter.generic_tags.values().any(|s| s.is_empty());
-    let options = MatchEventOptions {
-        nip50: false,
-        ..MatchEventOptions::default()
-    };
-    !empty && filter.match_event(event, options)
-}
+pub use samizdat_store::filter_matches_ignoring_search as matches_filter;
 
 /// Verifies ids and signatures of a batch on every core; call it from a
 /// blocking thread. Returns, per event, `None` when valid or the rejection.

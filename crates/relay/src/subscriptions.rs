@@ -123,7 +123,7 @@ impl Subscriptions {
                 entry
                     .filters
                     .iter()
-                    .any(|f| filter_matches(f, event))
+                    .any(|f| samizdat_store::filter_matches(f, event))
                     .then(|| (key.id.clone(), Arc::clone(&entry.conn)))
             })
             .collect()
@@ -145,14 +145,4 @@ fn index_keys(filter: &Filter) -> Vec<IndexKey> {
         return kinds.iter().map(|k| IndexKey::Kind(*k)).collect();
     }
     vec![IndexKey::All]
-}
-
-/// NIP-01 matching for live events, with the store's reading of empty lists:
-/// "any of none" matches nothing.
-pub fn filter_matches(filter: &Filter, event: &Event) -> bool {
-    let empty = filter.ids.as_ref().is_some_and(|s| s.is_empty())
-        || filter.authors.as_ref().is_some_and(|s| s.is_empty())
-        || filter.kinds.as_ref().is_some_and(|s| s.is_empty())
-        || filter.generic_tags.values().any(|s| s.is_empty());
-    !empty && filter.match_event(event, MatchEventOptions::default())
 }

@@ -19,6 +19,7 @@ mod asynchronous;
 mod codec;
 mod error;
 mod insert;
+mod matching;
 mod query;
 mod relays;
 mod schema;
@@ -27,6 +28,7 @@ mod store;
 
 pub use error::{StoreError, StoreResult};
 pub use insert::InsertOutcome;
+pub use matching::{filter_matches, filter_matches_ignoring_search, has_empty_list};
 pub use relays::{FailureClass, RelayStats, Sighting};
 pub use schema::SCHEMA_VERSION;
 pub use store::{Store, StoreConfig};

@@ -133,10 +133,7 @@ impl Store {
             .until
             .map_or(i64::MAX, |t| t.as_secs().min(i64::MAX as u64) as i64);
         // An empty list means "any of none": nothing matches.
-        let empty_list = filter.ids.as_ref().is_some_and(|s| s.is_empty())
-            || filter.authors.as_ref().is_some_and(|s| s.is_empty())
-            || filter.kinds.as_ref().is_some_and(|s| s.is_empty())
-            || filter.generic_tags.values().any(|s| s.is_empty());
+        let empty_list = crate::matching::has_empty_list(filter);
         if limit == 0 || since > until || empty_list {
             return Ok(None);
         }
