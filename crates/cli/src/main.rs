@@ -23,6 +23,12 @@ struct Cli {
 enum Command {
     /// Run the relay (NIP-01, 09, 11, 40, 42, 50, 70) until SIGINT or SIGTERM.
     Relay(commands::relay::RelayArgs),
+    /// Run the outbox network simulator: every relay-selection algorithm on
+    /// the same synthetic network and budget, over several sessions.
+    Sim(commands::outbox::SimArgs),
+    /// The outbox planner as a tool: `samizdat outbox plan --input FILE.json`.
+    #[command(subcommand)]
+    Outbox(commands::outbox::OutboxCommand),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -50,6 +56,8 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Relay(args) => commands::relay::run(args).await,
             Command::Bench(cmd) => commands::bench::run(cmd).await,
+            Command::Sim(args) => commands::outbox::sim(args),
+            Command::Outbox(cmd) => commands::outbox::run(cmd),
         }
     });
     match result {

@@ -2,4 +2,5 @@
 
 pub mod bench;
 mod bench_ingest;
+pub mod outbox;
 pub mod relay;

@@ -1,0 +1,123 @@
+//! `samizdat sim` and `samizdat outbox plan`: the outbox planner, measured and
+//! as a tool any program can call with JSON.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use samizdat_outbox::sim::{self, SimConfig};
+use samizdat_outbox::PlanInput;
+use serde_json::json;
+
+/// Arguments of `samizdat sim`.
+#[derive(clap::Args)]
+pub struct SimArgs {
+    /// Network seed (the same seed gives the same network and figures).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// People in the network (a quarter are followed, at most 1,000).
+    #[arg(long, default_value_t = 2_000)]
+    users: usize,
+    /// Sessions to run; the figures are from the last.
+    #[arg(long, default_value_t = 5)]
+    sessions: usize,
+    /// Connection budget for every algorithm.
+    #[arg(long, default_value_t = 20)]
+    max_connections: usize,
+    /// Relays per followed person.
+    #[arg(long, default_value_t = 2)]
+    per_person: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the simulator and prints its table.
+pub fn sim(args: SimArgs) -> anyhow::Result<()> {
+    if args.users < 4 {
+        anyhow::bail!("--users must be at least 4");
+    }
+    let report = sim::run(&SimConfig {
+        seed: args.seed,
+        users: args.users,
+        sessions: args.sessions,
+        max_connections: args.max_connections,
+        per_person: args.per_person,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}
+
+/// The outbox subcommands.
+#[derive(clap::Subcommand)]
+pub enum OutboxCommand {
+    /// Plan which relays to ask about whom, from a JSON description of the network.
+    Plan(PlanArgs),
+}
+
+/// Arguments of `samizdat outbox plan`.
+#[derive(clap::Args)]
+pub struct PlanArgs {
+    /// JSON input: {"follows": [hex], "relay_lists": {hex: {"write": [url], "read": [url]}},
+    /// "relay_health": {url: {"reachable": bool, "success_rate": 0..1}},
+    /// "delivery": {url: {hex: {"asked": n, "delivered": m}}}}; `-` for stdin.
+    #[arg(long)]
+    input: PathBuf,
+    /// Connection cap (overrides the input's policy).
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// Relays per person (overrides the input's policy).
+    #[arg(long)]
+    per_person: Option<usize>,
+    /// Print JSON (the default output is a readable summary).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs a subcommand.
+pub fn run(cmd: OutboxCommand) -> anyhow::Result<()> {
+    match cmd {
+        OutboxCommand::Plan(args) => plan(args),
+    }
+}
+
+fn plan(args: PlanArgs) -> anyhow::Result<()> {
+    let text = if args.input.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading the plan input from stdin")?
+    } else {
+        std::fs::read_to_string(&args.input)
+            .with_context(|| format!("reading {}", args.input.display()))?
+    };
+    let mut input: PlanInput = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid planner input", args.input.display()))?;
+    if let Some(n) = args.max_connections {
+        input.policy.max_connections = n;
+    }
+    if let Some(k) = args.per_person {
+        input.policy.per_person = k;
+    }
+    let plan = samizdat_outbox::plan(&input);
+    if args.json {
+        println!(
+            "{}",
+            json!({"assignments": plan.assignments, "orphans": plan.orphans, "connections": plan.connections})
+        );
+    } else {
+        println!(
+            "{} relays cover {:.0}% of {} follows",
+            plan.connections,
+            plan.coverage(input.follows.len()) * 100.0,
+            input.follows.len()
+        );
+        for (url, people) in &plan.assignments {
+            println!("  {url}: {} people", people.len());
+        }
+        for o in &plan.orphans {
+            println!("  orphan {}: {:?}", o.pubkey, o.reason);
+        }
+    }
+    Ok(())
+}

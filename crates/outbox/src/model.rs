@@ -1,0 +1,184 @@
+//! What the planner is told and what it answers. Public keys and relay URLs
+//! are plain strings (hex and normalised URLs): the planner never parses
+//! them, so it has no protocol dependency and no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// A person's NIP-65 relay list (kind 10002).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RelayList {
+    /// Relays they write to (their outbox): where to read them.
+    pub write: Vec<String>,
+    /// Relays they read from (their inbox): where to reach them.
+    pub read: Vec<String>,
+}
+
+/// Where a piece of evidence about a person's relays came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Legacy relay list in the kind-3 content.
+    Kind3,
+    /// The `relays` of their NIP-05 document.
+    Nip05,
+    /// A hint in a tag, an nprofile or an nevent.
+    Hint,
+    /// Their events were actually received from this relay.
+    Seen,
+}
+
+impl Source {
+    /// How much a piece of evidence from this source says, before age.
+    pub fn weight(self) -> f64 {
+        match self {
+            Source::Seen => 0.8,
+            Source::Kind3 => 0.5,
+            Source::Nip05 => 0.45,
+            Source::Hint => 0.3,
+        }
+    }
+}
+
+/// One piece of evidence besides the NIP-65 list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The relay.
+    pub url: String,
+    /// Where the evidence came from.
+    pub source: Source,
+    /// Its age in days (older evidence counts less).
+    #[serde(default)]
+    pub age_days: f64,
+}
+
+/// What is known of a relay's health.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RelayHealth {
+    /// False when the relay is known to be down (or in the penalty box).
+    pub reachable: bool,
+    /// Share of recent attempts that succeeded, 0 to 1.
+    pub success_rate: f64,
+}
+
+impl Default for RelayHealth {
+    fn default() -> Self {
+        Self {
+            reachable: true,
+            success_rate: 1.0,
+        }
+    }
+}
+
+/// How often a relay was asked for a person and delivered something.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Delivery {
+    /// Times the relay was asked for this person.
+    pub asked: u32,
+    /// Times it delivered at least one of their events.
+    pub delivered: u32,
+}
+
+/// The user's rules for relay selection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// Most relays to connect to for reading.
+    pub max_connections: usize,
+    /// Relays wanted per followed person.
+    pub per_person: usize,
+    /// Relays never to use.
+    pub denied: BTreeSet<String>,
+    /// Relays always used (they count toward the cap).
+    pub always: Vec<String>,
+    /// Seed for the randomised parts (Thompson sampling); same seed and input,
+    /// same plan.
+    pub seed: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            max_connections: 20,
+            per_person: 2,
+            denied: BTreeSet::new(),
+            always: Vec::new(),
+            seed: 0,
+        }
+    }
+}
+
+/// Everything the planner knows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlanInput {
+    /// People followed (hex public keys).
+    pub follows: Vec<String>,
+    /// NIP-65 lists by person.
+    pub relay_lists: BTreeMap<String, RelayList>,
+    /// Other evidence by person.
+    pub evidence: BTreeMap<String, Vec<Evidence>>,
+    /// Health by relay; relays not listed are assumed healthy.
+    pub relay_health: BTreeMap<String, RelayHealth>,
+    /// Delivery history by relay, then person.
+    pub delivery: BTreeMap<String, BTreeMap<String, Delivery>>,
+    /// Rules.
+    pub policy: Policy,
+}
+
+/// Why a followed person has no relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrphanReason {
+    /// No relay list and no other evidence of where they write.
+    NoRelayList,
+    /// Every known relay is down or failing.
+    AllRelaysUnusable,
+    /// Every known relay is denied by the user's policy.
+    DeniedByPolicy,
+    /// Their relays did not fit under the connection cap.
+    OverConnectionCap,
+}
+
+/// A followed person with no relay, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Orphan {
+    /// Hex public key.
+    pub pubkey: String,
+    /// Why.
+    pub reason: OrphanReason,
+}
+
+/// The planner's answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Relay → the people to ask it about (and no one else).
+    pub assignments: BTreeMap<String, Vec<String>>,
+    /// People with no relay.
+    pub orphans: Vec<Orphan>,
+    /// Relays used.
+    pub connections: usize,
+}
+
+impl Plan {
+    /// Share of `follows` with at least one relay.
+    pub fn coverage(&self, follows: usize) -> f64 {
+        if follows == 0 {
+            return 1.0;
+        }
+        let covered: BTreeSet<&String> = self.assignments.values().flatten().collect();
+        covered.len() as f64 / follows as f64
+    }
+
+    /// The largest share of the follow list revealed to any one relay.
+    pub fn max_exposure(&self, follows: usize) -> f64 {
+        if follows == 0 {
+            return 0.0;
+        }
+        self.assignments.values().map(Vec::len).max().unwrap_or(0) as f64 / follows as f64
+    }
+}

@@ -1,0 +1,380 @@
+//! Relay selection: ours and the baselines it is measured against, over the
+//! same candidates.
+//!
+//! *Ours* maximises the expected number of followed people whose events
+//! arrive: each relay adds, for every person it has evidence for, the chance
+//! it delivers them times the chance none of the relays already picked does
+//! (probabilistic coverage, a submodular objective, so greedy is near
+//! optimal). The chances come from evidence strength, relay health and the
+//! delivery history (a Beta posterior), so relays that do not deliver for a
+//! person fade and relays that do gain, across sessions. A person stops
+//! counting once they have `per_person` relays, which keeps diversity without
+//! revealing the follow list to more relays than needed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::model::{Orphan, OrphanReason, Plan, PlanInput};
+use crate::score;
+
+/// Weight of covering a person for the first time, relative to adding a
+/// second relay for someone already covered.
+const FIRST_RELAY_BONUS: f64 = 1.5;
+
+/// The relay-selection algorithms the simulator compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Algorithm {
+    /// Ours: probabilistic coverage with learned delivery.
+    Samizdat,
+    /// Greedy set cover with `per_person` relays per person (Gossip-style).
+    GreedyCover,
+    /// Each person's top `per_person` relays ("filter decomposition").
+    TopN,
+    /// Relays drawn per person, weighted by popularity.
+    Stochastic,
+}
+
+impl Algorithm {
+    /// All of them, ours first.
+    pub const ALL: [Algorithm; 4] = [
+        Self::Samizdat,
+        Self::GreedyCover,
+        Self::TopN,
+        Self::Stochastic,
+    ];
+
+    /// Short name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Samizdat => "samizdat",
+            Self::GreedyCover => "greedy-cover",
+            Self::TopN => "top-n",
+            Self::Stochastic => "stochastic",
+        }
+    }
+}
+
+/// Usable relays per person with evidence strength, and the people left out.
+pub(crate) struct Candidates {
+    pub per_person: BTreeMap<String, BTreeMap<String, f64>>,
+    pub orphans: Vec<Orphan>,
+}
+
+pub(crate) fn candidates(input: &PlanInput) -> Candidates {
+    let mut per_person = BTreeMap::new();
+    let mut orphans = Vec::new();
+    let mut seen = BTreeSet::new();
+    for person in &input.follows {
+        if !seen.insert(person.clone()) {
+            continue;
+        }
+        let evidence = score::evidence(input, person);
+        if evidence.is_empty() {
+            orphans.push(Orphan {
+                pubkey: person.clone(),
+                reason: OrphanReason::NoRelayList,
+            });
+            continue;
+        }
+        let allowed: BTreeMap<String, f64> = evidence
+            .into_iter()
+            .filter(|(url, _)| !input.policy.denied.contains(url))
+            .collect();
+        if allowed.is_empty() {
+            orphans.push(Orphan {
+                pubkey: person.clone(),
+                reason: OrphanReason::DeniedByPolicy,
+            });
+            continue;
+        }
+        let usable: BTreeMap<String, f64> = allowed
+            .into_iter()
+            .filter(|(url, _)| score::health(input, url) > 0.1)
+            .collect();
+        if usable.is_empty() {
+            orphans.push(Orphan {
+                pubkey: person.clone(),
+                reason: OrphanReason::AllRelaysUnusable,
+            });
+            continue;
+        }
+        per_person.insert(person.clone(), usable);
+    }
+    Candidates {
+        per_person,
+        orphans,
+    }
+}
+
+/// Plans with the given algorithm.
+pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
+    let c = candidates(input);
+    let cap = input.policy.max_connections;
+    let k = input.policy.per_person.max(1);
+    let always: Vec<String> = input
+        .policy
+        .always
+        .iter()
+        .filter(|u| !input.policy.denied.contains(*u))
+        .take(cap)
+        .cloned()
+        .collect();
+    let chosen = match algorithm {
+        Algorithm::Samizdat => choose_probabilistic(input, &c, &always, cap, k),
+        Algorithm::GreedyCover => choose_greedy(&c, &always, cap, k),
+        Algorithm::TopN => choose_top_n(&c, &always, cap, k),
+        Algorithm::Stochastic => choose_stochastic(input, &c, &always, cap, k),
+    };
+    assign(input, c, &chosen, k, algorithm)
+}
+
+/// Plans with our algorithm.
+pub fn plan(input: &PlanInput) -> Plan {
+    plan_with(input, Algorithm::Samizdat)
+}
+
+fn p_deliver(input: &PlanInput, person: &str, url: &str, strength: f64) -> f64 {
+    let history = score::delivery(input, url, person);
+    let p = score::delivery_probability(strength, score::health(input, url), history);
+    if history.asked == 0 {
+        // Never asked about this person: let the relay's record with everyone else speak.
+        p * score::relay_delivery_rate(input, url)
+    } else {
+        p
+    }
+}
+
+fn choose_probabilistic(
+    input: &PlanInput,
+    c: &Candidates,
+    always: &[String],
+    cap: usize,
+    k: usize,
+) -> Vec<String> {
+    // relay -> [(person, p)]
+    let mut by_relay: BTreeMap<&str, Vec<(&str, f64)>> = BTreeMap::new();
+    for (person, relays) in &c.per_person {
+        for (url, strength) in relays {
+            let p = p_deliver(input, person, url, *strength);
+            if p > 0.0 {
+                by_relay
+                    .entry(url.as_str())
+                    .or_default()
+                    .push((person.as_str(), p));
+            }
+        }
+    }
+    let mut miss: BTreeMap<&str, f64> = c.per_person.keys().map(|p| (p.as_str(), 1.0)).collect();
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut chosen: Vec<String> = Vec::new();
+    fn take<'a>(
+        people: Option<&Vec<(&'a str, f64)>>,
+        miss: &mut BTreeMap<&'a str, f64>,
+        count: &mut BTreeMap<&'a str, usize>,
+    ) {
+        for (person, p) in people.into_iter().flatten() {
+            if let Some(m) = miss.get_mut(person) {
+                *m *= 1.0 - p;
+            }
+            *count.entry(person).or_insert(0) += 1;
+        }
+    }
+    for url in always {
+        take(by_relay.get(url.as_str()), &mut miss, &mut count);
+        chosen.push(url.clone());
+    }
+    while chosen.len() < cap {
+        let mut best: Option<(&str, f64)> = None;
+        for (url, people) in &by_relay {
+            if chosen.iter().any(|c| c == url) {
+                continue;
+            }
+            let gain: f64 = people
+                .iter()
+                .filter(|(person, _)| count.get(person).copied().unwrap_or(0) < k)
+                .map(|(person, p)| {
+                    // Reaching someone not yet covered at all is worth more
+                    // than a second path to someone already reachable.
+                    let first = if count.get(person).copied().unwrap_or(0) == 0 {
+                        FIRST_RELAY_BONUS
+                    } else {
+                        1.0
+                    };
+                    miss[person] * p * first
+                })
+                .sum();
+            if gain > best.map_or(1e-9, |b| b.1) {
+                best = Some((url, gain));
+            }
+        }
+        let Some((url, _)) = best else { break };
+        take(by_relay.get(url), &mut miss, &mut count);
+        chosen.push(url.to_owned());
+    }
+    chosen
+}
+
+fn choose_greedy(c: &Candidates, always: &[String], cap: usize, k: usize) -> Vec<String> {
+    let mut by_relay: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (person, relays) in &c.per_person {
+        for url in relays.keys() {
+            by_relay
+                .entry(url.as_str())
+                .or_default()
+                .push(person.as_str());
+        }
+    }
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut chosen: Vec<String> = always.to_vec();
+    for url in always {
+        for person in by_relay.get(url.as_str()).into_iter().flatten() {
+            *count.entry(person).or_insert(0) += 1;
+        }
+    }
+    while chosen.len() < cap {
+        let best = by_relay
+            .iter()
+            .filter(|(url, _)| !chosen.iter().any(|c| c == *url))
+            .map(|(url, people)| {
+                (
+                    *url,
+                    people
+                        .iter()
+                        .filter(|p| count.get(*p).copied().unwrap_or(0) < k)
+                        .count(),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)));
+        let Some((url, _)) = best else { break };
+        for person in &by_relay[url] {
+            *count.entry(person).or_insert(0) += 1;
+        }
+        chosen.push(url.to_owned());
+    }
+    chosen
+}
+
+fn popularity(c: &Candidates) -> BTreeMap<&str, usize> {
+    let mut pop: BTreeMap<&str, usize> = BTreeMap::new();
+    for relays in c.per_person.values() {
+        for url in relays.keys() {
+            *pop.entry(url.as_str()).or_insert(0) += 1;
+        }
+    }
+    pop
+}
+
+/// Keeps the relays most wanted by `wanted` (relay -> people wanting it), up to the cap.
+fn cap_by_demand(wanted: BTreeMap<&str, usize>, always: &[String], cap: usize) -> Vec<String> {
+    let mut chosen: Vec<String> = always.to_vec();
+    let mut ranked: Vec<(&str, usize)> = wanted.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    for (url, _) in ranked {
+        if chosen.len() >= cap {
+            break;
+        }
+        if !chosen.iter().any(|c| c == url) {
+            chosen.push(url.to_owned());
+        }
+    }
+    chosen
+}
+
+fn choose_top_n(c: &Candidates, always: &[String], cap: usize, k: usize) -> Vec<String> {
+    let mut wanted: BTreeMap<&str, usize> = BTreeMap::new();
+    for relays in c.per_person.values() {
+        let mut ranked: Vec<(&String, &f64)> = relays.iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+        for (url, _) in ranked.into_iter().take(k) {
+            *wanted.entry(url.as_str()).or_insert(0) += 1;
+        }
+    }
+    cap_by_demand(wanted, always, cap)
+}
+
+fn choose_stochastic(
+    input: &PlanInput,
+    c: &Candidates,
+    always: &[String],
+    cap: usize,
+    k: usize,
+) -> Vec<String> {
+    let pop = popularity(c);
+    let mut rng = StdRng::seed_from_u64(input.policy.seed ^ 0x5eed);
+    let mut wanted: BTreeMap<&str, usize> = BTreeMap::new();
+    for relays in c.per_person.values() {
+        let mut pool: Vec<(&str, f64)> = relays
+            .keys()
+            .map(|u| (u.as_str(), pop[u.as_str()] as f64))
+            .collect();
+        for _ in 0..k.min(pool.len()) {
+            let total: f64 = pool.iter().map(|(_, w)| w).sum();
+            let mut x = rng.random::<f64>() * total;
+            let mut pick = pool.len() - 1;
+            for (i, (_, w)) in pool.iter().enumerate() {
+                if x < *w {
+                    pick = i;
+                    break;
+                }
+                x -= w;
+            }
+            let (url, _) = pool.remove(pick);
+            *wanted.entry(url).or_insert(0) += 1;
+        }
+    }
+    cap_by_demand(wanted, always, cap)
+}
+
+/// Assigns each person to up to `k` chosen relays with evidence for them
+/// (ours: the most likely to deliver; baselines: the strongest evidence).
+fn assign(
+    input: &PlanInput,
+    c: Candidates,
+    chosen: &[String],
+    k: usize,
+    algorithm: Algorithm,
+) -> Plan {
+    let chosen_set: BTreeSet<&str> = chosen.iter().map(String::as_str).collect();
+    let mut assignments: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut orphans = c.orphans;
+    for (person, relays) in &c.per_person {
+        let mut options: Vec<(&String, f64)> = relays
+            .iter()
+            .filter(|(url, _)| chosen_set.contains(url.as_str()))
+            .map(|(url, strength)| {
+                let rank = match algorithm {
+                    Algorithm::Samizdat => p_deliver(input, person, url, *strength),
+                    _ => *strength,
+                };
+                (url, rank)
+            })
+            .collect();
+        if options.is_empty() {
+            orphans.push(Orphan {
+                pubkey: person.clone(),
+                reason: OrphanReason::OverConnectionCap,
+            });
+            continue;
+        }
+        options.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        for (url, _) in options.into_iter().take(k) {
+            assignments
+                .entry(url.clone())
+                .or_default()
+                .push(person.clone());
+        }
+    }
+    let connections = chosen
+        .iter()
+        .filter(|u| assignments.contains_key(*u) || input.policy.always.contains(u))
+        .count();
+    orphans.sort_by(|a, b| a.pubkey.cmp(&b.pubkey));
+    Plan {
+        assignments,
+        orphans,
+        connections,
+    }
+}

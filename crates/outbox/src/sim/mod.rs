@@ -1,0 +1,259 @@
+//! The network simulator: runs every algorithm at the same connection budget
+//! over several simulated sessions of one synthetic network, feeding each its
+//! own delivery history and relay health between sessions, and measures what
+//! it actually retrieves.
+
+mod network;
+
+pub use network::{generate, Network, PersonTruth, RelayTruth};
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{Evidence, PlanInput, Policy, RelayHealth, Source};
+use crate::planner::{plan_with, Algorithm};
+
+/// Simulation settings.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Network seed.
+    pub seed: u64,
+    /// People in the network (a quarter are followed, at most 1,000).
+    pub users: usize,
+    /// Sessions run; figures are from the last one.
+    pub sessions: usize,
+    /// Connection budget for every algorithm.
+    pub max_connections: usize,
+    /// Relays per person.
+    pub per_person: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            users: 2_000,
+            sessions: 5,
+            max_connections: 20,
+            per_person: 2,
+        }
+    }
+}
+
+/// What one algorithm achieved in the last session.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlgorithmResult {
+    /// Algorithm name.
+    pub algorithm: String,
+    /// Share of follows assigned at least one relay.
+    pub assignment_coverage: f64,
+    /// Share of the last 7 days' events retrieved.
+    pub recall_7d: f64,
+    /// Share of the last year's events retrieved.
+    pub recall_1y: f64,
+    /// Relays connected to.
+    pub connections: usize,
+    /// Median over followed people of the share of their year's events retrieved.
+    pub median_author_recall: f64,
+    /// Largest share of the follow list revealed to one relay.
+    pub max_exposure: f64,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimReport {
+    /// Seed.
+    pub seed: u64,
+    /// Followed people.
+    pub follows: usize,
+    /// Relays in the network.
+    pub relays: usize,
+    /// NIP-65 adoption in this network.
+    pub adoption: f64,
+    /// Share of listed person→relay pairs pointing at offline, paid or write-restricted relays.
+    pub bad_pair_share: f64,
+    /// Sessions run.
+    pub sessions: usize,
+    /// One row per algorithm, ours first.
+    pub results: Vec<AlgorithmResult>,
+}
+
+/// Runs the simulation.
+pub fn run(config: &SimConfig) -> SimReport {
+    let net = generate(config.seed, config.users);
+    let results = Algorithm::ALL
+        .iter()
+        .map(|&a| run_algorithm(&net, config, a))
+        .collect();
+    SimReport {
+        seed: config.seed,
+        follows: net.follows.len(),
+        relays: net.relays.len(),
+        adoption: net.adoption,
+        bad_pair_share: net.bad_pair_share,
+        sessions: config.sessions,
+        results,
+    }
+}
+
+fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> AlgorithmResult {
+    let mut input = PlanInput {
+        follows: net.follows.iter().map(|p| p.pubkey.clone()).collect(),
+        relay_lists: net.relay_lists.clone(),
+        evidence: net.evidence.clone(),
+        relay_health: BTreeMap::new(),
+        delivery: BTreeMap::new(),
+        policy: Policy {
+            max_connections: config.max_connections,
+            per_person: config.per_person,
+            seed: config.seed,
+            ..Policy::default()
+        },
+    };
+    let mut attempts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let mut last = None;
+    for session in 0..config.sessions.max(1) {
+        input.policy.seed = config.seed.wrapping_mul(31).wrapping_add(session as u64);
+        let plan = plan_with(&input, algorithm);
+        let by_person = invert(&plan.assignments);
+        // Connect: relay health as a client would observe it.
+        for url in plan.assignments.keys() {
+            let online = net.relay_index(url).is_some_and(|i| net.relays[i].online);
+            let e = attempts.entry(url.clone()).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += u32::from(online);
+            input.relay_health.insert(
+                url.clone(),
+                RelayHealth {
+                    reachable: online,
+                    success_rate: f64::from(e.1) / f64::from(e.0),
+                },
+            );
+        }
+        // Ask each relay for its people; learn who it delivered.
+        for person in &net.follows {
+            for url in by_person.get(person.pubkey.as_str()).into_iter().flatten() {
+                let Some(r) = net.relay_index(url) else {
+                    continue;
+                };
+                let delivered = person
+                    .event_ages
+                    .iter()
+                    .any(|&age| net.serves(person, r, age));
+                let d = input
+                    .delivery
+                    .entry(url.to_string())
+                    .or_default()
+                    .entry(person.pubkey.clone())
+                    .or_default();
+                d.asked += 1;
+                d.delivered += u32::from(delivered);
+                if delivered {
+                    let ev = input.evidence.entry(person.pubkey.clone()).or_default();
+                    if !ev.iter().any(|e| e.url == *url && e.source == Source::Seen) {
+                        ev.push(Evidence {
+                            url: url.to_string(),
+                            source: Source::Seen,
+                            age_days: 0.0,
+                        });
+                    }
+                }
+            }
+        }
+        last = Some(plan);
+    }
+    let plan = last.unwrap_or_default();
+    measure(net, &plan, algorithm)
+}
+
+fn invert(assignments: &BTreeMap<String, Vec<String>>) -> BTreeMap<&str, Vec<&str>> {
+    let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (url, people) in assignments {
+        for p in people {
+            out.entry(p.as_str()).or_default().push(url.as_str());
+        }
+    }
+    out
+}
+
+fn measure(net: &Network, plan: &crate::model::Plan, algorithm: Algorithm) -> AlgorithmResult {
+    let by_person = invert(&plan.assignments);
+    let (mut got7, mut all7, mut got365, mut all365) = (0usize, 0usize, 0usize, 0usize);
+    let mut per_author = Vec::new();
+    for person in &net.follows {
+        let relays: Vec<usize> = by_person
+            .get(person.pubkey.as_str())
+            .into_iter()
+            .flatten()
+            .filter_map(|u| net.relay_index(u))
+            .collect();
+        let mut got = 0usize;
+        for &age in &person.event_ages {
+            let hit = relays.iter().any(|&r| net.serves(person, r, age));
+            got += usize::from(hit);
+            if age <= 7.0 {
+                all7 += 1;
+                got7 += usize::from(hit);
+            }
+        }
+        all365 += person.event_ages.len();
+        got365 += got;
+        if !person.event_ages.is_empty() {
+            per_author.push(got as f64 / person.event_ages.len() as f64);
+        }
+    }
+    per_author.sort_by(f64::total_cmp);
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    AlgorithmResult {
+        algorithm: algorithm.name().to_owned(),
+        assignment_coverage: plan.coverage(net.follows.len()),
+        recall_7d: ratio(got7, all7),
+        recall_1y: ratio(got365, all365),
+        connections: plan.connections,
+        median_author_recall: per_author.get(per_author.len() / 2).copied().unwrap_or(0.0),
+        max_exposure: plan.max_exposure(net.follows.len()),
+    }
+}
+
+impl SimReport {
+    /// A plain-text table, ours first, with our margin over the best baseline.
+    pub fn table(&self) -> String {
+        let mut s = format!(
+            "seed {}: {} follows, {} relays, NIP-65 adoption {:.0}%, bad person-relay pairs {:.0}%, {} sessions\n",
+            self.seed,
+            self.follows,
+            self.relays,
+            self.adoption * 100.0,
+            self.bad_pair_share * 100.0,
+            self.sessions
+        );
+        s.push_str(&format!(
+            "{:<14}{:>10}{:>10}{:>10}{:>8}{:>14}{:>10}\n",
+            "algorithm", "coverage", "recall7d", "recall1y", "conns", "median-author", "exposure"
+        ));
+        for r in &self.results {
+            s.push_str(&format!(
+                "{:<14}{:>9.1}%{:>9.1}%{:>9.1}%{:>8}{:>13.1}%{:>9.1}%\n",
+                r.algorithm,
+                r.assignment_coverage * 100.0,
+                r.recall_7d * 100.0,
+                r.recall_1y * 100.0,
+                r.connections,
+                r.median_author_recall * 100.0,
+                r.max_exposure * 100.0
+            ));
+        }
+        if let Some((ours, rest)) = self.results.split_first() {
+            let best = |f: fn(&AlgorithmResult) -> f64| rest.iter().map(f).fold(f64::MIN, f64::max);
+            s.push_str(&format!(
+                "margin over best baseline: coverage {:+.1} pts, recall7d {:+.1} pts, recall1y {:+.1} pts, median-author {:+.1} pts\n",
+                (ours.assignment_coverage - best(|r| r.assignment_coverage)) * 100.0,
+                (ours.recall_7d - best(|r| r.recall_7d)) * 100.0,
+                (ours.recall_1y - best(|r| r.recall_1y)) * 100.0,
+                (ours.median_author_recall - best(|r| r.median_author_recall)) * 100.0,
+            ));
+        }
+        s
+    }
+}

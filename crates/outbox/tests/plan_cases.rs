@@ -1,0 +1,163 @@
+//! The planner case by case: orphan reasons, learning from delivery, the JSON
+//! interface, and a deterministic simulator.
+
+use std::collections::BTreeMap;
+
+use samizdat_outbox::sim::{self, SimConfig};
+use samizdat_outbox::{
+    plan, plan_with, Algorithm, Delivery, OrphanReason, PlanInput, RelayHealth, RelayList,
+};
+
+fn list(write: &[&str]) -> RelayList {
+    RelayList {
+        write: write.iter().map(|s| s.to_string()).collect(),
+        read: vec![],
+    }
+}
+
+#[test]
+fn every_orphan_has_its_reason() {
+    let mut input = PlanInput {
+        follows: ["silent", "denied", "dead", "a", "b"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ..PlanInput::default()
+    };
+    input
+        .relay_lists
+        .insert("denied".into(), list(&["wss://bad"]));
+    input
+        .relay_lists
+        .insert("dead".into(), list(&["wss://down"]));
+    input.relay_lists.insert("a".into(), list(&["wss://a1"]));
+    input.relay_lists.insert("b".into(), list(&["wss://b1"]));
+    input.policy.denied.insert("wss://bad".into());
+    input.relay_health.insert(
+        "wss://down".into(),
+        RelayHealth {
+            reachable: false,
+            success_rate: 0.0,
+        },
+    );
+    input.policy.max_connections = 1;
+    let plan = plan(&input);
+    let reasons: BTreeMap<&str, OrphanReason> = plan
+        .orphans
+        .iter()
+        .map(|o| (o.pubkey.as_str(), o.reason))
+        .collect();
+    assert_eq!(reasons["silent"], OrphanReason::NoRelayList);
+    assert_eq!(reasons["denied"], OrphanReason::DeniedByPolicy);
+    assert_eq!(reasons["dead"], OrphanReason::AllRelaysUnusable);
+    assert_eq!(plan.connections, 1);
+    let over: Vec<_> = plan
+        .orphans
+        .iter()
+        .filter(|o| o.reason == OrphanReason::OverConnectionCap)
+        .collect();
+    assert_eq!(
+        over.len(),
+        1,
+        "one of a/b did not fit under a cap of 1: {:?}",
+        plan.orphans
+    );
+}
+
+#[test]
+fn a_relay_that_never_delivers_is_dropped_by_ours_not_by_greedy_cover() {
+    let mut input = PlanInput::default();
+    input.policy.max_connections = 1;
+    input.policy.per_person = 1;
+    for i in 0..10 {
+        let p = format!("p{i}");
+        input.follows.push(p.clone());
+        // Everyone lists the big relay; six also list a small one.
+        let relays: &[&str] = if i < 6 {
+            &["wss://big", "wss://small"]
+        } else {
+            &["wss://big"]
+        };
+        input.relay_lists.insert(p.clone(), list(relays));
+        // The big relay answers but never serves anyone (paid); the small one delivers.
+        input
+            .delivery
+            .entry("wss://big".into())
+            .or_default()
+            .insert(
+                p.clone(),
+                Delivery {
+                    asked: 4,
+                    delivered: 0,
+                },
+            );
+        if i < 6 {
+            input
+                .delivery
+                .entry("wss://small".into())
+                .or_default()
+                .insert(
+                    p,
+                    Delivery {
+                        asked: 4,
+                        delivered: 4,
+                    },
+                );
+        }
+    }
+    let ours = plan(&input);
+    assert!(
+        ours.assignments.contains_key("wss://small"),
+        "{:?}",
+        ours.assignments
+    );
+    let greedy = plan_with(&input, Algorithm::GreedyCover);
+    assert!(
+        greedy.assignments.contains_key("wss://big"),
+        "greedy counts people, not deliveries"
+    );
+}
+
+#[test]
+fn the_documented_json_interface_parses_and_answers() {
+    let input: PlanInput = serde_json::from_str(
+        r#"{
+          "follows": ["aa", "bb", "cc"],
+          "relay_lists": {"aa": {"write": ["wss://one"], "read": []}, "bb": {"write": ["wss://one", "wss://two"]}},
+          "relay_health": {"wss://two": {"reachable": false, "success_rate": 0.0}},
+          "delivery": {"wss://one": {"aa": {"asked": 3, "delivered": 3}}}
+        }"#,
+    )
+    .unwrap();
+    let plan = plan(&input);
+    let out = serde_json::to_value(&plan).unwrap();
+    assert_eq!(
+        out["assignments"]["wss://one"],
+        serde_json::json!(["aa", "bb"])
+    );
+    assert_eq!(out["orphans"][0]["pubkey"], "cc");
+    assert_eq!(out["orphans"][0]["reason"], "no_relay_list");
+    assert_eq!(out["connections"], 1);
+}
+
+#[test]
+fn the_simulator_is_deterministic_and_calibrated() {
+    let config = SimConfig {
+        seed: 7,
+        users: 400,
+        sessions: 3,
+        ..SimConfig::default()
+    };
+    let a = serde_json::to_string(&sim::run(&config)).unwrap();
+    let b = serde_json::to_string(&sim::run(&config)).unwrap();
+    assert_eq!(a, b);
+    let report = sim::run(&config);
+    assert!((0.5..=0.9).contains(&report.adoption));
+    assert_eq!(report.results.len(), 4);
+    assert_eq!(report.results[0].algorithm, "samizdat");
+    for r in &report.results {
+        assert!(r.connections <= config.max_connections);
+        assert!((0.0..=1.0).contains(&r.recall_7d) && (0.0..=1.0).contains(&r.recall_1y));
+    }
+    assert!(report.table().contains("margin over best baseline"));
+}
