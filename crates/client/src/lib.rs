@@ -1,0 +1,13 @@
+//! # samizdat-client
+//!
+//! The engine every UI uses. So far: profiles (separate identities with their
+//! own directories), the private key at rest as a NIP-49 `ncryptsec`, and the
+//! one [`Signer`] interface the engine signs and encrypts through. Feeds, the
+//! publishing queue, DMs and the rest arrive with issue 7.
+
+pub mod keystore;
+mod profile;
+mod signer;
+
+pub use profile::{Profile, ProfileError, Profiles};
+pub use signer::{AuthThroughSigner, LocalSigner, Signer, SignerError, SignerFuture};
