@@ -15,12 +15,34 @@ struct Cli {
     /// Log filter (e.g. `info`, `samizdat_relay=debug`); logs go to stderr.
     #[arg(long, global = true, default_value = "info", env = "SAMIZDAT_LOG")]
     log: String,
+    /// The identity to use (each profile has its own key, events and settings).
+    #[arg(
+        long,
+        global = true,
+        default_value = "default",
+        env = "SAMIZDAT_PROFILE"
+    )]
+    profile: String,
+    /// Read the passphrase from this file instead of asking (less safe than the
+    /// prompt: the file must be protected). `SAMIZDAT_PASSPHRASE` works the same
+    /// way and is less safe still (the environment leaks to child processes).
+    #[arg(long, global = true)]
+    passphrase_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create this profile's key (new, or `--import` an nsec, hex or ncryptsec).
+    Init(commands::keys::InitArgs),
+    /// Open this profile's key and show who it is.
+    Unlock,
+    /// Manage this profile's key: show, change passphrase, export.
+    #[command(subcommand)]
+    Key(commands::keys::KeyCommand),
+    /// List the profiles.
+    Profiles,
     /// Run the relay (NIP-01, 09, 11, 40, 42, 50, 70) until SIGINT or SIGTERM.
     Relay(commands::relay::RelayArgs),
     /// Run the outbox network simulator: every relay-selection algorithm on
@@ -52,8 +74,16 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let keys_ctx = commands::keys::Context {
+        profile: cli.profile.clone(),
+        passphrase_file: cli.passphrase_file.clone(),
+    };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Init(args) => commands::keys::init(&keys_ctx, args).await,
+            Command::Unlock => commands::keys::unlock(&keys_ctx).await,
+            Command::Key(cmd) => commands::keys::key(&keys_ctx, cmd).await,
+            Command::Profiles => commands::keys::profiles(),
             Command::Relay(args) => commands::relay::run(args).await,
             Command::Bench(cmd) => commands::bench::run(cmd).await,
             Command::Sim(args) => commands::outbox::sim(args),

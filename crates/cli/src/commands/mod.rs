@@ -2,5 +2,6 @@
 
 pub mod bench;
 mod bench_ingest;
+pub mod keys;
 pub mod outbox;
 pub mod relay;

@@ -1,0 +1,263 @@
+//! `samizdat init`, `unlock`, `key …`, `profiles`: the identity's key at rest.
+//!
+//! Passphrases come from `--passphrase-file`, else `SAMIZDAT_PASSPHRASE`, else a
+//! prompt without echo. scrypt runs on a blocking thread behind a spinner.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use nostr::nips::nip49::KeySecurity;
+use nostr::prelude::*;
+use samizdat_client::keystore::{self, ImportedKey, KeyError, DEFAULT_LOG_N};
+use samizdat_client::{Profile, Profiles};
+use secrecy::{ExposeSecret, SecretString};
+
+/// What every key command needs.
+pub struct Context {
+    /// Profile name.
+    pub profile: String,
+    /// `--passphrase-file`.
+    pub passphrase_file: Option<PathBuf>,
+}
+
+impl Context {
+    fn profile(&self) -> anyhow::Result<Profile> {
+        Ok(Profiles::from_env()?.profile(&self.profile)?)
+    }
+
+    /// The passphrase from a file or the environment, if one was given.
+    fn scripted_passphrase(&self) -> anyhow::Result<Option<SecretString>> {
+        if let Some(path) = &self.passphrase_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the passphrase file {}", path.display()))?;
+            let line = text.lines().next().unwrap_or("").to_owned();
+            return Ok(Some(SecretString::from(line)));
+        }
+        Ok(std::env::var("SAMIZDAT_PASSPHRASE")
+            .ok()
+            .map(SecretString::from))
+    }
+
+    fn passphrase(&self, prompt: &str) -> anyhow::Result<SecretString> {
+        if let Some(p) = self.scripted_passphrase()? {
+            return Ok(p);
+        }
+        let typed = rpassword::prompt_password(prompt)
+            .context("reading the passphrase (is this a terminal?)")?;
+        Ok(SecretString::from(typed))
+    }
+
+    fn new_passphrase(&self, what: &str) -> anyhow::Result<SecretString> {
+        if let Some(p) = self.scripted_passphrase()? {
+            return Ok(p);
+        }
+        let first = self.passphrase(&format!("New passphrase for {what}: "))?;
+        let second = self.passphrase("Repeat it: ")?;
+        if first.expose_secret() != second.expose_secret() {
+            bail!("the two passphrases differ; nothing was written");
+        }
+        Ok(first)
+    }
+}
+
+/// Arguments of `samizdat init`.
+#[derive(clap::Args)]
+pub struct InitArgs {
+    /// Import this key (nsec, 64 hex characters, or ncryptsec) instead of
+    /// generating one. Prefer an ncryptsec: plain keys are marked as having
+    /// been handled unencrypted.
+    #[arg(long)]
+    import: Option<String>,
+    /// scrypt cost (2^N). Lower is faster to unlock and faster to crack.
+    #[arg(long, default_value_t = DEFAULT_LOG_N)]
+    log_n: u8,
+}
+
+/// Runs scrypt (slow on purpose) on a blocking thread behind a spinner.
+async fn with_spinner<T: Send + 'static>(
+    message: &'static str,
+    work: impl FnOnce() -> Result<T, KeyError> + Send + 'static,
+) -> anyhow::Result<Result<T, KeyError>> {
+    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let result = tokio::task::spawn_blocking(work).await?;
+    bar.finish_and_clear();
+    Ok(result)
+}
+
+/// `samizdat init`.
+pub async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    let path = profile.key_path();
+    if path.exists() {
+        bail!(
+            "profile {:?} already has a key at {}",
+            profile.name(),
+            path.display()
+        );
+    }
+    let (secret, security) = match args.import.as_deref() {
+        None => (Keys::generate().secret_key().clone(), KeySecurity::Medium),
+        Some(input) => match keystore::parse_import(input)? {
+            ImportedKey::Plain(secret) => {
+                eprintln!("warning: a plain key was imported; it is marked as having been handled unencrypted");
+                (secret, KeySecurity::Weak)
+            }
+            ImportedKey::Encrypted(enc) => {
+                let pass = ctx.passphrase("Passphrase of the ncryptsec: ")?;
+                let keys = with_spinner("opening the ncryptsec (scrypt)…", move || {
+                    keystore::decrypt(&enc, &pass)
+                })
+                .await??;
+                (keys.secret_key().clone(), enc.key_security())
+            }
+        },
+    };
+    let passphrase = ctx.new_passphrase(&format!("profile {:?}", profile.name()))?;
+    profile.create_dir()?;
+    let log_n = args.log_n;
+    let key_path = path.clone();
+    let secret_for_task = secret.clone();
+    with_spinner("encrypting the key (scrypt)…", move || {
+        keystore::create(&key_path, &secret_for_task, &passphrase, log_n, security)
+    })
+    .await??;
+    let npub = Keys::new(secret).public_key().to_bech32()?;
+    println!("profile {} created: {npub}", profile.name());
+    println!(
+        "key stored encrypted (NIP-49, log_n {log_n}) at {}",
+        path.display()
+    );
+    Ok(())
+}
+
+/// Unlocks, asking again after a wrong passphrase (three tries when prompting).
+async fn open(ctx: &Context, profile: &Profile) -> anyhow::Result<(Keys, SecretString)> {
+    let path = profile.key_path();
+    keystore::load(&path)?;
+    let scripted = ctx.scripted_passphrase()?.is_some();
+    for attempt in 1..=3 {
+        let pass = ctx.passphrase(&format!("Passphrase for profile {:?}: ", profile.name()))?;
+        let (p, kp) = (pass.clone(), path.clone());
+        match with_spinner("unlocking (scrypt)…", move || keystore::unlock(&kp, &p)).await? {
+            Ok(keys) => return Ok((keys, pass)),
+            Err(KeyError::WrongPassphrase) if !scripted && attempt < 3 => {
+                eprintln!("wrong passphrase, try again")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(KeyError::WrongPassphrase.into())
+}
+
+/// `samizdat unlock`.
+pub async fn unlock(ctx: &Context) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    let (keys, _) = open(ctx, &profile).await?;
+    println!(
+        "unlocked profile {}: {}",
+        profile.name(),
+        keys.public_key().to_bech32()?
+    );
+    Ok(())
+}
+
+/// `samizdat key …`.
+#[derive(clap::Subcommand)]
+pub enum KeyCommand {
+    /// Public key, scrypt cost and NIP-49 security byte (no passphrase needed).
+    Show,
+    /// Re-encrypt the key under a new passphrase.
+    ChangePassphrase {
+        /// scrypt cost for the new encryption.
+        #[arg(long, default_value_t = DEFAULT_LOG_N)]
+        log_n: u8,
+        /// File with the new passphrase (for scripts).
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Print the secret key (nsec). Anyone who sees it owns the identity; the
+    /// stored key is marked as having been shown in plain form.
+    Export {
+        /// Required: you understand the nsec will be printed.
+        #[arg(long)]
+        i_understand: bool,
+    },
+}
+
+/// Runs a `key` subcommand.
+pub async fn key(ctx: &Context, cmd: KeyCommand) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    match cmd {
+        KeyCommand::Show => {
+            let info = keystore::info(&profile.key_path())?;
+            println!(
+                "profile {}: key at {}",
+                profile.name(),
+                profile.key_path().display()
+            );
+            println!(
+                "scrypt log_n {}, NIP-49 key security {:?}",
+                info.log_n, info.security
+            );
+        }
+        KeyCommand::ChangePassphrase {
+            log_n,
+            new_passphrase_file,
+        } => {
+            let (_, old) = open(ctx, &profile).await?;
+            let new = match new_passphrase_file {
+                Some(path) => SecretString::from(
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned(),
+                ),
+                None => {
+                    let first = SecretString::from(rpassword::prompt_password("New passphrase: ")?);
+                    let again = SecretString::from(rpassword::prompt_password("Repeat it: ")?);
+                    if first.expose_secret() != again.expose_secret() {
+                        bail!("the two passphrases differ; nothing was changed");
+                    }
+                    first
+                }
+            };
+            let path = profile.key_path();
+            with_spinner("re-encrypting (scrypt)…", move || {
+                keystore::change_passphrase(&path, &old, &new, log_n)
+            })
+            .await??;
+            println!("passphrase changed for profile {}", profile.name());
+        }
+        KeyCommand::Export { i_understand } => {
+            if !i_understand {
+                bail!("export prints your secret key; add --i-understand if you really want that");
+            }
+            let (_, pass) = open(ctx, &profile).await?;
+            let path = profile.key_path();
+            let nsec = with_spinner("exporting (scrypt)…", move || {
+                keystore::export(&path, &pass)
+            })
+            .await??;
+            eprintln!("warning: this is your secret key. Anyone who sees it can be you, forever.");
+            println!("{}", nsec.as_str());
+        }
+    }
+    Ok(())
+}
+
+/// `samizdat profiles`.
+pub fn profiles() -> anyhow::Result<()> {
+    let all = Profiles::from_env()?;
+    for name in all.list() {
+        let key = all
+            .profile(&name)
+            .map(|p| p.key_path().exists())
+            .unwrap_or(false);
+        println!("{name}{}", if key { "" } else { " (no key)" });
+    }
+    Ok(())
+}

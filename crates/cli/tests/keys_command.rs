@@ -1,0 +1,205 @@
+//! `samizdat init / unlock / key / profiles` as a user runs them, and a
+//! secrets-hygiene check over everything they print and write.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use nostr::prelude::*;
+
+fn run(home: &Path, env_pass: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_samizdat"));
+    cmd.env("SAMIZDAT_HOME", home)
+        .env_remove("SAMIZDAT_PASSPHRASE")
+        .env_remove("SAMIZDAT_PROFILE");
+    if let Some(p) = env_pass {
+        cmd.env("SAMIZDAT_PASSPHRASE", p);
+    }
+    cmd.args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn init_unlock_show_export_and_profiles() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let out = run(h, Some("correct horse"), &["init", "--log-n", "10"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let npub = text(&out)
+        .split_whitespace()
+        .find(|w| w.starts_with("npub1"))
+        .unwrap()
+        .to_owned();
+    let out = run(h, Some("correct horse"), &["unlock"]);
+    assert!(text(&out).contains(&npub), "{}", text(&out));
+    let out = run(h, Some("wrong"), &["unlock"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("wrong passphrase"));
+
+    // The passphrase file works too.
+    let pf = h.join("pass.txt");
+    std::fs::write(&pf, "correct horse\n").unwrap();
+    let out = run(
+        h,
+        None,
+        &["--passphrase-file", pf.to_str().unwrap(), "unlock"],
+    );
+    assert!(text(&out).contains(&npub), "{}", text(&out));
+
+    // Export needs consent and marks the key weak.
+    assert!(!run(h, Some("correct horse"), &["key", "export"])
+        .status
+        .success());
+    let out = run(
+        h,
+        Some("correct horse"),
+        &["key", "export", "--i-understand"],
+    );
+    let nsec = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(
+        Keys::parse(&nsec)
+            .unwrap()
+            .public_key()
+            .to_bech32()
+            .unwrap(),
+        npub
+    );
+    assert!(text(&run(h, None, &["key", "show"])).contains("Weak"));
+
+    // A second identity beside the first; names are checked.
+    let out = run(
+        h,
+        Some("other"),
+        &["--profile", "bot", "init", "--log-n", "10"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let list = text(&run(h, None, &["profiles"]));
+    assert!(list.contains("bot") && list.contains("default"), "{list}");
+    let out = run(h, Some("x"), &["--profile", "../evil", "init"]);
+    assert!(!out.status.success() && text(&out).contains("not allowed"));
+    let out = run(h, Some("x"), &["init", "--log-n", "10"]);
+    assert!(!out.status.success() && text(&out).contains("already has a key"));
+}
+
+#[test]
+fn imports_plain_and_encrypted_keys_and_refuses_garbage() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let keys = Keys::generate();
+    let out = run(
+        h,
+        Some("pw"),
+        &[
+            "--profile",
+            "a",
+            "init",
+            "--log-n",
+            "10",
+            "--import",
+            &keys.secret_key().to_bech32().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(&keys.public_key().to_bech32().unwrap()));
+    assert!(
+        text(&run(h, None, &["--profile", "a", "key", "show"])).contains("Weak"),
+        "a pasted nsec is weak"
+    );
+    let enc = nostr::nips::nip49::EncryptedSecretKey::new(
+        keys.secret_key(),
+        "pw",
+        10,
+        nostr::nips::nip49::KeySecurity::Medium,
+    )
+    .unwrap()
+    .to_bech32()
+    .unwrap();
+    let out = run(
+        h,
+        Some("pw"),
+        &["--profile", "b", "init", "--log-n", "10", "--import", &enc],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&run(h, None, &["--profile", "b", "key", "show"])).contains("Medium"));
+    let out = run(
+        h,
+        Some("pw"),
+        &["--profile", "c", "init", "--import", "npub1notakey"],
+    );
+    assert!(!out.status.success() && text(&out).contains("not a key"));
+}
+
+#[test]
+fn secrets_never_reach_logs_output_or_files() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let keys = Keys::generate();
+    let hex = keys.secret_key().to_secret_hex();
+    let nsec = keys.secret_key().to_bech32().unwrap();
+    let pass = "hygiene-passphrase-7731";
+    let new_pass_file = h.join("new.txt");
+    std::fs::write(&new_pass_file, "second-passphrase-1180\n").unwrap();
+    let mut transcript = String::new();
+    for args in [
+        vec![
+            "--log",
+            "trace",
+            "init",
+            "--log-n",
+            "10",
+            "--import",
+            hex.as_str(),
+        ],
+        vec!["--log", "trace", "unlock"],
+        vec!["--log", "trace", "key", "show"],
+        vec![
+            "--log",
+            "trace",
+            "key",
+            "change-passphrase",
+            "--log-n",
+            "10",
+            "--new-passphrase-file",
+            new_pass_file.to_str().unwrap(),
+        ],
+    ] {
+        let out = run(h, Some(pass), &args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        transcript.push_str(&text(&out));
+    }
+    std::fs::remove_file(&new_pass_file).unwrap();
+    let mut files = String::new();
+    for entry in walk(h) {
+        files.push_str(&String::from_utf8_lossy(&std::fs::read(&entry).unwrap()));
+    }
+    for secret in [hex.as_str(), nsec.as_str(), pass, "second-passphrase-1180"] {
+        assert!(
+            !transcript.contains(secret),
+            "a secret reached the output or logs"
+        );
+        assert!(!files.contains(secret), "a secret reached a file");
+    }
+    assert!(
+        transcript.contains("TRACE") || transcript.contains("unlocked"),
+        "the run did log"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
