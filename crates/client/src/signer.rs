@@ -23,6 +23,9 @@ pub enum SignerError {
     /// Cryptography failed (bad peer key, undecryptable payload).
     #[error("{0}")]
     Crypto(String),
+    /// The signer could not be reached at all.
+    #[error("the signer is unreachable: {0}")]
+    Unreachable(String),
 }
 
 /// Signs events and handles encryption for one identity.

@@ -214,7 +214,8 @@ fn store(shared: &PoolShared, relay: &str, group: Checked) -> Stored {
                     }
                 }
                 for ((sub, event), outcome) in subs.into_iter().zip(events).zip(outcomes) {
-                    if outcome.is_stored() {
+                    // Ephemeral events (NIP-46 requests, typing) are verified and reported, never stored.
+                    if outcome.is_stored() || outcome == samizdat_store::InsertOutcome::Ephemeral {
                         stored.push((sub, event));
                     }
                 }

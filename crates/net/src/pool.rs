@@ -131,7 +131,8 @@ impl PublishOutcome {
 /// Something the engine may want to know, in the order it happened per relay.
 #[derive(Debug, Clone)]
 pub enum PoolEvent {
-    /// Verified events, newly stored, that arrived on a subscription.
+    /// Verified events that arrived on a subscription: newly stored ones, and
+    /// ephemeral ones (never stored, reported once).
     Events {
         /// From where.
         relay: RelayUrl,

@@ -1,0 +1,426 @@
+//! The NIP-46 signer ("bunker"): serves other apps with the user's key.
+//!
+//! Pairing is by a printed `bunker://` URI with a one-time secret: the first
+//! app that connects with it is paired and the secret is spent. Each paired
+//! app has its own permissions (always / ask / never, per method and per
+//! kind). Before an "ask" the user sees a readable summary (who asks, kind,
+//! content preview, tags). Every decision is appended to an audit log, which
+//! names app, method, kind and event id, never content or secrets.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use nostr::nips::nip46::NostrConnectMessage;
+use nostr::prelude::*;
+use samizdat_net::{NetConfig, PolicyBook, PoolEvent, RelayUrl};
+use samizdat_store::Store;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::permissions::{AppPermissions, Decision, PermissionBook};
+use super::transport::Channel;
+use crate::signer::Signer;
+
+/// Asks the user about one request. Runs on a blocking thread.
+pub trait Prompt: Send + Sync {
+    /// Shows `summary`; true to approve.
+    fn approve(&self, summary: &str) -> bool;
+}
+
+/// How the bunker runs.
+pub struct BunkerConfig {
+    /// Relays to listen and answer on.
+    pub relays: Vec<RelayUrl>,
+    /// Kinds signed for any paired app without asking (`--approve`).
+    pub auto_approve_kinds: BTreeSet<u16>,
+    /// Where the permissions file and the audit log live (the profile directory).
+    pub state_dir: PathBuf,
+    /// Network settings (proxy, timeouts).
+    pub net: NetConfig,
+    /// Relay policies.
+    pub policies: PolicyBook,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    /// Unix time.
+    pub at: u64,
+    /// The app's public key (hex).
+    pub app: String,
+    /// The NIP-46 method.
+    pub method: String,
+    /// For `sign_event`: the kind.
+    pub kind: Option<u16>,
+    /// For `sign_event`: the id of what was signed.
+    pub event: Option<String>,
+    /// `approved`, `denied`, `paired`, `refused`.
+    pub decision: String,
+}
+
+struct State {
+    signer: Arc<dyn Signer>,
+    channel: Channel,
+    secret: Mutex<Option<String>>,
+    paired: Mutex<BTreeSet<PublicKey>>,
+    permissions: Mutex<PermissionBook>,
+    auto_approve: BTreeSet<u16>,
+    prompt: Arc<dyn Prompt>,
+    audit_path: PathBuf,
+}
+
+/// A running bunker.
+pub struct Bunker {
+    state: Arc<State>,
+    task: JoinHandle<()>,
+    uri: String,
+}
+
+impl Bunker {
+    /// Starts serving. The bunker speaks with its own key (`bunker_keys`), so
+    /// relays never see the user's key on NIP-46 traffic.
+    pub fn start(
+        signer: Arc<dyn Signer>,
+        bunker_keys: Keys,
+        config: BunkerConfig,
+        store: Arc<Store>,
+        prompt: Arc<dyn Prompt>,
+    ) -> Self {
+        let secret = format!("{:032x}", rand::random::<u128>());
+        let relays_q: Vec<String> = config
+            .relays
+            .iter()
+            .map(|r| format!("relay={}", percent_encode(&r.to_string())))
+            .collect();
+        let uri = format!(
+            "bunker://{}?{}&secret={secret}",
+            bunker_keys.public_key().to_hex(),
+            relays_q.join("&")
+        );
+        let (channel, rx) = Channel::open(
+            bunker_keys,
+            config.relays,
+            store,
+            config.net,
+            config.policies,
+        );
+        let state = Arc::new(State {
+            signer,
+            channel,
+            secret: Mutex::new(Some(secret)),
+            paired: Mutex::new(BTreeSet::new()),
+            permissions: Mutex::new(PermissionBook::load(
+                &config.state_dir.join("bunker-apps.json"),
+            )),
+            auto_approve: config.auto_approve_kinds,
+            prompt,
+            audit_path: config.state_dir.join("bunker-audit.log"),
+        });
+        let task = tokio::spawn(serve(Arc::clone(&state), rx));
+        Self { state, task, uri }
+    }
+
+    /// The pairing URI to give to an app (it holds a one-time secret).
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Apps paired in this run.
+    pub fn paired(&self) -> Vec<PublicKey> {
+        self.state
+            .paired
+            .lock()
+            .map(|p| p.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Stops serving.
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+        self.state.channel.pool.shutdown().await;
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+async fn serve(state: Arc<State>, mut rx: mpsc::Receiver<PoolEvent>) {
+    while let Some(event) = rx.recv().await {
+        let PoolEvent::Events { events, .. } = event else {
+            continue;
+        };
+        for e in events {
+            let Some(NostrConnectMessage::Request { id, method, params }) =
+                state.channel.open_message(&e)
+            else {
+                continue;
+            };
+            let (result, error) = handle(&state, e.pubkey, &method.to_string(), params).await;
+            let reply = NostrConnectMessage::Response { id, result, error };
+            if !state.channel.send(&e.pubkey, &reply).await {
+                tracing::warn!("could not deliver a NIP-46 answer");
+            }
+        }
+    }
+}
+
+fn audit(state: &State, record: AuditRecord) {
+    let line = match serde_json::to_string(&record) {
+        Ok(l) => l,
+        Err(_) => return,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(&state.audit_path) {
+        Ok(mut f) => {
+            let _ = writeln!(f, "{line}");
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot write the bunker audit log"),
+    }
+}
+
+fn record(
+    app: &PublicKey,
+    method: &str,
+    kind: Option<u16>,
+    event: Option<String>,
+    decision: &str,
+) -> AuditRecord {
+    AuditRecord {
+        at: Timestamp::now().as_secs(),
+        app: app.to_hex(),
+        method: method.to_owned(),
+        kind,
+        event,
+        decision: decision.to_owned(),
+    }
+}
+
+/// A readable summary of a signing request, for the user to approve.
+pub(crate) fn summary(app: &PublicKey, name: Option<&str>, unsigned: &UnsignedEvent) -> String {
+    let who = name.map(str::to_owned).unwrap_or_else(|| {
+        let npub = app.to_bech32().unwrap_or_else(|_| app.to_hex());
+        format!("app {}…", &npub[..npub.len().min(16)])
+    });
+    let preview: String = unsigned.content.chars().take(200).collect();
+    let more = if unsigned.content.chars().count() > 200 {
+        "…"
+    } else {
+        ""
+    };
+    let tags: Vec<String> = unsigned
+        .tags
+        .iter()
+        .take(6)
+        .map(|t| {
+            t.as_slice()
+                .iter()
+                .map(|s| s.chars().take(24).collect::<String>())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    format!(
+        "{who} asks to sign a kind {} event\n  content: {preview}{more}\n  tags ({}): {}",
+        unsigned.kind.as_u16(),
+        unsigned.tags.len(),
+        tags.join(" | ")
+    )
+}
+
+async fn handle(
+    state: &Arc<State>,
+    app: PublicKey,
+    method: &str,
+    params: Vec<String>,
+) -> (Option<String>, Option<String>) {
+    let ok = |s: String| (Some(s), None);
+    let err = |s: &str| (None, Some(s.to_owned()));
+    if method == "connect" {
+        let paired = state
+            .paired
+            .lock()
+            .map(|p| p.contains(&app))
+            .unwrap_or(false);
+        if paired {
+            return ok("ack".into());
+        }
+        let offered = params.get(1).cloned().unwrap_or_default();
+        let spent = {
+            let mut secret = match state.secret.lock() {
+                Ok(s) => s,
+                Err(_) => return err("internal error"),
+            };
+            if secret
+                .as_deref()
+                .is_some_and(|s| !offered.is_empty() && s == offered)
+            {
+                *secret = None;
+                true
+            } else {
+                false
+            }
+        };
+        if !spent {
+            audit(state, record(&app, method, None, None, "refused"));
+            return err("invalid or already used secret");
+        }
+        if let Ok(mut p) = state.paired.lock() {
+            p.insert(app);
+        }
+        if let Ok(mut book) = state.permissions.lock() {
+            if book.app(&app.to_hex()).is_none() {
+                let _ = book.set(&app.to_hex(), AppPermissions::default());
+            }
+        }
+        audit(state, record(&app, method, None, None, "paired"));
+        return ok("ack".into());
+    }
+    let paired = state
+        .paired
+        .lock()
+        .map(|p| p.contains(&app))
+        .unwrap_or(false)
+        || state
+            .permissions
+            .lock()
+            .map(|b| b.app(&app.to_hex()).is_some())
+            .unwrap_or(false);
+    if !paired {
+        return err("not paired: connect with the bunker's secret first");
+    }
+    let permissions = state
+        .permissions
+        .lock()
+        .ok()
+        .and_then(|b| b.app(&app.to_hex()).cloned())
+        .unwrap_or_default();
+    match method {
+        "ping" => ok("pong".into()),
+        "get_public_key" => ok(state.signer.public_key().to_hex()),
+        "sign_event" => {
+            let Some(unsigned) = params
+                .first()
+                .and_then(|p| parse_unsigned(p, state.signer.public_key()))
+            else {
+                return err("sign_event needs one unsigned event as JSON");
+            };
+            let kind = unsigned.kind.as_u16();
+            let decision = if state.auto_approve.contains(&kind) {
+                Decision::Always
+            } else {
+                permissions.decide(method, Some(kind))
+            };
+            let approved = match decision {
+                Decision::Always => true,
+                Decision::Never => false,
+                Decision::Ask => {
+                    let text = summary(&app, permissions.name.as_deref(), &unsigned);
+                    let prompt = Arc::clone(&state.prompt);
+                    tokio::task::spawn_blocking(move || prompt.approve(&text))
+                        .await
+                        .unwrap_or(false)
+                }
+            };
+            if !approved {
+                audit(state, record(&app, method, Some(kind), None, "denied"));
+                return err("permission denied");
+            }
+            match state.signer.sign_event(unsigned).await {
+                Ok(event) => {
+                    audit(
+                        state,
+                        record(
+                            &app,
+                            method,
+                            Some(kind),
+                            Some(event.id.to_hex()),
+                            "approved",
+                        ),
+                    );
+                    ok(event.as_json())
+                }
+                Err(e) => err(&e.to_string()),
+            }
+        }
+        "nip44_encrypt" | "nip44_decrypt" | "nip04_decrypt" => {
+            let approved = match permissions.decide(method, None) {
+                Decision::Always => true,
+                Decision::Never => false,
+                Decision::Ask => {
+                    let text = format!("app {} asks to {method} a message", &app.to_hex()[..16]);
+                    let prompt = Arc::clone(&state.prompt);
+                    tokio::task::spawn_blocking(move || prompt.approve(&text))
+                        .await
+                        .unwrap_or(false)
+                }
+            };
+            if !approved {
+                audit(state, record(&app, method, None, None, "denied"));
+                return err("permission denied");
+            }
+            let (Some(peer), Some(payload)) = (
+                params.first().and_then(|p| PublicKey::from_hex(p).ok()),
+                params.get(1),
+            ) else {
+                return err("needs a peer public key and a payload");
+            };
+            let result = match method {
+                "nip44_encrypt" => state.signer.nip44_encrypt(&peer, payload).await,
+                "nip44_decrypt" => state.signer.nip44_decrypt(&peer, payload).await,
+                _ => state.signer.nip04_decrypt(&peer, payload).await,
+            };
+            audit(state, record(&app, method, None, None, "approved"));
+            match result {
+                Ok(s) => ok(s),
+                Err(e) => err(&e.to_string()),
+            }
+        }
+        "nip04_encrypt" => err("unsupported: NIP-04 encryption is deprecated; use NIP-44"),
+        other => err(&format!("unsupported method {other}")),
+    }
+}
+
+/// Reads the `sign_event` parameter: kind, content, tags, created_at.
+fn parse_unsigned(json: &str, pubkey: PublicKey) -> Option<UnsignedEvent> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let kind = u16::try_from(v.get("kind")?.as_u64()?).ok()?;
+    let content = v
+        .get("content")
+        .and_then(|c| c.as_str())
+        .unwrap_or("")
+        .to_owned();
+    let created_at = v
+        .get("created_at")
+        .and_then(|c| c.as_u64())
+        .unwrap_or_else(|| Timestamp::now().as_secs());
+    let tags: Vec<Vec<String>> =
+        serde_json::from_value(v.get("tags").cloned().unwrap_or_default()).unwrap_or_default();
+    let tags: Vec<Tag> = tags
+        .into_iter()
+        .filter_map(|t| Tag::parse(t).ok())
+        .collect();
+    Some(
+        EventBuilder::new(Kind::from_u16(kind), content)
+            .tags(tags)
+            .custom_created_at(Timestamp::from_secs(created_at))
+            .finalize_unsigned(pubkey),
+    )
+}
