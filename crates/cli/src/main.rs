@@ -43,6 +43,11 @@ enum Command {
     Key(commands::keys::KeyCommand),
     /// List the profiles.
     Profiles,
+    /// Serve other apps with this profile's key over NIP-46 until Ctrl-C.
+    Bunker(commands::bunker::BunkerArgs),
+    /// Use a remote signer (NIP-46).
+    #[command(subcommand)]
+    Signer(commands::bunker::SignerCommand),
     /// Run the relay (NIP-01, 09, 11, 40, 42, 50, 70) until SIGINT or SIGTERM.
     Relay(commands::relay::RelayArgs),
     /// Run the outbox network simulator: every relay-selection algorithm on
@@ -84,6 +89,8 @@ fn main() -> std::process::ExitCode {
             Command::Unlock => commands::keys::unlock(&keys_ctx).await,
             Command::Key(cmd) => commands::keys::key(&keys_ctx, cmd).await,
             Command::Profiles => commands::keys::profiles(),
+            Command::Bunker(args) => commands::bunker::bunker(&keys_ctx, args).await,
+            Command::Signer(cmd) => commands::bunker::signer(cmd).await,
             Command::Relay(args) => commands::relay::run(args).await,
             Command::Bench(cmd) => commands::bench::run(cmd).await,
             Command::Sim(args) => commands::outbox::sim(args),

@@ -22,7 +22,7 @@ pub struct Context {
 }
 
 impl Context {
-    fn profile(&self) -> anyhow::Result<Profile> {
+    pub(crate) fn profile(&self) -> anyhow::Result<Profile> {
         Ok(Profiles::from_env()?.profile(&self.profile)?)
     }
 
@@ -133,7 +133,7 @@ pub async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
 }
 
 /// Unlocks, asking again after a wrong passphrase (three tries when prompting).
-async fn open(ctx: &Context, profile: &Profile) -> anyhow::Result<(Keys, SecretString)> {
+pub(crate) async fn open(ctx: &Context, profile: &Profile) -> anyhow::Result<(Keys, SecretString)> {
     let path = profile.key_path();
     keystore::load(&path)?;
     let scripted = ctx.scripted_passphrase()?.is_some();

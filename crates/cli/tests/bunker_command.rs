@@ -1,0 +1,151 @@
+//! `samizdat bunker` and `samizdat signer test` as separate processes over
+//! `samizdat relay` on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn samizdat() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_samizdat"));
+    c.env_remove("SAMIZDAT_PROFILE")
+        .env_remove("SAMIZDAT_PASSPHRASE");
+    c
+}
+
+#[test]
+fn a_bunker_process_signs_for_a_paired_app_once_paired() {
+    let home = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut relay = samizdat()
+        .args([
+            "--log",
+            "warn",
+            "relay",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--db",
+        ])
+        .arg(home.path().join("relay.sqlite"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(relay.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+
+    let pass = "bunker-test-passphrase";
+    let keys = nostr::prelude::Keys::generate();
+    let hex = keys.secret_key().to_secret_hex();
+    let nsec = nostr::prelude::ToBech32::to_bech32(keys.secret_key()).unwrap();
+    let init = samizdat()
+        .env("SAMIZDAT_HOME", home.path())
+        .env("SAMIZDAT_PASSPHRASE", pass)
+        .args(["--log", "trace", "init", "--log-n", "10", "--import", &hex])
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let npub = String::from_utf8_lossy(&init.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("npub1"))
+        .unwrap()
+        .to_owned();
+
+    let logs = tempfile::tempdir().unwrap();
+    let bunker_log = logs.path().join("bunker.log");
+    let mut bunker = samizdat()
+        .env("SAMIZDAT_HOME", home.path())
+        .env("SAMIZDAT_PASSPHRASE", pass)
+        .args([
+            "--log",
+            "trace",
+            "bunker",
+            "--relay",
+            &format!("ws://127.0.0.1:{port}"),
+            "--approve",
+            "1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(&bunker_log).unwrap()))
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(bunker.stdout.take().unwrap());
+    let mut uri = String::new();
+    while !uri.starts_with("bunker://") {
+        uri.clear();
+        out.read_line(&mut uri).unwrap();
+    }
+    let uri = uri.trim().to_owned();
+
+    let test = samizdat()
+        .args(["--log", "trace", "signer", "test", &uri, "--timeout", "10"])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&test.stdout).into_owned() + &String::from_utf8_lossy(&test.stderr);
+    assert!(test.status.success(), "{text}");
+    assert!(
+        text.contains(&npub) && text.contains("signed test event"),
+        "{text}"
+    );
+
+    let again = samizdat()
+        .args(["--log", "warn", "signer", "test", &uri, "--timeout", "5"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    let _ = Command::new("kill")
+        .args(["-INT", &bunker.id().to_string()])
+        .status();
+    let bunker_out = bunker.wait_with_output().unwrap();
+    assert!(bunker_out.status.success(), "{:?}", bunker_out.status);
+    // Secrets hygiene over the whole session: init, unlock, pairing, signing,
+    // at trace level: no log line, output or file holds the key or passphrase.
+    let mut seen = String::from_utf8_lossy(&init.stdout).into_owned();
+    seen += &String::from_utf8_lossy(&init.stderr);
+    seen += &text;
+    let bunker_trace = std::fs::read_to_string(&bunker_log).unwrap();
+    assert!(
+        bunker_trace.contains("TRACE") || bunker_trace.contains("DEBUG"),
+        "the bunker logged at trace level"
+    );
+    seen += &bunker_trace;
+    seen += &String::from_utf8_lossy(&bunker_out.stdout);
+    for file in walk(home.path()) {
+        seen += &String::from_utf8_lossy(&std::fs::read(file).unwrap());
+    }
+    for secret in [hex.as_str(), nsec.as_str(), pass] {
+        assert!(
+            !seen.contains(secret),
+            "a secret leaked into logs, output or files"
+        );
+    }
+    let audit = std::fs::read_to_string(home.path().join("default/bunker-audit.log")).unwrap();
+    assert!(audit.contains("approved") && audit.contains("paired") && audit.contains("refused"));
+    assert!(!audit.contains(pass));
+    let _ = relay.kill();
+    let _ = relay.wait();
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
