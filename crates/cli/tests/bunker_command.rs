@@ -149,3 +149,93 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn an_app_started_pairing_reaches_a_bunker_process() {
+    let home = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut relay = samizdat()
+        .args([
+            "--log",
+            "warn",
+            "relay",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--db",
+        ])
+        .arg(home.path().join("relay.sqlite"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(relay.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = format!("ws://127.0.0.1:{port}");
+    let init = samizdat()
+        .env("SAMIZDAT_HOME", home.path())
+        .env("SAMIZDAT_PASSPHRASE", "pw")
+        .args(["init", "--log-n", "10"])
+        .output()
+        .unwrap();
+    let npub = String::from_utf8_lossy(&init.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("npub1"))
+        .unwrap()
+        .to_owned();
+
+    let mut app = samizdat()
+        .args([
+            "--log",
+            "warn",
+            "signer",
+            "pair",
+            "--relay",
+            &url,
+            "--name",
+            "Test App",
+            "--timeout",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut app_out = BufReader::new(app.stdout.take().unwrap());
+    let mut uri = String::new();
+    while !uri.starts_with("nostrconnect://") {
+        uri.clear();
+        app_out.read_line(&mut uri).unwrap();
+    }
+    let mut bunker = samizdat()
+        .env("SAMIZDAT_HOME", home.path())
+        .env("SAMIZDAT_PASSPHRASE", "pw")
+        .args([
+            "--log",
+            "warn",
+            "bunker",
+            "--relay",
+            &url,
+            "--connect",
+            uri.trim(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut app_out, &mut rest).unwrap();
+    assert!(app.wait().unwrap().success(), "{rest}");
+    assert!(rest.contains("paired") && rest.contains(&npub), "{rest}");
+    let _ = Command::new("kill")
+        .args(["-INT", &bunker.id().to_string()])
+        .status();
+    let _ = bunker.wait();
+    let apps = std::fs::read_to_string(home.path().join("default/bunker-apps.json")).unwrap();
+    assert!(apps.contains("Test App"), "{apps}");
+    let _ = relay.kill();
+    let _ = relay.wait();
+}

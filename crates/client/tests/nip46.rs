@@ -55,6 +55,7 @@ async fn sign_through_our_bunker_over_our_relay() {
 
     let remote = RemoteSigner::connect_bunker(
         &uri,
+        Some("sign_event:1"),
         store(&dir, "client.sqlite"),
         NetConfig::default(),
         PolicyBook::new(),
@@ -93,6 +94,7 @@ async fn sign_through_our_bunker_over_our_relay() {
     // The pairing secret was single use.
     let again = RemoteSigner::connect_bunker(
         &uri,
+        Some("sign_event:1"),
         store(&dir, "client2.sqlite"),
         NetConfig::default(),
         PolicyBook::new(),
@@ -157,6 +159,7 @@ async fn asking_the_user_can_approve_and_a_dead_bunker_uri_times_out() {
     );
     let remote = RemoteSigner::connect_bunker(
         bunker.uri(),
+        None,
         store(&dir, "c.sqlite"),
         NetConfig::default(),
         PolicyBook::new(),
@@ -185,6 +188,7 @@ async fn asking_the_user_can_approve_and_a_dead_bunker_uri_times_out() {
     );
     let err = RemoteSigner::connect_bunker(
         &nobody,
+        None,
         store(&dir, "d.sqlite"),
         NetConfig::default(),
         PolicyBook::new(),
@@ -196,6 +200,7 @@ async fn asking_the_user_can_approve_and_a_dead_bunker_uri_times_out() {
     assert!(matches!(
         RemoteSigner::connect_bunker(
             "https://nope",
+            None,
             store(&dir, "e.sqlite"),
             NetConfig::default(),
             PolicyBook::new(),
@@ -204,5 +209,53 @@ async fn asking_the_user_can_approve_and_a_dead_bunker_uri_times_out() {
         .await,
         Err(RemoteSignerError::BadUri(_))
     ));
+    relay.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nostrconnect_pairing_started_by_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = samizdat_relay::start(
+        Default::default(),
+        store(&dir, "relay.sqlite"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let relay_url = RelayUrl::parse(&relay.url()).unwrap();
+    let user = Keys::generate();
+    let (uri, pairing) = RemoteSigner::pair(
+        vec![relay_url.clone()],
+        "samizdat test app",
+        Some("sign_event:1"),
+        store(&dir, "client.sqlite"),
+        NetConfig::default(),
+        PolicyBook::new(),
+        Duration::from_secs(5),
+    );
+    assert!(uri.starts_with("nostrconnect://") && uri.contains("secret="));
+    let bunker = Bunker::start(
+        Arc::new(LocalSigner::new(user.clone())),
+        Keys::generate(),
+        BunkerConfig {
+            relays: vec![relay_url],
+            auto_approve_kinds: BTreeSet::from([1]),
+            state_dir: dir.path().to_path_buf(),
+            net: NetConfig::default(),
+            policies: PolicyBook::new(),
+        },
+        store(&dir, "bunker.sqlite"),
+        Arc::new(Answer(false)),
+    );
+    let waiting = tokio::spawn(pairing.wait());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    bunker.accept(&uri).await.unwrap();
+    let remote = waiting.await.unwrap().unwrap();
+    assert_eq!(remote.public_key(), user.public_key());
+    let note = EventBuilder::new(Kind::TextNote, "paired from the app side")
+        .finalize_unsigned(remote.public_key());
+    remote.sign_event(note).await.unwrap().verify().unwrap();
+    assert!(bunker.accept("bunker://nope").await.is_err());
+    bunker.stop().await;
     relay.shutdown().await;
 }

@@ -27,6 +27,9 @@ pub struct BunkerArgs {
     /// Allow plain ws:// relays that are not loopback or .onion.
     #[arg(long)]
     allow_plain_ws: bool,
+    /// Accept a pairing started by an app (its nostrconnect:// URI).
+    #[arg(long)]
+    connect: Option<String>,
 }
 
 /// Asks on the terminal; without a terminal every "ask" is a no.
@@ -84,6 +87,12 @@ pub async fn bunker(ctx: &Context, args: BunkerArgs) -> anyhow::Result<()> {
         profile.name()
     );
     println!("{}", bunker.uri());
+    if let Some(uri) = &args.connect {
+        match bunker.accept(uri).await {
+            Ok(app) => println!("paired with app {}", app.to_bech32()?),
+            Err(e) => eprintln!("could not accept the nostrconnect:// pairing: {e}"),
+        }
+    }
     let _ = std::io::stdout().flush();
     tokio::signal::ctrl_c()
         .await
@@ -99,6 +108,22 @@ pub async fn bunker(ctx: &Context, args: BunkerArgs) -> anyhow::Result<()> {
 /// `samizdat signer …`.
 #[derive(clap::Subcommand)]
 pub enum SignerCommand {
+    /// Start a pairing from this side: print a nostrconnect:// URI for a
+    /// signer app and wait for it to answer.
+    Pair {
+        /// Relay the signer and this app meet on (repeatable).
+        #[arg(long = "relay", required = true)]
+        relays: Vec<String>,
+        /// The name the signer shows for this app.
+        #[arg(long, default_value = "samizdat")]
+        name: String,
+        /// Seconds to wait for the signer.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+        /// Allow plain ws:// relays that are not loopback or .onion.
+        #[arg(long)]
+        allow_plain_ws: bool,
+    },
     /// Connect to a bunker:// URI, show whose key it holds, and have it sign a
     /// test event (not published).
     Test {
@@ -116,6 +141,38 @@ pub enum SignerCommand {
 /// Runs a `signer` subcommand.
 pub async fn signer(cmd: SignerCommand) -> anyhow::Result<()> {
     match cmd {
+        SignerCommand::Pair {
+            relays,
+            name,
+            timeout,
+            allow_plain_ws,
+        } => {
+            let relays = relay_urls(&relays, allow_plain_ws)?;
+            let dir = tempfile::tempdir()?;
+            let store = Arc::new(Store::open(dir.path().join("signer.sqlite"))?);
+            let net = NetConfig {
+                allow_plain_ws,
+                ..NetConfig::default()
+            };
+            let (uri, pairing) = RemoteSigner::pair(
+                relays,
+                &name,
+                Some("sign_event,nip44_encrypt,nip44_decrypt"),
+                store,
+                net,
+                PolicyBook::new(),
+                Duration::from_secs(timeout),
+            );
+            println!("give this to your signer app (it works once):");
+            println!("{uri}");
+            let _ = std::io::stdout().flush();
+            let remote = pairing.wait().await?;
+            println!(
+                "paired; the signer holds {}",
+                remote.public_key().to_bech32()?
+            );
+            Ok(())
+        }
         SignerCommand::Test {
             uri,
             timeout,
@@ -129,6 +186,7 @@ pub async fn signer(cmd: SignerCommand) -> anyhow::Result<()> {
             };
             let remote = RemoteSigner::connect_bunker(
                 &uri,
+                Some("sign_event:1"),
                 store,
                 net,
                 PolicyBook::new(),

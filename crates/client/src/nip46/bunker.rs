@@ -93,7 +93,7 @@ impl Bunker {
         let relays_q: Vec<String> = config
             .relays
             .iter()
-            .map(|r| format!("relay={}", percent_encode(&r.to_string())))
+            .map(|r| format!("relay={}", super::percent_encode(&r.to_string())))
             .collect();
         let uri = format!(
             "bunker://{}?{}&secret={secret}",
@@ -128,6 +128,35 @@ impl Bunker {
         &self.uri
     }
 
+    /// Accepts a client-initiated `nostrconnect://` pairing: pairs the app
+    /// and answers `connect` with its secret (on the bunker's relays, which
+    /// must include one the app listens on).
+    pub async fn accept(&self, uri: &str) -> Result<PublicKey, String> {
+        let (public_key, name, secret) = parse_nostrconnect(uri)?;
+        if let Ok(mut p) = self.state.paired.lock() {
+            p.insert(public_key);
+        }
+        if let Ok(mut book) = self.state.permissions.lock() {
+            let mut perms = book.app(&public_key.to_hex()).cloned().unwrap_or_default();
+            perms.name = name.map(|n| n.chars().take(64).collect());
+            let _ = book.set(&public_key.to_hex(), perms);
+        }
+        audit(
+            &self.state,
+            record(&public_key, "connect", None, None, "paired"),
+        );
+        let reply = NostrConnectMessage::Response {
+            id: format!("{:016x}", rand::random::<u64>()),
+            result: Some(secret),
+            error: None,
+        };
+        if self.state.channel.send(&public_key, &reply).await {
+            Ok(public_key)
+        } else {
+            Err("no relay accepted the pairing answer".into())
+        }
+    }
+
     /// Apps paired in this run.
     pub fn paired(&self) -> Vec<PublicKey> {
         self.state
@@ -143,17 +172,6 @@ impl Bunker {
         let _ = self.task.await;
         self.state.channel.pool.shutdown().await;
     }
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 async fn serve(state: Arc<State>, mut rx: mpsc::Receiver<PoolEvent>) {
@@ -398,6 +416,37 @@ async fn handle(
     }
 }
 
+/// Reads a `nostrconnect://` URI: the app's key, its name (from `name=` or the
+/// older `metadata={"name":…}`) and the secret to echo. Written here because
+/// the protocol crate only reads the older form.
+fn parse_nostrconnect(uri: &str) -> Result<(PublicKey, Option<String>, String), String> {
+    let rest = uri
+        .strip_prefix("nostrconnect://")
+        .ok_or("give this bunker a nostrconnect:// URI (a bunker:// URI is for clients)")?;
+    let (key, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let public_key =
+        PublicKey::from_hex(key).map_err(|_| "the nostrconnect:// URI has no valid app key")?;
+    let (mut name, mut secret) = (None, None);
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = super::percent_decode(v);
+        match k {
+            "secret" => secret = Some(v),
+            "name" => name = Some(v),
+            "metadata" if name.is_none() => {
+                name = serde_json::from_str::<serde_json::Value>(&v)
+                    .ok()
+                    .and_then(|m| m.get("name").and_then(|n| n.as_str()).map(str::to_owned));
+            }
+            _ => {}
+        }
+    }
+    let secret = secret
+        .filter(|s| !s.is_empty())
+        .ok_or("the nostrconnect:// URI has no secret")?;
+    Ok((public_key, name, secret))
+}
+
 /// Reads the `sign_event` parameter: kind, content, tags, created_at.
 fn parse_unsigned(json: &str, pubkey: PublicKey) -> Option<UnsignedEvent> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
@@ -423,4 +472,41 @@ fn parse_unsigned(json: &str, pubkey: PublicKey) -> Option<UnsignedEvent> {
             .custom_created_at(Timestamp::from_secs(created_at))
             .finalize_unsigned(pubkey),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nostrconnect_uris_in_both_forms() {
+        let key = Keys::generate().public_key();
+        let new = format!("nostrconnect://{}?relay=ws%3A%2F%2F127.0.0.1%3A1&secret=s3&name=My%20App&perms=sign_event%3A1", key.to_hex());
+        assert_eq!(
+            parse_nostrconnect(&new).unwrap(),
+            (key, Some("My App".into()), "s3".into())
+        );
+        let old = format!(
+            "nostrconnect://{}?relay=ws%3A%2F%2Fx&metadata=%7B%22name%22%3A%22Old%22%7D&secret=z",
+            key.to_hex()
+        );
+        assert_eq!(parse_nostrconnect(&old).unwrap().1.as_deref(), Some("Old"));
+        assert!(parse_nostrconnect(&format!("nostrconnect://{}?relay=x", key.to_hex())).is_err());
+        assert!(parse_nostrconnect("bunker://abc").is_err());
+        assert!(parse_nostrconnect("nostrconnect://nothex?secret=1").is_err());
+    }
+
+    #[test]
+    fn summaries_are_readable_and_bounded() {
+        let app = Keys::generate().public_key();
+        let unsigned = EventBuilder::new(Kind::TextNote, "x".repeat(500))
+            .tag(Tag::hashtag("nostr"))
+            .finalize_unsigned(Keys::generate().public_key());
+        let text = summary(&app, Some("Client"), &unsigned);
+        assert!(text.starts_with("Client asks to sign a kind 1 event"));
+        assert!(
+            text.len() < 400 && text.contains("tags (1): t nostr"),
+            "{text}"
+        );
+    }
 }

@@ -33,7 +33,10 @@ type Answer = (Option<String>, Option<String>);
 
 struct Inner {
     channel: Channel,
-    remote: PublicKey,
+    /// The signer's key; unknown while a nostrconnect:// pairing waits.
+    remote: Mutex<Option<PublicKey>>,
+    /// For a nostrconnect:// pairing: the secret the signer must echo, and who waits for it.
+    pairing: Mutex<Option<(String, oneshot::Sender<PublicKey>)>>,
     user: Mutex<Option<PublicKey>>,
     pending: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
     timeout: Duration,
@@ -48,7 +51,7 @@ pub struct RemoteSigner {
 impl std::fmt::Debug for RemoteSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RemoteSigner")
-            .field("remote", &self.inner.remote.to_hex())
+            .field("remote", &self.remote().map(|r| r.to_hex()))
             .finish_non_exhaustive()
     }
 }
@@ -58,6 +61,7 @@ impl RemoteSigner {
     /// then asks for the user's public key.
     pub async fn connect_bunker(
         uri: &str,
+        perms: Option<&str>,
         store: Arc<Store>,
         config: NetConfig,
         policies: PolicyBook,
@@ -78,36 +82,93 @@ impl RemoteSigner {
         if relays.is_empty() {
             return Err(RemoteSignerError::BadUri("no usable relay".into()));
         }
+        let signer = Self::open(relays, store, config, policies, timeout, Some(remote));
+        let secret = parsed.secret().map(str::to_owned).unwrap_or_default();
+        let mut params = vec![remote.to_hex(), secret];
+        if let Some(perms) = perms {
+            params.push(perms.to_owned());
+        }
+        signer
+            .request(NostrConnectMethod::Connect, params)
+            .await
+            .map_err(|e| to_connect_error(e, timeout))?;
+        signer.fetch_user(timeout).await?;
+        Ok(signer)
+    }
+
+    fn open(
+        relays: Vec<RelayUrl>,
+        store: Arc<Store>,
+        config: NetConfig,
+        policies: PolicyBook,
+        timeout: Duration,
+        remote: Option<PublicKey>,
+    ) -> Self {
         let (channel, rx) = Channel::open(Keys::generate(), relays, store, config, policies);
         let signer = Self {
             inner: Arc::new(Inner {
                 channel,
-                remote,
+                remote: Mutex::new(remote),
+                pairing: Mutex::new(None),
                 user: Mutex::new(None),
                 pending: Mutex::new(HashMap::new()),
                 timeout,
             }),
         };
         tokio::spawn(route(Arc::downgrade(&signer.inner), rx));
-        let secret = parsed.secret().map(str::to_owned).unwrap_or_default();
-        let to_err = |e: SignerError| match e {
-            SignerError::Timeout => RemoteSignerError::Timeout(timeout),
-            other => RemoteSignerError::Refused(other.to_string()),
-        };
         signer
-            .request(NostrConnectMethod::Connect, vec![remote.to_hex(), secret])
-            .await
-            .map_err(to_err)?;
-        let user = signer
+    }
+
+    /// Asks the signer whose key it holds.
+    async fn fetch_user(&self, timeout: Duration) -> Result<(), RemoteSignerError> {
+        let user = self
             .request(NostrConnectMethod::GetPublicKey, vec![])
             .await
-            .map_err(to_err)?;
+            .map_err(|e| to_connect_error(e, timeout))?;
         let user = PublicKey::from_hex(user.trim_matches('"'))
             .map_err(|e| RemoteSignerError::Refused(e.to_string()))?;
-        if let Ok(mut u) = signer.inner.user.lock() {
+        if let Ok(mut u) = self.inner.user.lock() {
             *u = Some(user);
         }
-        Ok(signer)
+        Ok(())
+    }
+
+    /// Starts a client-initiated pairing: returns the `nostrconnect://` URI to
+    /// show the user (for their signer app) and a pairing to wait on.
+    pub fn pair(
+        relays: Vec<RelayUrl>,
+        app_name: &str,
+        perms: Option<&str>,
+        store: Arc<Store>,
+        config: NetConfig,
+        policies: PolicyBook,
+        timeout: Duration,
+    ) -> (String, Pairing) {
+        let secret = format!("{:032x}", rand::random::<u128>());
+        let signer = Self::open(relays.clone(), store, config, policies, timeout, None);
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut p) = signer.inner.pairing.lock() {
+            *p = Some((secret.clone(), tx));
+        }
+        let mut uri = format!(
+            "nostrconnect://{}?",
+            signer.inner.channel.keys.public_key().to_hex()
+        );
+        for r in &relays {
+            uri.push_str(&format!("relay={}&", super::percent_encode(&r.to_string())));
+        }
+        uri.push_str(&format!(
+            "secret={secret}&name={}",
+            super::percent_encode(app_name)
+        ));
+        if let Some(perms) = perms {
+            uri.push_str(&format!("&perms={}", super::percent_encode(perms)));
+        }
+        (uri, Pairing { signer, answer: rx })
+    }
+
+    fn remote(&self) -> Option<PublicKey> {
+        self.inner.remote.lock().ok().and_then(|r| *r)
     }
 
     /// Sends one request and waits for its answer.
@@ -126,7 +187,10 @@ impl RemoteSigner {
             method,
             params,
         };
-        let sent = self.inner.channel.send(&self.inner.remote, &message).await;
+        let Some(remote) = self.remote() else {
+            return Err(SignerError::Unreachable("not paired yet".into()));
+        };
+        let sent = self.inner.channel.send(&remote, &message).await;
         let answer = if sent {
             tokio::time::timeout(self.inner.timeout, rx)
                 .await
@@ -152,6 +216,32 @@ impl RemoteSigner {
     }
 }
 
+fn to_connect_error(e: SignerError, timeout: Duration) -> RemoteSignerError {
+    match e {
+        SignerError::Timeout => RemoteSignerError::Timeout(timeout),
+        other => RemoteSignerError::Refused(other.to_string()),
+    }
+}
+
+/// A `nostrconnect://` pairing waiting for the user's signer app.
+pub struct Pairing {
+    signer: RemoteSigner,
+    answer: oneshot::Receiver<PublicKey>,
+}
+
+impl Pairing {
+    /// Waits for a signer to answer with our secret, then asks whose key it holds.
+    pub async fn wait(self) -> Result<RemoteSigner, RemoteSignerError> {
+        let timeout = self.signer.inner.timeout;
+        match tokio::time::timeout(timeout, self.answer).await {
+            Ok(Ok(_)) => {}
+            _ => return Err(RemoteSignerError::Timeout(timeout)),
+        }
+        self.signer.fetch_user(timeout).await?;
+        Ok(self.signer)
+    }
+}
+
 /// Routes answers from the signer to the requests waiting for them.
 async fn route(inner: std::sync::Weak<Inner>, mut rx: mpsc::Receiver<PoolEvent>) {
     while let Some(event) = rx.recv().await {
@@ -160,16 +250,34 @@ async fn route(inner: std::sync::Weak<Inner>, mut rx: mpsc::Receiver<PoolEvent>)
         };
         let Some(inner) = inner.upgrade() else { break };
         for e in events {
-            if e.pubkey != inner.remote {
+            let remote = inner.remote.lock().ok().and_then(|r| *r);
+            if remote.is_some_and(|r| r != e.pubkey) {
                 continue;
             }
-            if let Some(NostrConnectMessage::Response { id, result, error }) =
+            let Some(NostrConnectMessage::Response { id, result, error }) =
                 inner.channel.open_message(&e)
-            {
-                let waiting = inner.pending.lock().ok().and_then(|mut p| p.remove(&id));
-                if let Some(tx) = waiting {
-                    let _ = tx.send((result, error));
+            else {
+                continue;
+            };
+            if remote.is_none() {
+                // A nostrconnect:// pairing: the signer proves itself by echoing our secret.
+                let Ok(mut pairing) = inner.pairing.lock() else {
+                    continue;
+                };
+                let echoed = pairing
+                    .as_ref()
+                    .is_some_and(|(secret, _)| result.as_deref() == Some(secret.as_str()));
+                if echoed {
+                    if let (Some((_, tx)), Ok(mut r)) = (pairing.take(), inner.remote.lock()) {
+                        *r = Some(e.pubkey);
+                        let _ = tx.send(e.pubkey);
+                    }
                 }
+                continue;
+            }
+            let waiting = inner.pending.lock().ok().and_then(|mut p| p.remove(&id));
+            if let Some(tx) = waiting {
+                let _ = tx.send((result, error));
             }
         }
     }
@@ -182,7 +290,8 @@ impl Signer for RemoteSigner {
             .lock()
             .ok()
             .and_then(|u| *u)
-            .unwrap_or(self.inner.remote)
+            .or_else(|| self.remote())
+            .unwrap_or_else(|| self.inner.channel.keys.public_key())
     }
 
     fn sign_event(&self, unsigned: UnsignedEvent) -> SignerFuture<'_, Event> {
