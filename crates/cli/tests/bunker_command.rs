@@ -132,6 +132,38 @@ fn a_bunker_process_signs_for_a_paired_app_once_paired() {
     }
     let audit = std::fs::read_to_string(home.path().join("default/bunker-audit.log")).unwrap();
     assert!(audit.contains("approved") && audit.contains("paired") && audit.contains("refused"));
+
+    // A restarted bunker keeps its key (stored like the user's), with a fresh secret.
+    let mut again = samizdat()
+        .env("SAMIZDAT_HOME", home.path())
+        .env("SAMIZDAT_PASSPHRASE", pass)
+        .args([
+            "--log",
+            "warn",
+            "bunker",
+            "--relay",
+            &format!("ws://127.0.0.1:{port}"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out2 = BufReader::new(again.stdout.take().unwrap());
+    let mut uri2 = String::new();
+    while !uri2.starts_with("bunker://") {
+        uri2.clear();
+        out2.read_line(&mut uri2).unwrap();
+    }
+    assert_eq!(
+        uri2.split('?').next(),
+        uri.split('?').next(),
+        "same bunker key"
+    );
+    assert_ne!(uri2.trim(), uri, "a new one-time secret");
+    let _ = Command::new("kill")
+        .args(["-INT", &again.id().to_string()])
+        .status();
+    let _ = again.wait();
     assert!(!audit.contains(pass));
     let _ = relay.kill();
     let _ = relay.wait();

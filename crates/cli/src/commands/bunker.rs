@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
+use nostr::nips::nip49::KeySecurity;
 use nostr::prelude::*;
+use samizdat_client::keystore;
 use samizdat_client::nip46::{Bunker, BunkerConfig, Prompt, RemoteSigner};
 use samizdat_client::{LocalSigner, Signer};
 use samizdat_net::{NetConfig, PolicyBook, RelayUrl};
@@ -62,8 +64,28 @@ fn relay_urls(inputs: &[String], allow_plain: bool) -> anyhow::Result<Vec<RelayU
 pub async fn bunker(ctx: &Context, args: BunkerArgs) -> anyhow::Result<()> {
     let relays = relay_urls(&args.relays, args.allow_plain_ws)?;
     let profile = ctx.profile()?;
-    let (keys, _) = super::keys::open(ctx, &profile).await?;
+    let (keys, passphrase) = super::keys::open(ctx, &profile).await?;
     profile.create_dir()?;
+    // The bunker speaks with a key of its own, kept like the user's key
+    // (NIP-49, same passphrase), so its URI and its pairings survive restarts.
+    let bunker_key_path = profile.dir().join("bunker.ncryptsec");
+    let log_n = keystore::info(&profile.key_path())?.log_n;
+    let bunker_keys = tokio::task::spawn_blocking(move || -> Result<Keys, keystore::KeyError> {
+        if bunker_key_path.exists() {
+            keystore::unlock(&bunker_key_path, &passphrase)
+        } else {
+            let fresh = Keys::generate();
+            keystore::create(
+                &bunker_key_path,
+                fresh.secret_key(),
+                &passphrase,
+                log_n,
+                KeySecurity::Medium,
+            )?;
+            Ok(fresh)
+        }
+    })
+    .await??;
     let store = Arc::new(Store::open(profile.dir().join("bunker.sqlite"))?);
     let net = NetConfig {
         allow_plain_ws: args.allow_plain_ws,
@@ -71,7 +93,7 @@ pub async fn bunker(ctx: &Context, args: BunkerArgs) -> anyhow::Result<()> {
     };
     let bunker = Bunker::start(
         Arc::new(LocalSigner::new(keys)),
-        Keys::generate(),
+        bunker_keys,
         BunkerConfig {
             relays,
             auto_approve_kinds: args.approve.iter().copied().collect::<BTreeSet<u16>>(),
