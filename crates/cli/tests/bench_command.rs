@@ -1,37 +1,18 @@
 //! `samizdat bench relay` runs end to end against a real `samizdat relay`
 //! process and prints its figures as JSON (no timing is asserted).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
+
+use common::RelayProcess;
 
 #[test]
 fn bench_relay_prints_figures_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/relay-bench.toml");
-    let mut relay = Command::new(env!("CARGO_BIN_EXE_samizdat"))
-        .args([
-            "--log",
-            "warn",
-            "relay",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--config",
-            config,
-            "--db",
-        ])
-        .arg(dir.path().join("r.sqlite"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(relay.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let relay = RelayProcess::start(&dir.path().join("r.sqlite"), &["--config", config]);
+    let port = relay.port;
     let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
         .args([
             "--log",
@@ -52,8 +33,7 @@ fn bench_relay_prints_figures_as_json() {
         ])
         .output()
         .unwrap();
-    let _ = relay.kill();
-    let _ = relay.wait();
+    drop(relay);
     assert!(
         out.status.success(),
         "{}",

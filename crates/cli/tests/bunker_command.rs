@@ -1,41 +1,18 @@
 //! `samizdat bunker` and `samizdat signer test` as separate processes over
 //! `samizdat relay` on 127.0.0.1.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-fn samizdat() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_samizdat"));
-    c.env_remove("SAMIZDAT_PROFILE")
-        .env_remove("SAMIZDAT_PASSPHRASE");
-    c
-}
+use common::{samizdat, walk, RelayProcess};
 
 #[test]
 fn a_bunker_process_signs_for_a_paired_app_once_paired() {
     let home = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut relay = samizdat()
-        .args([
-            "--log",
-            "warn",
-            "relay",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--db",
-        ])
-        .arg(home.path().join("relay.sqlite"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(relay.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let relay = RelayProcess::start(&home.path().join("relay.sqlite"), &[]);
+    let port = relay.port;
 
     let pass = "bunker-test-passphrase";
     let keys = nostr::prelude::Keys::generate();
@@ -165,48 +142,14 @@ fn a_bunker_process_signs_for_a_paired_app_once_paired() {
         .status();
     let _ = again.wait();
     assert!(!audit.contains(pass));
-    let _ = relay.kill();
-    let _ = relay.wait();
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+    drop(relay);
 }
 
 #[test]
 fn an_app_started_pairing_reaches_a_bunker_process() {
     let home = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut relay = samizdat()
-        .args([
-            "--log",
-            "warn",
-            "relay",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--db",
-        ])
-        .arg(home.path().join("relay.sqlite"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(relay.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let relay = RelayProcess::start(&home.path().join("relay.sqlite"), &[]);
+    let port = relay.port;
     let url = format!("ws://127.0.0.1:{port}");
     let init = samizdat()
         .env("SAMIZDAT_HOME", home.path())
@@ -268,6 +211,5 @@ fn an_app_started_pairing_reaches_a_bunker_process() {
     let _ = bunker.wait();
     let apps = std::fs::read_to_string(home.path().join("default/bunker-apps.json")).unwrap();
     assert!(apps.contains("Test App"), "{apps}");
-    let _ = relay.kill();
-    let _ = relay.wait();
+    drop(relay);
 }

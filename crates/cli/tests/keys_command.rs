@@ -1,8 +1,12 @@
 //! `samizdat init / unlock / key / profiles` as a user runs them, and a
 //! secrets-hygiene check over everything they print and write.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
+
+use common::walk;
 
 use nostr::prelude::*;
 
@@ -189,17 +193,4 @@ fn secrets_never_reach_logs_output_or_files() {
         transcript.contains("TRACE") || transcript.contains("unlocked"),
         "the run did log"
     );
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -1,10 +1,8 @@
 //! `samizdat outbox plan` and `samizdat sim` as scripts use them.
 
-use std::process::Command;
+mod common;
 
-fn samizdat() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_samizdat"))
-}
+use common::samizdat;
 
 #[test]
 fn outbox_plan_reads_json_and_answers_json() {

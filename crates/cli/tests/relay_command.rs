@@ -10,17 +10,9 @@ use nostr::prelude::*;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-fn samizdat() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_samizdat"))
-}
+mod common;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{free_port, samizdat};
 
 #[tokio::test]
 async fn relay_serves_then_stops_on_sigterm_keeping_every_event() {

@@ -21,6 +21,29 @@ impl Prompt for Answer {
     }
 }
 
+/// Our bunker for `user` on one relay, approving `kinds` and answering every "ask" with `yes`.
+fn start_bunker(
+    dir: &tempfile::TempDir,
+    user: &Keys,
+    relay: &RelayUrl,
+    kinds: &[u16],
+    yes: bool,
+) -> Bunker {
+    Bunker::start(
+        Arc::new(LocalSigner::new(user.clone())),
+        Keys::generate(),
+        BunkerConfig {
+            relays: vec![relay.clone()],
+            auto_approve_kinds: kinds.iter().copied().collect::<BTreeSet<u16>>(),
+            state_dir: dir.path().to_path_buf(),
+            net: NetConfig::default(),
+            policies: PolicyBook::new(),
+        },
+        store(dir, "bunker.sqlite"),
+        Arc::new(Answer(yes)),
+    )
+}
+
 fn store(dir: &tempfile::TempDir, name: &str) -> Arc<Store> {
     Arc::new(Store::open(dir.path().join(name)).unwrap())
 }
@@ -37,19 +60,7 @@ async fn sign_through_our_bunker_over_our_relay() {
     .unwrap();
     let relay_url = RelayUrl::parse(&relay.url()).unwrap();
     let user = Keys::generate();
-    let bunker = Bunker::start(
-        Arc::new(LocalSigner::new(user.clone())),
-        Keys::generate(),
-        BunkerConfig {
-            relays: vec![relay_url.clone()],
-            auto_approve_kinds: BTreeSet::from([1]),
-            state_dir: dir.path().to_path_buf(),
-            net: NetConfig::default(),
-            policies: PolicyBook::new(),
-        },
-        store(&dir, "bunker.sqlite"),
-        Arc::new(Answer(false)),
-    );
+    let bunker = start_bunker(&dir, &user, &relay_url, &[1], false);
     let uri = bunker.uri().to_owned();
     assert!(uri.starts_with("bunker://") && uri.contains("secret="));
 
@@ -144,19 +155,7 @@ async fn asking_the_user_can_approve_and_a_dead_bunker_uri_times_out() {
     .unwrap();
     let relay_url = RelayUrl::parse(&relay.url()).unwrap();
     let user = Keys::generate();
-    let bunker = Bunker::start(
-        Arc::new(LocalSigner::new(user.clone())),
-        Keys::generate(),
-        BunkerConfig {
-            relays: vec![relay_url.clone()],
-            auto_approve_kinds: BTreeSet::new(),
-            state_dir: dir.path().to_path_buf(),
-            net: NetConfig::default(),
-            policies: PolicyBook::new(),
-        },
-        store(&dir, "bunker.sqlite"),
-        Arc::new(Answer(true)),
-    );
+    let bunker = start_bunker(&dir, &user, &relay_url, &[], true);
     let remote = RemoteSigner::connect_bunker(
         bunker.uri(),
         None,
@@ -234,19 +233,7 @@ async fn a_nostrconnect_pairing_started_by_the_client() {
         Duration::from_secs(5),
     );
     assert!(uri.starts_with("nostrconnect://") && uri.contains("secret="));
-    let bunker = Bunker::start(
-        Arc::new(LocalSigner::new(user.clone())),
-        Keys::generate(),
-        BunkerConfig {
-            relays: vec![relay_url],
-            auto_approve_kinds: BTreeSet::from([1]),
-            state_dir: dir.path().to_path_buf(),
-            net: NetConfig::default(),
-            policies: PolicyBook::new(),
-        },
-        store(&dir, "bunker.sqlite"),
-        Arc::new(Answer(false)),
-    );
+    let bunker = start_bunker(&dir, &user, &relay_url, &[1], false);
     let waiting = tokio::spawn(pairing.wait());
     tokio::time::sleep(Duration::from_millis(200)).await;
     bunker.accept(&uri).await.unwrap();

@@ -1,0 +1,81 @@
+//! Helpers shared by the CLI tests: the binary, a `samizdat relay` process on
+//! a free loopback port, and a recursive file listing for hygiene checks.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The `samizdat` binary, with no profile or passphrase inherited.
+pub fn samizdat() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_samizdat"));
+    c.env_remove("SAMIZDAT_PROFILE")
+        .env_remove("SAMIZDAT_PASSPHRASE");
+    c
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `samizdat relay` process on a free port, once it listens; kill it when done.
+pub struct RelayProcess {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl RelayProcess {
+    pub fn start(db: &Path, extra: &[&str]) -> Self {
+        let port = free_port();
+        let mut child = samizdat()
+            .args([
+                "--log",
+                "warn",
+                "relay",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--db",
+            ])
+            .arg(db)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains("listening"), "{line}");
+        Self { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every file below `dir`.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
