@@ -70,42 +70,43 @@ pub(crate) fn candidates(input: &PlanInput) -> Candidates {
         if !seen.insert(person.clone()) {
             continue;
         }
-        let evidence = score::evidence(input, person);
-        if evidence.is_empty() {
-            orphans.push(Orphan {
+        match usable_relays(input, person) {
+            Ok(relays) => {
+                per_person.insert(person.clone(), relays);
+            }
+            Err(reason) => orphans.push(Orphan {
                 pubkey: person.clone(),
-                reason: OrphanReason::NoRelayList,
-            });
-            continue;
+                reason,
+            }),
         }
-        let allowed: BTreeMap<String, f64> = evidence
-            .into_iter()
-            .filter(|(url, _)| !input.policy.denied.contains(url))
-            .collect();
-        if allowed.is_empty() {
-            orphans.push(Orphan {
-                pubkey: person.clone(),
-                reason: OrphanReason::DeniedByPolicy,
-            });
-            continue;
-        }
-        let usable: BTreeMap<String, f64> = allowed
-            .into_iter()
-            .filter(|(url, _)| score::health(input, url) > 0.1)
-            .collect();
-        if usable.is_empty() {
-            orphans.push(Orphan {
-                pubkey: person.clone(),
-                reason: OrphanReason::AllRelaysUnusable,
-            });
-            continue;
-        }
-        per_person.insert(person.clone(), usable);
     }
     Candidates {
         per_person,
         orphans,
     }
+}
+
+/// The relays a person can be read from, with evidence strength, or why none.
+fn usable_relays(input: &PlanInput, person: &str) -> Result<BTreeMap<String, f64>, OrphanReason> {
+    let evidence = score::evidence(input, person);
+    if evidence.is_empty() {
+        return Err(OrphanReason::NoRelayList);
+    }
+    let allowed: BTreeMap<String, f64> = evidence
+        .into_iter()
+        .filter(|(url, _)| !input.policy.denied.contains(url))
+        .collect();
+    if allowed.is_empty() {
+        return Err(OrphanReason::DeniedByPolicy);
+    }
+    let usable: BTreeMap<String, f64> = allowed
+        .into_iter()
+        .filter(|(url, _)| score::health(input, url) > 0.1)
+        .collect();
+    if usable.is_empty() {
+        return Err(OrphanReason::AllRelaysUnusable);
+    }
+    Ok(usable)
 }
 
 /// Plans with the given algorithm.
