@@ -15,6 +15,9 @@ use nostr::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+/// A passphrase: wiped from memory on drop, never `Debug`-printed.
+pub type Passphrase = SecretString;
+
 /// The scrypt cost used unless the user asks for another.
 pub const DEFAULT_LOG_N: u8 = 18;
 /// Lowest cost accepted when the user asks for a cheaper one.
