@@ -15,7 +15,9 @@ pub fn dir() -> PathBuf {
 }
 
 fn run(cmd: &mut Command, what: &str) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e} (is it installed?)"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e} (is it installed?)"));
     assert!(
         out.status.success(),
         "{what} failed:\n{}\n{}",
@@ -30,7 +32,9 @@ pub fn ensure_node_modules() {
     DONE.get_or_init(|| {
         if !dir().join("node_modules/nostr-tools").exists() {
             run(
-                Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir()),
+                Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund"])
+                    .current_dir(dir()),
                 "npm ci (installing nostr-tools for the interop suite)",
             );
         }
@@ -68,7 +72,10 @@ pub fn node_script(script: &str, args: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{script} did not print JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        panic!(
+            "{script} did not print JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
     })
 }
 
@@ -79,9 +86,16 @@ pub fn python_relay_bin() -> PathBuf {
         let venv = dir().join("../target/interop-venv");
         let bin = venv.join("bin/nostr-relay");
         if !bin.exists() {
-            run(Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
             run(
-                Command::new(venv.join("bin/pip")).args(["install", "--quiet", "nostr-relay==1.14"]),
+                Command::new("python3").args(["-m", "venv"]).arg(&venv),
+                "python3 -m venv",
+            );
+            run(
+                Command::new(venv.join("bin/pip")).args([
+                    "install",
+                    "--quiet",
+                    "nostr-relay==1.14",
+                ]),
                 "pip install nostr-relay (for the interop suite)",
             );
         }
@@ -105,10 +119,16 @@ pub fn python_relay_config(port: u16, data: &Path) -> PathBuf {
     let db = data.join("py.sqlite");
     let mut config = String::new();
     for line in text.lines() {
-        let line = line.replace("6969", &port.to_string()).replace("6970", &port.to_string());
+        let line = line
+            .replace("6969", &port.to_string())
+            .replace("6970", &port.to_string());
         if line.contains("sqlite+aiosqlite:///") {
             let start = line.find("sqlite+aiosqlite:///").unwrap_or(0);
-            config.push_str(&format!("{}sqlite+aiosqlite:///{}\n", &line[..start], db.display()));
+            config.push_str(&format!(
+                "{}sqlite+aiosqlite:///{}\n",
+                &line[..start],
+                db.display()
+            ));
         } else {
             config.push_str(&line);
             config.push('\n');

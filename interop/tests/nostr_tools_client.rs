@@ -20,7 +20,10 @@ async fn nostr_tools_client_against_our_relay() {
     let first = report["first_id"].as_str().unwrap();
     assert_eq!(report["publish"], "ok", "{report}");
     assert_eq!(report["stored"][0]["id"], first, "{report}");
-    assert_eq!(report["stored"][0]["content"], "from nostr-tools \"quoted\" \n é 😀");
+    assert_eq!(
+        report["stored"][0]["content"],
+        "from nostr-tools \"quoted\" \n é 😀"
+    );
     assert_eq!(report["live"], true, "{report}");
     for (field, prefix) in [
         ("tampered", "invalid:"),
@@ -29,7 +32,10 @@ async fn nostr_tools_client_against_our_relay() {
         ("dm_before_auth", "auth-required:"),
     ] {
         let text = report[field].as_str().unwrap_or_default();
-        assert!(text.starts_with(prefix), "{field}: expected {prefix} got {text:?}");
+        assert!(
+            text.starts_with(prefix),
+            "{field}: expected {prefix} got {text:?}"
+        );
     }
     assert_eq!(report["auth"], "ok", "{report}");
     assert_eq!(report["dm_after_auth"][0], report["dm_id"], "{report}");

@@ -24,6 +24,14 @@ pub enum RelayMessage {
         /// The relay's reason (machine-readable prefix first).
         reason: String,
     },
+    /// `["OK", <not an id>, accepted, reason]`: some relays (the Python
+    /// `nostr-relay`) leave the id empty when they reject an event.
+    OkWithoutId {
+        /// Whether the relay accepted it.
+        accepted: bool,
+        /// The relay's reason.
+        reason: String,
+    },
     /// `["EOSE", sub]`.
     Eose(String),
     /// `["CLOSED", sub, reason]`.
@@ -82,6 +90,10 @@ pub fn parse(text: &str) -> RelayMessage {
                     accepted,
                     reason: str_at(3).unwrap_or_default(),
                 },
+                (None, Some(accepted)) if items.len() >= 3 => RelayMessage::OkWithoutId {
+                    accepted,
+                    reason: str_at(3).unwrap_or_default(),
+                },
                 _ => RelayMessage::Malformed("OK needs an event id and a boolean".into()),
             }
         }
@@ -122,13 +134,24 @@ mod tests {
             "[1]",
             "[\"EVENT\"]",
             "[\"EVENT\",\"s\",{}]",
-            "[\"OK\",\"zz\",true]",
+            "[\"OK\",\"zz\"]",
             "\u{0}",
             "[\"EOSE\"]",
             "[\"WAT\"]",
         ] {
             assert!(matches!(parse(bad), RelayMessage::Malformed(_)), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_ok_without_an_id_is_kept_apart() {
+        assert!(matches!(
+            parse("[\"OK\",\"\",false,\"invalid: bad signature\"]"),
+            RelayMessage::OkWithoutId {
+                accepted: false,
+                ..
+            }
+        ));
     }
 
     #[test]

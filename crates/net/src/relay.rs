@@ -406,6 +406,22 @@ impl RelayActor {
                     Err(reason) => self.reject(ingest_tx, reason).await,
                 }
             }
+            RelayMessage::OkWithoutId { accepted, reason } => {
+                // Only attributable when exactly one publish is waiting.
+                let waiting: Vec<EventId> = self
+                    .pending
+                    .iter()
+                    .filter(|(_, p)| p.sent)
+                    .map(|(id, _)| *id)
+                    .collect();
+                if let [id] = waiting[..] {
+                    if let Some(p) = self.pending.remove(&id) {
+                        let _ = p.reply.send(PublishOutcome::from_ok(accepted, &reason));
+                    }
+                } else {
+                    s.malformed += 1;
+                }
+            }
             RelayMessage::Eose(sub) => {
                 if let Some(logical) = s.mark_eose(&sub) {
                     self.flush_then(

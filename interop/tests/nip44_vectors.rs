@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 fn vectors() -> Value {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/nip44.vectors.json"
+        "/../../shared/vectors/nip44.vectors.json"
     ))
     .expect("shared/vectors/nip44.vectors.json beside the checkout");
     serde_json::from_str(&text).unwrap()
