@@ -34,6 +34,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Start relays on 127.0.0.1 with a generated social network, follow a few
+    /// dozen people the outbox way over real websockets, and show the feed and
+    /// which relays were used for whom. Needs no internet; exits by itself.
+    Demo(commands::demo::DemoArgs),
     /// Create this profile's key (new, or `--import` an nsec, hex or ncryptsec).
     Init(commands::keys::InitArgs),
     /// Open this profile's key and show who it is.
@@ -85,6 +89,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Demo(args) => commands::demo::run(args).await,
             Command::Init(args) => commands::keys::init(&keys_ctx, args).await,
             Command::Unlock => commands::keys::unlock(&keys_ctx).await,
             Command::Key(cmd) => commands::keys::key(&keys_ctx, cmd).await,

@@ -5,10 +5,12 @@
 //! one [`Signer`] interface the engine signs and encrypts through. Feeds, the
 //! publishing queue, DMs and the rest arrive with issue 7.
 
+mod engine;
 pub mod keystore;
 pub mod nip46;
 mod profile;
 mod signer;
 
+pub use engine::{relay_list, Engine, EngineConfig, EngineError, RelayOutcome, SyncReport};
 pub use profile::{Profile, ProfileError, Profiles};
 pub use signer::{AuthThroughSigner, LocalSigner, Signer, SignerError, SignerFuture};

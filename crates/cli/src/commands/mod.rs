@@ -3,6 +3,8 @@
 pub mod bench;
 mod bench_ingest;
 pub mod bunker;
+pub mod demo;
+mod demo_network;
 pub mod keys;
 pub mod outbox;
 pub mod relay;

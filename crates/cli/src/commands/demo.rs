@@ -1,0 +1,297 @@
+//! `samizdat demo`: the outbox model at work, on this machine alone.
+//!
+//! Starts our relay several times on 127.0.0.1 (one of them a discovery
+//! relay), leaves two relay addresses dead, fills the live ones with a
+//! generated social network, then runs the real engine over real websockets
+//! for a user who follows a few dozen of those people: relay lists from the
+//! discovery relay, a plan, subscriptions scoped to the people assigned to
+//! each relay, and a second pass once the dead relays have shown themselves.
+//! Prints the following feed and the outbox picture, then exits.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nostr::prelude::*;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use samizdat_client::{Engine, EngineConfig, SyncReport};
+use samizdat_net::{NetConfig, PolicyBook, RelayUrl};
+use samizdat_relay::RelayHandle;
+use samizdat_store::Store;
+use serde_json::json;
+
+use super::demo_network::{populate, DemoRelay};
+
+/// Arguments of `samizdat demo`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Print one JSON object (`feed`, `outbox`) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Keep the relays running (until Ctrl-C) to point other clients at them.
+    #[arg(long)]
+    keep_running: bool,
+    /// Seed of the generated network.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// People in the network.
+    #[arg(long, default_value_t = 120)]
+    people: usize,
+    /// People the demo user follows.
+    #[arg(long, default_value_t = 40)]
+    follow: usize,
+}
+
+const UP: &[&str] = &[
+    "indexer", "relay-a", "relay-b", "relay-c", "relay-d", "relay-e",
+];
+const DOWN: &[&str] = &["relay-f", "relay-g"];
+
+/// Runs the demo.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let dir = tempfile::tempdir()?;
+    let mut relays = Vec::new();
+    let mut handles: Vec<RelayHandle> = Vec::new();
+    for name in UP {
+        let store = Arc::new(Store::open(dir.path().join(format!("{name}.sqlite")))?);
+        let handle = samizdat_relay::start(
+            Default::default(),
+            Arc::clone(&store),
+            "127.0.0.1:0".parse()?,
+        )
+        .await?;
+        relays.push(DemoRelay {
+            name: (*name).to_owned(),
+            url: handle.url(),
+            store: Some(store),
+        });
+        handles.push(handle);
+    }
+    for name in DOWN {
+        // A port that was just free: connecting to it is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        relays.push(DemoRelay {
+            name: format!("{name} (down)"),
+            url: format!("ws://127.0.0.1:{port}"),
+            store: None,
+        });
+    }
+    let people = populate(args.seed, args.people, &relays)?;
+    let mut chosen: Vec<usize> = (0..people.len()).collect();
+    chosen.shuffle(&mut StdRng::seed_from_u64(args.seed ^ 0xf011));
+    chosen.truncate(args.follow.min(people.len()));
+    let follows: Vec<PublicKey> = chosen
+        .iter()
+        .map(|&i| people[i].keys.public_key())
+        .collect();
+    let names: HashMap<String, String> = people
+        .iter()
+        .map(|p| (p.keys.public_key().to_hex(), p.name.clone()))
+        .collect();
+    let relay_names: HashMap<String, String> = relays
+        .iter()
+        .filter_map(|r| {
+            RelayUrl::parse(&r.url)
+                .ok()
+                .map(|u| (u.to_string(), r.name.clone()))
+        })
+        .collect();
+
+    let client_store = Arc::new(Store::open(dir.path().join("you.sqlite"))?);
+    let mut net = NetConfig::default();
+    net.transport.connect_timeout = Duration::from_secs(2);
+    net.eose_timeout = Duration::from_secs(5);
+    let config = EngineConfig {
+        discovery: vec![RelayUrl::parse(&relays[0].url)?],
+        phase_timeout: Duration::from_secs(10),
+        net,
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(Arc::clone(&client_store), config, PolicyBook::new());
+    let quiet = args.json;
+    let progress = |msg: &str| {
+        if !quiet {
+            let named = relay_names
+                .iter()
+                .fold(msg.to_owned(), |m, (url, name)| m.replace(url, name));
+            eprintln!("  · {named}");
+        }
+    };
+    if !quiet {
+        eprintln!(
+            "Samizdat demo: {} relays on 127.0.0.1 ({} of them down), {} people, you follow {}.",
+            relays.len(),
+            DOWN.len(),
+            people.len(),
+            follows.len()
+        );
+    }
+    let report = engine.sync(&follows, progress).await?;
+    let feed = engine.following_feed(&follows, 20)?;
+    let name_of = |hex: &str| {
+        names
+            .get(hex)
+            .cloned()
+            .unwrap_or_else(|| hex[..8].to_owned())
+    };
+    if args.json {
+        println!("{}", json_report(&report, &feed, &name_of, &relay_names));
+    } else {
+        print_report(&report, &feed, &name_of, &relay_names, started.elapsed());
+    }
+    engine.shutdown().await;
+    if args.keep_running {
+        eprintln!("Relays stay up until Ctrl-C:");
+        for r in &relays {
+            eprintln!("  {:<16} {}", r.name, r.url);
+        }
+        tokio::signal::ctrl_c().await?;
+    }
+    for h in handles {
+        h.shutdown().await;
+    }
+    Ok(())
+}
+
+fn age(created_at: Timestamp) -> String {
+    let secs = Timestamp::now()
+        .as_secs()
+        .saturating_sub(created_at.as_secs());
+    match secs {
+        s if s < 3_600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3_600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+fn is_reply(e: &Event) -> bool {
+    e.tags
+        .iter()
+        .any(|t| t.as_slice().first().map(String::as_str) == Some("e"))
+}
+
+fn print_report(
+    report: &SyncReport,
+    feed: &[Event],
+    name_of: &dyn Fn(&str) -> String,
+    relay_names: &HashMap<String, String>,
+    took: Duration,
+) {
+    let rname = |url: &str| {
+        relay_names
+            .get(url)
+            .cloned()
+            .unwrap_or_else(|| url.to_owned())
+    };
+    println!();
+    println!("Following feed (newest {}):", feed.len());
+    for e in feed {
+        let text: String = e.content.chars().take(70).collect();
+        let reply = if is_reply(e) { "↳ " } else { "" };
+        println!(
+            "  {:>4} ago  {:<8} {reply}{text}",
+            age(e.created_at),
+            name_of(&e.pubkey.to_hex())
+        );
+    }
+    println!();
+    println!(
+        "Outbox picture: {} of {} follows have a relay list; {} relays in the final plan (cap 20), up to 2 per person.",
+        report.with_relay_list, report.follows, report.plan.connections
+    );
+    let mut rows: Vec<(&String, &samizdat_client::RelayOutcome)> = report.relays.iter().collect();
+    rows.sort_by_key(|(url, _)| rname(url));
+    for (url, o) in rows {
+        let people = report.plan.assignments.get(url.as_str());
+        let status = match (&o.error, o.finished) {
+            (Some(e), false) => format!("failed ({e}); its people were re-planned"),
+            _ if o.asked == 0 => format!("served {} relay lists", o.events),
+            _ => format!("{} new notes from {} of them", o.events, o.delivered_for),
+        };
+        let who: Vec<String> = people
+            .into_iter()
+            .flatten()
+            .take(5)
+            .map(|p| name_of(p))
+            .collect();
+        let who = if who.is_empty() {
+            String::new()
+        } else {
+            format!(" ({}…)", who.join(", "))
+        };
+        println!(
+            "  {:<16} asked about {:>2} people{who}: {status}",
+            rname(url),
+            o.asked
+        );
+    }
+    let mut by_reason: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for o in &report.plan.orphans {
+        let reason = serde_json::to_value(o.reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        by_reason
+            .entry(reason)
+            .or_default()
+            .push(name_of(&o.pubkey));
+    }
+    if by_reason.is_empty() {
+        println!("  no orphans: everyone followed is read from at least one relay");
+    }
+    for (reason, who) in by_reason {
+        println!("  orphaned ({reason}): {}", who.join(", "));
+    }
+    println!();
+    println!(
+        "Done in {:.1} s. No relay was asked about anyone it was not picked for.",
+        took.as_secs_f64()
+    );
+}
+
+fn json_report(
+    report: &SyncReport,
+    feed: &[Event],
+    name_of: &dyn Fn(&str) -> String,
+    relay_names: &HashMap<String, String>,
+) -> serde_json::Value {
+    let feed: Vec<serde_json::Value> = feed
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id.to_hex(),
+                "author": e.pubkey.to_hex(),
+                "author_name": name_of(&e.pubkey.to_hex()),
+                "created_at": e.created_at.as_secs(),
+                "kind": e.kind.as_u16(),
+                "content": e.content,
+                "reply": is_reply(e),
+            })
+        })
+        .collect();
+    let relays: serde_json::Map<String, serde_json::Value> = report
+        .relays
+        .iter()
+        .map(|(url, o)| {
+            let mut v = serde_json::to_value(o).unwrap_or_default();
+            v["name"] = json!(relay_names.get(url).cloned().unwrap_or_default());
+            (url.clone(), v)
+        })
+        .collect();
+    json!({
+        "feed": feed,
+        "outbox": {
+            "assignments": report.plan.assignments,
+            "orphans": report.plan.orphans,
+            "connections": report.plan.connections,
+            "follows": report.follows,
+            "with_relay_list": report.with_relay_list,
+            "relays": relays,
+        }
+    })
+}
