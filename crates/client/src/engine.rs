@@ -36,6 +36,8 @@ pub struct EngineConfig {
     pub phase_timeout: Duration,
     /// Network settings.
     pub net: NetConfig,
+    /// First wait before retrying a failed delivery (doubles each attempt, at most an hour).
+    pub retry_base: Duration,
 }
 
 impl Default for EngineConfig {
@@ -48,6 +50,7 @@ impl Default for EngineConfig {
             limit: 500,
             phase_timeout: Duration::from_secs(20),
             net: NetConfig::default(),
+            retry_base: Duration::from_secs(30),
         }
     }
 }
@@ -93,9 +96,9 @@ pub enum EngineError {
 
 /// The engine's read path over one store.
 pub struct Engine {
-    store: Arc<Store>,
-    config: EngineConfig,
-    pool: Pool,
+    pub(crate) store: Arc<Store>,
+    pub(crate) config: EngineConfig,
+    pub(crate) pool: Pool,
     events: mpsc::Receiver<PoolEvent>,
 }
 

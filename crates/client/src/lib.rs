@@ -9,6 +9,7 @@ mod engine;
 pub mod keystore;
 pub mod nip46;
 mod profile;
+mod publisher;
 mod signer;
 
 pub use engine::{relay_list, Engine, EngineConfig, EngineError, RelayOutcome, SyncReport};

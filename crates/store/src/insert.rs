@@ -87,7 +87,7 @@ impl Store {
         Ok(outcomes)
     }
 
-    fn insert_one(
+    pub(crate) fn insert_one(
         &self,
         tx: &Transaction<'_>,
         event: &Event,

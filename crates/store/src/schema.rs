@@ -114,6 +114,23 @@ INSERT INTO events_fts (rowid, content)
     WHERE content != '' AND kind NOT IN (4, 13, 1059, 1060, 24133);
 "#,
     },
+    Migration {
+        name: "durable publishing queue",
+        sql: r#"
+CREATE TABLE publish_queue (
+    id               BLOB NOT NULL,
+    relay            TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    next_attempt_at  INTEGER NOT NULL,
+    queued_at        INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    PRIMARY KEY (id, relay)
+) WITHOUT ROWID;
+CREATE INDEX publish_queue_due ON publish_queue(state, next_attempt_at);
+"#,
+    },
 ];
 
 /// The schema version this build writes.

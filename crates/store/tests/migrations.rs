@@ -31,7 +31,7 @@ fn every_older_version_migrates_and_keeps_its_events() {
         assert_eq!(user_version(&path), version);
         if version >= 1 {
             // A file from version 1 on holds events: write one the way that
-            // release did (no full-text row, no seen rows).
+            // release did (no seen rows; a full-text row only from version 4).
             let conn = rusqlite::Connection::open(&path).unwrap();
             let e = note(&keys(1), "written by an older release", 1_000);
             conn.execute(
@@ -44,6 +44,14 @@ fn every_older_version_migrates_and_keeps_its_events() {
                 rusqlite::params![e.id.as_bytes(), e.content, AsRef::<[u8]>::as_ref(&e.sig)],
             )
             .unwrap();
+            if version >= 4 {
+                // From version 4 on, releases indexed content as they wrote it.
+                conn.execute(
+                    "INSERT INTO events_fts (rowid, content) SELECT seq, content FROM events",
+                    [],
+                )
+                .unwrap();
+            }
             drop(conn);
             let store = Store::open(&path).unwrap();
             assert_eq!(
