@@ -47,6 +47,51 @@ enum Command {
     Key(commands::keys::KeyCommand),
     /// List the profiles.
     Profiles,
+    /// This profile's relays (read / write / discovery) and its relay list.
+    #[command(subcommand)]
+    Relays(commands::social::RelaysCommand),
+    /// Follow someone (npub, nprofile or hex); starts from the newest list on your relays.
+    Follow {
+        /// Who.
+        person: String,
+    },
+    /// Stop following someone.
+    Unfollow {
+        /// Who.
+        person: String,
+    },
+    /// Who this profile follows.
+    Follows {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch everyone followed from their own relays (the outbox model) and exit.
+    Sync {
+        /// JSON output (the plan and what each relay did).
+        #[arg(long)]
+        json: bool,
+    },
+    /// The following feed, from the local store.
+    Feed {
+        /// How many notes.
+        #[arg(long, default_value_t = 30)]
+        limit: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Post a note to your write relays (queued durably, retried until delivered).
+    Post {
+        /// The text.
+        text: String,
+    },
+    /// Retry what is due and show where recent posts landed.
+    Status {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve other apps with this profile's key over NIP-46 until Ctrl-C.
     Bunker(commands::bunker::BunkerArgs),
     /// Use a remote signer (NIP-46).
@@ -94,6 +139,16 @@ fn main() -> std::process::ExitCode {
             Command::Unlock => commands::keys::unlock(&keys_ctx).await,
             Command::Key(cmd) => commands::keys::key(&keys_ctx, cmd).await,
             Command::Profiles => commands::keys::profiles(),
+            Command::Relays(cmd) => commands::social::relays(&keys_ctx, cmd).await,
+            Command::Follow { person } => commands::social::follow(&keys_ctx, &person, true).await,
+            Command::Unfollow { person } => {
+                commands::social::follow(&keys_ctx, &person, false).await
+            }
+            Command::Follows { json } => commands::social::follows(&keys_ctx, json).await,
+            Command::Sync { json } => commands::social::sync(&keys_ctx, json).await,
+            Command::Feed { limit, json } => commands::social::feed(&keys_ctx, limit, json).await,
+            Command::Post { text } => commands::social::post(&keys_ctx, &text).await,
+            Command::Status { json } => commands::social::status(&keys_ctx, json).await,
             Command::Bunker(args) => commands::bunker::bunker(&keys_ctx, args).await,
             Command::Signer(cmd) => commands::bunker::signer(cmd).await,
             Command::Relay(args) => commands::relay::run(args).await,

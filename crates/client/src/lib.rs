@@ -10,8 +10,10 @@ pub mod keystore;
 pub mod nip46;
 mod profile;
 mod publisher;
+mod settings;
 mod signer;
 
 pub use engine::{relay_list, Engine, EngineConfig, EngineError, RelayOutcome, SyncReport};
 pub use profile::{Profile, ProfileError, Profiles};
+pub use settings::{RelayRoles, Settings, SettingsError};
 pub use signer::{AuthThroughSigner, LocalSigner, Signer, SignerError, SignerFuture};

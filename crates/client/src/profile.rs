@@ -113,6 +113,11 @@ impl Profile {
         self.dir.join("events.sqlite")
     }
 
+    /// The relay settings file.
+    pub fn settings_path(&self) -> PathBuf {
+        self.dir.join("settings.json")
+    }
+
     /// Creates the directory, readable by the owner alone.
     pub fn create_dir(&self) -> Result<(), ProfileError> {
         let err = |source| ProfileError::Create {

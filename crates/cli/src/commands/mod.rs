@@ -8,3 +8,4 @@ mod demo_network;
 pub mod keys;
 pub mod outbox;
 pub mod relay;
+pub mod social;

@@ -1,0 +1,391 @@
+//! The client commands on the engine: relay settings, follow lists, sync,
+//! feed, post, and where posts landed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use nostr::prelude::*;
+use samizdat_client::{Engine, EngineConfig, LocalSigner, Profile, RelayRoles, Settings, Signer};
+use samizdat_net::{PolicyBook, RelayUrl};
+use samizdat_store::{DeliveryState, Store};
+use serde_json::json;
+
+use super::keys::Context;
+
+/// `samizdat relays …`.
+#[derive(clap::Subcommand)]
+pub enum RelaysCommand {
+    /// The profile's relays and discovery relays.
+    List,
+    /// Add a relay with roles (at least one of --read, --write, --discovery).
+    Add {
+        /// Relay URL.
+        url: String,
+        /// You read replies and mentions here (your inbox).
+        #[arg(long)]
+        read: bool,
+        /// You publish here (your outbox).
+        #[arg(long)]
+        write: bool,
+        /// Look up and advertise relay lists here.
+        #[arg(long)]
+        discovery: bool,
+    },
+    /// Remove a relay from every role.
+    Remove {
+        /// Relay URL.
+        url: String,
+    },
+    /// Publish your relay list (kind 10002) to your relays and the discovery relays.
+    Publish,
+}
+
+fn settings_of(profile: &Profile) -> anyhow::Result<Settings> {
+    Ok(Settings::load(&profile.settings_path())?)
+}
+
+fn engine_for(profile: &Profile, settings: &Settings) -> anyhow::Result<Engine> {
+    profile.create_dir()?;
+    let store = Arc::new(Store::open(profile.store_path())?);
+    let mut config = EngineConfig {
+        discovery: settings.discovery_relays(),
+        phase_timeout: Duration::from_secs(15),
+        ..EngineConfig::default()
+    };
+    config.net.transport.connect_timeout = Duration::from_secs(5);
+    config.net.ok_timeout = Duration::from_secs(5);
+    Ok(Engine::new(store, config, PolicyBook::new()))
+}
+
+/// Own relays plus discovery relays, once each.
+fn own_and_discovery(settings: &Settings) -> Vec<RelayUrl> {
+    let mut all: Vec<RelayUrl> = settings
+        .relays
+        .keys()
+        .filter_map(|u| RelayUrl::parse(u).ok())
+        .collect();
+    for d in settings.discovery_relays() {
+        if !all.contains(&d) {
+            all.push(d);
+        }
+    }
+    all
+}
+
+/// Runs `samizdat relays …`.
+pub async fn relays(ctx: &Context, cmd: RelaysCommand) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    let mut settings = settings_of(&profile)?;
+    match cmd {
+        RelaysCommand::List => {
+            for (url, roles) in &settings.relays {
+                println!(
+                    "{url}  {}{}",
+                    if roles.read { "read " } else { "" },
+                    if roles.write { "write" } else { "" }
+                );
+            }
+            for url in &settings.discovery {
+                println!("{url}  discovery");
+            }
+        }
+        RelaysCommand::Add {
+            url,
+            read,
+            write,
+            discovery,
+        } => {
+            if !(read || write || discovery) {
+                bail!("say what the relay is for: --read, --write and/or --discovery");
+            }
+            let url = RelayUrl::parse_checked(&url, false)?.to_string();
+            if read || write {
+                let roles = settings
+                    .relays
+                    .entry(url.clone())
+                    .or_insert(RelayRoles::default());
+                roles.read |= read;
+                roles.write |= write;
+            }
+            if discovery && !settings.discovery.contains(&url) {
+                settings.discovery.push(url.clone());
+            }
+            profile.create_dir()?;
+            settings.save(&profile.settings_path())?;
+            println!("added {url}");
+        }
+        RelaysCommand::Remove { url } => {
+            let url = RelayUrl::parse(&url)?.to_string();
+            let before = settings.relays.len() + settings.discovery.len();
+            settings.relays.remove(&url);
+            settings.discovery.retain(|d| *d != url);
+            if settings.relays.len() + settings.discovery.len() == before {
+                bail!("{url} is not one of this profile's relays");
+            }
+            settings.save(&profile.settings_path())?;
+            println!("removed {url}");
+        }
+        RelaysCommand::Publish => {
+            let (keys, _) = super::keys::open(ctx, &profile).await?;
+            let tags = settings.relays.iter().filter_map(|(url, roles)| {
+                let marker = match (roles.read, roles.write) {
+                    (true, true) => None,
+                    (true, false) => Some("read"),
+                    (false, true) => Some("write"),
+                    (false, false) => return None,
+                };
+                let mut tag = vec!["r".to_string(), url.clone()];
+                tag.extend(marker.map(str::to_owned));
+                Tag::parse(tag).ok()
+            });
+            let unsigned = EventBuilder::new(Kind::RelayList, "")
+                .tags(tags.collect::<Vec<_>>())
+                .finalize_unsigned(keys.public_key());
+            let event = LocalSigner::new(keys).sign_event(unsigned).await?;
+            let engine = engine_for(&profile, &settings)?;
+            report_delivery(
+                &engine
+                    .publish(&event, &own_and_discovery(&settings))
+                    .await?,
+            );
+            engine.shutdown().await;
+        }
+    }
+    Ok(())
+}
+
+/// Reads a person as npub, nprofile or hex.
+pub fn parse_person(input: &str) -> anyhow::Result<PublicKey> {
+    let input = input.trim().trim_start_matches("nostr:");
+    if input.starts_with("nprofile1") {
+        return Ok(nostr::nips::nip19::Nip19Profile::from_bech32(input)?.public_key);
+    }
+    PublicKey::parse(input)
+        .with_context(|| format!("{input:?} is not an npub, nprofile or hex public key"))
+}
+
+/// Runs `samizdat follow` / `unfollow`: starts from the newest follow list on
+/// any of the user's relays, changes one entry, keeps everything else.
+pub async fn follow(ctx: &Context, person: &str, add: bool) -> anyhow::Result<()> {
+    let who = parse_person(person)?;
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let targets = own_and_discovery(&settings);
+    if settings.write_relays().is_empty() {
+        bail!("add a relay you write to first: samizdat relays add URL --write");
+    }
+    let (keys, _) = super::keys::open(ctx, &profile).await?;
+    let me = keys.public_key();
+    let mut engine = engine_for(&profile, &settings)?;
+    engine.fetch_own(me, &targets).await?;
+    let current = engine.contact_list(me)?;
+    let mut tags: Vec<Tag> = current
+        .as_ref()
+        .map(|e| e.tags.iter().cloned().collect())
+        .unwrap_or_default();
+    let present = tags
+        .iter()
+        .any(|t| t.as_slice().get(1).is_some_and(|v| *v == who.to_hex()));
+    match (add, present) {
+        (true, true) => bail!("already following {}", who.to_bech32()?),
+        (false, false) => bail!("not following {}", who.to_bech32()?),
+        (true, false) => tags.push(Tag::public_key(who)),
+        (false, true) => tags.retain(|t| {
+            !(t.as_slice().first().is_some_and(|k| k == "p")
+                && t.as_slice().get(1).is_some_and(|v| *v == who.to_hex()))
+        }),
+    }
+    // A replaceable event must be strictly newer than the copy it replaces,
+    // or a same-second tie would be decided by id, not by intent.
+    let after = current.as_ref().map_or(0, |e| e.created_at.as_secs() + 1);
+    let created_at = Timestamp::from_secs(Timestamp::now().as_secs().max(after));
+    let content = current.map(|e| e.content).unwrap_or_default();
+    let unsigned = EventBuilder::new(Kind::ContactList, content)
+        .tags(tags)
+        .custom_created_at(created_at)
+        .finalize_unsigned(me);
+    let event = LocalSigner::new(keys).sign_event(unsigned).await?;
+    let results = engine.publish(&event, &targets).await?;
+    println!(
+        "{} {}",
+        if add { "following" } else { "unfollowed" },
+        who.to_bech32()?
+    );
+    report_delivery(&results);
+    engine.shutdown().await;
+    Ok(())
+}
+
+fn report_delivery(results: &[(String, samizdat_net::PublishOutcome)]) {
+    for (relay, outcome) in results {
+        println!("  {relay}: {outcome:?}");
+    }
+}
+
+/// The profile's public key: remembered in the settings after the first
+/// unlock (it is public), so read-only commands ask for no passphrase.
+async fn me(ctx: &Context, profile: &Profile) -> anyhow::Result<PublicKey> {
+    let mut settings = settings_of(profile)?;
+    if let Some(pk) = settings
+        .pubkey
+        .as_deref()
+        .and_then(|p| PublicKey::from_hex(p).ok())
+    {
+        return Ok(pk);
+    }
+    let (keys, _) = super::keys::open(ctx, profile).await?;
+    settings.pubkey = Some(keys.public_key().to_hex());
+    settings.save(&profile.settings_path())?;
+    Ok(keys.public_key())
+}
+
+/// Runs `samizdat follows`.
+pub async fn follows(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let me = me(ctx, &profile).await?;
+    let engine = engine_for(&profile, &settings)?;
+    let list = engine.follows_of(me)?;
+    if as_json {
+        println!(
+            "{}",
+            json!(list.iter().map(|p| p.to_hex()).collect::<Vec<_>>())
+        );
+    } else {
+        for p in list {
+            println!("{}", p.to_bech32()?);
+        }
+    }
+    Ok(())
+}
+
+/// Runs `samizdat sync`: read everyone followed, the outbox way.
+pub async fn sync(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let me = me(ctx, &profile).await?;
+    let mut engine = engine_for(&profile, &settings)?;
+    engine.fetch_own(me, &own_and_discovery(&settings)).await?;
+    let follows = engine.follows_of(me)?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let report = engine
+        .sync(&follows, |msg| bar.set_message(msg.to_owned()))
+        .await?;
+    bar.finish_and_clear();
+    if as_json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        let notes: usize = report.relays.values().map(|o| o.events).sum();
+        println!(
+            "synced {} follows from {} relays: {} new events, {} orphans",
+            report.follows,
+            report.plan.connections,
+            notes,
+            report.plan.orphans.len()
+        );
+    }
+    engine.shutdown().await;
+    Ok(())
+}
+
+/// Runs `samizdat feed`: the following feed from the local store.
+pub async fn feed(ctx: &Context, limit: usize, as_json: bool) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let me = me(ctx, &profile).await?;
+    let engine = engine_for(&profile, &settings)?;
+    let follows = engine.follows_of(me)?;
+    let feed = engine.following_feed(&follows, limit)?;
+    if as_json {
+        println!("{}", serde_json::to_string(&feed)?);
+    } else {
+        for e in feed {
+            let who = e.pubkey.to_bech32()?;
+            println!(
+                "{}  {}…  {}",
+                e.created_at,
+                &who[..16],
+                e.content.chars().take(100).collect::<String>()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs `samizdat post`: sign, queue durably, deliver to the user's write relays.
+pub async fn post(ctx: &Context, text: &str) -> anyhow::Result<()> {
+    if text.trim().is_empty() {
+        bail!("nothing to post");
+    }
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let targets = settings.write_relays();
+    if targets.is_empty() {
+        bail!("add a relay you write to first: samizdat relays add URL --write");
+    }
+    let (keys, _) = super::keys::open(ctx, &profile).await?;
+    let unsigned = EventBuilder::new(Kind::TextNote, text).finalize_unsigned(keys.public_key());
+    let event = LocalSigner::new(keys).sign_event(unsigned).await?;
+    let engine = engine_for(&profile, &settings)?;
+    let results = engine.publish(&event, &targets).await?;
+    println!("posted {}", event.id.to_bech32()?);
+    report_delivery(&results);
+    engine.shutdown().await;
+    Ok(())
+}
+
+/// Runs `samizdat status`: retries what is due, then shows where recent posts landed.
+pub async fn status(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let engine = engine_for(&profile, &settings)?;
+    engine.deliver_due().await?;
+    let status = engine.publish_status(20)?;
+    if as_json {
+        let v: Vec<_> = status
+            .iter()
+            .map(|q| {
+                json!({
+                    "id": q.event.id.to_hex(),
+                    "kind": q.event.kind.as_u16(),
+                    "deliveries": q.deliveries.iter().map(|d| json!({
+                        "relay": d.relay, "state": format!("{:?}", d.state).to_lowercase(),
+                        "attempts": d.attempts, "last_error": d.last_error,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", json!(v));
+    } else {
+        for q in status {
+            let landed = q
+                .deliveries
+                .iter()
+                .filter(|d| d.state == DeliveryState::Delivered)
+                .count();
+            println!(
+                "kind {} {}: on {landed} of {} relays",
+                q.event.kind.as_u16(),
+                q.event.id.to_bech32()?,
+                q.deliveries.len()
+            );
+            for d in q
+                .deliveries
+                .iter()
+                .filter(|d| d.state != DeliveryState::Delivered)
+            {
+                println!(
+                    "  {} {:?} after {} attempts: {}",
+                    d.relay,
+                    d.state,
+                    d.attempts,
+                    d.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    engine.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! The client commands end to end, as separate processes over three
+//! `samizdat relay` processes on 127.0.0.1: A and B share no relay; A follows
+//! B and reads B's post through B's relay list on the discovery relay; A's
+//! follow list changed on another device first is not lost by A's next follow.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{samizdat, RelayProcess};
+
+fn run(home: &Path, profile: &str, args: &[&str]) -> Output {
+    let out = samizdat()
+        .env("SAMIZDAT_HOME", home)
+        .env("SAMIZDAT_PASSPHRASE", "pw")
+        .args(["--log", "warn", "--profile", profile])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{profile} {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn npub_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("npub1"))
+        .unwrap()
+        .to_owned()
+}
+
+fn setup(home: &Path, profile: &str, own: &str, discovery: &str, import: Option<&str>) -> String {
+    let mut init = vec!["init", "--log-n", "10"];
+    if let Some(key) = import {
+        init.extend(["--import", key]);
+    }
+    let npub = npub_of(&run(home, profile, &init));
+    run(home, profile, &["relays", "add", own, "--read", "--write"]);
+    run(home, profile, &["relays", "add", discovery, "--discovery"]);
+    run(home, profile, &["relays", "publish"]);
+    npub
+}
+
+#[test]
+fn follow_post_sync_feed_and_no_clobbering() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let discovery = RelayProcess::start(&h.join("d.sqlite"), &[]);
+    let relay_a = RelayProcess::start(&h.join("ra.sqlite"), &[]);
+    let relay_b = RelayProcess::start(&h.join("rb.sqlite"), &[]);
+
+    let b = setup(h, "b", &relay_b.url(), &discovery.url(), None);
+    let posted = run(h, "b", &["post", "hello from B, on B's relay only"]);
+    assert!(String::from_utf8_lossy(&posted.stdout).contains("Accepted"));
+    let status = run(h, "b", &["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(
+        status.as_array().unwrap().iter().all(|p| p["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["state"] == "delivered")),
+        "{status}"
+    );
+
+    let a = setup(h, "a", &relay_a.url(), &discovery.url(), None);
+    run(h, "a", &["follow", &b]);
+    run(h, "a", &["sync"]);
+    let feed = run(h, "a", &["feed", "--json"]);
+    assert!(
+        String::from_utf8_lossy(&feed.stdout).contains("hello from B, on B's relay only"),
+        "A reads B through the outbox model"
+    );
+
+    // Another device with the same key follows C; A's next follow keeps C.
+    let nsec = String::from_utf8_lossy(&run(h, "a", &["key", "export", "--i-understand"]).stdout)
+        .trim()
+        .to_owned();
+    let a2 = setup(h, "a2", &relay_a.url(), &discovery.url(), Some(&nsec));
+    assert_eq!(a2, a);
+    let c = setup(h, "c", &relay_b.url(), &discovery.url(), None);
+    let e = setup(h, "e", &relay_b.url(), &discovery.url(), None);
+    run(h, "a2", &["follow", &c]);
+    run(h, "a", &["follow", &e]);
+    let follows = String::from_utf8_lossy(&run(h, "a", &["follows"]).stdout).into_owned();
+    for who in [&b, &c, &e] {
+        assert!(
+            follows.contains(who.as_str()),
+            "{who} missing from {follows}"
+        );
+    }
+    let out = samizdat()
+        .env("SAMIZDAT_HOME", h)
+        .env("SAMIZDAT_PASSPHRASE", "pw")
+        .args(["--profile", "a", "follow", &b])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("already following")
+    );
+}

@@ -1,0 +1,100 @@
+//! A profile's relay settings: its own relays (read/write) and the discovery
+//! relays where relay lists are looked up and advertised. Kept as JSON in the
+//! profile directory; an absent file is empty settings.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use samizdat_net::RelayUrl;
+use serde::{Deserialize, Serialize};
+
+/// How the user uses one of their relays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayRoles {
+    /// They read their inbox (replies, mentions) here.
+    pub read: bool,
+    /// They publish here (their outbox).
+    pub write: bool,
+}
+
+/// A profile's relay settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The user's own relays.
+    pub relays: BTreeMap<String, RelayRoles>,
+    /// Where relay lists are fetched from and advertised to.
+    pub discovery: Vec<String>,
+    /// The profile's public key (hex), remembered so that read-only commands
+    /// need no passphrase. Public information; never the secret.
+    pub pubkey: Option<String>,
+}
+
+/// Why settings could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The file is not valid settings JSON.
+    #[error("settings file {path} is invalid: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The parser's explanation.
+        message: String,
+    },
+    /// Reading or writing failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Settings {
+    /// Reads the settings (empty when the file does not exist).
+    pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| SettingsError::Invalid {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(source) => Err(SettingsError::Io {
+                op: "reading",
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Writes the settings.
+    pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        let json = serde_json::to_string_pretty(self).unwrap_or_default();
+        std::fs::write(path, json).map_err(|source| SettingsError::Io {
+            op: "writing",
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Relays the user writes to.
+    pub fn write_relays(&self) -> Vec<RelayUrl> {
+        self.relays
+            .iter()
+            .filter(|(_, r)| r.write)
+            .filter_map(|(u, _)| RelayUrl::parse(u).ok())
+            .collect()
+    }
+
+    /// The discovery relays, parsed.
+    pub fn discovery_relays(&self) -> Vec<RelayUrl> {
+        self.discovery
+            .iter()
+            .filter_map(|u| RelayUrl::parse(u).ok())
+            .collect()
+    }
+}
