@@ -31,7 +31,11 @@ pub struct RelayProcess {
 
 impl RelayProcess {
     pub fn start(db: &Path, extra: &[&str]) -> Self {
-        let port = free_port();
+        Self::start_on(db, free_port(), extra)
+    }
+
+    /// On a given port (to bring up a relay where a dead one was).
+    pub fn start_on(db: &Path, port: u16, extra: &[&str]) -> Self {
         let mut child = samizdat()
             .args([
                 "--log",
