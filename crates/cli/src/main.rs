@@ -86,6 +86,23 @@ enum Command {
         /// The text.
         text: String,
     },
+    /// Reply to a note (NIP-10), delivered to your relays and the inboxes of
+    /// everyone in the conversation.
+    Reply {
+        /// The note replied to (note, nevent or hex id; must be in the local store).
+        to: String,
+        /// The text.
+        text: String,
+    },
+    /// Replies and mentions of you, from your read relays.
+    Inbox {
+        /// How many.
+        #[arg(long, default_value_t = 30)]
+        limit: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Retry what is due and show where recent posts landed.
     Status {
         /// JSON output.
@@ -148,6 +165,8 @@ fn main() -> std::process::ExitCode {
             Command::Sync { json } => commands::social::sync(&keys_ctx, json).await,
             Command::Feed { limit, json } => commands::social::feed(&keys_ctx, limit, json).await,
             Command::Post { text } => commands::social::post(&keys_ctx, &text).await,
+            Command::Reply { to, text } => commands::social::reply(&keys_ctx, &to, &text).await,
+            Command::Inbox { limit, json } => commands::social::inbox(&keys_ctx, limit, json).await,
             Command::Status { json } => commands::social::status(&keys_ctx, json).await,
             Command::Bunker(args) => commands::bunker::bunker(&keys_ctx, args).await,
             Command::Signer(cmd) => commands::bunker::signer(cmd).await,

@@ -78,6 +78,36 @@ fn follow_post_sync_feed_and_no_clobbering() {
         "A reads B through the outbox model"
     );
 
+    // B replies to A; the reply reaches A's inbox (A's read relay, found
+    // through A's relay list), though B never writes to A's relay otherwise.
+    let posted =
+        String::from_utf8_lossy(&run(h, "a", &["post", "hello from A"]).stdout).into_owned();
+    let a_note = posted
+        .split_whitespace()
+        .find(|w| w.starts_with("note1"))
+        .unwrap()
+        .to_owned();
+    run(h, "b", &["follow", &a]);
+    run(h, "b", &["sync"]);
+    let replied = String::from_utf8_lossy(&run(h, "b", &["reply", &a_note, "welcome, A"]).stdout)
+        .into_owned();
+    assert!(
+        replied.contains(&relay_a.url()),
+        "the reply went to A's inbox relay: {replied}"
+    );
+    let inbox = String::from_utf8_lossy(&run(h, "a", &["inbox", "--json"]).stdout).into_owned();
+    let inbox: serde_json::Value = serde_json::from_str(&inbox).unwrap();
+    let reply = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["content"] == "welcome, A")
+        .expect("B's reply in A's inbox");
+    assert!(
+        reply["tags"].to_string().contains("root"),
+        "NIP-10 markers: {reply}"
+    );
+
     // Another device with the same key follows C; A's next follow keeps C.
     let nsec = String::from_utf8_lossy(&run(h, "a", &["key", "export", "--i-understand"]).stdout)
         .trim()

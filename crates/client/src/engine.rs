@@ -123,26 +123,9 @@ impl Engine {
     ) -> Result<SyncReport, EngineError> {
         // 1. Relay lists from the discovery relays.
         progress("fetching relay lists from discovery relays");
-        let lists = Filter::new()
-            .authors(follows.iter().copied())
-            .kind(Kind::RelayList);
-        let discovery = self.config.discovery.clone();
-        for relay in &discovery {
-            self.pool
-                .subscribe(relay, "relay-lists", vec![lists.clone()])?;
-        }
         let mut outcomes = BTreeMap::new();
-        self.wait_for_eose(
-            &discovery,
-            "relay-lists",
-            &mut outcomes,
-            &HashMap::new(),
-            &progress,
-        )
-        .await;
-        for relay in &discovery {
-            self.pool.unsubscribe(relay, "relay-lists")?;
-        }
+        self.fetch_relay_lists_into(follows, &mut outcomes, &progress)
+            .await?;
 
         // 2. Plan, read, and plan again around relays that turned out dead.
         let mut asked: BTreeSet<(String, String)> = BTreeSet::new();
@@ -228,6 +211,125 @@ impl Engine {
             relays.push(relay);
         }
         Ok((relays, assigned))
+    }
+
+    /// Fetches the kind-10002 relay lists of `people` from the discovery relays into the store.
+    pub async fn fetch_relay_lists(&mut self, people: &[PublicKey]) -> Result<(), EngineError> {
+        self.fetch_relay_lists_into(people, &mut BTreeMap::new(), &|_| {})
+            .await
+    }
+
+    async fn fetch_relay_lists_into(
+        &mut self,
+        people: &[PublicKey],
+        outcomes: &mut BTreeMap<String, RelayOutcome>,
+        progress: &impl Fn(&str),
+    ) -> Result<(), EngineError> {
+        let lists = Filter::new()
+            .authors(people.iter().copied())
+            .kind(Kind::RelayList);
+        let discovery = self.config.discovery.clone();
+        for relay in &discovery {
+            self.pool
+                .subscribe(relay, "relay-lists", vec![lists.clone()])?;
+        }
+        self.wait_for_eose(
+            &discovery,
+            "relay-lists",
+            outcomes,
+            &HashMap::new(),
+            progress,
+        )
+        .await;
+        for relay in &discovery {
+            self.pool.unsubscribe(relay, "relay-lists")?;
+        }
+        Ok(())
+    }
+
+    /// Reads replies, mentions, reposts and reactions addressed to `me` from
+    /// the user's read relays (their inbox) into the store.
+    pub async fn sync_inbox(
+        &mut self,
+        me: PublicKey,
+        read_relays: &[RelayUrl],
+    ) -> Result<(), EngineError> {
+        let filter = Filter::new()
+            .pubkey(me)
+            .kinds([Kind::TextNote, Kind::Repost, Kind::Reaction])
+            .limit(self.config.limit);
+        for relay in read_relays {
+            self.pool.subscribe(relay, "inbox", vec![filter.clone()])?;
+        }
+        let mut outcomes = BTreeMap::new();
+        self.wait_for_eose(
+            read_relays,
+            "inbox",
+            &mut outcomes,
+            &HashMap::new(),
+            &|_| {},
+        )
+        .await;
+        for relay in read_relays {
+            self.pool.unsubscribe(relay, "inbox")?;
+        }
+        Ok(())
+    }
+
+    /// Replies, mentions, reposts and reactions addressed to `me`, newest
+    /// first (the user's own events excluded).
+    pub fn inbox_feed(&self, me: PublicKey, limit: usize) -> Result<Vec<Event>, EngineError> {
+        let filter = Filter::new()
+            .pubkey(me)
+            .kinds([Kind::TextNote, Kind::Repost, Kind::Reaction])
+            .limit(limit);
+        Ok(self
+            .store
+            .query(&[filter])?
+            .into_iter()
+            .filter(|e| e.pubkey != me)
+            .collect())
+    }
+
+    /// One stored event by id.
+    pub fn event(&self, id: EventId) -> Result<Option<Event>, EngineError> {
+        Ok(self
+            .store
+            .query(&[Filter::new().id(id)])?
+            .into_iter()
+            .next())
+    }
+
+    /// Where to publish an event: the author's write relays plus the read
+    /// relays of everyone it tags (their inbox), from relay lists in the store.
+    pub fn publish_targets(
+        &self,
+        own_write: &[RelayUrl],
+        event: &Event,
+    ) -> Result<Vec<RelayUrl>, EngineError> {
+        let tagged: Vec<PublicKey> = event
+            .tags
+            .public_keys()
+            .filter(|p| *p != event.pubkey)
+            .collect();
+        let lists = self.store.query(&[Filter::new()
+            .authors(tagged.iter().copied())
+            .kind(Kind::RelayList)
+            .limit(tagged.len().max(1))])?;
+        let mut input = PlanInput::default();
+        for e in lists {
+            input.relay_lists.insert(e.pubkey.to_hex(), relay_list(&e));
+        }
+        let own = RelayList {
+            write: own_write.iter().map(|r| r.to_string()).collect(),
+            read: Vec::new(),
+        };
+        let tagged_hex: Vec<String> = tagged.iter().map(|p| p.to_hex()).collect();
+        let targets = samizdat_outbox::publish_targets(&input, &own, &tagged_hex, 2, 12);
+        Ok(targets
+            .iter()
+            .filter_map(|t| RelayUrl::parse(t).ok())
+            .collect())
     }
 
     /// Fetches the user's own profile, follow list and relay list from their

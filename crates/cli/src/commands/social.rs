@@ -389,3 +389,108 @@ pub async fn status(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
     engine.shutdown().await;
     Ok(())
 }
+
+/// Reads an event reference: note, nevent or hex id.
+fn parse_event_id(input: &str) -> anyhow::Result<EventId> {
+    let input = input.trim().trim_start_matches("nostr:");
+    if input.starts_with("nevent1") {
+        return Ok(nostr::nips::nip19::Nip19Event::from_bech32(input)?.event_id);
+    }
+    EventId::parse(input)
+        .with_context(|| format!("{input:?} is not a note, nevent or hex event id"))
+}
+
+/// NIP-10 tags for a reply to `parent`: root and reply markers, and every
+/// person in the conversation (`p`) except the author of the reply.
+fn reply_tags(parent: &Event, me: PublicKey) -> Vec<Tag> {
+    let root = parent.tags.iter().find_map(|t| {
+        let s = t.as_slice();
+        (s.first().map(String::as_str) == Some("e") && s.get(3).map(String::as_str) == Some("root"))
+            .then(|| s.get(1).cloned())
+            .flatten()
+    });
+    let mut tags = Vec::new();
+    match root {
+        Some(root) => {
+            tags.extend(Tag::parse(["e", root.as_str(), "", "root"]).ok());
+            tags.extend(Tag::parse(["e", parent.id.to_hex().as_str(), "", "reply"]).ok());
+        }
+        None => tags.extend(Tag::parse(["e", parent.id.to_hex().as_str(), "", "root"]).ok()),
+    }
+    let mut people = vec![parent.pubkey];
+    people.extend(parent.tags.public_keys());
+    let mut seen = std::collections::BTreeSet::new();
+    for p in people {
+        if p != me && seen.insert(p) {
+            tags.push(Tag::public_key(p));
+        }
+    }
+    tags
+}
+
+/// Runs `samizdat reply`: NIP-10 tags, delivered to the user's write relays
+/// and the inboxes of everyone in the conversation.
+pub async fn reply(ctx: &Context, to: &str, text: &str) -> anyhow::Result<()> {
+    let parent_id = parse_event_id(to)?;
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let own = settings.write_relays();
+    if own.is_empty() {
+        bail!("add a relay you write to first: samizdat relays add URL --write");
+    }
+    let mut engine = engine_for(&profile, &settings)?;
+    let Some(parent) = engine.event(parent_id)? else {
+        bail!(
+            "event {} is not in the local store; run samizdat sync (or inbox) first",
+            parent_id.to_bech32()?
+        );
+    };
+    let (keys, _) = super::keys::open(ctx, &profile).await?;
+    let me = keys.public_key();
+    let unsigned = EventBuilder::new(Kind::TextNote, text)
+        .tags(reply_tags(&parent, me))
+        .finalize_unsigned(me);
+    let event = LocalSigner::new(keys).sign_event(unsigned).await?;
+    let tagged: Vec<PublicKey> = event.tags.public_keys().collect();
+    engine.fetch_relay_lists(&tagged).await?;
+    let targets = engine.publish_targets(&own, &event)?;
+    let results = engine.publish(&event, &targets).await?;
+    println!("replied {}", event.id.to_bech32()?);
+    report_delivery(&results);
+    engine.shutdown().await;
+    Ok(())
+}
+
+/// Runs `samizdat inbox`: replies and mentions from the user's read relays.
+pub async fn inbox(ctx: &Context, limit: usize, as_json: bool) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let me = me(ctx, &profile).await?;
+    let read: Vec<RelayUrl> = settings
+        .relays
+        .iter()
+        .filter(|(_, r)| r.read)
+        .filter_map(|(u, _)| RelayUrl::parse(u).ok())
+        .collect();
+    if read.is_empty() {
+        bail!("add a relay you read from first: samizdat relays add URL --read");
+    }
+    let mut engine = engine_for(&profile, &settings)?;
+    engine.sync_inbox(me, &read).await?;
+    let items = engine.inbox_feed(me, limit)?;
+    if as_json {
+        println!("{}", serde_json::to_string(&items)?);
+    } else {
+        for e in items {
+            let who = e.pubkey.to_bech32()?;
+            println!(
+                "{}  {}…  {}",
+                e.created_at,
+                &who[..16],
+                e.content.chars().take(100).collect::<String>()
+            );
+        }
+    }
+    engine.shutdown().await;
+    Ok(())
+}
