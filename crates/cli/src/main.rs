@@ -94,6 +94,27 @@ enum Command {
         /// The text.
         text: String,
     },
+    /// React to a note (NIP-25).
+    React {
+        /// The note (note, nevent or hex id; must be in the local store).
+        to: String,
+        /// The reaction: `+`, `-` or an emoji.
+        #[arg(long, default_value = "+")]
+        content: String,
+    },
+    /// Repost a note (NIP-18).
+    Repost {
+        /// The note (must be in the local store).
+        of: String,
+    },
+    /// Ask relays to delete one of your events (NIP-09).
+    Delete {
+        /// Your event (must be in the local store).
+        event: String,
+        /// Why (shown by some clients).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Replies and mentions of you, from your read relays.
     Inbox {
         /// How many.
@@ -166,6 +187,17 @@ fn main() -> std::process::ExitCode {
             Command::Feed { limit, json } => commands::social::feed(&keys_ctx, limit, json).await,
             Command::Post { text } => commands::social::post(&keys_ctx, &text).await,
             Command::Reply { to, text } => commands::social::reply(&keys_ctx, &to, &text).await,
+            Command::React { to, content } => {
+                commands::social::act(&keys_ctx, &to, commands::social::Action::React(content))
+                    .await
+            }
+            Command::Repost { of } => {
+                commands::social::act(&keys_ctx, &of, commands::social::Action::Repost).await
+            }
+            Command::Delete { event, reason } => {
+                commands::social::act(&keys_ctx, &event, commands::social::Action::Delete(reason))
+                    .await
+            }
             Command::Inbox { limit, json } => commands::social::inbox(&keys_ctx, limit, json).await,
             Command::Status { json } => commands::social::status(&keys_ctx, json).await,
             Command::Bunker(args) => commands::bunker::bunker(&keys_ctx, args).await,

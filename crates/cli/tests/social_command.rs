@@ -108,6 +108,29 @@ fn follow_post_sync_feed_and_no_clobbering() {
         "NIP-10 markers: {reply}"
     );
 
+    // Reactions, reposts and deletions of one's own notes.
+    let reply_id = reply["id"].as_str().unwrap().to_owned();
+    assert!(
+        String::from_utf8_lossy(&run(h, "a", &["react", &reply_id]).stdout).contains("Accepted")
+    );
+    assert!(
+        String::from_utf8_lossy(&run(h, "a", &["repost", &reply_id]).stdout).contains("reposted")
+    );
+    assert!(
+        String::from_utf8_lossy(&run(h, "a", &["delete", &a_note, "--reason", "typo"]).stdout)
+            .contains("deletion requested")
+    );
+    let refused = samizdat()
+        .env("SAMIZDAT_HOME", h)
+        .env("SAMIZDAT_PASSPHRASE", "pw")
+        .args(["--profile", "a", "delete", &reply_id])
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success()
+            && String::from_utf8_lossy(&refused.stderr).contains("only your own")
+    );
+
     // Another device with the same key follows C; A's next follow keeps C.
     let nsec = String::from_utf8_lossy(&run(h, "a", &["key", "export", "--i-understand"]).stdout)
         .trim()

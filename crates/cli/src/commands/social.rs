@@ -494,3 +494,71 @@ pub async fn inbox(ctx: &Context, limit: usize, as_json: bool) -> anyhow::Result
     engine.shutdown().await;
     Ok(())
 }
+
+/// What to do about an existing event.
+pub enum Action {
+    /// NIP-25 reaction with this content (`+`, `-`, an emoji).
+    React(String),
+    /// NIP-18 repost.
+    Repost,
+    /// NIP-09 deletion request, with an optional reason.
+    Delete(String),
+}
+
+/// Runs `samizdat react | repost | delete`: an event about another event,
+/// delivered to the user's write relays and (for reactions and reposts) the
+/// author's inbox.
+pub async fn act(ctx: &Context, target: &str, action: Action) -> anyhow::Result<()> {
+    let id = parse_event_id(target)?;
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let own = settings.write_relays();
+    if own.is_empty() {
+        bail!("add a relay you write to first: samizdat relays add URL --write");
+    }
+    let mut engine = engine_for(&profile, &settings)?;
+    let Some(subject) = engine.event(id)? else {
+        bail!(
+            "event {} is not in the local store; run samizdat sync (or inbox) first",
+            id.to_bech32()?
+        );
+    };
+    let (keys, _) = super::keys::open(ctx, &profile).await?;
+    let me = keys.public_key();
+    let e_tag = Tag::event(subject.id);
+    let builder = match &action {
+        Action::React(content) => EventBuilder::new(Kind::Reaction, content.as_str())
+            .tag(e_tag)
+            .tag(Tag::public_key(subject.pubkey))
+            .tag(Tag::parse(["k", &subject.kind.as_u16().to_string()])?),
+        Action::Repost => EventBuilder::new(Kind::Repost, subject.as_json())
+            .tag(e_tag)
+            .tag(Tag::public_key(subject.pubkey)),
+        Action::Delete(reason) => {
+            if subject.pubkey != me {
+                bail!("only your own events can be deleted (NIP-09)");
+            }
+            EventBuilder::new(Kind::EventDeletion, reason.as_str())
+                .tag(e_tag)
+                .tag(Tag::parse(["k", &subject.kind.as_u16().to_string()])?)
+        }
+    };
+    let event = LocalSigner::new(keys)
+        .sign_event(builder.finalize_unsigned(me))
+        .await?;
+    let mut targets = own;
+    if !matches!(action, Action::Delete(_)) && subject.pubkey != me {
+        engine.fetch_relay_lists(&[subject.pubkey]).await?;
+        targets = engine.publish_targets(&targets, &event)?;
+    }
+    let results = engine.publish(&event, &targets).await?;
+    let what = match action {
+        Action::React(_) => "reacted",
+        Action::Repost => "reposted",
+        Action::Delete(_) => "deletion requested",
+    };
+    println!("{what}: {}", event.id.to_bech32()?);
+    report_delivery(&results);
+    engine.shutdown().await;
+    Ok(())
+}
