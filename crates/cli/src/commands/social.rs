@@ -428,24 +428,48 @@ fn reply_tags(parent: &Event, me: PublicKey) -> Vec<Tag> {
     tags
 }
 
-/// Runs `samizdat reply`: NIP-10 tags, delivered to the user's write relays
-/// and the inboxes of everyone in the conversation.
-pub async fn reply(ctx: &Context, to: &str, text: &str) -> anyhow::Result<()> {
-    let parent_id = parse_event_id(to)?;
+/// What a command about an existing event needs: the profile's write
+/// relays, an engine over its store, the stored event, and the unlocked key.
+struct AboutEvent {
+    own: Vec<RelayUrl>,
+    engine: Engine,
+    subject: Event,
+    keys: Keys,
+}
+
+async fn about_event(ctx: &Context, target: &str) -> anyhow::Result<AboutEvent> {
+    let id = parse_event_id(target)?;
     let profile = ctx.profile()?;
     let settings = settings_of(&profile)?;
     let own = settings.write_relays();
     if own.is_empty() {
         bail!("add a relay you write to first: samizdat relays add URL --write");
     }
-    let mut engine = engine_for(&profile, &settings)?;
-    let Some(parent) = engine.event(parent_id)? else {
+    let engine = engine_for(&profile, &settings)?;
+    let Some(subject) = engine.event(id)? else {
         bail!(
             "event {} is not in the local store; run samizdat sync (or inbox) first",
-            parent_id.to_bech32()?
+            id.to_bech32()?
         );
     };
     let (keys, _) = super::keys::open(ctx, &profile).await?;
+    Ok(AboutEvent {
+        own,
+        engine,
+        subject,
+        keys,
+    })
+}
+
+/// Runs `samizdat reply`: NIP-10 tags, delivered to the user's write relays
+/// and the inboxes of everyone in the conversation.
+pub async fn reply(ctx: &Context, to: &str, text: &str) -> anyhow::Result<()> {
+    let AboutEvent {
+        own,
+        mut engine,
+        subject: parent,
+        keys,
+    } = about_event(ctx, to).await?;
     let me = keys.public_key();
     let unsigned = EventBuilder::new(Kind::TextNote, text)
         .tags(reply_tags(&parent, me))
@@ -509,21 +533,12 @@ pub enum Action {
 /// delivered to the user's write relays and (for reactions and reposts) the
 /// author's inbox.
 pub async fn act(ctx: &Context, target: &str, action: Action) -> anyhow::Result<()> {
-    let id = parse_event_id(target)?;
-    let profile = ctx.profile()?;
-    let settings = settings_of(&profile)?;
-    let own = settings.write_relays();
-    if own.is_empty() {
-        bail!("add a relay you write to first: samizdat relays add URL --write");
-    }
-    let mut engine = engine_for(&profile, &settings)?;
-    let Some(subject) = engine.event(id)? else {
-        bail!(
-            "event {} is not in the local store; run samizdat sync (or inbox) first",
-            id.to_bech32()?
-        );
-    };
-    let (keys, _) = super::keys::open(ctx, &profile).await?;
+    let AboutEvent {
+        own,
+        mut engine,
+        subject,
+        keys,
+    } = about_event(ctx, target).await?;
     let me = keys.public_key();
     let e_tag = Tag::event(subject.id);
     let builder = match &action {
