@@ -162,6 +162,8 @@ impl Store {
                 if !new_wins {
                     return Ok(InsertOutcome::RejectedOlder);
                 }
+                crate::history::keep_if_own(tx, old_seq, author)
+                    .map_err(|e| err("keeping a replaced version", e))?;
                 delete_row(tx, old_seq).map_err(|e| err("removing replaced version", e))?;
                 outcome = InsertOutcome::ReplacedOlder;
             }

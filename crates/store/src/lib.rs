@@ -18,6 +18,7 @@
 mod asynchronous;
 mod codec;
 mod error;
+mod history;
 mod insert;
 mod matching;
 mod publish_queue;

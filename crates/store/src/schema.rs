@@ -131,6 +131,22 @@ CREATE TABLE publish_queue (
 CREATE INDEX publish_queue_due ON publish_queue(state, next_attempt_at);
 "#,
     },
+    Migration {
+        name: "history of the user's own replaceable events",
+        sql: r#"
+CREATE TABLE own_keys (
+    pubkey  BLOB PRIMARY KEY
+) WITHOUT ROWID;
+CREATE TABLE replaced_history (
+    id          BLOB PRIMARY KEY,
+    pubkey      BLOB NOT NULL,
+    kind        INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    event       TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX replaced_history_by_kind ON replaced_history(pubkey, kind, created_at);
+"#,
+    },
 ];
 
 /// The schema version this build writes.

@@ -352,3 +352,44 @@ async fn async_calls_run_off_the_runtime() {
         .unwrap();
     assert_eq!(got, vec![e]);
 }
+
+#[test]
+fn own_replaced_versions_are_kept_others_are_not() {
+    let (_d, store) = temp_store();
+    let (me, other) = (keys(1), keys(2));
+    store.keep_history_for(&me.public_key()).unwrap();
+    let mine: Vec<Event> = (0..3)
+        .map(|i| {
+            event(
+                &me,
+                3,
+                "",
+                &[&["p", &keys(10 + i).public_key().to_hex()]],
+                100 + u64::from(i),
+            )
+        })
+        .collect();
+    let theirs: Vec<Event> = (0..3).map(|i| event(&other, 3, "", &[], 100 + i)).collect();
+    for e in mine.iter().chain(&theirs) {
+        store.insert(e).unwrap();
+    }
+    let versions: Vec<EventId> = store
+        .versions(&me.public_key(), Kind::ContactList)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(versions, vec![mine[2].id, mine[1].id, mine[0].id]);
+    assert_eq!(
+        store
+            .versions(&other.public_key(), Kind::ContactList)
+            .unwrap()
+            .len(),
+        1
+    );
+    // The current version is still the only one a query returns.
+    assert_eq!(
+        ids(&store, &[filter(r#"{"kinds":[3],"limit":10}"#)]).len(),
+        2
+    );
+}
