@@ -60,12 +60,17 @@ enum Command {
         /// Who.
         person: String,
     },
-    /// Who this profile follows.
+    /// Who this profile follows; `follows history` and `follows restore N`.
     Follows {
         /// JSON output.
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<FollowsAction>,
     },
+    /// Your profile (kind 0): show, or change fields without losing the others.
+    #[command(subcommand)]
+    Profile(commands::identity::ProfileCommand),
     /// Fetch everyone followed from their own relays (the outbox model) and exit.
     Sync {
         /// JSON output (the plan and what each relay did).
@@ -148,6 +153,18 @@ enum Command {
     Bench(commands::bench::BenchCommand),
 }
 
+/// `samizdat follows …` actions.
+#[derive(Subcommand)]
+enum FollowsAction {
+    /// Every kept version of your follow list, newest first.
+    History,
+    /// Publish an earlier version again (as a new, newer list).
+    Restore {
+        /// The version number from `follows history`.
+        version: usize,
+    },
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -182,7 +199,18 @@ fn main() -> std::process::ExitCode {
             Command::Unfollow { person } => {
                 commands::social::follow(&keys_ctx, &person, false).await
             }
-            Command::Follows { json } => commands::social::follows(&keys_ctx, json).await,
+            Command::Follows { json, action: None } => {
+                commands::social::follows(&keys_ctx, json).await
+            }
+            Command::Follows {
+                action: Some(FollowsAction::History),
+                ..
+            } => commands::identity::follows_history(&keys_ctx, None).await,
+            Command::Follows {
+                action: Some(FollowsAction::Restore { version }),
+                ..
+            } => commands::identity::follows_history(&keys_ctx, Some(version)).await,
+            Command::Profile(cmd) => commands::identity::profile(&keys_ctx, cmd).await,
             Command::Sync { json } => commands::social::sync(&keys_ctx, json).await,
             Command::Feed { limit, json } => commands::social::feed(&keys_ctx, limit, json).await,
             Command::Post { text } => commands::social::post(&keys_ctx, &text).await,

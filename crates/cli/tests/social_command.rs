@@ -148,6 +148,29 @@ fn follow_post_sync_feed_and_no_clobbering() {
             "{who} missing from {follows}"
         );
     }
+    // Every version was kept; an earlier one can be restored.
+    let history =
+        String::from_utf8_lossy(&run(h, "a", &["follows", "history"]).stdout).into_owned();
+    assert!(
+        history.contains("#0 (current)") && history.contains("#2"),
+        "{history}"
+    );
+    run(h, "a", &["follows", "restore", "2"]);
+    let follows = String::from_utf8_lossy(&run(h, "a", &["follows"]).stdout).into_owned();
+    assert!(
+        follows.contains(b.as_str()) && !follows.contains(e.as_str()),
+        "restored the one-person list: {follows}"
+    );
+
+    // Profile fields change one at a time; the others stay.
+    run(h, "a", &["profile", "set", "--name", "Alice"]);
+    run(h, "a", &["profile", "set", "--about", "testing samizdat"]);
+    let shown = String::from_utf8_lossy(&run(h, "a", &["profile", "show"]).stdout).into_owned();
+    assert!(
+        shown.contains("Alice") && shown.contains("testing samizdat"),
+        "{shown}"
+    );
+
     let out = samizdat()
         .env("SAMIZDAT_HOME", h)
         .env("SAMIZDAT_PASSPHRASE", "pw")

@@ -362,6 +362,17 @@ impl Engine {
         Ok(self.store.query(&[filter])?.into_iter().next())
     }
 
+    /// Keeps earlier versions of this key's profile, follow list and relay
+    /// list from now on (see [`samizdat_store::Store::versions`]).
+    pub fn keep_history_for(&self, me: PublicKey) -> Result<(), EngineError> {
+        Ok(self.store.keep_history_for(&me)?)
+    }
+
+    /// Every known version of `who`'s replaceable event of `kind`, newest first.
+    pub fn versions(&self, who: PublicKey, kind: Kind) -> Result<Vec<Event>, EngineError> {
+        Ok(self.store.versions(&who, kind)?)
+    }
+
     /// The people `who` follows, from the newest follow list in the store.
     pub fn follows_of(&self, who: PublicKey) -> Result<Vec<PublicKey>, EngineError> {
         Ok(self

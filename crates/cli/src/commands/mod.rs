@@ -5,6 +5,7 @@ mod bench_ingest;
 pub mod bunker;
 pub mod demo;
 mod demo_network;
+pub mod identity;
 pub mod keys;
 pub mod outbox;
 pub mod relay;

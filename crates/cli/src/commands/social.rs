@@ -41,11 +41,11 @@ pub enum RelaysCommand {
     Publish,
 }
 
-fn settings_of(profile: &Profile) -> anyhow::Result<Settings> {
+pub(crate) fn settings_of(profile: &Profile) -> anyhow::Result<Settings> {
     Ok(Settings::load(&profile.settings_path())?)
 }
 
-fn engine_for(profile: &Profile, settings: &Settings) -> anyhow::Result<Engine> {
+pub(crate) fn engine_for(profile: &Profile, settings: &Settings) -> anyhow::Result<Engine> {
     profile.create_dir()?;
     let store = Arc::new(Store::open(profile.store_path())?);
     let mut config = EngineConfig {
@@ -59,7 +59,7 @@ fn engine_for(profile: &Profile, settings: &Settings) -> anyhow::Result<Engine> 
 }
 
 /// Own relays plus discovery relays, once each.
-fn own_and_discovery(settings: &Settings) -> Vec<RelayUrl> {
+pub(crate) fn own_and_discovery(settings: &Settings) -> Vec<RelayUrl> {
     let mut all: Vec<RelayUrl> = settings
         .relays
         .keys()
@@ -178,6 +178,7 @@ pub async fn follow(ctx: &Context, person: &str, add: bool) -> anyhow::Result<()
     let (keys, _) = super::keys::open(ctx, &profile).await?;
     let me = keys.public_key();
     let mut engine = engine_for(&profile, &settings)?;
+    engine.keep_history_for(me)?;
     engine.fetch_own(me, &targets).await?;
     let current = engine.contact_list(me)?;
     let mut tags: Vec<Tag> = current
@@ -196,10 +197,7 @@ pub async fn follow(ctx: &Context, person: &str, add: bool) -> anyhow::Result<()
                 && t.as_slice().get(1).is_some_and(|v| *v == who.to_hex()))
         }),
     }
-    // A replaceable event must be strictly newer than the copy it replaces,
-    // or a same-second tie would be decided by id, not by intent.
-    let after = current.as_ref().map_or(0, |e| e.created_at.as_secs() + 1);
-    let created_at = Timestamp::from_secs(Timestamp::now().as_secs().max(after));
+    let created_at = strictly_after(current.as_ref());
     let content = current.map(|e| e.content).unwrap_or_default();
     let unsigned = EventBuilder::new(Kind::ContactList, content)
         .tags(tags)
@@ -217,7 +215,14 @@ pub async fn follow(ctx: &Context, person: &str, add: bool) -> anyhow::Result<()
     Ok(())
 }
 
-fn report_delivery(results: &[(String, samizdat_net::PublishOutcome)]) {
+/// A time for a replaceable event that is strictly newer than the copy it
+/// replaces: a same-second tie would be decided by id, not by intent.
+pub(crate) fn strictly_after(current: Option<&Event>) -> Timestamp {
+    let after = current.map_or(0, |e| e.created_at.as_secs() + 1);
+    Timestamp::from_secs(Timestamp::now().as_secs().max(after))
+}
+
+pub(crate) fn report_delivery(results: &[(String, samizdat_net::PublishOutcome)]) {
     for (relay, outcome) in results {
         println!("  {relay}: {outcome:?}");
     }
@@ -225,7 +230,7 @@ fn report_delivery(results: &[(String, samizdat_net::PublishOutcome)]) {
 
 /// The profile's public key: remembered in the settings after the first
 /// unlock (it is public), so read-only commands ask for no passphrase.
-async fn me(ctx: &Context, profile: &Profile) -> anyhow::Result<PublicKey> {
+pub(crate) async fn me(ctx: &Context, profile: &Profile) -> anyhow::Result<PublicKey> {
     let mut settings = settings_of(profile)?;
     if let Some(pk) = settings
         .pubkey
