@@ -82,6 +82,28 @@ enum Command {
         /// How many notes.
         #[arg(long, default_value_t = 30)]
         limit: usize,
+        /// Load more: only notes older than this unix time (the last one shown).
+        #[arg(long)]
+        before: Option<u64>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One person's notes, from their own write relays.
+    Person {
+        /// Who (npub, nprofile or hex).
+        who: String,
+        /// How many notes.
+        #[arg(long, default_value_t = 30)]
+        limit: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A conversation, from its root (NIP-10), oldest first.
+    Thread {
+        /// Any note of the thread (note, nevent or hex; must be in the local store).
+        event: String,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -212,7 +234,17 @@ fn main() -> std::process::ExitCode {
             } => commands::identity::follows_history(&keys_ctx, Some(version)).await,
             Command::Profile(cmd) => commands::identity::profile(&keys_ctx, cmd).await,
             Command::Sync { json } => commands::social::sync(&keys_ctx, json).await,
-            Command::Feed { limit, json } => commands::social::feed(&keys_ctx, limit, json).await,
+            Command::Feed {
+                limit,
+                before,
+                json,
+            } => commands::social::feed(&keys_ctx, limit, before, json).await,
+            Command::Person { who, limit, json } => {
+                commands::reading::person(&keys_ctx, &who, limit, json).await
+            }
+            Command::Thread { event, json } => {
+                commands::reading::thread(&keys_ctx, &event, json).await
+            }
             Command::Post { text } => commands::social::post(&keys_ctx, &text).await,
             Command::Reply { to, text } => commands::social::reply(&keys_ctx, &to, &text).await,
             Command::React { to, content } => {

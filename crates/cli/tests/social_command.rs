@@ -108,6 +108,31 @@ fn follow_post_sync_feed_and_no_clobbering() {
         "NIP-10 markers: {reply}"
     );
 
+    // The whole conversation, root first; one person from their own relays.
+    let thread = String::from_utf8_lossy(
+        &run(h, "a", &["thread", reply["id"].as_str().unwrap(), "--json"]).stdout,
+    )
+    .into_owned();
+    let thread: serde_json::Value = serde_json::from_str(&thread).unwrap();
+    let contents: Vec<&str> = thread
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["content"].as_str())
+        .collect();
+    assert_eq!(contents, vec!["hello from A", "welcome, A"]);
+    let bystander = setup(h, "x", &relay_a.url(), &discovery.url(), None);
+    assert!(!bystander.is_empty());
+    let person =
+        String::from_utf8_lossy(&run(h, "x", &["person", &b, "--json"]).stdout).into_owned();
+    assert!(
+        person.contains("hello from B, on B's relay only"),
+        "{person}"
+    );
+    let older = String::from_utf8_lossy(&run(h, "a", &["feed", "--before", "1", "--json"]).stdout)
+        .into_owned();
+    assert_eq!(older.trim(), "[]", "load more past the beginning is empty");
+
     // Reactions, reposts and deletions of one's own notes.
     let reply_id = reply["id"].as_str().unwrap().to_owned();
     assert!(

@@ -399,7 +399,7 @@ impl Engine {
         self.pool.shutdown().await;
     }
 
-    async fn wait_for_eose(
+    pub(crate) async fn wait_for_eose(
         &mut self,
         relays: &[RelayUrl],
         sub: &str,

@@ -6,6 +6,7 @@
 //! publishing queue, DMs and the rest arrive with issue 7.
 
 mod engine;
+mod feeds;
 pub mod keystore;
 pub mod nip46;
 mod profile;

@@ -8,5 +8,6 @@ mod demo_network;
 pub mod identity;
 pub mod keys;
 pub mod outbox;
+pub mod reading;
 pub mod relay;
 pub mod social;

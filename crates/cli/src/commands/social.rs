@@ -296,13 +296,21 @@ pub async fn sync(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
 }
 
 /// Runs `samizdat feed`: the following feed from the local store.
-pub async fn feed(ctx: &Context, limit: usize, as_json: bool) -> anyhow::Result<()> {
+pub async fn feed(
+    ctx: &Context,
+    limit: usize,
+    before: Option<u64>,
+    as_json: bool,
+) -> anyhow::Result<()> {
     let profile = ctx.profile()?;
     let settings = settings_of(&profile)?;
     let me = me(ctx, &profile).await?;
     let engine = engine_for(&profile, &settings)?;
     let follows = engine.follows_of(me)?;
-    let feed = engine.following_feed(&follows, limit)?;
+    let feed = match before {
+        Some(t) => engine.following_feed_before(&follows, Timestamp::from_secs(t), limit)?,
+        None => engine.following_feed(&follows, limit)?,
+    };
     if as_json {
         println!("{}", serde_json::to_string(&feed)?);
     } else {
@@ -396,7 +404,7 @@ pub async fn status(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
 }
 
 /// Reads an event reference: note, nevent or hex id.
-fn parse_event_id(input: &str) -> anyhow::Result<EventId> {
+pub(crate) fn parse_event_id(input: &str) -> anyhow::Result<EventId> {
     let input = input.trim().trim_start_matches("nostr:");
     if input.starts_with("nevent1") {
         return Ok(nostr::nips::nip19::Nip19Event::from_bech32(input)?.event_id);

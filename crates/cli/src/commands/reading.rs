@@ -1,0 +1,47 @@
+//! `samizdat person` and `samizdat thread`: reading beyond the following feed.
+
+use nostr::prelude::*;
+
+use super::keys::Context;
+use super::social::{engine_for, parse_event_id, parse_person, settings_of};
+
+fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        println!("{}", serde_json::to_string(events)?);
+    } else {
+        for e in events {
+            let who = e.pubkey.to_bech32()?;
+            println!(
+                "{}  {}…  {}",
+                e.created_at,
+                &who[..16],
+                e.content.chars().take(100).collect::<String>()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs `samizdat person`: someone's notes from their own write relays.
+pub async fn person(ctx: &Context, who: &str, limit: usize, as_json: bool) -> anyhow::Result<()> {
+    let who = parse_person(who)?;
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let mut engine = engine_for(&profile, &settings)?;
+    let notes = engine.person(who, limit).await?;
+    print_events(&notes, as_json)?;
+    engine.shutdown().await;
+    Ok(())
+}
+
+/// Runs `samizdat thread`: a conversation from its root, oldest first.
+pub async fn thread(ctx: &Context, event: &str, as_json: bool) -> anyhow::Result<()> {
+    let id = parse_event_id(event)?;
+    let profile = ctx.profile()?;
+    let settings = settings_of(&profile)?;
+    let mut engine = engine_for(&profile, &settings)?;
+    let events = engine.thread(id).await?;
+    print_events(&events, as_json)?;
+    engine.shutdown().await;
+    Ok(())
+}
