@@ -150,8 +150,10 @@ impl Engine {
                 assigned.values().map(BTreeSet::len).sum::<usize>(),
                 relays.len()
             ));
+            let round_started = Timestamp::now().as_secs();
             self.wait_for_eose(&relays, &sub, &mut outcomes, &assigned, &progress)
                 .await;
+            self.record_delivery_history(&assigned, round_started)?;
             let failed = relays.iter().any(|r| {
                 outcomes
                     .get(&r.to_string())
@@ -167,6 +169,23 @@ impl Engine {
             with_relay_list,
             follows: follows.len(),
         })
+    }
+
+    /// Remembers, per relay and person asked, whether the relay delivered
+    /// anything (new or known events): the planner learns from it next time.
+    fn record_delivery_history(
+        &self,
+        assigned: &HashMap<String, BTreeSet<PublicKey>>,
+        since: u64,
+    ) -> Result<(), EngineError> {
+        for (relay, people) in assigned {
+            let people: Vec<PublicKey> = people.iter().copied().collect();
+            let delivered = self.store.delivered_since(relay, &people, since)?;
+            let outcomes: Vec<(PublicKey, bool)> =
+                people.iter().map(|p| (*p, delivered.contains(p))).collect();
+            self.store.record_asked(relay, &outcomes)?;
+        }
+        Ok(())
     }
 
     /// Subscribes each relay of the plan to the people assigned to it that it
@@ -498,10 +517,21 @@ impl Engine {
                 );
             }
         }
+        let mut delivery = BTreeMap::new();
+        for (relay, per_author) in self.store.delivery_history(follows)? {
+            let m: BTreeMap<String, samizdat_outbox::Delivery> = per_author
+                .into_iter()
+                .map(|(p, (asked, delivered))| {
+                    (p.to_hex(), samizdat_outbox::Delivery { asked, delivered })
+                })
+                .collect();
+            delivery.insert(relay, m);
+        }
         Ok(PlanInput {
             follows: follows.iter().map(|p| p.to_hex()).collect(),
             relay_lists,
             relay_health,
+            delivery,
             policy: Policy {
                 max_connections: self.config.max_connections,
                 per_person: self.config.per_person,

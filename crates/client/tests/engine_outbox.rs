@@ -131,5 +131,21 @@ async fn a_reads_b_through_the_outbox_model_and_around_a_dead_relay() {
         "D, whose only relay is dead, is an orphan with its reason: {:?}",
         report.plan.orphans
     );
+
+    // Delivery is remembered per relay and person, for the planner's next run;
+    // a second sync counts already-known events as delivered too.
+    let b_url = RelayUrl::parse(&b_relay.url()).unwrap().to_string();
+    let history = a_store
+        .delivery_history(&[b.public_key(), c.public_key()])
+        .unwrap();
+    assert_eq!(history[&b_url][&b.public_key()], (1, 1));
+    assert_eq!(
+        history[&dead_key][&c.public_key()].1,
+        0,
+        "the dead relay delivered nothing"
+    );
+    engine.sync(&follows, |_| {}).await.unwrap();
+    let history = a_store.delivery_history(&[b.public_key()]).unwrap();
+    assert_eq!(history[&b_url][&b.public_key()], (2, 2));
     engine.shutdown().await;
 }

@@ -3,7 +3,7 @@
 //! The store only keeps the numbers; the network layer decides what counts as
 //! a failure and records it here, and the outbox planner reads it back.
 
-use nostr::prelude::{EventId, Timestamp};
+use nostr::prelude::{EventId, PublicKey, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::StoreResult;
@@ -269,5 +269,100 @@ impl Store {
         }
         tx.commit()
             .map_err(|e| self.err("committing seen-on-relay", e))
+    }
+}
+
+impl Store {
+    /// Records that `relay` was asked about `author`, and whether it
+    /// delivered anything: the outbox planner learns from this across sessions.
+    pub fn record_asked(&self, relay: &str, outcomes: &[(PublicKey, bool)]) -> StoreResult<()> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction()
+            .map_err(|e| self.err("recording delivery history", e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO delivery_stats (relay, author, asked, delivered) VALUES (?1, ?2, 1, ?3)
+                     ON CONFLICT (relay, author) DO UPDATE SET asked = asked + 1, delivered = delivered + excluded.delivered",
+                )
+                .map_err(|e| self.err("recording delivery history", e))?;
+            for (author, delivered) in outcomes {
+                stmt.execute(params![
+                    relay,
+                    &author.to_bytes()[..],
+                    i64::from(*delivered)
+                ])
+                .map_err(|e| self.err("recording delivery history", e))?;
+            }
+        }
+        tx.commit()
+            .map_err(|e| self.err("committing delivery history", e))
+    }
+
+    /// Delivery history for these authors: relay → author → (asked, delivered).
+    #[allow(clippy::type_complexity)]
+    pub fn delivery_history(
+        &self,
+        authors: &[PublicKey],
+    ) -> StoreResult<
+        std::collections::BTreeMap<String, std::collections::BTreeMap<PublicKey, (u32, u32)>>,
+    > {
+        let conn = self.reader()?;
+        let mut out: std::collections::BTreeMap<
+            String,
+            std::collections::BTreeMap<PublicKey, (u32, u32)>,
+        > = std::collections::BTreeMap::new();
+        let mut stmt = conn
+            .prepare_cached("SELECT relay, asked, delivered FROM delivery_stats WHERE author = ?1")
+            .map_err(|e| self.err("reading delivery history", e))?;
+        for author in authors {
+            let rows = stmt
+                .query_map([&author.to_bytes()[..]], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)? as u32,
+                        r.get::<_, i64>(2)? as u32,
+                    ))
+                })
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| self.err("reading delivery history", e))?;
+            for (relay, asked, delivered) in rows {
+                out.entry(relay)
+                    .or_default()
+                    .insert(*author, (asked, delivered));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// Which of `authors` had at least one event received from `relay` since
+    /// `since` (new or already known): what the relay delivered in a sync.
+    pub fn delivered_since(
+        &self,
+        relay: &str,
+        authors: &[PublicKey],
+        since: u64,
+    ) -> StoreResult<std::collections::BTreeSet<PublicKey>> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT 1 FROM events e INDEXED BY events_author_time
+                 JOIN event_seen s ON s.event = e.seq AND s.relay = (SELECT id FROM relays WHERE url = ?1)
+                 WHERE e.author = (SELECT id FROM authors WHERE pubkey = ?2) AND s.last_seen >= ?3 LIMIT 1",
+            )
+            .map_err(|e| self.err("reading deliveries", e))?;
+        let mut out = std::collections::BTreeSet::new();
+        for author in authors {
+            let hit = stmt
+                .exists(params![relay, &author.to_bytes()[..], since as i64])
+                .map_err(|e| self.err("reading deliveries", e))?;
+            if hit {
+                out.insert(*author);
+            }
+        }
+        Ok(out)
     }
 }

@@ -147,6 +147,18 @@ CREATE TABLE replaced_history (
 CREATE INDEX replaced_history_by_kind ON replaced_history(pubkey, kind, created_at);
 "#,
     },
+    Migration {
+        name: "delivery history per relay and author, for the outbox planner",
+        sql: r#"
+CREATE TABLE delivery_stats (
+    relay      TEXT NOT NULL,
+    author     BLOB NOT NULL,
+    asked      INTEGER NOT NULL DEFAULT 0,
+    delivered  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (relay, author)
+) WITHOUT ROWID;
+"#,
+    },
 ];
 
 /// The schema version this build writes.
