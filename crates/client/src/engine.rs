@@ -94,24 +94,83 @@ pub enum EngineError {
     Net(#[from] samizdat_net::NetError),
 }
 
-/// The engine's read path over one store.
+/// What a UI hears from the engine, as it happens.
+#[derive(Debug, Clone)]
+pub enum EngineUpdate {
+    /// A phase of a sync began (human-readable).
+    Phase(String),
+    /// Verified events arrived and were stored.
+    NewEvents {
+        /// From which relay.
+        relay: String,
+        /// The events.
+        events: Vec<Event>,
+    },
+    /// A relay could not be used.
+    RelayFailed {
+        /// Which.
+        relay: String,
+        /// Why.
+        error: String,
+    },
+    /// A delivery attempt of an outgoing event finished.
+    Delivery {
+        /// The event.
+        event: EventId,
+        /// The relay.
+        relay: String,
+        /// What the relay said.
+        outcome: samizdat_net::PublishOutcome,
+    },
+    /// Something needs the user's attention.
+    Alert(Alert),
+}
+
+/// Things the user should know and may act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Alert {
+    /// A post has not reached some of its relays yet (still retried).
+    PostNotEverywhere {
+        /// The post.
+        event: EventId,
+        /// Relays still missing it.
+        missing: Vec<String>,
+    },
+}
+
+/// The engine over one store: reading, publishing, and a stream of updates.
 pub struct Engine {
     pub(crate) store: Arc<Store>,
     pub(crate) config: EngineConfig,
     pub(crate) pool: Pool,
     events: mpsc::Receiver<PoolEvent>,
+    pub(crate) updates: tokio::sync::broadcast::Sender<EngineUpdate>,
 }
 
 impl Engine {
     /// An engine over `store`.
     pub fn new(store: Arc<Store>, config: EngineConfig, policies: PolicyBook) -> Self {
         let (pool, events) = Pool::new(config.net.clone(), Arc::clone(&store), policies, None);
+        let (updates, _) = tokio::sync::broadcast::channel(1_024);
         Self {
             store,
             config,
             pool,
             events,
+            updates,
         }
+    }
+
+    /// Updates as they happen (new events, deliveries, failures, alerts). A
+    /// UI subscribes once and redraws from them; a slow subscriber misses
+    /// the oldest updates, never blocks the engine.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<EngineUpdate> {
+        self.updates.subscribe()
+    }
+
+    pub(crate) fn announce(&self, update: EngineUpdate) {
+        // No subscriber is fine.
+        let _ = self.updates.send(update);
     }
 
     /// Fetches relay lists, plans, reads everyone followed from their relays.
@@ -121,6 +180,11 @@ impl Engine {
         follows: &[PublicKey],
         progress: impl Fn(&str),
     ) -> Result<SyncReport, EngineError> {
+        let updates = self.updates.clone();
+        let progress = move |msg: &str| {
+            let _ = updates.send(EngineUpdate::Phase(msg.to_owned()));
+            progress(msg);
+        };
         // 1. Relay lists from the discovery relays.
         progress("fetching relay lists from discovery relays");
         let mut outcomes = BTreeMap::new();
@@ -440,6 +504,10 @@ impl Engine {
                     sub: s,
                     events,
                 } if s == sub => {
+                    self.announce(EngineUpdate::NewEvents {
+                        relay: relay.to_string(),
+                        events: events.clone(),
+                    });
                     let o = outcomes.entry(relay.to_string()).or_default();
                     o.events += events.len();
                     let d = delivered.entry(relay.to_string()).or_default();
@@ -467,6 +535,10 @@ impl Engine {
                 }
                 PoolEvent::Disconnected { relay, error, .. } => {
                     let key = relay.to_string();
+                    self.announce(EngineUpdate::RelayFailed {
+                        relay: key.clone(),
+                        error: error.clone(),
+                    });
                     outcomes.entry(key.clone()).or_default().error = Some(error);
                     // An unreachable relay keeps retrying in the background;
                     // this sync does not wait for it.

@@ -14,7 +14,9 @@ mod publisher;
 mod settings;
 mod signer;
 
-pub use engine::{relay_list, Engine, EngineConfig, EngineError, RelayOutcome, SyncReport};
+pub use engine::{
+    relay_list, Alert, Engine, EngineConfig, EngineError, EngineUpdate, RelayOutcome, SyncReport,
+};
 pub use profile::{Profile, ProfileError, Profiles};
 pub use settings::{RelayRoles, Settings, SettingsError};
 pub use signer::{AuthThroughSigner, LocalSigner, Signer, SignerError, SignerFuture};

@@ -10,7 +10,7 @@ use nostr::prelude::*;
 use samizdat_net::{PublishOutcome, RelayUrl};
 use samizdat_store::{DeliveryState, QueuedEvent};
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Alert, Engine, EngineError, EngineUpdate};
 
 /// Longest wait between delivery attempts.
 const MAX_RETRY: Duration = Duration::from_secs(3600);
@@ -40,6 +40,8 @@ impl Engine {
             (event, delivery, outcome)
         });
         let mut results = Vec::new();
+        let mut missing: std::collections::BTreeMap<EventId, Vec<String>> =
+            std::collections::BTreeMap::new();
         for (event, delivery, outcome) in join_all(attempts).await {
             let (state, error, next) = match &outcome {
                 PublishOutcome::Accepted | PublishOutcome::Duplicate => {
@@ -69,11 +71,28 @@ impl Engine {
             self.store.record_delivery(
                 &event.id,
                 &delivery.relay,
-                state,
+                state.clone(),
                 error.as_deref(),
                 next,
             )?;
+            self.announce(EngineUpdate::Delivery {
+                event: event.id,
+                relay: delivery.relay.clone(),
+                outcome: outcome.clone(),
+            });
+            if state == DeliveryState::Pending {
+                missing
+                    .entry(event.id)
+                    .or_default()
+                    .push(delivery.relay.clone());
+            }
             results.push((delivery.relay, outcome));
+        }
+        for (event, missing) in missing {
+            self.announce(EngineUpdate::Alert(Alert::PostNotEverywhere {
+                event,
+                missing,
+            }));
         }
         Ok(results)
     }

@@ -52,7 +52,25 @@ async fn a_post_survives_a_crash_and_reaches_every_relay() {
             config(),
             PolicyBook::new(),
         );
+        let mut updates = engine.subscribe();
         let results = engine.publish(&post, &targets).await.unwrap();
+        let mut deliveries = 0;
+        let mut alert = None;
+        while let Ok(u) = updates.try_recv() {
+            match u {
+                samizdat_client::EngineUpdate::Delivery { .. } => deliveries += 1,
+                samizdat_client::EngineUpdate::Alert(a) => alert = Some(a),
+                _ => {}
+            }
+        }
+        assert_eq!(deliveries, 2, "a UI hears each delivery attempt");
+        assert_eq!(
+            alert,
+            Some(samizdat_client::Alert::PostNotEverywhere {
+                event: post.id,
+                missing: vec![targets[1].to_string()]
+            })
+        );
         assert!(
             results
                 .iter()

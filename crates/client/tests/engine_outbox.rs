@@ -94,7 +94,25 @@ async fn a_reads_b_through_the_outbox_model_and_around_a_dead_relay() {
     };
     let mut engine = Engine::new(Arc::clone(&a_store), config, PolicyBook::new());
     let follows = vec![b.public_key(), c.public_key(), d.public_key()];
+    let mut updates = engine.subscribe();
     let report = engine.sync(&follows, |_| {}).await.unwrap();
+    let (mut phases, mut new_events, mut failed) = (0, 0, 0);
+    while let Ok(u) = updates.try_recv() {
+        match u {
+            samizdat_client::EngineUpdate::Phase(_) => phases += 1,
+            samizdat_client::EngineUpdate::NewEvents { events, .. } => new_events += events.len(),
+            samizdat_client::EngineUpdate::RelayFailed { .. } => failed += 1,
+            _ => {}
+        }
+    }
+    assert!(
+        phases >= 3 && failed >= 1,
+        "phases {phases}, failures {failed}"
+    );
+    assert!(
+        new_events >= 6,
+        "a UI hears the new events as they are stored: {new_events}"
+    );
 
     let feed = engine.following_feed(&follows, 50).unwrap();
     let ids: Vec<EventId> = feed.iter().map(|e| e.id).collect();
