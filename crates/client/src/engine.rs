@@ -19,6 +19,8 @@ use samizdat_store::{Store, StoreError};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+pub use crate::updates::{Alert, EngineUpdate};
+
 /// How the engine reads.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -92,50 +94,6 @@ pub enum EngineError {
     /// The pool refused a relay.
     #[error(transparent)]
     Net(#[from] samizdat_net::NetError),
-}
-
-/// What a UI hears from the engine, as it happens.
-#[derive(Debug, Clone)]
-pub enum EngineUpdate {
-    /// A phase of a sync began (human-readable).
-    Phase(String),
-    /// Verified events arrived and were stored.
-    NewEvents {
-        /// From which relay.
-        relay: String,
-        /// The events.
-        events: Vec<Event>,
-    },
-    /// A relay could not be used.
-    RelayFailed {
-        /// Which.
-        relay: String,
-        /// Why.
-        error: String,
-    },
-    /// A delivery attempt of an outgoing event finished.
-    Delivery {
-        /// The event.
-        event: EventId,
-        /// The relay.
-        relay: String,
-        /// What the relay said.
-        outcome: samizdat_net::PublishOutcome,
-    },
-    /// Something needs the user's attention.
-    Alert(Alert),
-}
-
-/// Things the user should know and may act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Alert {
-    /// A post has not reached some of its relays yet (still retried).
-    PostNotEverywhere {
-        /// The post.
-        event: EventId,
-        /// Relays still missing it.
-        missing: Vec<String>,
-    },
 }
 
 /// The engine over one store: reading, publishing, and a stream of updates.
@@ -413,55 +371,6 @@ impl Engine {
             .iter()
             .filter_map(|t| RelayUrl::parse(t).ok())
             .collect())
-    }
-
-    /// Fetches the user's own profile, follow list and relay list from their
-    /// relays and the discovery relays, so that a change starts from the
-    /// newest copy anywhere (the store keeps the newest of each).
-    pub async fn fetch_own(
-        &mut self,
-        me: PublicKey,
-        relays: &[RelayUrl],
-    ) -> Result<(), EngineError> {
-        let filter =
-            Filter::new()
-                .author(me)
-                .kinds([Kind::Metadata, Kind::ContactList, Kind::RelayList]);
-        for relay in relays {
-            self.pool.subscribe(relay, "own", vec![filter.clone()])?;
-        }
-        let mut outcomes = BTreeMap::new();
-        self.wait_for_eose(relays, "own", &mut outcomes, &HashMap::new(), &|_| {})
-            .await;
-        for relay in relays {
-            self.pool.unsubscribe(relay, "own")?;
-        }
-        Ok(())
-    }
-
-    /// The newest follow list (kind 3) of `who` in the store.
-    pub fn contact_list(&self, who: PublicKey) -> Result<Option<Event>, EngineError> {
-        let filter = Filter::new().author(who).kind(Kind::ContactList).limit(1);
-        Ok(self.store.query(&[filter])?.into_iter().next())
-    }
-
-    /// Keeps earlier versions of this key's profile, follow list and relay
-    /// list from now on (see [`samizdat_store::Store::versions`]).
-    pub fn keep_history_for(&self, me: PublicKey) -> Result<(), EngineError> {
-        Ok(self.store.keep_history_for(&me)?)
-    }
-
-    /// Every known version of `who`'s replaceable event of `kind`, newest first.
-    pub fn versions(&self, who: PublicKey, kind: Kind) -> Result<Vec<Event>, EngineError> {
-        Ok(self.store.versions(&who, kind)?)
-    }
-
-    /// The people `who` follows, from the newest follow list in the store.
-    pub fn follows_of(&self, who: PublicKey) -> Result<Vec<PublicKey>, EngineError> {
-        Ok(self
-            .contact_list(who)?
-            .map(|e| e.tags.public_keys().collect())
-            .unwrap_or_default())
     }
 
     /// Newest notes and reposts of the people followed.

@@ -9,10 +9,12 @@ mod engine;
 mod feeds;
 pub mod keystore;
 pub mod nip46;
+mod own;
 mod profile;
 mod publisher;
 mod settings;
 mod signer;
+mod updates;
 
 pub use engine::{
     relay_list, Alert, Engine, EngineConfig, EngineError, EngineUpdate, RelayOutcome, SyncReport,

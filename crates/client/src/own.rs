@@ -1,0 +1,60 @@
+//! The user's own replaceable events (profile, follow list, relay list):
+//! fetched from everywhere before a change, with their earlier versions kept.
+
+use std::collections::{BTreeMap, HashMap};
+
+use nostr::prelude::*;
+use samizdat_net::RelayUrl;
+
+use crate::engine::{Engine, EngineError};
+
+impl Engine {
+    /// Fetches the user's own profile, follow list and relay list from their
+    /// relays and the discovery relays, so that a change starts from the
+    /// newest copy anywhere (the store keeps the newest of each).
+    pub async fn fetch_own(
+        &mut self,
+        me: PublicKey,
+        relays: &[RelayUrl],
+    ) -> Result<(), EngineError> {
+        let filter =
+            Filter::new()
+                .author(me)
+                .kinds([Kind::Metadata, Kind::ContactList, Kind::RelayList]);
+        for relay in relays {
+            self.pool.subscribe(relay, "own", vec![filter.clone()])?;
+        }
+        let mut outcomes = BTreeMap::new();
+        self.wait_for_eose(relays, "own", &mut outcomes, &HashMap::new(), &|_| {})
+            .await;
+        for relay in relays {
+            self.pool.unsubscribe(relay, "own")?;
+        }
+        Ok(())
+    }
+
+    /// The newest follow list (kind 3) of `who` in the store.
+    pub fn contact_list(&self, who: PublicKey) -> Result<Option<Event>, EngineError> {
+        let filter = Filter::new().author(who).kind(Kind::ContactList).limit(1);
+        Ok(self.store.query(&[filter])?.into_iter().next())
+    }
+
+    /// Keeps earlier versions of this key's profile, follow list and relay
+    /// list from now on (see [`samizdat_store::Store::versions`]).
+    pub fn keep_history_for(&self, me: PublicKey) -> Result<(), EngineError> {
+        Ok(self.store.keep_history_for(&me)?)
+    }
+
+    /// Every known version of `who`'s replaceable event of `kind`, newest first.
+    pub fn versions(&self, who: PublicKey, kind: Kind) -> Result<Vec<Event>, EngineError> {
+        Ok(self.store.versions(&who, kind)?)
+    }
+
+    /// The people `who` follows, from the newest follow list in the store.
+    pub fn follows_of(&self, who: PublicKey) -> Result<Vec<PublicKey>, EngineError> {
+        Ok(self
+            .contact_list(who)?
+            .map(|e| e.tags.public_keys().collect())
+            .unwrap_or_default())
+    }
+}
