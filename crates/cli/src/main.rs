@@ -265,7 +265,7 @@ fn main() -> std::process::ExitCode {
             Command::Relay(args) => commands::relay::run(args).await,
             Command::Bench(cmd) => commands::bench::run(cmd).await,
             Command::Sim(args) => commands::outbox::sim(args),
-            Command::Outbox(cmd) => commands::outbox::run(cmd),
+            Command::Outbox(cmd) => commands::outbox::run(&keys_ctx, cmd).await,
         }
     });
     match result {

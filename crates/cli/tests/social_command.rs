@@ -187,6 +187,20 @@ fn follow_post_sync_feed_and_no_clobbering() {
         "restored the one-person list: {follows}"
     );
 
+    // The coverage picture, from what the profile knows.
+    let picture =
+        String::from_utf8_lossy(&run(h, "a", &["outbox", "show", "--json"]).stdout).into_owned();
+    let picture: serde_json::Value = serde_json::from_str(&picture).unwrap();
+    let b_hex = nostr::prelude::PublicKey::parse(&b).unwrap().to_hex();
+    let rb = nostr::prelude::RelayUrl::parse(&relay_b.url())
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        picture["assignments"][rb.as_str()],
+        serde_json::json!([b_hex]),
+        "{picture}"
+    );
+
     // Profile fields change one at a time; the others stay.
     run(h, "a", &["profile", "set", "--name", "Alice"]);
     run(h, "a", &["profile", "set", "--about", "testing samizdat"]);

@@ -471,6 +471,12 @@ impl Engine {
         }
     }
 
+    /// The plan the next sync would use, from the store alone (no network):
+    /// who is read from where, and who is orphaned and why.
+    pub fn plan(&self, follows: &[PublicKey]) -> Result<Plan, EngineError> {
+        Ok(samizdat_outbox::plan(&self.plan_input(follows)?))
+    }
+
     /// What the planner needs, from the store.
     fn plan_input(&self, follows: &[PublicKey]) -> Result<PlanInput, EngineError> {
         let lists = self.store.query(&[Filter::new()

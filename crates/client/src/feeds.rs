@@ -85,7 +85,10 @@ impl Engine {
             Filter::new().id(root),
             Filter::new().event(root).kind(Kind::TextNote).limit(500),
         ])?;
-        events.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        // The root first (a reply can share its second), then replies in time order.
+        events.sort_by(|a, b| {
+            (a.id != root, a.created_at, a.id).cmp(&(b.id != root, b.created_at, b.id))
+        });
         Ok(events)
     }
 

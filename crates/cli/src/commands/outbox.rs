@@ -56,6 +56,13 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
 pub enum OutboxCommand {
     /// Plan which relays to ask about whom, from a JSON description of the network.
     Plan(PlanArgs),
+    /// This profile's coverage picture from what it knows (no network): which
+    /// relays are read for whom, and who is orphaned and why.
+    Show {
+        /// JSON output (assignments, orphans, connections).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Arguments of `samizdat outbox plan`.
@@ -78,10 +85,41 @@ pub struct PlanArgs {
 }
 
 /// Runs a subcommand.
-pub fn run(cmd: OutboxCommand) -> anyhow::Result<()> {
+pub async fn run(ctx: &super::keys::Context, cmd: OutboxCommand) -> anyhow::Result<()> {
     match cmd {
         OutboxCommand::Plan(args) => plan(args),
+        OutboxCommand::Show { json } => show(ctx, json).await,
     }
+}
+
+async fn show(ctx: &super::keys::Context, as_json: bool) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    let settings = super::social::settings_of(&profile)?;
+    let me = super::social::me(ctx, &profile).await?;
+    let engine = super::social::engine_for(&profile, &settings)?;
+    let follows = engine.follows_of(me)?;
+    let plan = engine.plan(&follows)?;
+    if as_json {
+        println!(
+            "{}",
+            json!({"assignments": plan.assignments, "orphans": plan.orphans, "connections": plan.connections})
+        );
+        return Ok(());
+    }
+    println!(
+        "{} follows, {} relays, {:.0}% covered",
+        follows.len(),
+        plan.connections,
+        plan.coverage(follows.len()) * 100.0
+    );
+    for (url, people) in &plan.assignments {
+        println!("  {url}: {} people", people.len());
+    }
+    for o in &plan.orphans {
+        let reason = serde_json::to_value(o.reason)?;
+        println!("  orphan {}: {}", o.pubkey, reason.as_str().unwrap_or(""));
+    }
+    Ok(())
 }
 
 fn plan(args: PlanArgs) -> anyhow::Result<()> {
