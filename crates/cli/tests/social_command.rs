@@ -129,6 +129,24 @@ fn follow_post_sync_feed_and_no_clobbering() {
         person.contains("hello from B, on B's relay only"),
         "{person}"
     );
+    // A relay denied by policy is never contacted.
+    setup(h, "y", &relay_a.url(), &discovery.url(), None);
+    run(
+        h,
+        "y",
+        &["relays", "policy", &relay_b.url(), "--connect", "deny"],
+    );
+    let denied =
+        String::from_utf8_lossy(&run(h, "y", &["person", &b, "--json"]).stdout).into_owned();
+    assert_eq!(denied.trim(), "[]", "B's relay is denied: {denied}");
+    run(
+        h,
+        "y",
+        &["relays", "policy", &relay_b.url(), "--connect", "allow"],
+    );
+    let allowed =
+        String::from_utf8_lossy(&run(h, "y", &["person", &b, "--json"]).stdout).into_owned();
+    assert!(allowed.contains("hello from B"), "{allowed}");
     let older = String::from_utf8_lossy(&run(h, "a", &["feed", "--before", "1", "--json"]).stdout)
         .into_owned();
     assert_eq!(older.trim(), "[]", "load more past the beginning is empty");

@@ -20,5 +20,5 @@ pub use engine::{
     relay_list, Alert, Engine, EngineConfig, EngineError, EngineUpdate, RelayOutcome, SyncReport,
 };
 pub use profile::{Profile, ProfileError, Profiles};
-pub use settings::{RelayRoles, Settings, SettingsError};
+pub use settings::{RelayPolicy, RelayRoles, Settings, SettingsError};
 pub use signer::{AuthThroughSigner, LocalSigner, Signer, SignerError, SignerFuture};

@@ -28,6 +28,29 @@ pub struct Settings {
     /// The profile's public key (hex), remembered so that read-only commands
     /// need no passphrase. Public information; never the secret.
     pub pubkey: Option<String>,
+    /// Per-relay connection and AUTH policies (`allow`, `deny`, `ask`).
+    pub policies: BTreeMap<String, RelayPolicy>,
+    /// Connect only to relays whose connection policy is `allow`.
+    pub whitelist_only: bool,
+}
+
+/// A relay's policies as the user set them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RelayPolicy {
+    /// `allow`, `deny` or `ask` for connecting (absent: the default, allow).
+    pub connect: Option<String>,
+    /// `allow`, `deny` or `ask` for NIP-42 AUTH (absent: the default, deny).
+    pub auth: Option<String>,
+}
+
+fn decision(word: &str) -> Option<samizdat_net::Decision> {
+    match word {
+        "allow" => Some(samizdat_net::Decision::Allow),
+        "deny" => Some(samizdat_net::Decision::Deny),
+        "ask" => Some(samizdat_net::Decision::Ask),
+        _ => None,
+    }
 }
 
 /// Why settings could not be read or written.
@@ -88,6 +111,24 @@ impl Settings {
             .filter(|(_, r)| r.write)
             .filter_map(|(u, _)| RelayUrl::parse(u).ok())
             .collect()
+    }
+
+    /// The policies as the network layer applies them.
+    pub fn policy_book(&self) -> samizdat_net::PolicyBook {
+        let book = samizdat_net::PolicyBook::new();
+        book.set_whitelist_only(self.whitelist_only);
+        for (url, p) in &self.policies {
+            let Ok(relay) = RelayUrl::parse(url) else {
+                continue;
+            };
+            if let Some(d) = p.connect.as_deref().and_then(decision) {
+                book.set_connect(&relay, d);
+            }
+            if let Some(d) = p.auth.as_deref().and_then(decision) {
+                book.set_auth(&relay, d);
+            }
+        }
+        book
     }
 
     /// The discovery relays, parsed.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use nostr::prelude::*;
 use samizdat_client::{Engine, EngineConfig, LocalSigner, Profile, RelayRoles, Settings, Signer};
-use samizdat_net::{PolicyBook, RelayUrl};
+use samizdat_net::RelayUrl;
 use samizdat_store::{DeliveryState, Store};
 use serde_json::json;
 
@@ -39,6 +39,20 @@ pub enum RelaysCommand {
     },
     /// Publish your relay list (kind 10002) to your relays and the discovery relays.
     Publish,
+    /// Set a relay's connection or AUTH policy: allow, deny or ask.
+    Policy {
+        /// Relay URL.
+        url: String,
+        /// Connecting to it.
+        #[arg(long, value_parser = ["allow", "deny", "ask"])]
+        connect: Option<String>,
+        /// Authenticating to it (NIP-42 reveals your key to it).
+        #[arg(long, value_parser = ["allow", "deny", "ask"])]
+        auth: Option<String>,
+        /// Connect only to relays explicitly allowed (`on`/`off`).
+        #[arg(long, value_parser = ["on", "off"])]
+        whitelist_only: Option<String>,
+    },
 }
 
 pub(crate) fn settings_of(profile: &Profile) -> anyhow::Result<Settings> {
@@ -55,7 +69,7 @@ pub(crate) fn engine_for(profile: &Profile, settings: &Settings) -> anyhow::Resu
     };
     config.net.transport.connect_timeout = Duration::from_secs(5);
     config.net.ok_timeout = Duration::from_secs(5);
-    Ok(Engine::new(store, config, PolicyBook::new()))
+    Ok(Engine::new(store, config, settings.policy_book()))
 }
 
 /// Own relays plus discovery relays, once each.
@@ -125,6 +139,37 @@ pub async fn relays(ctx: &Context, cmd: RelaysCommand) -> anyhow::Result<()> {
             }
             settings.save(&profile.settings_path())?;
             println!("removed {url}");
+        }
+        RelaysCommand::Policy {
+            url,
+            connect,
+            auth,
+            whitelist_only,
+        } => {
+            let url = RelayUrl::parse(&url)?.to_string();
+            let entry = settings.policies.entry(url.clone()).or_default();
+            if connect.is_some() {
+                entry.connect = connect;
+            }
+            if auth.is_some() {
+                entry.auth = auth;
+            }
+            if let Some(w) = whitelist_only {
+                settings.whitelist_only = w == "on";
+            }
+            profile.create_dir()?;
+            settings.save(&profile.settings_path())?;
+            let p = &settings.policies[&url];
+            println!(
+                "{url}: connect {}, auth {}{}",
+                p.connect.as_deref().unwrap_or("allow (default)"),
+                p.auth.as_deref().unwrap_or("deny (default)"),
+                if settings.whitelist_only {
+                    "; whitelist-only mode on"
+                } else {
+                    ""
+                }
+            );
         }
         RelaysCommand::Publish => {
             let (keys, _) = super::keys::open(ctx, &profile).await?;
