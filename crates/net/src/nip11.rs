@@ -61,6 +61,17 @@ pub async fn fetch_limits(url: &RelayUrl, config: &TransportConfig) -> Option<Re
 }
 
 async fn fetch_document(url: &RelayUrl, config: &TransportConfig) -> Option<Value> {
+    fetch_json(url, url.request_path(), "application/nostr+json", config).await
+}
+
+/// GETs `path` from the host of `url` (TLS when `url` is secure) over the
+/// configured transport, and parses a JSON answer of at most 64 KiB.
+pub(crate) async fn fetch_json(
+    url: &RelayUrl,
+    path: &str,
+    accept: &str,
+    config: &TransportConfig,
+) -> Option<Value> {
     let stream = open_stream(url, config).await.ok()?;
     let mut stream: Box<dyn Io> = if url.is_secure() {
         let connector = tokio_rustls::TlsConnector::from(crate::transport::tls_config());
@@ -70,8 +81,7 @@ async fn fetch_document(url: &RelayUrl, config: &TransportConfig) -> Option<Valu
         stream
     };
     let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nAccept: application/nostr+json\r\nConnection: close\r\n\r\n",
-        url.request_path(),
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n",
         url.authority()
     );
     stream.write_all(request.as_bytes()).await.ok()?;

@@ -24,7 +24,7 @@ fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()> {
 
 /// Runs `samizdat person`: someone's notes from their own write relays.
 pub async fn person(ctx: &Context, who: &str, limit: usize, as_json: bool) -> anyhow::Result<()> {
-    let who = parse_person(who)?;
+    let who = parse_person(who).await?;
     let profile = ctx.profile()?;
     let settings = settings_of(&profile)?;
     let mut engine = engine_for(&profile, &settings)?;

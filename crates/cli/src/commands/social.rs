@@ -200,20 +200,27 @@ pub async fn relays(ctx: &Context, cmd: RelaysCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads a person as npub, nprofile or hex.
-pub fn parse_person(input: &str) -> anyhow::Result<PublicKey> {
+/// Reads a person as npub, nprofile, hex, or a NIP-05 `name@domain`
+/// (resolved over the network).
+pub async fn parse_person(input: &str) -> anyhow::Result<PublicKey> {
     let input = input.trim().trim_start_matches("nostr:");
+    if input.contains('@') {
+        let (key, _relays) =
+            samizdat_net::resolve_nip05(input, &samizdat_net::TransportConfig::default()).await?;
+        return Ok(key);
+    }
     if input.starts_with("nprofile1") {
         return Ok(nostr::nips::nip19::Nip19Profile::from_bech32(input)?.public_key);
     }
-    PublicKey::parse(input)
-        .with_context(|| format!("{input:?} is not an npub, nprofile or hex public key"))
+    PublicKey::parse(input).with_context(|| {
+        format!("{input:?} is not an npub, nprofile, hex public key or name@domain")
+    })
 }
 
 /// Runs `samizdat follow` / `unfollow`: starts from the newest follow list on
 /// any of the user's relays, changes one entry, keeps everything else.
 pub async fn follow(ctx: &Context, person: &str, add: bool) -> anyhow::Result<()> {
-    let who = parse_person(person)?;
+    let who = parse_person(person).await?;
     let profile = ctx.profile()?;
     let settings = settings_of(&profile)?;
     let targets = own_and_discovery(&settings);
