@@ -58,6 +58,31 @@ fn a_bunker_process_signs_for_a_paired_app_once_paired() {
     }
     let uri = uri.trim().to_owned();
 
+    // Posting is part of the session the hygiene check covers.
+    let relay_url = relay.url();
+    let mut posting = String::new();
+    for args in [
+        vec![
+            "--log", "trace", "relays", "add", &relay_url, "--read", "--write",
+        ],
+        vec!["--log", "trace", "post", "a post in the hygiene session"],
+    ] {
+        let out = samizdat()
+            .env("SAMIZDAT_HOME", home.path())
+            .env("SAMIZDAT_PASSPHRASE", pass)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        posting += &String::from_utf8_lossy(&out.stdout);
+        posting += &String::from_utf8_lossy(&out.stderr);
+    }
+    assert!(posting.contains("Accepted"), "{posting}");
+
     let test = samizdat()
         .args(["--log", "trace", "signer", "test", &uri, "--timeout", "10"])
         .output()
@@ -91,6 +116,7 @@ fn a_bunker_process_signs_for_a_paired_app_once_paired() {
     let mut seen = String::from_utf8_lossy(&init.stdout).into_owned();
     seen += &String::from_utf8_lossy(&init.stderr);
     seen += &text;
+    seen += &posting;
     let bunker_trace = std::fs::read_to_string(&bunker_log).unwrap();
     assert!(
         bunker_trace.contains("TRACE") || bunker_trace.contains("DEBUG"),

@@ -189,6 +189,7 @@ pub async fn relays(ctx: &Context, cmd: RelaysCommand) -> anyhow::Result<()> {
                 .finalize_unsigned(keys.public_key());
             let event = LocalSigner::new(keys).sign_event(unsigned).await?;
             let engine = engine_for(&profile, &settings)?;
+            engine.keep_history_for(event.pubkey)?;
             report_delivery(
                 &engine
                     .publish(&event, &own_and_discovery(&settings))
