@@ -49,7 +49,7 @@ enum Command {
     Profiles,
     /// This profile's relays (read / write / discovery) and its relay list.
     #[command(subcommand)]
-    Relays(commands::social::RelaysCommand),
+    Relays(commands::relays::RelaysCommand),
     /// Follow someone (npub, nprofile or hex); starts from the newest list on your relays.
     Follow {
         /// Who.
@@ -216,7 +216,7 @@ fn main() -> std::process::ExitCode {
             Command::Unlock => commands::keys::unlock(&keys_ctx).await,
             Command::Key(cmd) => commands::keys::key(&keys_ctx, cmd).await,
             Command::Profiles => commands::keys::profiles(),
-            Command::Relays(cmd) => commands::social::relays(&keys_ctx, cmd).await,
+            Command::Relays(cmd) => commands::relays::relays(&keys_ctx, cmd).await,
             Command::Follow { person } => commands::social::follow(&keys_ctx, &person, true).await,
             Command::Unfollow { person } => {
                 commands::social::follow(&keys_ctx, &person, false).await

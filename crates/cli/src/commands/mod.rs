@@ -10,4 +10,5 @@ pub mod keys;
 pub mod outbox;
 pub mod reading;
 pub mod relay;
+pub mod relays;
 pub mod social;
