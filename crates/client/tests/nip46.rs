@@ -44,6 +44,17 @@ fn start_bunker(
     )
 }
 
+/// Our relay on 127.0.0.1 over a store in `dir`.
+async fn our_relay(dir: &tempfile::TempDir) -> samizdat_relay::RelayHandle {
+    samizdat_relay::start(
+        Default::default(),
+        store(dir, "relay.sqlite"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
 fn store(dir: &tempfile::TempDir, name: &str) -> Arc<Store> {
     Arc::new(Store::open(dir.path().join(name)).unwrap())
 }
@@ -51,13 +62,7 @@ fn store(dir: &tempfile::TempDir, name: &str) -> Arc<Store> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_through_our_bunker_over_our_relay() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = samizdat_relay::start(
-        Default::default(),
-        store(&dir, "relay.sqlite"),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let relay = our_relay(&dir).await;
     let relay_url = RelayUrl::parse(&relay.url()).unwrap();
     let user = Keys::generate();
     let bunker = start_bunker(&dir, &user, &relay_url, &[1], false);
@@ -146,13 +151,7 @@ async fn sign_through_our_bunker_over_our_relay() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asking_the_user_can_approve_and_a_dead_bunker_uri_times_out() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = samizdat_relay::start(
-        Default::default(),
-        store(&dir, "relay.sqlite"),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let relay = our_relay(&dir).await;
     let relay_url = RelayUrl::parse(&relay.url()).unwrap();
     let user = Keys::generate();
     let bunker = start_bunker(&dir, &user, &relay_url, &[], true);
@@ -214,13 +213,7 @@ async fn asking_the_user_can_approve_and_a_dead_bunker_uri_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nostrconnect_pairing_started_by_the_client() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = samizdat_relay::start(
-        Default::default(),
-        store(&dir, "relay.sqlite"),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let relay = our_relay(&dir).await;
     let relay_url = RelayUrl::parse(&relay.url()).unwrap();
     let user = Keys::generate();
     let (uri, pairing) = RemoteSigner::pair(

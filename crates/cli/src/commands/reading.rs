@@ -5,7 +5,8 @@ use nostr::prelude::*;
 use super::keys::Context;
 use super::social::{engine_for, parse_event_id, parse_person, settings_of};
 
-fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()> {
+/// Prints events as JSON, or one line each (time, author, start of the text).
+pub(crate) fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()> {
     if as_json {
         println!("{}", serde_json::to_string(events)?);
     } else {

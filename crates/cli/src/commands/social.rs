@@ -208,19 +208,7 @@ pub async fn feed(
         Some(t) => engine.following_feed_before(&follows, Timestamp::from_secs(t), limit)?,
         None => engine.following_feed(&follows, limit)?,
     };
-    if as_json {
-        println!("{}", serde_json::to_string(&feed)?);
-    } else {
-        for e in feed {
-            let who = e.pubkey.to_bech32()?;
-            println!(
-                "{}  {}…  {}",
-                e.created_at,
-                &who[..16],
-                e.content.chars().take(100).collect::<String>()
-            );
-        }
-    }
+    super::reading::print_events(&feed, as_json)?;
     Ok(())
 }
 
@@ -412,19 +400,7 @@ pub async fn inbox(ctx: &Context, limit: usize, as_json: bool) -> anyhow::Result
     let mut engine = engine_for(&profile, &settings)?;
     engine.sync_inbox(me, &read).await?;
     let items = engine.inbox_feed(me, limit)?;
-    if as_json {
-        println!("{}", serde_json::to_string(&items)?);
-    } else {
-        for e in items {
-            let who = e.pubkey.to_bech32()?;
-            println!(
-                "{}  {}…  {}",
-                e.created_at,
-                &who[..16],
-                e.content.chars().take(100).collect::<String>()
-            );
-        }
-    }
+    super::reading::print_events(&items, as_json)?;
     engine.shutdown().await;
     Ok(())
 }
