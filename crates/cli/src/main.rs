@@ -1,8 +1,8 @@
 //! `samizdat`: the command-line face of Samizdat.
 //!
-//! So far: `samizdat relay` (run the personal relay) and `samizdat bench
-//! relay` (a load generator that measures any relay over websockets). The
-//! client commands and the demo arrive with the engine.
+//! Every client command parses its arguments, makes one call into the
+//! client session (`samizdat-client`), and prints; `relay` runs the relay
+//! server, `demo` the seeded demo network, `bench` the benchmarks.
 
 mod commands;
 
@@ -13,8 +13,9 @@ use clap::{Parser, Subcommand};
 #[command(name = "samizdat", version, about)]
 struct Cli {
     /// Log filter (e.g. `info`, `samizdat_relay=debug`); logs go to stderr.
-    #[arg(long, global = true, default_value = "info", env = "SAMIZDAT_LOG")]
-    log: String,
+    /// Default: `info` for `relay` and `bunker`, `warn` for everything else.
+    #[arg(long, global = true, env = "SAMIZDAT_LOG")]
+    log: Option<String>,
     /// The identity to use (each profile has its own key, events and settings).
     #[arg(
         long,
@@ -151,6 +152,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Keep the session running: print new notes of the following feed and
+    /// the inbox as they arrive, retry deliveries, until Ctrl-C.
+    Watch(commands::watch::WatchArgs),
     /// Retry what is due and show where recent posts landed.
     Status {
         /// JSON output.
@@ -189,9 +193,14 @@ enum FollowsAction {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Relay(_) | Command::Bunker(_) => "info",
+        _ => "warn",
+    };
+    let filter = cli.log.as_deref().unwrap_or(default_level);
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| default_level.into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -259,6 +268,7 @@ fn main() -> std::process::ExitCode {
                     .await
             }
             Command::Inbox { limit, json } => commands::social::inbox(&keys_ctx, limit, json).await,
+            Command::Watch(args) => commands::watch::watch(&keys_ctx, args).await,
             Command::Status { json } => commands::social::status(&keys_ctx, json).await,
             Command::Bunker(args) => commands::bunker::bunker(&keys_ctx, args).await,
             Command::Signer(cmd) => commands::bunker::signer(cmd).await,

@@ -1,24 +1,31 @@
-//! The read side of the engine: follow people, not relays.
+//! The engine: one store, one relay pool, one stream of updates.
 //!
-//! `sync` finds where each followed person writes (their kind-10002 relay
-//! lists, fetched from discovery relays and kept in the store), asks the
-//! outbox planner which relays to use under the connection cap, subscribes on
-//! each relay only to the people assigned to it, and waits until every relay
-//! has answered or given up. The feed is then a query on the local store.
-//! Publishing, the durable queue and the event stream for UIs come with the
-//! rest of issue 7.
+//! A background task (the *pump*) owns the pool's event receiver from the
+//! moment the engine exists, so ingest never stalls waiting for a caller:
+//! every pool event is re-broadcast on an internal bus (for operations
+//! waiting on EOSE) and, where a UI cares, as an [`EngineUpdate`]. Neither
+//! broadcast ever blocks; verified events are already in the store when
+//! they are announced, so a slow listener loses notifications, never data.
+//!
+//! Every method takes `&self`, so one engine serves many concurrent
+//! operations (a session runs intents in parallel); subscription ids are
+//! unique per operation, except the live ones (`feed`, `inbox`) that stay
+//! open between refreshes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nostr::prelude::*;
 use samizdat_net::{NetConfig, PolicyBook, Pool, PoolEvent, RelayUrl};
-use samizdat_outbox::{Plan, PlanInput, Policy, RelayHealth, RelayList};
+use samizdat_outbox::{PlanInput, RelayList};
 use samizdat_store::{Store, StoreError};
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
 
+use crate::signer::{AuthThroughSigner, Signer};
 pub use crate::updates::{Alert, EngineUpdate};
 
 /// How the engine reads.
@@ -30,6 +37,9 @@ pub struct EngineConfig {
     pub max_connections: usize,
     /// Relays per followed person.
     pub per_person: usize,
+    /// Which relay-selection algorithm plans the reads (ours by default;
+    /// the baselines exist for benchmarks).
+    pub algorithm: samizdat_outbox::Algorithm,
     /// How far back to fetch notes.
     pub window: Duration,
     /// Notes asked per relay subscription at most.
@@ -48,6 +58,7 @@ impl Default for EngineConfig {
             discovery: Vec::new(),
             max_connections: 20,
             per_person: 2,
+            algorithm: samizdat_outbox::Algorithm::Samizdat,
             window: Duration::from_secs(7 * 24 * 3600),
             limit: 500,
             phase_timeout: Duration::from_secs(20),
@@ -72,20 +83,7 @@ pub struct RelayOutcome {
     pub error: Option<String>,
 }
 
-/// The outbox picture after a sync.
-#[derive(Debug, Clone, Serialize)]
-pub struct SyncReport {
-    /// The planner's answer.
-    pub plan: Plan,
-    /// Per relay: what it was asked and what it did.
-    pub relays: BTreeMap<String, RelayOutcome>,
-    /// Followed people with a relay list in the store.
-    pub with_relay_list: usize,
-    /// Followed people.
-    pub follows: usize,
-}
-
-/// Why a sync failed.
+/// Why an engine operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The store failed.
@@ -96,33 +94,73 @@ pub enum EngineError {
     Net(#[from] samizdat_net::NetError),
 }
 
+/// Capacity of the internal pool-event bus. Operations waiting for EOSE read
+/// it as fast as events come; a lagging reader skips, it never blocks.
+const BUS_CAPACITY: usize = 4_096;
+
 /// The engine over one store: reading, publishing, and a stream of updates.
 pub struct Engine {
     pub(crate) store: Arc<Store>,
     pub(crate) config: EngineConfig,
     pub(crate) pool: Pool,
-    events: mpsc::Receiver<PoolEvent>,
-    pub(crate) updates: tokio::sync::broadcast::Sender<EngineUpdate>,
+    bus: broadcast::Sender<PoolEvent>,
+    pub(crate) updates: broadcast::Sender<EngineUpdate>,
+    pump: JoinHandle<()>,
+    /// One delivery round at a time, so no delivery is attempted twice at once.
+    pub(crate) delivering: tokio::sync::Mutex<()>,
+    next_sub: AtomicU64,
+    /// Live subscription `feed`: per relay, the people it is asked about.
+    pub(crate) live: Mutex<HashMap<RelayUrl, BTreeSet<PublicKey>>>,
 }
 
 impl Engine {
-    /// An engine over `store`.
-    pub fn new(store: Arc<Store>, config: EngineConfig, policies: PolicyBook) -> Self {
-        let (pool, events) = Pool::new(config.net.clone(), Arc::clone(&store), policies, None);
-        let (updates, _) = tokio::sync::broadcast::channel(1_024);
+    /// An engine over `store`. With a `signer`, relays whose AUTH policy
+    /// allows it get NIP-42 AUTH signed by it; without one, AUTH is never
+    /// answered. Must be called inside a tokio runtime (it starts the pump).
+    pub fn new(
+        store: Arc<Store>,
+        config: EngineConfig,
+        policies: PolicyBook,
+        signer: Option<Arc<dyn Signer>>,
+    ) -> Self {
+        let auth = signer
+            .map(|s| Arc::new(AuthThroughSigner(s)) as Arc<dyn samizdat_net::AuthSigner + 'static>);
+        let (pool, events) = Pool::new(config.net.clone(), Arc::clone(&store), policies, auth);
+        let (updates, _) = broadcast::channel(1_024);
+        let (bus, _) = broadcast::channel(BUS_CAPACITY);
+        let pump = tokio::spawn(pump(events, bus.clone(), updates.clone()));
         Self {
             store,
             config,
             pool,
-            events,
+            bus,
             updates,
+            pump,
+            delivering: tokio::sync::Mutex::new(()),
+            next_sub: AtomicU64::new(1),
+            live: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The store the engine reads and writes.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The connect/AUTH policies in force; changes apply at once.
+    pub fn policies(&self) -> &PolicyBook {
+        self.pool.policies()
     }
 
     /// Updates as they happen (new events, deliveries, failures, alerts). A
     /// UI subscribes once and redraws from them; a slow subscriber misses
     /// the oldest updates, never blocks the engine.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<EngineUpdate> {
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineUpdate> {
         self.updates.subscribe()
     }
 
@@ -131,167 +169,58 @@ impl Engine {
         let _ = self.updates.send(update);
     }
 
-    /// Fetches relay lists, plans, reads everyone followed from their relays.
-    /// `progress` is told each phase and each relay that finishes.
-    pub async fn sync(
-        &mut self,
-        follows: &[PublicKey],
-        progress: impl Fn(&str),
-    ) -> Result<SyncReport, EngineError> {
-        let updates = self.updates.clone();
-        let progress = move |msg: &str| {
-            let _ = updates.send(EngineUpdate::Phase(msg.to_owned()));
-            progress(msg);
-        };
-        // 1. Relay lists from the discovery relays.
-        progress("fetching relay lists from discovery relays");
-        let mut outcomes = BTreeMap::new();
-        self.fetch_relay_lists_into(follows, &mut outcomes, &progress)
-            .await?;
-
-        // 2. Plan, read, and plan again around relays that turned out dead.
-        let mut asked: BTreeSet<(String, String)> = BTreeSet::new();
-        let mut plan = Plan::default();
-        let mut with_relay_list = 0;
-        for round in 1..=2 {
-            progress(if round == 1 {
-                "planning which relays to ask about whom"
-            } else {
-                "re-planning around relays that failed"
-            });
-            let input = self.plan_input(follows)?;
-            with_relay_list = input.relay_lists.len();
-            plan = samizdat_outbox::plan(&input);
-            let sub = format!("follows-{round}");
-            let (relays, assigned) = self.subscribe_plan(&plan, &sub, &mut asked, &mut outcomes)?;
-            if relays.is_empty() {
-                break;
-            }
-            progress(&format!(
-                "reading {} people from {} relays",
-                assigned.values().map(BTreeSet::len).sum::<usize>(),
-                relays.len()
-            ));
-            let round_started = Timestamp::now().as_secs();
-            self.wait_for_eose(&relays, &sub, &mut outcomes, &assigned, &progress)
-                .await;
-            self.record_delivery_history(&assigned, round_started)?;
-            let failed = relays.iter().any(|r| {
-                outcomes
-                    .get(&r.to_string())
-                    .is_some_and(|o| !o.finished && o.error.is_some())
-            });
-            if !failed {
-                break;
-            }
-        }
-        Ok(SyncReport {
-            plan,
-            relays: outcomes,
-            with_relay_list,
-            follows: follows.len(),
-        })
+    /// A subscription id used by no other operation of this engine.
+    pub(crate) fn unique_sub(&self, prefix: &str) -> String {
+        format!("{prefix}-{}", self.next_sub.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Remembers, per relay and person asked, whether the relay delivered
-    /// anything (new or known events): the planner learns from it next time.
-    fn record_delivery_history(
+    /// Starts listening to pool events. Call before subscribing, so that no
+    /// EOSE can arrive before the listener exists.
+    pub(crate) fn listen(&self) -> broadcast::Receiver<PoolEvent> {
+        self.bus.subscribe()
+    }
+
+    /// Opens `filters` as a one-off subscription on `relays`, waits for EOSE
+    /// (or failure, or the phase timeout), then closes it. Events land in the
+    /// store on the way.
+    pub(crate) async fn fetch(
         &self,
-        assigned: &HashMap<String, BTreeSet<PublicKey>>,
-        since: u64,
-    ) -> Result<(), EngineError> {
-        for (relay, people) in assigned {
-            let people: Vec<PublicKey> = people.iter().copied().collect();
-            let delivered = self.store.delivered_since(relay, &people, since)?;
-            let outcomes: Vec<(PublicKey, bool)> =
-                people.iter().map(|p| (*p, delivered.contains(p))).collect();
-            self.store.record_asked(relay, &outcomes)?;
+        prefix: &str,
+        relays: &[RelayUrl],
+        filters: Vec<Filter>,
+    ) -> Result<BTreeMap<String, RelayOutcome>, EngineError> {
+        let sub = self.unique_sub(prefix);
+        let rx = self.listen();
+        for relay in relays {
+            self.pool.subscribe(relay, &sub, filters.clone())?;
         }
-        Ok(())
-    }
-
-    /// Subscribes each relay of the plan to the people assigned to it that it
-    /// was not already asked about in this sync.
-    #[allow(clippy::type_complexity)]
-    fn subscribe_plan(
-        &mut self,
-        plan: &Plan,
-        sub: &str,
-        asked: &mut BTreeSet<(String, String)>,
-        outcomes: &mut BTreeMap<String, RelayOutcome>,
-    ) -> Result<(Vec<RelayUrl>, HashMap<String, BTreeSet<PublicKey>>), EngineError> {
-        let since = Timestamp::from_secs(
-            Timestamp::now()
-                .as_secs()
-                .saturating_sub(self.config.window.as_secs()),
-        );
-        let mut relays = Vec::new();
-        let mut assigned: HashMap<String, BTreeSet<PublicKey>> = HashMap::new();
-        for (url, people) in &plan.assignments {
-            let Ok(relay) = RelayUrl::parse(url) else {
-                continue;
-            };
-            let authors: BTreeSet<PublicKey> = people
-                .iter()
-                .filter(|p| asked.insert((url.clone(), (*p).clone())))
-                .filter_map(|p| PublicKey::from_hex(p).ok())
-                .collect();
-            if authors.is_empty() {
-                continue;
-            }
-            let filter = Filter::new()
-                .authors(authors.iter().copied())
-                .kinds([Kind::TextNote, Kind::Repost])
-                .since(since)
-                .limit(self.config.limit);
-            self.pool.subscribe(&relay, sub, vec![filter])?;
-            let o = outcomes.entry(relay.to_string()).or_default();
-            o.asked += authors.len();
-            o.finished = false;
-            assigned.insert(relay.to_string(), authors);
-            relays.push(relay);
+        let mut outcomes = BTreeMap::new();
+        self.wait_for_eose(rx, relays, &sub, &mut outcomes, &HashMap::new(), &|_| {})
+            .await;
+        for relay in relays {
+            self.pool.unsubscribe(relay, &sub)?;
         }
-        Ok((relays, assigned))
+        Ok(outcomes)
     }
 
     /// Fetches the kind-10002 relay lists of `people` from the discovery relays into the store.
-    pub async fn fetch_relay_lists(&mut self, people: &[PublicKey]) -> Result<(), EngineError> {
-        self.fetch_relay_lists_into(people, &mut BTreeMap::new(), &|_| {})
-            .await
-    }
-
-    async fn fetch_relay_lists_into(
-        &mut self,
-        people: &[PublicKey],
-        outcomes: &mut BTreeMap<String, RelayOutcome>,
-        progress: &impl Fn(&str),
-    ) -> Result<(), EngineError> {
+    pub async fn fetch_relay_lists(&self, people: &[PublicKey]) -> Result<(), EngineError> {
+        if people.is_empty() {
+            return Ok(());
+        }
         let lists = Filter::new()
             .authors(people.iter().copied())
             .kind(Kind::RelayList);
         let discovery = self.config.discovery.clone();
-        for relay in &discovery {
-            self.pool
-                .subscribe(relay, "relay-lists", vec![lists.clone()])?;
-        }
-        self.wait_for_eose(
-            &discovery,
-            "relay-lists",
-            outcomes,
-            &HashMap::new(),
-            progress,
-        )
-        .await;
-        for relay in &discovery {
-            self.pool.unsubscribe(relay, "relay-lists")?;
-        }
+        self.fetch("relay-lists", &discovery, vec![lists]).await?;
         Ok(())
     }
 
     /// Reads replies, mentions, reposts and reactions addressed to `me` from
-    /// the user's read relays (their inbox) into the store.
+    /// the user's read relays (their inbox) into the store, and keeps the
+    /// subscription open so new ones arrive while the engine runs.
     pub async fn sync_inbox(
-        &mut self,
+        &self,
         me: PublicKey,
         read_relays: &[RelayUrl],
     ) -> Result<(), EngineError> {
@@ -299,11 +228,13 @@ impl Engine {
             .pubkey(me)
             .kinds([Kind::TextNote, Kind::Repost, Kind::Reaction])
             .limit(self.config.limit);
+        let rx = self.listen();
         for relay in read_relays {
             self.pool.subscribe(relay, "inbox", vec![filter.clone()])?;
         }
         let mut outcomes = BTreeMap::new();
         self.wait_for_eose(
+            rx,
             read_relays,
             "inbox",
             &mut outcomes,
@@ -311,9 +242,6 @@ impl Engine {
             &|_| {},
         )
         .await;
-        for relay in read_relays {
-            self.pool.unsubscribe(relay, "inbox")?;
-        }
         Ok(())
     }
 
@@ -353,6 +281,15 @@ impl Engine {
             .public_keys()
             .filter(|p| *p != event.pubkey)
             .collect();
+        self.publish_targets_for(own_write, &tagged)
+    }
+
+    /// The user's write relays plus the read relays of `tagged` people.
+    pub fn publish_targets_for(
+        &self,
+        own_write: &[RelayUrl],
+        tagged: &[PublicKey],
+    ) -> Result<Vec<RelayUrl>, EngineError> {
         let lists = self.store.query(&[Filter::new()
             .authors(tagged.iter().copied())
             .kind(Kind::RelayList)
@@ -391,21 +328,29 @@ impl Engine {
         self.pool.shutdown().await;
     }
 
+    /// Waits until every relay in `relays` has answered `sub` (EOSE), failed
+    /// or been denied, or the phase timeout passed. Counts events and the
+    /// people they came from per relay into `outcomes`.
     pub(crate) async fn wait_for_eose(
-        &mut self,
+        &self,
+        mut rx: broadcast::Receiver<PoolEvent>,
         relays: &[RelayUrl],
         sub: &str,
         outcomes: &mut BTreeMap<String, RelayOutcome>,
         assigned: &HashMap<String, BTreeSet<PublicKey>>,
-        progress: &impl Fn(&str),
+        progress: &(dyn Fn(&str) + Sync),
     ) {
         let mut waiting: BTreeSet<String> = relays.iter().map(|r| r.to_string()).collect();
         let mut delivered: HashMap<String, BTreeSet<PublicKey>> = HashMap::new();
         let deadline = tokio::time::Instant::now() + self.config.phase_timeout;
         while !waiting.is_empty() {
-            let Ok(Some(event)) = tokio::time::timeout_at(deadline, self.events.recv()).await
-            else {
-                break;
+            let event = match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Err(_) | Ok(Err(broadcast::error::RecvError::Closed)) => break,
+                Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
+                    tracing::debug!(skipped = n, "an operation fell behind the pool's events");
+                    continue;
+                }
+                Ok(Ok(event)) => event,
             };
             match event {
                 PoolEvent::Events {
@@ -413,10 +358,6 @@ impl Engine {
                     sub: s,
                     events,
                 } if s == sub => {
-                    self.announce(EngineUpdate::NewEvents {
-                        relay: relay.to_string(),
-                        events: events.clone(),
-                    });
                     let o = outcomes.entry(relay.to_string()).or_default();
                     o.events += events.len();
                     let d = delivered.entry(relay.to_string()).or_default();
@@ -444,21 +385,20 @@ impl Engine {
                 }
                 PoolEvent::Disconnected { relay, error, .. } => {
                     let key = relay.to_string();
-                    self.announce(EngineUpdate::RelayFailed {
-                        relay: key.clone(),
-                        error: error.clone(),
-                    });
-                    outcomes.entry(key.clone()).or_default().error = Some(error);
+                    if waiting.contains(&key) {
+                        outcomes.entry(key.clone()).or_default().error = Some(error);
+                    }
                     // An unreachable relay keeps retrying in the background;
-                    // this sync does not wait for it.
+                    // this operation does not wait for it.
                     if waiting.remove(&key) {
                         progress(&format!("{key} unreachable"));
                     }
                 }
                 PoolEvent::Denied { relay } => {
-                    outcomes.entry(relay.to_string()).or_default().error =
-                        Some("denied by policy".into());
-                    waiting.remove(&relay.to_string());
+                    let key = relay.to_string();
+                    if waiting.remove(&key) {
+                        outcomes.entry(key).or_default().error = Some("denied by policy".into());
+                    }
                 }
                 _ => {}
             }
@@ -470,62 +410,45 @@ impl Engine {
             outcomes.entry(relay).or_default().delivered_for += count;
         }
     }
+}
 
-    /// The plan the next sync would use, from the store alone (no network):
-    /// who is read from where, and who is orphaned and why.
-    pub fn plan(&self, follows: &[PublicKey]) -> Result<Plan, EngineError> {
-        Ok(samizdat_outbox::plan(&self.plan_input(follows)?))
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.pump.abort();
     }
+}
 
-    /// What the planner needs, from the store.
-    fn plan_input(&self, follows: &[PublicKey]) -> Result<PlanInput, EngineError> {
-        let lists = self.store.query(&[Filter::new()
-            .authors(follows.iter().copied())
-            .kind(Kind::RelayList)
-            .limit(follows.len().max(1))])?;
-        let mut relay_lists = BTreeMap::new();
-        let mut urls = BTreeSet::new();
-        for event in lists {
-            let list = relay_list(&event);
-            urls.extend(list.write.iter().cloned());
-            relay_lists.insert(event.pubkey.to_hex(), list);
-        }
-        let mut relay_health = BTreeMap::new();
-        for url in urls {
-            if let Some(stats) = self.store.relay_stats(&url)? {
-                let last_failed = stats.last_attempt_at.is_some()
-                    && stats.last_attempt_at != stats.last_success_at;
-                relay_health.insert(
-                    url,
-                    RelayHealth {
-                        reachable: !(last_failed && stats.successes == 0),
-                        success_rate: stats.success_rate(),
-                    },
-                );
+/// Drains the pool's events for as long as the pool lives: re-broadcasts
+/// each on the internal bus and tells UIs what they care about.
+async fn pump(
+    mut events: mpsc::Receiver<PoolEvent>,
+    bus: broadcast::Sender<PoolEvent>,
+    updates: broadcast::Sender<EngineUpdate>,
+) {
+    while let Some(event) = events.recv().await {
+        match &event {
+            PoolEvent::Events { relay, sub, events } => {
+                let _ = updates.send(EngineUpdate::NewEvents {
+                    relay: relay.to_string(),
+                    sub: sub.clone(),
+                    events: events.clone(),
+                });
             }
+            PoolEvent::Disconnected { relay, error, .. } => {
+                let _ = updates.send(EngineUpdate::RelayFailed {
+                    relay: relay.to_string(),
+                    error: error.clone(),
+                });
+            }
+            PoolEvent::Authenticated { relay } => {
+                let _ = updates.send(EngineUpdate::Authenticated {
+                    relay: relay.to_string(),
+                });
+            }
+            _ => {}
         }
-        let mut delivery = BTreeMap::new();
-        for (relay, per_author) in self.store.delivery_history(follows)? {
-            let m: BTreeMap<String, samizdat_outbox::Delivery> = per_author
-                .into_iter()
-                .map(|(p, (asked, delivered))| {
-                    (p.to_hex(), samizdat_outbox::Delivery { asked, delivered })
-                })
-                .collect();
-            delivery.insert(relay, m);
-        }
-        Ok(PlanInput {
-            follows: follows.iter().map(|p| p.to_hex()).collect(),
-            relay_lists,
-            relay_health,
-            delivery,
-            policy: Policy {
-                max_connections: self.config.max_connections,
-                per_person: self.config.per_person,
-                ..Policy::default()
-            },
-            ..PlanInput::default()
-        })
+        // Nobody listening is fine: the events are stored already.
+        let _ = bus.send(event);
     }
 }
 

@@ -3,7 +3,7 @@
 //! Both fetch, store, then answer from the store; "load more" is a `before`
 //! time, so pages are time windows, not counts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use nostr::prelude::*;
 use samizdat_net::RelayUrl;
@@ -46,11 +46,7 @@ impl Engine {
 
     /// One person's notes, fetched from their own write relays (found on the
     /// discovery relays), newest first.
-    pub async fn person(
-        &mut self,
-        who: PublicKey,
-        limit: usize,
-    ) -> Result<Vec<Event>, EngineError> {
+    pub async fn person(&self, who: PublicKey, limit: usize) -> Result<Vec<Event>, EngineError> {
         self.fetch_relay_lists(&[who]).await?;
         let relays = self.write_relays_of(who)?;
         let filter = Filter::new()
@@ -67,7 +63,7 @@ impl Engine {
     /// A thread: its root and every reply to it, oldest first. Missing events
     /// are fetched from the relays the known events hint at and from the
     /// authors' write relays.
-    pub async fn thread(&mut self, id: EventId) -> Result<Vec<Event>, EngineError> {
+    pub async fn thread(&self, id: EventId) -> Result<Vec<Event>, EngineError> {
         let start = self.event(id)?;
         let root = start.as_ref().and_then(root_of).unwrap_or(id);
         let mut relays: BTreeSet<RelayUrl> = BTreeSet::new();
@@ -91,28 +87,10 @@ impl Engine {
         });
         Ok(events)
     }
-
-    async fn fetch(
-        &mut self,
-        sub: &str,
-        relays: &[RelayUrl],
-        filters: Vec<Filter>,
-    ) -> Result<(), EngineError> {
-        for relay in relays {
-            self.pool.subscribe(relay, sub, filters.clone())?;
-        }
-        let mut outcomes = BTreeMap::new();
-        self.wait_for_eose(relays, sub, &mut outcomes, &HashMap::new(), &|_| {})
-            .await;
-        for relay in relays {
-            self.pool.unsubscribe(relay, sub)?;
-        }
-        Ok(())
-    }
 }
 
 /// The NIP-10 root of a reply (marked, or the first `e` tag of older clients).
-fn root_of(event: &Event) -> Option<EventId> {
+pub fn root_of(event: &Event) -> Option<EventId> {
     let e_tags: Vec<&[String]> = event
         .tags
         .iter()

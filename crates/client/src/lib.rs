@@ -1,24 +1,39 @@
 //! # samizdat-client
 //!
-//! The engine every UI uses. So far: profiles (separate identities with their
-//! own directories), the private key at rest as a NIP-49 `ncryptsec`, and the
-//! one [`Signer`] interface the engine signs and encrypts through. Feeds, the
-//! publishing queue, DMs and the rest arrive with issue 7.
+//! The client every UI drives. A [`Session`] opens one profile with one
+//! [`Signer`] (local key, NIP-46 remote signer, or read-only) and takes
+//! intents (post, reply, follow, refresh, …) while its [`Engine`] reads
+//! people from their own relays (the outbox model), keeps live
+//! subscriptions, delivers through a durable queue and broadcasts
+//! [`EngineUpdate`]s. Profiles, the key at rest (NIP-49) and NIP-46 in both
+//! directions live here too; event construction is in [`compose`].
 
+#![deny(missing_docs)]
+
+pub mod compose;
 mod engine;
 mod feeds;
+mod intents;
 pub mod keystore;
 pub mod nip46;
 mod own;
 mod profile;
 mod publisher;
+mod session;
 mod settings;
 mod signer;
+mod sync;
 mod updates;
 
 pub use engine::{
-    relay_list, Alert, Engine, EngineConfig, EngineError, EngineUpdate, RelayOutcome, SyncReport,
+    relay_list, Alert, Engine, EngineConfig, EngineError, EngineUpdate, RelayOutcome,
 };
+pub use feeds::root_of;
 pub use profile::{Profile, ProfileError, Profiles};
+pub use session::{
+    own_and_discovery, read_relays, Intent, IntentOutcome, Published, Session, SessionConfig,
+    SessionError,
+};
 pub use settings::{RelayPolicy, RelayRoles, Settings, SettingsError};
-pub use signer::{AuthThroughSigner, LocalSigner, Signer, SignerError, SignerFuture};
+pub use signer::{AuthThroughSigner, LocalSigner, LockedSigner, Signer, SignerError, SignerFuture};
+pub use sync::SyncReport;

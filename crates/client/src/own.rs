@@ -1,8 +1,6 @@
 //! The user's own replaceable events (profile, follow list, relay list):
 //! fetched from everywhere before a change, with their earlier versions kept.
 
-use std::collections::{BTreeMap, HashMap};
-
 use nostr::prelude::*;
 use samizdat_net::RelayUrl;
 
@@ -12,24 +10,12 @@ impl Engine {
     /// Fetches the user's own profile, follow list and relay list from their
     /// relays and the discovery relays, so that a change starts from the
     /// newest copy anywhere (the store keeps the newest of each).
-    pub async fn fetch_own(
-        &mut self,
-        me: PublicKey,
-        relays: &[RelayUrl],
-    ) -> Result<(), EngineError> {
+    pub async fn fetch_own(&self, me: PublicKey, relays: &[RelayUrl]) -> Result<(), EngineError> {
         let filter =
             Filter::new()
                 .author(me)
                 .kinds([Kind::Metadata, Kind::ContactList, Kind::RelayList]);
-        for relay in relays {
-            self.pool.subscribe(relay, "own", vec![filter.clone()])?;
-        }
-        let mut outcomes = BTreeMap::new();
-        self.wait_for_eose(relays, "own", &mut outcomes, &HashMap::new(), &|_| {})
-            .await;
-        for relay in relays {
-            self.pool.unsubscribe(relay, "own")?;
-        }
+        self.fetch("own", relays, vec![filter]).await?;
         Ok(())
     }
 

@@ -30,6 +30,7 @@ impl Engine {
     /// Tries every delivery that is due now, relays in parallel, and records
     /// each result. Returns what each attempt gave.
     pub async fn deliver_due(&self) -> Result<Vec<(String, PublishOutcome)>, EngineError> {
+        let _one_round_at_a_time = self.delivering.lock().await;
         let now = Timestamp::now().as_secs();
         let due = self.store.due_deliveries(now, 1_000)?;
         let attempts = due.into_iter().map(|(event, delivery)| async move {

@@ -116,6 +116,13 @@ impl Settings {
     /// The policies as the network layer applies them.
     pub fn policy_book(&self) -> samizdat_net::PolicyBook {
         let book = samizdat_net::PolicyBook::new();
+        self.apply_policies(&book);
+        book
+    }
+
+    /// Writes these policies into a running engine's `book` (a changed
+    /// setting takes effect without a restart).
+    pub fn apply_policies(&self, book: &samizdat_net::PolicyBook) {
         book.set_whitelist_only(self.whitelist_only);
         for (url, p) in &self.policies {
             let Ok(relay) = RelayUrl::parse(url) else {
@@ -128,7 +135,6 @@ impl Settings {
                 book.set_auth(&relay, d);
             }
         }
-        book
     }
 
     /// The discovery relays, parsed.

@@ -126,6 +126,42 @@ impl Signer for LocalSigner {
     }
 }
 
+/// A signer that knows only the public key: for sessions that only read
+/// (no passphrase asked). Every signature and decryption is refused, so such
+/// a session never authenticates to a relay either.
+#[derive(Debug, Clone)]
+pub struct LockedSigner(pub PublicKey);
+
+fn locked<'a, T: Send + 'a>() -> SignerFuture<'a, T> {
+    Box::pin(async {
+        Err(SignerError::Refused(
+            "this profile is locked (read-only)".into(),
+        ))
+    })
+}
+
+impl Signer for LockedSigner {
+    fn public_key(&self) -> PublicKey {
+        self.0
+    }
+
+    fn sign_event(&self, _unsigned: UnsignedEvent) -> SignerFuture<'_, Event> {
+        locked()
+    }
+
+    fn nip44_encrypt<'a>(&'a self, _: &'a PublicKey, _: &'a str) -> SignerFuture<'a, String> {
+        locked()
+    }
+
+    fn nip44_decrypt<'a>(&'a self, _: &'a PublicKey, _: &'a str) -> SignerFuture<'a, String> {
+        locked()
+    }
+
+    fn nip04_decrypt<'a>(&'a self, _: &'a PublicKey, _: &'a str) -> SignerFuture<'a, String> {
+        locked()
+    }
+}
+
 /// Lets the network layer sign NIP-42 AUTH events with any [`Signer`].
 pub struct AuthThroughSigner(pub Arc<dyn Signer>);
 

@@ -12,6 +12,8 @@ pub enum EngineUpdate {
     NewEvents {
         /// From which relay.
         relay: String,
+        /// On which subscription (`feed` and `inbox` are the live ones).
+        sub: String,
         /// The events.
         events: Vec<Event>,
     },
@@ -30,6 +32,18 @@ pub enum EngineUpdate {
         relay: String,
         /// What the relay said.
         outcome: samizdat_net::PublishOutcome,
+    },
+    /// We authenticated to a relay (NIP-42), with the session's signer.
+    Authenticated {
+        /// Which relay.
+        relay: String,
+    },
+    /// An intent sent with `Session::send` finished.
+    IntentDone {
+        /// The number `send` returned.
+        id: u64,
+        /// What it did, or why it failed (already a sentence for the user).
+        result: Result<crate::session::IntentOutcome, String>,
     },
     /// Something needs the user's attention.
     Alert(Alert),

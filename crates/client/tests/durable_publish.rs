@@ -51,6 +51,7 @@ async fn a_post_survives_a_crash_and_reaches_every_relay() {
             Arc::new(Store::open(&path).unwrap()),
             config(),
             PolicyBook::new(),
+            None,
         );
         let mut updates = engine.subscribe();
         let results = engine.publish(&post, &targets).await.unwrap();
@@ -94,6 +95,7 @@ async fn a_post_survives_a_crash_and_reaches_every_relay() {
         Arc::new(Store::open(&path).unwrap()),
         config(),
         PolicyBook::new(),
+        None,
     );
     let status = engine.publish_status(10).unwrap();
     let pending: Vec<_> = status[0]

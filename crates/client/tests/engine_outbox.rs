@@ -92,7 +92,7 @@ async fn a_reads_b_through_the_outbox_model_and_around_a_dead_relay() {
         net,
         ..EngineConfig::default()
     };
-    let mut engine = Engine::new(Arc::clone(&a_store), config, PolicyBook::new());
+    let engine = Engine::new(Arc::clone(&a_store), config, PolicyBook::new(), None);
     let follows = vec![b.public_key(), c.public_key(), d.public_key()];
     let mut updates = engine.subscribe();
     let report = engine.sync(&follows, |_| {}).await.unwrap();

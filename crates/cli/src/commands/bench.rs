@@ -64,7 +64,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
-const TAGS: usize = 100;
+use samizdat_demo::load::TAGS;
 
 async fn relay(args: RelayBenchArgs) -> anyhow::Result<()> {
     if args.clients == 0 {
@@ -72,7 +72,7 @@ async fn relay(args: RelayBenchArgs) -> anyhow::Result<()> {
     }
     let events = tokio::task::spawn_blocking({
         let n = args.events;
-        move || sign_events(n)
+        move || samizdat_demo::load::signed_notes(n)
     })
     .await?;
 
@@ -222,38 +222,4 @@ async fn next_json(ws: &mut Ws) -> anyhow::Result<Value> {
             return Ok(serde_json::from_str(t.as_str())?);
         }
     }
-}
-
-/// Signs `n` events over 50 keys and 100 tags, on all cores.
-pub(crate) fn sign_events(n: usize) -> Vec<Event> {
-    let keys: Vec<Keys> = (0..50).map(|_| Keys::generate()).collect();
-    let now = Timestamp::now().as_secs();
-    let threads = std::thread::available_parallelism().map_or(2, |p| p.get());
-    let chunk = n.div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
-            .step_by(chunk)
-            .map(|start| {
-                let keys = &keys;
-                s.spawn(move || {
-                    (start..(start + chunk).min(n))
-                        .map(|i| {
-                            EventBuilder::new(
-                                Kind::TextNote,
-                                format!("load test note {i}: {}", "lorem ipsum ".repeat(8)),
-                            )
-                            .tag(Tag::hashtag(format!("t{}", i % TAGS)))
-                            .custom_created_at(Timestamp::from_secs(now - (i as u64 % 86_400)))
-                            .finalize(&keys[i % keys.len()])
-                            .expect("signing with a local key")
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
 }

@@ -23,7 +23,8 @@ pub async fn run(events: usize, as_json: bool) -> anyhow::Result<()> {
         bail!("--events must be at least 1");
     }
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
-    let signed = tokio::task::spawn_blocking(move || super::bench::sign_events(events)).await?;
+    let signed =
+        tokio::task::spawn_blocking(move || samizdat_demo::load::signed_notes(events)).await?;
 
     // Raw verification on all cores, the ceiling for ingestion.
     let to_verify = signed.clone();

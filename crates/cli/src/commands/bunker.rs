@@ -219,9 +219,7 @@ pub async fn signer(cmd: SignerCommand) -> anyhow::Result<()> {
                 "connected; the bunker holds {}",
                 remote.public_key().to_bech32()?
             );
-            let unsigned =
-                EventBuilder::new(Kind::TextNote, "samizdat signer test (not published)")
-                    .finalize_unsigned(remote.public_key());
+            let unsigned = samizdat_client::compose::signer_probe(remote.public_key());
             match remote.sign_event(unsigned).await {
                 Ok(event) => println!("signed test event {}", event.id),
                 Err(e) => bail!("the bunker did not sign: {e}"),

@@ -1,28 +1,21 @@
 //! `samizdat demo`: the outbox model at work, on this machine alone.
 //!
-//! Starts our relay several times on 127.0.0.1 (one of them a discovery
-//! relay), leaves two relay addresses dead, fills the live ones with a
-//! generated social network, then runs the real engine over real websockets
-//! for a user who follows a few dozen of those people: relay lists from the
-//! discovery relay, a plan, subscriptions scoped to the people assigned to
-//! each relay, and a second pass once the dead relays have shown themselves.
+//! Starts the seeded demo network (`samizdat-demo`: our relay several times
+//! on 127.0.0.1, one of them the discovery relay, two addresses dead), then
+//! runs a real client session for the demo user over real websockets: their
+//! follow list and everyone's relay lists from the discovery relay, a plan,
+//! subscriptions scoped to the people assigned to each relay, and a second
+//! pass once the dead relays have shown themselves.
 //! Prints the following feed and the outbox picture, then exits.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nostr::prelude::*;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use samizdat_client::{Engine, EngineConfig, SyncReport};
-use samizdat_net::{NetConfig, PolicyBook, RelayUrl};
-use samizdat_relay::RelayHandle;
-use samizdat_store::Store;
+use samizdat_client::{SessionConfig, SyncReport};
+use samizdat_demo::{DemoNetwork, DemoOptions};
+use samizdat_net::RelayUrl;
 use serde_json::json;
-
-use super::demo_network::{populate, DemoRelay};
 
 /// Arguments of `samizdat demo`.
 #[derive(clap::Args)]
@@ -44,56 +37,18 @@ pub struct DemoArgs {
     follow: usize,
 }
 
-const UP: &[&str] = &[
-    "indexer", "relay-a", "relay-b", "relay-c", "relay-d", "relay-e",
-];
-const DOWN: &[&str] = &["relay-f", "relay-g"];
-
 /// Runs the demo.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let dir = tempfile::tempdir()?;
-    let mut relays = Vec::new();
-    let mut handles: Vec<RelayHandle> = Vec::new();
-    for name in UP {
-        let store = Arc::new(Store::open(dir.path().join(format!("{name}.sqlite")))?);
-        let handle = samizdat_relay::start(
-            Default::default(),
-            Arc::clone(&store),
-            "127.0.0.1:0".parse()?,
-        )
-        .await?;
-        relays.push(DemoRelay {
-            name: (*name).to_owned(),
-            url: handle.url(),
-            store: Some(store),
-        });
-        handles.push(handle);
-    }
-    for name in DOWN {
-        // A port that was just free: connecting to it is refused.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        relays.push(DemoRelay {
-            name: format!("{name} (down)"),
-            url: format!("ws://127.0.0.1:{port}"),
-            store: None,
-        });
-    }
-    let people = populate(args.seed, args.people, &relays)?;
-    let mut chosen: Vec<usize> = (0..people.len()).collect();
-    chosen.shuffle(&mut StdRng::seed_from_u64(args.seed ^ 0xf011));
-    chosen.truncate(args.follow.min(people.len()));
-    let follows: Vec<PublicKey> = chosen
-        .iter()
-        .map(|&i| people[i].keys.public_key())
-        .collect();
-    let names: HashMap<String, String> = people
-        .iter()
-        .map(|p| (p.keys.public_key().to_hex(), p.name.clone()))
-        .collect();
-    let relay_names: HashMap<String, String> = relays
+    let options = DemoOptions {
+        seed: args.seed,
+        people: args.people,
+        follow: args.follow,
+        ..DemoOptions::default()
+    };
+    let network = DemoNetwork::start(&options).await?;
+    let relay_names: HashMap<String, String> = network
+        .relays
         .iter()
         .filter_map(|r| {
             RelayUrl::parse(&r.url)
@@ -101,18 +56,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 .map(|u| (u.to_string(), r.name.clone()))
         })
         .collect();
-
-    let client_store = Arc::new(Store::open(dir.path().join("you.sqlite"))?);
-    let mut net = NetConfig::default();
-    net.transport.connect_timeout = Duration::from_secs(2);
-    net.eose_timeout = Duration::from_secs(5);
-    let config = EngineConfig {
-        discovery: vec![RelayUrl::parse(&relays[0].url)?],
-        phase_timeout: Duration::from_secs(10),
-        net,
-        ..EngineConfig::default()
-    };
-    let mut engine = Engine::new(Arc::clone(&client_store), config, PolicyBook::new());
+    let dir = tempfile::tempdir()?;
+    let mut config = SessionConfig::default();
+    config.engine.net.transport.connect_timeout = Duration::from_secs(2);
+    config.engine.net.eose_timeout = Duration::from_secs(5);
+    config.engine.phase_timeout = Duration::from_secs(10);
+    let session = network.open_session(dir.path(), config)?;
     let quiet = args.json;
     let progress = |msg: &str| {
         if !quiet {
@@ -125,36 +74,37 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if !quiet {
         eprintln!(
             "Samizdat demo: {} relays on 127.0.0.1 ({} of them down), {} people, you follow {}.",
-            relays.len(),
-            DOWN.len(),
-            people.len(),
-            follows.len()
+            network.relays.len(),
+            options.down,
+            network.people.len(),
+            network.followed.len()
         );
     }
-    let report = engine.sync(&follows, progress).await?;
-    let feed = engine.following_feed(&follows, 20)?;
+    let report = session.sync(progress).await?;
+    let feed = session.following_feed(20, None)?;
     let name_of = |hex: &str| {
-        names
-            .get(hex)
-            .cloned()
-            .unwrap_or_else(|| hex[..8].to_owned())
+        network
+            .name_of(hex)
+            .map_or_else(|| hex[..8].to_owned(), str::to_owned)
     };
     if args.json {
         println!("{}", json_report(&report, &feed, &name_of, &relay_names));
     } else {
         print_report(&report, &feed, &name_of, &relay_names, started.elapsed());
     }
-    engine.shutdown().await;
+    session.shutdown().await;
     if args.keep_running {
         eprintln!("Relays stay up until Ctrl-C:");
-        for r in &relays {
+        for r in &network.relays {
             eprintln!("  {:<16} {}", r.name, r.url);
         }
+        eprintln!(
+            "The demo user is {}",
+            network.user.public_key().to_bech32()?
+        );
         tokio::signal::ctrl_c().await?;
     }
-    for h in handles {
-        h.shutdown().await;
-    }
+    network.shutdown().await;
     Ok(())
 }
 

@@ -10,8 +10,11 @@ use anyhow::{bail, Context as _};
 use nostr::nips::nip49::KeySecurity;
 use nostr::prelude::*;
 use samizdat_client::keystore::{self, ImportedKey, KeyError, DEFAULT_LOG_N};
-use samizdat_client::{Profile, Profiles};
+use samizdat_client::{nip46, LocalSigner, Profile, Profiles, Settings, Signer};
+use samizdat_net::NetConfig;
+use samizdat_store::Store;
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 
 /// What every key command needs.
 pub struct Context {
@@ -39,7 +42,7 @@ impl Context {
             .map(SecretString::from))
     }
 
-    fn passphrase(&self, prompt: &str) -> anyhow::Result<SecretString> {
+    pub(crate) fn passphrase(&self, prompt: &str) -> anyhow::Result<SecretString> {
         if let Some(p) = self.scripted_passphrase()? {
             return Ok(p);
         }
@@ -72,6 +75,13 @@ pub struct InitArgs {
     /// scrypt cost (2^N). Lower is faster to unlock and faster to crack.
     #[arg(long, default_value_t = DEFAULT_LOG_N)]
     log_n: u8,
+    /// Make a profile whose key stays in a remote signer (NIP-46): every
+    /// signature, AUTH and encryption goes to it; no key is kept here.
+    #[arg(long, conflicts_with = "import")]
+    bunker: Option<String>,
+    /// Allow plain ws:// bunker relays that are not loopback or .onion.
+    #[arg(long)]
+    allow_plain_ws: bool,
 }
 
 /// Runs scrypt (slow on purpose) on a blocking thread behind a spinner.
@@ -96,6 +106,9 @@ pub async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
             profile.name(),
             path.display()
         );
+    }
+    if let Some(uri) = args.bunker.as_deref() {
+        return init_remote(ctx, &profile, uri, args.log_n, args.allow_plain_ws).await;
     }
     let (secret, security) = match args.import.as_deref() {
         None => (Keys::generate().secret_key().clone(), KeySecurity::Medium),
@@ -132,6 +145,70 @@ pub async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How the CLI reaches a remote signer: the profile's store for relay
+/// statistics, its policies, and a timeout long enough for a person to approve.
+pub(crate) fn remote_connection(
+    profile: &Profile,
+    store: Arc<Store>,
+    allow_plain_ws: bool,
+) -> anyhow::Result<nip46::RemoteConnection> {
+    let settings = Settings::load(&profile.settings_path())?;
+    Ok(nip46::RemoteConnection {
+        store,
+        net: NetConfig {
+            allow_plain_ws,
+            ..NetConfig::default()
+        },
+        policies: settings.policy_book(),
+        timeout: Duration::from_secs(60),
+    })
+}
+
+/// `samizdat init --bunker URI`: pairs with a remote signer.
+async fn init_remote(
+    ctx: &Context,
+    profile: &Profile,
+    uri: &str,
+    log_n: u8,
+    allow_plain_ws: bool,
+) -> anyhow::Result<()> {
+    let passphrase = ctx.new_passphrase(&format!(
+        "profile {:?} (it protects this app's pairing with the signer)",
+        profile.name()
+    ))?;
+    profile.create_dir()?;
+    let store = Arc::new(Store::open(profile.store_path())?);
+    let via = remote_connection(profile, store, allow_plain_ws)?;
+    let bar = indicatif::ProgressBar::new_spinner().with_message("pairing with the remote signer…");
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let signer = nip46::login(profile, uri, passphrase, log_n, via).await;
+    bar.finish_and_clear();
+    let signer = signer?;
+    println!(
+        "profile {} created: {} (key held by the remote signer; none stored here)",
+        profile.name(),
+        signer.public_key().to_bech32()?
+    );
+    Ok(())
+}
+
+/// The profile's signer: its local key (unlocked with the passphrase) or
+/// its remote signer (the app key unlocked, the pairing resumed).
+pub(crate) async fn signer(
+    ctx: &Context,
+    profile: &Profile,
+    store: &Arc<Store>,
+) -> anyhow::Result<Arc<dyn Signer>> {
+    if nip46::is_remote(profile) {
+        let pass = ctx.passphrase(&format!("Passphrase for profile {:?}: ", profile.name()))?;
+        let via = remote_connection(profile, Arc::clone(store), true)?;
+        let signer = nip46::resume(profile, pass, via).await?;
+        return Ok(Arc::new(signer));
+    }
+    let (keys, _) = open(ctx, profile).await?;
+    Ok(Arc::new(LocalSigner::new(keys)))
+}
+
 /// Unlocks, asking again after a wrong passphrase (three tries when prompting).
 pub(crate) async fn open(ctx: &Context, profile: &Profile) -> anyhow::Result<(Keys, SecretString)> {
     let path = profile.key_path();
@@ -154,11 +231,13 @@ pub(crate) async fn open(ctx: &Context, profile: &Profile) -> anyhow::Result<(Ke
 /// `samizdat unlock`.
 pub async fn unlock(ctx: &Context) -> anyhow::Result<()> {
     let profile = ctx.profile()?;
-    let (keys, _) = open(ctx, &profile).await?;
+    profile.create_dir()?;
+    let store = Arc::new(Store::open(profile.store_path())?);
+    let signer = signer(ctx, &profile, &store).await?;
     println!(
         "unlocked profile {}: {}",
         profile.name(),
-        keys.public_key().to_bech32()?
+        signer.public_key().to_bech32()?
     );
     Ok(())
 }
@@ -253,11 +332,12 @@ pub async fn key(ctx: &Context, cmd: KeyCommand) -> anyhow::Result<()> {
 pub fn profiles() -> anyhow::Result<()> {
     let all = Profiles::from_env()?;
     for name in all.list() {
-        let key = all
-            .profile(&name)
-            .map(|p| p.key_path().exists())
-            .unwrap_or(false);
-        println!("{name}{}", if key { "" } else { " (no key)" });
+        let what = match all.profile(&name) {
+            Ok(p) if nip46::is_remote(&p) => " (remote signer)",
+            Ok(p) if p.key_path().exists() => "",
+            _ => " (no key)",
+        };
+        println!("{name}{what}");
     }
     Ok(())
 }

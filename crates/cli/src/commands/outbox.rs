@@ -93,12 +93,9 @@ pub async fn run(ctx: &super::keys::Context, cmd: OutboxCommand) -> anyhow::Resu
 }
 
 async fn show(ctx: &super::keys::Context, as_json: bool) -> anyhow::Result<()> {
-    let profile = ctx.profile()?;
-    let settings = super::social::settings_of(&profile)?;
-    let me = super::social::me(ctx, &profile).await?;
-    let engine = super::social::engine_for(&profile, &settings)?;
-    let follows = engine.follows_of(me)?;
-    let plan = engine.plan(&follows)?;
+    let session = super::social::session(ctx, super::social::Access::Read).await?;
+    let follows = session.follows()?;
+    let plan = session.engine().plan(&follows)?;
     if as_json {
         println!(
             "{}",

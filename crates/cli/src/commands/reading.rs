@@ -3,7 +3,7 @@
 use nostr::prelude::*;
 
 use super::keys::Context;
-use super::social::{engine_for, parse_event_id, parse_person, settings_of};
+use super::social::{parse_event_id, parse_person, session, Access};
 
 /// Prints events as JSON, or one line each (time, author, start of the text).
 pub(crate) fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()> {
@@ -26,23 +26,17 @@ pub(crate) fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()
 /// Runs `samizdat person`: someone's notes from their own write relays.
 pub async fn person(ctx: &Context, who: &str, limit: usize, as_json: bool) -> anyhow::Result<()> {
     let who = parse_person(who).await?;
-    let profile = ctx.profile()?;
-    let settings = settings_of(&profile)?;
-    let mut engine = engine_for(&profile, &settings)?;
-    let notes = engine.person(who, limit).await?;
-    print_events(&notes, as_json)?;
-    engine.shutdown().await;
-    Ok(())
+    let session = session(ctx, Access::Read).await?;
+    let notes = session.person(who, limit).await;
+    session.shutdown().await;
+    print_events(&notes?, as_json)
 }
 
 /// Runs `samizdat thread`: a conversation from its root, oldest first.
 pub async fn thread(ctx: &Context, event: &str, as_json: bool) -> anyhow::Result<()> {
     let id = parse_event_id(event)?;
-    let profile = ctx.profile()?;
-    let settings = settings_of(&profile)?;
-    let mut engine = engine_for(&profile, &settings)?;
-    let events = engine.thread(id).await?;
-    print_events(&events, as_json)?;
-    engine.shutdown().await;
-    Ok(())
+    let session = session(ctx, Access::Read).await?;
+    let events = session.thread(id).await;
+    session.shutdown().await;
+    print_events(&events?, as_json)
 }

@@ -3,11 +3,15 @@
 //! relays through the net layer, so proxies and policies apply.
 
 mod bunker;
+mod login;
 mod permissions;
 mod remote;
 mod transport;
 
 pub use bunker::{AuditRecord, Bunker, BunkerConfig, Prompt};
+pub use login::{
+    is_remote, login, remember, remote_profile, resume, LoginError, RemoteConnection, RemoteProfile,
+};
 pub use permissions::{AppPermissions, Decision as PermissionDecision, PermissionBook};
 pub use remote::{Pairing, RemoteSigner, RemoteSignerError};
 

@@ -67,6 +67,29 @@ impl RemoteSigner {
         policies: PolicyBook,
         timeout: Duration,
     ) -> Result<Self, RemoteSignerError> {
+        Self::connect_bunker_as(
+            Keys::generate(),
+            uri,
+            perms,
+            store,
+            config,
+            policies,
+            timeout,
+        )
+        .await
+    }
+
+    /// Like [`RemoteSigner::connect_bunker`], speaking as `client` (an app
+    /// key the caller keeps, so the bunker knows this app next time).
+    pub async fn connect_bunker_as(
+        client: Keys,
+        uri: &str,
+        perms: Option<&str>,
+        store: Arc<Store>,
+        config: NetConfig,
+        policies: PolicyBook,
+        timeout: Duration,
+    ) -> Result<Self, RemoteSignerError> {
         let parsed =
             NostrConnectUri::parse(uri).map_err(|e| RemoteSignerError::BadUri(e.to_string()))?;
         let Some(remote) = parsed.remote_signer_public_key().copied() else {
@@ -82,7 +105,15 @@ impl RemoteSigner {
         if relays.is_empty() {
             return Err(RemoteSignerError::BadUri("no usable relay".into()));
         }
-        let signer = Self::open(relays, store, config, policies, timeout, Some(remote));
+        let signer = Self::open(
+            client,
+            relays,
+            store,
+            config,
+            policies,
+            timeout,
+            Some(remote),
+        );
         let secret = parsed.secret().map(str::to_owned).unwrap_or_default();
         let mut params = vec![remote.to_hex(), secret];
         if let Some(perms) = perms {
@@ -96,7 +127,79 @@ impl RemoteSigner {
         Ok(signer)
     }
 
+    /// Resumes a pairing made earlier with [`RemoteSigner::connect_bunker_as`]:
+    /// the same app key, the bunker's key and relays from `uri` (its secret,
+    /// spent long ago, is ignored), and the user's key as remembered. Sends
+    /// nothing until the first request.
+    pub fn resume(
+        client: Keys,
+        uri: &str,
+        user: PublicKey,
+        store: Arc<Store>,
+        config: NetConfig,
+        policies: PolicyBook,
+        timeout: Duration,
+    ) -> Result<Self, RemoteSignerError> {
+        let parsed =
+            NostrConnectUri::parse(uri).map_err(|e| RemoteSignerError::BadUri(e.to_string()))?;
+        let Some(remote) = parsed.remote_signer_public_key().copied() else {
+            return Err(RemoteSignerError::BadUri("not a bunker:// URI".into()));
+        };
+        let relays: Vec<RelayUrl> = parsed
+            .relays()
+            .iter()
+            .filter_map(|r| RelayUrl::parse_checked(&r.to_string(), config.allow_plain_ws).ok())
+            .collect();
+        if relays.is_empty() {
+            return Err(RemoteSignerError::BadUri("no usable relay".into()));
+        }
+        let signer = Self::open(
+            client,
+            relays,
+            store,
+            config,
+            policies,
+            timeout,
+            Some(remote),
+        );
+        if let Ok(mut u) = signer.inner.user.lock() {
+            *u = Some(user);
+        }
+        Ok(signer)
+    }
+
+    /// The bunker's key and relays as a `bunker://` URI without any secret
+    /// (what a profile remembers to resume).
+    pub fn bunker_uri(&self) -> Option<String> {
+        let remote = self.remote()?;
+        let relays: Vec<String> = self
+            .inner
+            .channel
+            .relays
+            .iter()
+            .map(|r| format!("relay={}", super::percent_encode(&r.to_string())))
+            .collect();
+        Some(format!("bunker://{}?{}", remote.to_hex(), relays.join("&")))
+    }
+
+    /// The user's key as hex ("" before the signer said who it holds).
+    pub(crate) fn public_key_hex(&self) -> String {
+        self.inner
+            .user
+            .lock()
+            .ok()
+            .and_then(|u| *u)
+            .map(|u| u.to_hex())
+            .unwrap_or_default()
+    }
+
+    /// The app key this client speaks as (a secret: keep it encrypted).
+    pub(crate) fn client_keys(&self) -> &Keys {
+        &self.inner.channel.keys
+    }
+
     fn open(
+        client: Keys,
         relays: Vec<RelayUrl>,
         store: Arc<Store>,
         config: NetConfig,
@@ -104,7 +207,7 @@ impl RemoteSigner {
         timeout: Duration,
         remote: Option<PublicKey>,
     ) -> Self {
-        let (channel, rx) = Channel::open(Keys::generate(), relays, store, config, policies);
+        let (channel, rx) = Channel::open(client, relays, store, config, policies);
         let signer = Self {
             inner: Arc::new(Inner {
                 channel,
@@ -145,7 +248,15 @@ impl RemoteSigner {
         timeout: Duration,
     ) -> (String, Pairing) {
         let secret = format!("{:032x}", rand::random::<u128>());
-        let signer = Self::open(relays.clone(), store, config, policies, timeout, None);
+        let signer = Self::open(
+            Keys::generate(),
+            relays.clone(),
+            store,
+            config,
+            policies,
+            timeout,
+            None,
+        );
         let (tx, rx) = oneshot::channel();
         if let Ok(mut p) = signer.inner.pairing.lock() {
             *p = Some((secret.clone(), tx));

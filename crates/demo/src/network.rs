@@ -1,4 +1,4 @@
-//! The demo's generated social network: people with keys, relay lists spread
+//! The generated social network: people with keys, relay lists spread
 //! over several relays (some of them down, some people without a list),
 //! notes and replies, written straight into the relays' stores.
 
@@ -10,19 +10,29 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use samizdat_store::Store;
 
+use crate::{ev, DemoError};
+
 /// One generated person.
 pub struct Person {
+    /// Their keys (generated from the seed).
     pub keys: Keys,
+    /// A short readable name (also in their kind-0 profile).
     pub name: String,
     /// Indexes into the relay table (which may be down).
     pub writes: Vec<usize>,
+    /// Whether they published a relay list (kind 10002).
     pub has_relay_list: bool,
+    /// Their notes (kind 1), as written to their relays.
+    pub notes: Vec<Event>,
 }
 
-/// A relay of the demo: up (with its store) or down (a closed port).
+/// A relay of the demo: up (with its store), or down / hanging (no store).
 pub struct DemoRelay {
+    /// Readable name (`relay-a`, `indexer`, `relay-f (down)`).
     pub name: String,
+    /// Where clients connect (through the latency proxy when there is one).
     pub url: String,
+    /// The relay's store when it is up.
     pub store: Option<Arc<Store>>,
 }
 
@@ -56,7 +66,7 @@ const WORDS: &[&str] = &[
 
 /// Generates `n` people over `relays` (index 0 is the discovery relay, not a
 /// place people write to) and writes their events into the relays that are up.
-pub fn populate(seed: u64, n: usize, relays: &[DemoRelay]) -> anyhow::Result<Vec<Person>> {
+pub fn populate(seed: u64, n: usize, relays: &[DemoRelay]) -> Result<Vec<Person>, DemoError> {
     let mut rng = StdRng::seed_from_u64(seed);
     let content_relays: Vec<usize> = (1..relays.len()).collect();
     let now = Timestamp::now().as_secs();
@@ -65,7 +75,7 @@ pub fn populate(seed: u64, n: usize, relays: &[DemoRelay]) -> anyhow::Result<Vec
         let mut secret = [0u8; 32];
         rng.fill(&mut secret);
         secret[0] |= 1;
-        let keys = Keys::new(SecretKey::from_slice(&secret)?);
+        let keys = Keys::new(ev(SecretKey::from_slice(&secret))?);
         let how_many = rng.random_range(1..=3usize);
         let mut writes = Vec::new();
         while writes.len() < how_many {
@@ -81,15 +91,17 @@ pub fn populate(seed: u64, n: usize, relays: &[DemoRelay]) -> anyhow::Result<Vec
             name: format!("{}{}", NAMES[i % NAMES.len()], i / NAMES.len()),
             writes,
             has_relay_list: rng.random::<f64>() < 0.85,
+            notes: Vec::new(),
         });
     }
     let mut by_relay: BTreeMap<usize, Vec<Event>> = BTreeMap::new();
     let mut posted: Vec<(EventId, PublicKey)> = Vec::new();
-    for person in &people {
+    for person in &mut people {
         let profile =
             EventBuilder::new(Kind::Metadata, format!("{{\"name\":\"{}\"}}", person.name))
                 .custom_created_at(Timestamp::from_secs(now - 86_400 * 30))
-                .finalize(&person.keys)?;
+                .finalize(&person.keys);
+        let profile = ev(profile)?;
         for &r in &person.writes {
             by_relay.entry(r).or_default().push(profile.clone());
         }
@@ -99,9 +111,10 @@ pub fn populate(seed: u64, n: usize, relays: &[DemoRelay]) -> anyhow::Result<Vec
                 .iter()
                 .map(|&r| Tag::parse(["r", relays[r].url.as_str()]));
             let list = EventBuilder::new(Kind::RelayList, "")
-                .tags(tags.collect::<Result<Vec<_>, _>>()?)
+                .tags(ev(tags.collect::<Result<Vec<_>, _>>())?)
                 .custom_created_at(Timestamp::from_secs(now - 86_400 * 20))
-                .finalize(&person.keys)?;
+                .finalize(&person.keys);
+            let list = ev(list)?;
             by_relay.entry(0).or_default().push(list.clone());
             for &r in &person.writes {
                 by_relay.entry(r).or_default().push(list.clone());
@@ -117,11 +130,12 @@ pub fn populate(seed: u64, n: usize, relays: &[DemoRelay]) -> anyhow::Result<Vec
             if !posted.is_empty() && rng.random::<f64>() < 0.3 {
                 let (parent, author) = posted[rng.random_range(0..posted.len())];
                 builder = builder
-                    .tag(Tag::parse(["e", &parent.to_hex(), "", "root"])?)
+                    .tag(ev(Tag::parse(["e", &parent.to_hex(), "", "root"]))?)
                     .tag(Tag::public_key(author));
             }
-            let note = builder.finalize(&person.keys)?;
+            let note = ev(builder.finalize(&person.keys))?;
             posted.push((note.id, person.keys.public_key()));
+            person.notes.push(note.clone());
             for &r in &person.writes {
                 by_relay.entry(r).or_default().push(note.clone());
             }

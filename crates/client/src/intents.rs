@@ -1,0 +1,407 @@
+//! What a user asks the session to do. Each write builds its event
+//! ([`crate::compose`]), signs it through the session's signer, picks its
+//! relays (own outbox, tagged people's inboxes, discovery relays for the
+//! user's lists) and queues it durably; each settings change is saved and
+//! applied to the running engine at once.
+
+use nostr::prelude::*;
+use samizdat_net::{PublishOutcome, RelayUrl};
+
+use crate::compose;
+use crate::session::{own_and_discovery, Session, SessionError};
+use crate::settings::{RelayPolicy, RelayRoles, Settings};
+use crate::sync::SyncReport;
+
+/// An intent: everything a button or a command can ask for.
+#[derive(Debug, Clone)]
+pub enum Intent {
+    /// Publish a note.
+    Post {
+        /// The text.
+        text: String,
+    },
+    /// Reply to a stored note (NIP-10).
+    Reply {
+        /// The note replied to.
+        to: EventId,
+        /// The text.
+        text: String,
+    },
+    /// React to a stored note (NIP-25).
+    React {
+        /// The note.
+        to: EventId,
+        /// `+`, `-` or an emoji.
+        content: String,
+    },
+    /// Repost a stored note (NIP-18).
+    Repost {
+        /// The note.
+        of: EventId,
+    },
+    /// Ask relays to delete one of the user's events (NIP-09).
+    Delete {
+        /// The event.
+        event: EventId,
+        /// Why (may be empty).
+        reason: String,
+    },
+    /// Follow someone.
+    Follow(PublicKey),
+    /// Stop following someone.
+    Unfollow(PublicKey),
+    /// Publish an earlier follow-list version again.
+    RestoreFollows {
+        /// Index from [`Session::follow_list_versions`] (0 is current).
+        version: usize,
+    },
+    /// Change profile fields (name, about, picture, nip05, …); others are kept.
+    SetProfile(Vec<(String, String)>),
+    /// Add a relay with roles, and/or as a discovery relay.
+    AddRelay {
+        /// URL.
+        url: String,
+        /// Read / write roles.
+        roles: RelayRoles,
+        /// Also a discovery relay.
+        discovery: bool,
+    },
+    /// Remove a relay from every role.
+    RemoveRelay {
+        /// URL.
+        url: String,
+    },
+    /// Change a relay's connect / AUTH policy or the whitelist-only mode.
+    SetPolicy {
+        /// URL.
+        url: String,
+        /// `allow`, `deny` or `ask` for connecting.
+        connect: Option<String>,
+        /// `allow`, `deny` or `ask` for NIP-42 AUTH.
+        auth: Option<String>,
+        /// Whitelist-only mode on or off.
+        whitelist_only: Option<bool>,
+    },
+    /// Publish the relay list (kind 10002) from the settings.
+    PublishRelayList,
+    /// Re-plan and read everyone followed, and the inbox.
+    Refresh,
+    /// Older notes of the following feed (a time window before `before`).
+    LoadMore {
+        /// Only notes strictly older than this.
+        before: Timestamp,
+        /// How many.
+        limit: usize,
+    },
+    /// Open a thread (fetches what is missing).
+    Thread(EventId),
+    /// Open a person's page (fetches their notes from their relays).
+    Person(PublicKey),
+    /// Retry every delivery that is due.
+    RetryDeliveries,
+}
+
+/// An own event and where it went.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The signed event.
+    pub event: Event,
+    /// Each target relay's answer to the first attempt.
+    pub deliveries: Vec<(String, PublishOutcome)>,
+}
+
+/// What an intent produced.
+#[derive(Debug, Clone)]
+pub enum IntentOutcome {
+    /// An event was signed, queued and sent.
+    Published(Published),
+    /// A refresh finished.
+    Synced(Box<SyncReport>),
+    /// Events to show (load more, a thread, a person).
+    Events(Vec<Event>),
+    /// Settings were changed and saved.
+    SettingsSaved,
+    /// Deliveries were retried.
+    Delivered(Vec<(String, PublishOutcome)>),
+}
+
+impl Session {
+    /// Runs one intent to its end.
+    pub async fn run(&self, intent: Intent) -> Result<IntentOutcome, SessionError> {
+        use IntentOutcome as O;
+        Ok(match intent {
+            Intent::Post { text } => O::Published(self.post(&text).await?),
+            Intent::Reply { to, text } => O::Published(self.reply(to, &text).await?),
+            Intent::React { to, content } => O::Published(self.react(to, &content).await?),
+            Intent::Repost { of } => O::Published(self.repost(of).await?),
+            Intent::Delete { event, reason } => O::Published(self.delete(event, &reason).await?),
+            Intent::Follow(who) => O::Published(self.follow(who, true).await?),
+            Intent::Unfollow(who) => O::Published(self.follow(who, false).await?),
+            Intent::RestoreFollows { version } => {
+                O::Published(self.restore_follows(version).await?)
+            }
+            Intent::SetProfile(changes) => O::Published(self.set_profile(&changes).await?),
+            Intent::AddRelay {
+                url,
+                roles,
+                discovery,
+            } => {
+                self.add_relay(&url, roles, discovery)?;
+                O::SettingsSaved
+            }
+            Intent::RemoveRelay { url } => {
+                self.remove_relay(&url)?;
+                O::SettingsSaved
+            }
+            Intent::SetPolicy {
+                url,
+                connect,
+                auth,
+                whitelist_only,
+            } => {
+                self.set_policy(&url, connect, auth, whitelist_only)?;
+                O::SettingsSaved
+            }
+            Intent::PublishRelayList => O::Published(self.publish_relay_list().await?),
+            Intent::Refresh => O::Synced(Box::new(self.refresh().await?)),
+            Intent::LoadMore { before, limit } => {
+                O::Events(self.following_feed(limit, Some(before))?)
+            }
+            Intent::Thread(id) => O::Events(self.thread(id).await?),
+            Intent::Person(who) => O::Events(self.person(who, 50).await?),
+            Intent::RetryDeliveries => O::Delivered(self.engine.deliver_due().await?),
+        })
+    }
+
+    fn write_relays(&self) -> Result<Vec<RelayUrl>, SessionError> {
+        let own = self.settings().write_relays();
+        if own.is_empty() {
+            return Err(SessionError::NoWriteRelay);
+        }
+        Ok(own)
+    }
+
+    /// Signs `unsigned` through the session's signer, queues it for
+    /// `targets` and makes the first delivery attempt.
+    async fn sign_and_publish(
+        &self,
+        unsigned: UnsignedEvent,
+        targets: &[RelayUrl],
+    ) -> Result<Published, SessionError> {
+        let event = self.signer.sign_event(unsigned).await?;
+        let deliveries = self.engine.publish(&event, targets).await?;
+        Ok(Published { event, deliveries })
+    }
+
+    /// The user's write relays plus the inboxes of everyone `event` tags
+    /// (their relay lists fetched first).
+    async fn conversation_targets(
+        &self,
+        unsigned: &UnsignedEvent,
+    ) -> Result<Vec<RelayUrl>, SessionError> {
+        let own = self.write_relays()?;
+        let tagged: Vec<PublicKey> = unsigned
+            .tags
+            .public_keys()
+            .filter(|p| *p != self.me)
+            .collect();
+        if tagged.is_empty() {
+            return Ok(own);
+        }
+        self.engine.fetch_relay_lists(&tagged).await?;
+        Ok(self.engine.publish_targets_for(&own, &tagged)?)
+    }
+
+    fn stored(&self, id: EventId) -> Result<Event, SessionError> {
+        self.engine
+            .event(id)?
+            .ok_or_else(|| SessionError::NotInStore(id.to_bech32().unwrap_or_else(|_| id.to_hex())))
+    }
+
+    /// Posts a note to the user's write relays.
+    pub async fn post(&self, text: &str) -> Result<Published, SessionError> {
+        if text.trim().is_empty() {
+            return Err(SessionError::NothingToPost);
+        }
+        let targets = self.write_relays()?;
+        self.sign_and_publish(compose::note(self.me, text), &targets)
+            .await
+    }
+
+    /// Replies to a stored note; delivered to the user's relays and the
+    /// inboxes of everyone in the conversation.
+    pub async fn reply(&self, to: EventId, text: &str) -> Result<Published, SessionError> {
+        if text.trim().is_empty() {
+            return Err(SessionError::NothingToPost);
+        }
+        let parent = self.stored(to)?;
+        let unsigned = compose::reply(self.me, &parent, text);
+        let targets = self.conversation_targets(&unsigned).await?;
+        self.sign_and_publish(unsigned, &targets).await
+    }
+
+    /// Reacts to a stored note (also delivered to its author's inbox).
+    pub async fn react(&self, to: EventId, content: &str) -> Result<Published, SessionError> {
+        let subject = self.stored(to)?;
+        let unsigned = compose::reaction(self.me, &subject, content);
+        let targets = self.conversation_targets(&unsigned).await?;
+        self.sign_and_publish(unsigned, &targets).await
+    }
+
+    /// Reposts a stored note (also delivered to its author's inbox).
+    pub async fn repost(&self, of: EventId) -> Result<Published, SessionError> {
+        let subject = self.stored(of)?;
+        let unsigned = compose::repost(self.me, &subject);
+        let targets = self.conversation_targets(&unsigned).await?;
+        self.sign_and_publish(unsigned, &targets).await
+    }
+
+    /// Asks the user's write relays to delete one of the user's own events.
+    pub async fn delete(&self, event: EventId, reason: &str) -> Result<Published, SessionError> {
+        let subject = self.stored(event)?;
+        let unsigned =
+            compose::deletion(self.me, &subject, reason).ok_or(SessionError::NotYours)?;
+        let targets = self.write_relays()?;
+        self.sign_and_publish(unsigned, &targets).await
+    }
+
+    /// Follows (`add`) or unfollows `who`, starting from the newest follow
+    /// list found on the user's relays and the discovery relays.
+    pub async fn follow(&self, who: PublicKey, add: bool) -> Result<Published, SessionError> {
+        self.write_relays()?;
+        let targets = own_and_discovery(&self.settings());
+        self.engine.fetch_own(self.me, &targets).await?;
+        let current = self.engine.contact_list(self.me)?;
+        let name = who.to_bech32().unwrap_or_else(|_| who.to_hex());
+        match (add, compose::follows(current.as_ref(), &who)) {
+            (true, true) => return Err(SessionError::AlreadyFollowing(name)),
+            (false, false) => return Err(SessionError::NotFollowing(name)),
+            _ => {}
+        }
+        let unsigned = compose::contact_list(self.me, current.as_ref(), who, add);
+        self.sign_and_publish(unsigned, &targets).await
+    }
+
+    /// Publishes follow-list version `version` again, as a new newest list.
+    pub async fn restore_follows(&self, version: usize) -> Result<Published, SessionError> {
+        self.write_relays()?;
+        let targets = own_and_discovery(&self.settings());
+        self.engine.fetch_own(self.me, &targets).await?;
+        let versions = self.follow_list_versions()?;
+        let old = versions.get(version).ok_or(SessionError::NoSuchVersion {
+            wanted: version,
+            available: versions.len(),
+        })?;
+        if version == 0 {
+            return Err(SessionError::AlreadyCurrent);
+        }
+        let unsigned = compose::republish(self.me, old, versions.first());
+        self.sign_and_publish(unsigned, &targets).await
+    }
+
+    /// Changes profile fields, keeping every other field of the newest copy.
+    pub async fn set_profile(
+        &self,
+        changes: &[(String, String)],
+    ) -> Result<Published, SessionError> {
+        if changes.is_empty() {
+            return Err(SessionError::NothingToChange);
+        }
+        self.write_relays()?;
+        let targets = own_and_discovery(&self.settings());
+        self.engine.fetch_own(self.me, &targets).await?;
+        let current = self.engine.versions(self.me, Kind::Metadata)?;
+        let unsigned = compose::metadata(self.me, current.first(), changes);
+        self.sign_and_publish(unsigned, &targets).await
+    }
+
+    /// Publishes the relay list from the settings to the user's relays and
+    /// the discovery relays.
+    pub async fn publish_relay_list(&self) -> Result<Published, SessionError> {
+        let settings = self.settings();
+        let targets = own_and_discovery(&settings);
+        let current = self.engine.versions(self.me, Kind::RelayList)?;
+        let unsigned = compose::relay_list(self.me, settings.relays.iter(), current.first());
+        self.sign_and_publish(unsigned, &targets).await
+    }
+
+    /// Changes the settings with `change`, saves them, and applies them.
+    fn change_settings(
+        &self,
+        change: impl FnOnce(&mut Settings) -> Result<(), SessionError>,
+    ) -> Result<(), SessionError> {
+        let mut settings = self.settings();
+        change(&mut settings)?;
+        settings.save(&self.settings_path)?;
+        settings.apply_policies(self.engine.policies());
+        if let Ok(mut s) = self.settings.lock() {
+            *s = settings;
+        }
+        Ok(())
+    }
+
+    /// Adds a relay with roles (and/or as a discovery relay).
+    pub fn add_relay(
+        &self,
+        url: &str,
+        roles: RelayRoles,
+        discovery: bool,
+    ) -> Result<(), SessionError> {
+        if !(roles.read || roles.write || discovery) {
+            return Err(SessionError::NoRole);
+        }
+        let url = RelayUrl::parse_checked(url, false)?.to_string();
+        self.change_settings(|s| {
+            if roles.read || roles.write {
+                let r = s.relays.entry(url.clone()).or_default();
+                r.read |= roles.read;
+                r.write |= roles.write;
+            }
+            if discovery && !s.discovery.contains(&url) {
+                s.discovery.push(url.clone());
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes a relay from every role.
+    pub fn remove_relay(&self, url: &str) -> Result<(), SessionError> {
+        let url = RelayUrl::parse(url)?.to_string();
+        self.change_settings(|s| {
+            let before = s.relays.len() + s.discovery.len();
+            s.relays.remove(&url);
+            s.discovery.retain(|d| *d != url);
+            if s.relays.len() + s.discovery.len() == before {
+                return Err(SessionError::UnknownRelay(url.clone()));
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets a relay's connect / AUTH policy and the whitelist-only mode.
+    pub fn set_policy(
+        &self,
+        url: &str,
+        connect: Option<String>,
+        auth: Option<String>,
+        whitelist_only: Option<bool>,
+    ) -> Result<RelayPolicy, SessionError> {
+        let url = RelayUrl::parse(url)?.to_string();
+        let mut result = RelayPolicy::default();
+        self.change_settings(|s| {
+            let entry = s.policies.entry(url.clone()).or_default();
+            if connect.is_some() {
+                entry.connect = connect;
+            }
+            if auth.is_some() {
+                entry.auth = auth;
+            }
+            result = entry.clone();
+            if let Some(w) = whitelist_only {
+                s.whitelist_only = w;
+            }
+            Ok(())
+        })?;
+        Ok(result)
+    }
+}

@@ -1,0 +1,399 @@
+//! The client session every UI drives: one profile, one signer, one engine.
+//!
+//! Intents go down (post, reply, follow, refresh, …), updates come up (the
+//! engine's broadcast stream), and queries read the store. A UI either awaits
+//! an intent's method (the CLI) or fires it with [`Session::send`] and hears
+//! the result as [`EngineUpdate::IntentDone`] (the desktop app, whose UI
+//! thread must never wait). Every event is built, signed through the
+//! session's [`Signer`], targeted and queued here, never in a UI.
+//!
+//! With [`Session::start`], the session also works in the background: the
+//! live feed and inbox stay subscribed (new notes arrive without a new
+//! sync), it re-plans every `refresh_every`, and it retries due deliveries
+//! every `deliver_every`.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use nostr::prelude::*;
+use samizdat_net::RelayUrl;
+use samizdat_store::{QueuedEvent, Store};
+use tokio::task::JoinHandle;
+
+use crate::engine::{Engine, EngineConfig, EngineError, EngineUpdate};
+use crate::profile::{Profile, ProfileError};
+use crate::settings::{Settings, SettingsError};
+use crate::signer::{Signer, SignerError};
+use crate::sync::SyncReport;
+
+pub use crate::intents::{Intent, IntentOutcome, Published};
+
+/// How a session runs.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// The engine's settings; empty discovery relays are taken from the profile.
+    pub engine: EngineConfig,
+    /// How often due deliveries are retried in the background.
+    pub deliver_every: Duration,
+    /// How often the background re-plans and refreshes the live feed.
+    pub refresh_every: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            engine: EngineConfig::default(),
+            deliver_every: Duration::from_secs(15),
+            refresh_every: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Why an intent or a query failed; each says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The engine (store or pool) failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] samizdat_store::StoreError),
+    /// The signer refused or could not be reached.
+    #[error(transparent)]
+    Signer(#[from] SignerError),
+    /// The profile's settings could not be read or written.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The profile directory is unusable.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// Publishing needs a relay the user writes to.
+    #[error("add a relay you write to first: samizdat relays add URL --write")]
+    NoWriteRelay,
+    /// Reading the inbox needs a relay the user reads from.
+    #[error("add a relay you read from first: samizdat relays add URL --read")]
+    NoReadRelay,
+    /// The event an action is about is not in the local store.
+    #[error("event {0} is not in the local store; run samizdat sync (or inbox) first")]
+    NotInStore(String),
+    /// Only the author's own events can be deleted.
+    #[error("only your own events can be deleted (NIP-09)")]
+    NotYours,
+    /// Following someone already followed.
+    #[error("already following {0}")]
+    AlreadyFollowing(String),
+    /// Unfollowing someone not followed.
+    #[error("not following {0}")]
+    NotFollowing(String),
+    /// A follow-list version that does not exist.
+    #[error("there is no version #{wanted}; `samizdat follows history` lists {available}")]
+    NoSuchVersion {
+        /// The version asked for.
+        wanted: usize,
+        /// How many there are.
+        available: usize,
+    },
+    /// Restoring the version that is current.
+    #[error("version #0 is the current follow list already")]
+    AlreadyCurrent,
+    /// An empty note.
+    #[error("nothing to post")]
+    NothingToPost,
+    /// A profile change without fields.
+    #[error("nothing to change: give --name, --about, --picture or --nip05")]
+    NothingToChange,
+    /// A relay URL that cannot be used.
+    #[error("{0}")]
+    BadRelay(#[from] samizdat_net::UrlError),
+    /// Removing a relay that is not configured.
+    #[error("{0} is not one of this profile's relays")]
+    UnknownRelay(String),
+    /// Adding a relay without a role.
+    #[error("say what the relay is for: --read, --write and/or --discovery")]
+    NoRole,
+}
+
+/// One profile's client: engine, signer, settings and background work.
+pub struct Session {
+    pub(crate) engine: Engine,
+    pub(crate) signer: Arc<dyn Signer>,
+    pub(crate) me: PublicKey,
+    pub(crate) settings: Mutex<Settings>,
+    pub(crate) settings_path: PathBuf,
+    config: SessionConfig,
+    next_intent: AtomicU64,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Session {
+    /// Opens `profile` with `signer` (local key, remote NIP-46 signer, or a
+    /// [`crate::LockedSigner`] for reading only). The signer also answers
+    /// NIP-42 AUTH where the profile's AUTH policy allows it. Nothing is sent
+    /// to any relay until an intent or [`Session::start`] asks for it.
+    pub fn open(
+        profile: &Profile,
+        signer: Arc<dyn Signer>,
+        config: SessionConfig,
+    ) -> Result<Arc<Self>, SessionError> {
+        profile.create_dir()?;
+        let store = Arc::new(Store::open(profile.store_path())?);
+        Self::with_store(store, profile.settings_path(), signer, config)
+    }
+
+    /// A session over an already open store, with the settings kept at
+    /// `settings_path` (created when absent). Used when the store is shared
+    /// with something else (a remote signer's connection statistics) and by
+    /// demos that build a profile on the fly.
+    pub fn with_store(
+        store: Arc<Store>,
+        settings_path: PathBuf,
+        signer: Arc<dyn Signer>,
+        config: SessionConfig,
+    ) -> Result<Arc<Self>, SessionError> {
+        let me = signer.public_key();
+        let mut settings = Settings::load(&settings_path)?;
+        if settings.pubkey.as_deref() != Some(me.to_hex().as_str()) {
+            settings.pubkey = Some(me.to_hex());
+            settings.save(&settings_path)?;
+        }
+        let mut engine_config = config.engine.clone();
+        if engine_config.discovery.is_empty() {
+            engine_config.discovery = settings.discovery_relays();
+        }
+        let engine = Engine::new(
+            store,
+            engine_config,
+            settings.policy_book(),
+            Some(Arc::clone(&signer)),
+        );
+        engine.keep_history_for(me)?;
+        Ok(Arc::new(Self {
+            engine,
+            signer,
+            me,
+            settings: Mutex::new(settings),
+            settings_path,
+            config,
+            next_intent: AtomicU64::new(1),
+            tasks: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Whose session this is.
+    pub fn me(&self) -> PublicKey {
+        self.me
+    }
+
+    /// The engine underneath (for queries the session does not wrap).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The signer every event, AUTH and encryption goes through.
+    pub fn signer(&self) -> &Arc<dyn Signer> {
+        &self.signer
+    }
+
+    /// A copy of the profile's settings as they are now.
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Updates as they happen; see [`Engine::subscribe`].
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<EngineUpdate> {
+        self.engine.subscribe()
+    }
+
+    /// Starts the background work: retries due deliveries now and every
+    /// `deliver_every`; refreshes (sync + inbox, leaving both subscribed)
+    /// now and every `refresh_every`. Failures are announced as updates.
+    pub fn start(self: &Arc<Self>) {
+        let deliver = periodic(Arc::downgrade(self), self.config.deliver_every, |s| {
+            Box::pin(async move { s.engine.deliver_due().await.map(|_| ()).map_err(Into::into) })
+        });
+        let refresh = periodic(Arc::downgrade(self), self.config.refresh_every, |s| {
+            Box::pin(async move { s.refresh().await.map(|_| ()) })
+        });
+        if let Ok(mut tasks) = self.tasks.lock() {
+            tasks.push(deliver);
+            tasks.push(refresh);
+        }
+    }
+
+    /// Runs `intent` in the background and returns its number at once; the
+    /// result arrives as [`EngineUpdate::IntentDone`] with that number.
+    pub fn send(self: &Arc<Self>, intent: Intent) -> u64 {
+        let id = self.next_intent.fetch_add(1, Ordering::Relaxed);
+        let session = Arc::clone(self);
+        tokio::spawn(async move {
+            let result = session.run(intent).await.map_err(|e| e.to_string());
+            session
+                .engine
+                .announce(EngineUpdate::IntentDone { id, result });
+        });
+        id
+    }
+
+    /// Stops the background work and closes every relay connection. What is
+    /// queued stays queued (in the store) for the next session.
+    pub async fn shutdown(&self) {
+        let tasks: Vec<JoinHandle<()>> = self
+            .tasks
+            .lock()
+            .map(|mut t| t.drain(..).collect())
+            .unwrap_or_default();
+        for t in tasks {
+            t.abort();
+        }
+        self.engine.shutdown().await;
+    }
+
+    // ---- reading from the network, results in the store ----
+
+    /// Reads everyone followed the outbox way and the user's inbox, and
+    /// leaves both subscribed: fetches the user's own lists first (from
+    /// their relays and the discovery relays), then syncs.
+    pub async fn refresh(&self) -> Result<SyncReport, SessionError> {
+        let settings = self.settings();
+        self.engine
+            .fetch_own(self.me, &own_and_discovery(&settings))
+            .await?;
+        let follows = self.follows()?;
+        let report = self.engine.sync(&follows, |_| {}).await?;
+        let read = read_relays(&settings);
+        if !read.is_empty() {
+            self.engine.sync_inbox(self.me, &read).await?;
+        }
+        Ok(report)
+    }
+
+    /// Like [`Session::refresh`] for the following feed only, telling
+    /// `progress` each phase (the CLI's spinner).
+    pub async fn sync(&self, progress: impl Fn(&str) + Sync) -> Result<SyncReport, SessionError> {
+        let settings = self.settings();
+        self.engine
+            .fetch_own(self.me, &own_and_discovery(&settings))
+            .await?;
+        let follows = self.follows()?;
+        Ok(self.engine.sync(&follows, progress).await?)
+    }
+
+    /// Fetches the inbox from the user's read relays (kept subscribed) and
+    /// returns its newest `limit` items.
+    pub async fn fetch_inbox(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
+        let read = read_relays(&self.settings());
+        if read.is_empty() {
+            return Err(SessionError::NoReadRelay);
+        }
+        self.engine.sync_inbox(self.me, &read).await?;
+        self.inbox(limit)
+    }
+
+    /// A thread (root first, then replies oldest first), fetching what is
+    /// missing from hinted relays and the authors' write relays.
+    pub async fn thread(&self, id: EventId) -> Result<Vec<Event>, SessionError> {
+        Ok(self.engine.thread(id).await?)
+    }
+
+    /// A person's newest notes, fetched from their own write relays.
+    pub async fn person(&self, who: PublicKey, limit: usize) -> Result<Vec<Event>, SessionError> {
+        Ok(self.engine.person(who, limit).await?)
+    }
+
+    // ---- queries on the store (no network, fast) ----
+
+    /// The people followed, from the newest follow list in the store.
+    pub fn follows(&self) -> Result<Vec<PublicKey>, SessionError> {
+        Ok(self.engine.follows_of(self.me)?)
+    }
+
+    /// The following feed, newest first; `before` pages back in time.
+    pub fn following_feed(
+        &self,
+        limit: usize,
+        before: Option<Timestamp>,
+    ) -> Result<Vec<Event>, SessionError> {
+        let follows = self.follows()?;
+        Ok(match before {
+            Some(t) => self.engine.following_feed_before(&follows, t, limit)?,
+            None => self.engine.following_feed(&follows, limit)?,
+        })
+    }
+
+    /// Replies, mentions, reposts and reactions of others, newest first.
+    pub fn inbox(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
+        Ok(self.engine.inbox_feed(self.me, limit)?)
+    }
+
+    /// Where recent own events landed, per relay.
+    pub fn publish_status(&self, limit: usize) -> Result<Vec<QueuedEvent>, SessionError> {
+        Ok(self.engine.publish_status(limit)?)
+    }
+
+    /// Every kept version of the user's follow list, newest first.
+    pub fn follow_list_versions(&self) -> Result<Vec<Event>, SessionError> {
+        Ok(self.engine.versions(self.me, Kind::ContactList)?)
+    }
+
+    /// The user's profile fields (kind 0), from the newest copy in the store.
+    pub fn own_profile(&self) -> Result<serde_json::Map<String, serde_json::Value>, SessionError> {
+        let current = self.engine.versions(self.me, Kind::Metadata)?;
+        Ok(crate::compose::profile_fields(current.first()))
+    }
+
+    /// Fetches the user's own profile, follow list and relay list from
+    /// their relays and the discovery relays (the newest copy wins).
+    pub async fn fetch_own(&self) -> Result<(), SessionError> {
+        let relays = own_and_discovery(&self.settings());
+        Ok(self.engine.fetch_own(self.me, &relays).await?)
+    }
+}
+
+type Work = fn(
+    Arc<Session>,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), SessionError>> + Send>,
+>;
+
+/// Runs `work` now and then every `every` while the session lives.
+fn periodic(session: Weak<Session>, every: Duration, work: Work) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let Some(s) = session.upgrade() else { break };
+            if let Err(e) = work(Arc::clone(&s)).await {
+                tracing::warn!(error = %e, "background work failed");
+                s.engine
+                    .announce(EngineUpdate::Phase(format!("background work failed: {e}")));
+            }
+            drop(s);
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+/// The user's relays plus the discovery relays, once each.
+pub fn own_and_discovery(settings: &Settings) -> Vec<RelayUrl> {
+    let mut all: Vec<RelayUrl> = settings
+        .relays
+        .keys()
+        .filter_map(|u| RelayUrl::parse(u).ok())
+        .collect();
+    for d in settings.discovery_relays() {
+        if !all.contains(&d) {
+            all.push(d);
+        }
+    }
+    all
+}
+
+/// The relays the user reads their inbox from.
+pub fn read_relays(settings: &Settings) -> Vec<RelayUrl> {
+    settings
+        .relays
+        .iter()
+        .filter(|(_, r)| r.read)
+        .filter_map(|(u, _)| RelayUrl::parse(u).ok())
+        .collect()
+}

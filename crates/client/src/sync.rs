@@ -1,0 +1,251 @@
+//! The read path: follow people, not relays.
+//!
+//! `sync` finds where each followed person writes (their kind-10002 relay
+//! lists, fetched from discovery relays and kept in the store), asks the
+//! outbox planner which relays to use under the connection cap, subscribes on
+//! each relay only to the people assigned to it, and waits until every relay
+//! has answered or given up; relays that failed are planned around at once.
+//! The subscriptions stay open afterwards (the live `feed`), so new notes
+//! keep arriving; the next sync replaces them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use nostr::prelude::*;
+use samizdat_net::RelayUrl;
+use samizdat_outbox::{Plan, PlanInput, Policy, RelayHealth};
+use serde::Serialize;
+
+use crate::engine::{relay_list, Engine, EngineError, EngineUpdate, RelayOutcome};
+
+/// The live subscription id for the following feed.
+pub(crate) const FEED_SUB: &str = "feed";
+
+/// The outbox picture after a sync.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    /// The planner's answer.
+    pub plan: Plan,
+    /// Per relay: what it was asked and what it did.
+    pub relays: BTreeMap<String, RelayOutcome>,
+    /// Followed people with a relay list in the store.
+    pub with_relay_list: usize,
+    /// Followed people.
+    pub follows: usize,
+}
+
+impl Engine {
+    /// Fetches relay lists, plans, reads everyone followed from their relays,
+    /// and leaves those subscriptions open. `progress` is told each phase and
+    /// each relay that finishes (the update stream hears the phases too).
+    pub async fn sync(
+        &self,
+        follows: &[PublicKey],
+        progress: impl Fn(&str) + Sync,
+    ) -> Result<SyncReport, EngineError> {
+        let updates = self.updates.clone();
+        let progress = move |msg: &str| {
+            let _ = updates.send(EngineUpdate::Phase(msg.to_owned()));
+            progress(msg);
+        };
+        // 1. Relay lists from the discovery relays.
+        progress("fetching relay lists from discovery relays");
+        let mut outcomes = BTreeMap::new();
+        if !follows.is_empty() {
+            let lists = Filter::new()
+                .authors(follows.iter().copied())
+                .kind(Kind::RelayList);
+            let discovery = self.config.discovery.clone();
+            outcomes = self.fetch("relay-lists", &discovery, vec![lists]).await?;
+        }
+
+        // 2. Plan, read, and plan again around relays that turned out dead.
+        let mut asked: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut live: HashMap<RelayUrl, BTreeSet<PublicKey>> = HashMap::new();
+        let mut plan = Plan::default();
+        let mut with_relay_list = 0;
+        for round in 1..=2 {
+            progress(if round == 1 {
+                "planning which relays to ask about whom"
+            } else {
+                "re-planning around relays that failed"
+            });
+            let input = self.plan_input(follows)?;
+            with_relay_list = input.relay_lists.len();
+            plan = samizdat_outbox::plan_with(&input, self.config.algorithm);
+            let rx = self.listen();
+            let (relays, assigned) =
+                self.subscribe_plan(&plan, &mut asked, &mut live, &mut outcomes)?;
+            if relays.is_empty() {
+                break;
+            }
+            progress(&format!(
+                "reading {} people from {} relays",
+                assigned.values().map(BTreeSet::len).sum::<usize>(),
+                relays.len()
+            ));
+            let round_started = Timestamp::now().as_secs();
+            self.wait_for_eose(rx, &relays, FEED_SUB, &mut outcomes, &assigned, &progress)
+                .await;
+            self.record_delivery_history(&assigned, round_started)?;
+            let failed = relays.iter().any(|r| {
+                outcomes
+                    .get(&r.to_string())
+                    .is_some_and(|o| !o.finished && o.error.is_some())
+            });
+            if !failed {
+                break;
+            }
+        }
+        self.replace_live_feed(live)?;
+        Ok(SyncReport {
+            plan,
+            relays: outcomes,
+            with_relay_list,
+            follows: follows.len(),
+        })
+    }
+
+    /// Closes the live feed on relays the new plan no longer uses.
+    fn replace_live_feed(
+        &self,
+        new: HashMap<RelayUrl, BTreeSet<PublicKey>>,
+    ) -> Result<(), EngineError> {
+        let old = match self.live.lock() {
+            Ok(mut live) => std::mem::replace(&mut *live, new.clone()),
+            Err(_) => HashMap::new(),
+        };
+        for relay in old.keys().filter(|r| !new.contains_key(*r)) {
+            self.pool.unsubscribe(relay, FEED_SUB)?;
+        }
+        Ok(())
+    }
+
+    /// Relays the live feed is open on, with the people each is asked about.
+    pub fn live_feed(&self) -> HashMap<RelayUrl, BTreeSet<PublicKey>> {
+        self.live.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Remembers, per relay and person asked, whether the relay delivered
+    /// anything (new or known events): the planner learns from it next time.
+    fn record_delivery_history(
+        &self,
+        assigned: &HashMap<String, BTreeSet<PublicKey>>,
+        since: u64,
+    ) -> Result<(), EngineError> {
+        for (relay, people) in assigned {
+            let people: Vec<PublicKey> = people.iter().copied().collect();
+            let delivered = self.store.delivered_since(relay, &people, since)?;
+            let outcomes: Vec<(PublicKey, bool)> =
+                people.iter().map(|p| (*p, delivered.contains(p))).collect();
+            self.store.record_asked(relay, &outcomes)?;
+        }
+        Ok(())
+    }
+
+    /// Subscribes each relay of the plan to the people assigned to it that it
+    /// was not already asked about in this sync (the relay's `feed`
+    /// subscription grows to cover everyone it is asked about).
+    #[allow(clippy::type_complexity)]
+    fn subscribe_plan(
+        &self,
+        plan: &Plan,
+        asked: &mut BTreeSet<(String, String)>,
+        live: &mut HashMap<RelayUrl, BTreeSet<PublicKey>>,
+        outcomes: &mut BTreeMap<String, RelayOutcome>,
+    ) -> Result<(Vec<RelayUrl>, HashMap<String, BTreeSet<PublicKey>>), EngineError> {
+        let since = Timestamp::from_secs(
+            Timestamp::now()
+                .as_secs()
+                .saturating_sub(self.config.window.as_secs()),
+        );
+        let mut relays = Vec::new();
+        let mut assigned: HashMap<String, BTreeSet<PublicKey>> = HashMap::new();
+        for (url, people) in &plan.assignments {
+            let Ok(relay) = RelayUrl::parse(url) else {
+                continue;
+            };
+            let authors: BTreeSet<PublicKey> = people
+                .iter()
+                .filter(|p| asked.insert((url.clone(), (*p).clone())))
+                .filter_map(|p| PublicKey::from_hex(p).ok())
+                .collect();
+            if authors.is_empty() {
+                continue;
+            }
+            let everyone = live.entry(relay.clone()).or_default();
+            everyone.extend(authors.iter().copied());
+            let filter = Filter::new()
+                .authors(everyone.iter().copied())
+                .kinds([Kind::TextNote, Kind::Repost])
+                .since(since)
+                .limit(self.config.limit);
+            self.pool.subscribe(&relay, FEED_SUB, vec![filter])?;
+            let o = outcomes.entry(relay.to_string()).or_default();
+            o.asked += authors.len();
+            o.finished = false;
+            assigned.insert(relay.to_string(), authors);
+            relays.push(relay);
+        }
+        Ok((relays, assigned))
+    }
+
+    /// The plan the next sync would use, from the store alone (no network):
+    /// who is read from where, and who is orphaned and why.
+    pub fn plan(&self, follows: &[PublicKey]) -> Result<Plan, EngineError> {
+        Ok(samizdat_outbox::plan_with(
+            &self.plan_input(follows)?,
+            self.config.algorithm,
+        ))
+    }
+
+    /// What the planner needs, from the store.
+    fn plan_input(&self, follows: &[PublicKey]) -> Result<PlanInput, EngineError> {
+        let lists = self.store.query(&[Filter::new()
+            .authors(follows.iter().copied())
+            .kind(Kind::RelayList)
+            .limit(follows.len().max(1))])?;
+        let mut relay_lists = BTreeMap::new();
+        let mut urls = BTreeSet::new();
+        for event in lists {
+            let list = relay_list(&event);
+            urls.extend(list.write.iter().cloned());
+            relay_lists.insert(event.pubkey.to_hex(), list);
+        }
+        let mut relay_health = BTreeMap::new();
+        for url in urls {
+            if let Some(stats) = self.store.relay_stats(&url)? {
+                let last_failed = stats.last_attempt_at.is_some()
+                    && stats.last_attempt_at != stats.last_success_at;
+                relay_health.insert(
+                    url,
+                    RelayHealth {
+                        reachable: !(last_failed && stats.successes == 0),
+                        success_rate: stats.success_rate(),
+                    },
+                );
+            }
+        }
+        let mut delivery = BTreeMap::new();
+        for (relay, per_author) in self.store.delivery_history(follows)? {
+            let m: BTreeMap<String, samizdat_outbox::Delivery> = per_author
+                .into_iter()
+                .map(|(p, (asked, delivered))| {
+                    (p.to_hex(), samizdat_outbox::Delivery { asked, delivered })
+                })
+                .collect();
+            delivery.insert(relay, m);
+        }
+        Ok(PlanInput {
+            follows: follows.iter().map(|p| p.to_hex()).collect(),
+            relay_lists,
+            relay_health,
+            delivery,
+            policy: Policy {
+                max_connections: self.config.max_connections,
+                per_person: self.config.per_person,
+                ..Policy::default()
+            },
+            ..PlanInput::default()
+        })
+    }
+}

@@ -1,0 +1,41 @@
+//! Pre-signed events for load tests (`samizdat bench relay`, `bench ingest`).
+
+use nostr::prelude::*;
+
+/// Distinct hashtags the load-test notes spread over.
+pub const TAGS: usize = 100;
+
+/// Signs `n` notes over 50 fresh keys and [`TAGS`] hashtags, on all cores,
+/// dated over the last day (so a relay's time window accepts them).
+pub fn signed_notes(n: usize) -> Vec<Event> {
+    let keys: Vec<Keys> = (0..50).map(|_| Keys::generate()).collect();
+    let now = Timestamp::now().as_secs();
+    let threads = std::thread::available_parallelism().map_or(2, |p| p.get());
+    let chunk = n.div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let keys = &keys;
+                s.spawn(move || {
+                    (start..(start + chunk).min(n))
+                        .filter_map(|i| {
+                            EventBuilder::new(
+                                Kind::TextNote,
+                                format!("load test note {i}: {}", "lorem ipsum ".repeat(8)),
+                            )
+                            .tag(Tag::hashtag(format!("t{}", i % TAGS)))
+                            .custom_created_at(Timestamp::from_secs(now - (i as u64 % 86_400)))
+                            .finalize(&keys[i % keys.len()])
+                            .ok()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
