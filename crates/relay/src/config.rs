@@ -27,6 +27,9 @@ pub struct RelayConfig {
     pub limits: Limits,
     /// Rate limits per client address and per author.
     pub rate: RateLimits,
+    /// Accept an event only from its NIP-42-authenticated author
+    /// (`auth-required:` otherwise). Off by default.
+    pub auth_required_for_writes: bool,
 }
 
 /// Bounds on what one client may ask of the relay.
@@ -80,6 +83,7 @@ impl Default for RelayConfig {
             relay_url: None,
             limits: Limits::default(),
             rate: RateLimits::default(),
+            auth_required_for_writes: false,
         }
     }
 }

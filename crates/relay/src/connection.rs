@@ -311,6 +311,14 @@ impl Connection {
         if event.kind == Kind::Authentication {
             return Err("invalid: AUTH events are sent with AUTH, not EVENT".into());
         }
+        if self.state.config.auth_required_for_writes
+            && !self.shared.authenticated().contains(&event.pubkey)
+        {
+            return Err(
+                "auth-required: this relay takes events only from their authenticated author"
+                    .into(),
+            );
+        }
         if event.is_protected() && !self.shared.authenticated().contains(&event.pubkey) {
             return Err(
                 "auth-required: this event may only be published by its authenticated author"

@@ -24,7 +24,7 @@ pub fn information_document(config: &RelayConfig) -> Value {
         "min_pow_difficulty": 0,
         "auth_required": false,
         "payment_required": false,
-        "restricted_writes": false,
+        "restricted_writes": config.auth_required_for_writes,
     });
     if l.created_at_lower_limit > 0 {
         limitation["created_at_lower_limit"] = json!(l.created_at_lower_limit);

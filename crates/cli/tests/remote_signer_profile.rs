@@ -1,0 +1,179 @@
+//! A profile whose key lives in `samizdat bunker` (on another profile):
+//! `init --bunker` pairs with it, then `post`, `reply` and `follow` work
+//! unchanged, and a relay that takes events only from authenticated authors
+//! gets NIP-42 AUTH signed through the bunker. The profile directory holds
+//! no secret key, in any form.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::{samizdat, walk, RelayProcess};
+
+fn run(home: &std::path::Path, pass: &str, args: &[&str]) -> String {
+    let out = samizdat()
+        .env("SAMIZDAT_HOME", home)
+        .env("SAMIZDAT_PASSPHRASE", pass)
+        .args(args)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {text}");
+    text
+}
+
+#[test]
+fn a_bunker_backed_profile_posts_replies_follows_and_authenticates() {
+    let home = tempfile::tempdir().unwrap();
+    // The bunker talks on an open relay; the user writes to one that wants AUTH.
+    let signal = RelayProcess::start(&home.path().join("signal.sqlite"), &[]);
+    let config = home.path().join("strict.toml");
+    std::fs::write(&config, "auth_required_for_writes = true\n").unwrap();
+    let strict = RelayProcess::start(
+        &home.path().join("strict.sqlite"),
+        &["--config", config.to_str().unwrap()],
+    );
+
+    let pass = "remote-signer-test-passphrase";
+    let keys = nostr::prelude::Keys::generate();
+    let hex = keys.secret_key().to_secret_hex();
+    let nsec = nostr::prelude::ToBech32::to_bech32(keys.secret_key()).unwrap();
+    let npub = nostr::prelude::ToBech32::to_bech32(&keys.public_key()).unwrap();
+    run(
+        home.path(),
+        pass,
+        &[
+            "--profile",
+            "vault",
+            "init",
+            "--log-n",
+            "8",
+            "--import",
+            &hex,
+        ],
+    );
+    let mut bunker = samizdat()
+        .env("SAMIZDAT_HOME", home.path())
+        .env("SAMIZDAT_PASSPHRASE", pass)
+        .args([
+            "--profile",
+            "vault",
+            "bunker",
+            "--relay",
+            &signal.url(),
+            "--approve",
+            "1,3,22242",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(bunker.stdout.take().unwrap());
+    let mut uri = String::new();
+    while !uri.starts_with("bunker://") {
+        uri.clear();
+        out.read_line(&mut uri).unwrap();
+    }
+    let uri = uri.trim().to_owned();
+
+    let app = ["--profile", "app"];
+    let init = run(
+        home.path(),
+        pass,
+        &[&app[..], &["init", "--log-n", "8", "--bunker", &uri]].concat(),
+    );
+    assert!(init.contains(&npub), "{init}");
+    let strict_url = strict.url();
+    run(
+        home.path(),
+        pass,
+        &[
+            &app[..],
+            &["relays", "add", &strict_url, "--read", "--write"],
+        ]
+        .concat(),
+    );
+    // Without AUTH allowed, the strict relay refuses and the post stays queued.
+    let refused = run(
+        home.path(),
+        pass,
+        &[&app[..], &["post", "not yet"]].concat(),
+    );
+    assert!(refused.contains("AuthRequired"), "{refused}");
+    run(
+        home.path(),
+        pass,
+        &[
+            &app[..],
+            &["relays", "policy", &strict_url, "--auth", "allow"],
+        ]
+        .concat(),
+    );
+    let posted = run(
+        home.path(),
+        pass,
+        &[&app[..], &["post", "signed far away"]].concat(),
+    );
+    assert!(posted.contains("Accepted"), "{posted}");
+    let note = posted
+        .split_whitespace()
+        .find(|w| w.starts_with("note1"))
+        .unwrap()
+        .to_owned();
+    let replied = run(
+        home.path(),
+        pass,
+        &[&app[..], &["reply", &note, "and a reply"]].concat(),
+    );
+    assert!(replied.contains("Accepted"), "{replied}");
+    let friend =
+        nostr::prelude::ToBech32::to_bech32(&nostr::prelude::Keys::generate().public_key())
+            .unwrap();
+    let followed = run(
+        home.path(),
+        pass,
+        &[&app[..], &["follow", &friend]].concat(),
+    );
+    assert!(followed.contains("Accepted"), "{followed}");
+    // Everything signed after AUTH was allowed landed; the refused post waits.
+    let status = run(
+        home.path(),
+        pass,
+        &[&app[..], &["status", "--json"]].concat(),
+    );
+    let status: serde_json::Value = serde_json::from_str(status.lines().last().unwrap()).unwrap();
+    let states: Vec<&str> = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["deliveries"].as_array().unwrap().iter())
+        .filter_map(|d| d["state"].as_str())
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == "delivered").count(),
+        3,
+        "{status}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| **s == "pending").count(),
+        1,
+        "{status}"
+    );
+
+    let _ = Command::new("kill")
+        .args(["-INT", &bunker.id().to_string()])
+        .status();
+    let _ = bunker.wait();
+    let app_dir = home.path().join("app");
+    assert!(!app_dir.join("key.ncryptsec").exists());
+    let mut files = String::new();
+    for file in walk(&app_dir) {
+        files += &String::from_utf8_lossy(&std::fs::read(file).unwrap());
+    }
+    for secret in [hex.as_str(), nsec.as_str(), pass] {
+        assert!(!files.contains(secret), "a secret is in the app's profile");
+    }
+}
