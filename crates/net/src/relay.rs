@@ -59,6 +59,10 @@ pub(crate) struct RelayActor {
     commands: mpsc::UnboundedReceiver<Command>,
     /// Logical subscriptions we want open, re-sent after reconnects.
     desired: HashMap<String, Vec<Filter>>,
+    /// Per subscription, until when we are known to have everything (its
+    /// EOSE, then live until the connection ended): a reconnect asks only
+    /// for what came after, less a safety margin.
+    caught_up: HashMap<String, Timestamp>,
     pub(crate) pending: HashMap<EventId, Pending>,
     limits: Option<RelayLimits>,
 }
@@ -74,6 +78,7 @@ impl RelayActor {
             shared,
             commands,
             desired: HashMap::new(),
+            caught_up: HashMap::new(),
             pending: HashMap::new(),
             limits: None,
         }
@@ -202,9 +207,11 @@ impl RelayActor {
             match cmd {
                 None | Some(Command::Shutdown) => return true,
                 Some(Command::Subscribe { id, filters }) => {
+                    self.caught_up.remove(&id);
                     self.desired.insert(id, filters);
                 }
                 Some(Command::Unsubscribe { id }) => {
+                    self.caught_up.remove(&id);
                     self.desired.remove(&id);
                 }
                 Some(Command::Publish { event, reply }) => {
@@ -268,7 +275,7 @@ impl RelayActor {
         let desired: Vec<(String, Vec<Filter>)> = self
             .desired
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.clone(), narrowed(v, self.caught_up.get(k).copied())))
             .collect();
         let mut out: Vec<String> = Vec::new();
         for (id, filters) in desired {
@@ -304,11 +311,13 @@ impl RelayActor {
                     }
                     Some(Command::Subscribe { id, filters }) => {
                         s.close_logical(&id, &mut out);
+                        self.caught_up.remove(&id);
                         self.desired.insert(id.clone(), filters.clone());
                         s.open(&id, filters, &limits, &mut out);
                     }
                     Some(Command::Unsubscribe { id }) => {
                         self.desired.remove(&id);
+                        self.caught_up.remove(&id);
                         s.close_logical(&id, &mut out);
                         s.activate_queued(&limits, &mut out);
                     }
@@ -362,6 +371,11 @@ impl RelayActor {
         let _ = ingest_task.await;
         for p in self.pending.values_mut() {
             p.sent = false;
+        }
+        // Caught-up subscriptions were live until now.
+        let now = Timestamp::now();
+        for t in self.caught_up.values_mut() {
+            *t = now;
         }
         end
     }
@@ -424,6 +438,7 @@ impl RelayActor {
             }
             RelayMessage::Eose(sub) => {
                 if let Some(logical) = s.mark_eose(&sub) {
+                    self.caught_up.insert(logical.clone(), Timestamp::now());
                     self.flush_then(
                         s,
                         ingest_tx,
@@ -581,5 +596,54 @@ impl RelayActor {
                 .await;
             }
         }
+    }
+}
+
+/// How far before the caught-up time a reconnect asks again (clock skew,
+/// events in flight when the connection dropped).
+const RECONNECT_MARGIN_SECS: u64 = 120;
+
+/// The filters to re-send after a reconnect: with `since` moved up to the
+/// caught-up time (less a margin) when there is one. Filters by id are
+/// left as they are.
+pub(crate) fn narrowed(filters: &[Filter], caught_up: Option<Timestamp>) -> Vec<Filter> {
+    let Some(t) = caught_up else {
+        return filters.to_vec();
+    };
+    let from = Timestamp::from_secs(t.as_secs().saturating_sub(RECONNECT_MARGIN_SECS));
+    filters
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            if f.ids.is_none() && f.since.is_none_or(|s| s < from) {
+                f.since = Some(from);
+            }
+            f
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reconnect_asks_only_for_what_came_after_the_catch_up() {
+        let old = Timestamp::from_secs(1_000);
+        let filters = vec![
+            Filter::new().kind(Kind::TextNote).since(old),
+            Filter::new().kind(Kind::TextNote),
+            Filter::new().id(EventId::from_slice(&[1u8; 32]).unwrap()),
+        ];
+        assert_eq!(narrowed(&filters, None), filters);
+        let caught = Timestamp::from_secs(100_000);
+        let n = narrowed(&filters, Some(caught));
+        let from = Timestamp::from_secs(100_000 - RECONNECT_MARGIN_SECS);
+        assert_eq!(n[0].since, Some(from));
+        assert_eq!(n[1].since, Some(from));
+        assert_eq!(n[2].since, None, "filters by id are not narrowed");
+        // A later `since` is kept.
+        let later = vec![Filter::new().since(Timestamp::from_secs(200_000))];
+        assert_eq!(narrowed(&later, Some(caught))[0].since, later[0].since);
     }
 }

@@ -20,6 +20,11 @@ pub enum BenchCommand {
     /// relay's websocket into the client store, verified and stored), measured
     /// in the same run.
     Ingest(IngestBenchArgs),
+    /// Time to feed: a fresh session on the demo network with injected
+    /// latency and dead and hanging relays, following 500 people: first page
+    /// in ms, share of the last 7 days' notes in hand at 1, 3 and 10 s, ours
+    /// against a greedy (Gossip-like) plan in the same run.
+    Feed(super::bench_feed::FeedBenchArgs),
 }
 
 /// Arguments of `samizdat bench ingest`.
@@ -61,6 +66,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Relay(args) => relay(args).await,
         BenchCommand::Ingest(args) => super::bench_ingest::run(args.events, args.json).await,
+        BenchCommand::Feed(args) => super::bench_feed::run(args).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+mod bench_feed;
 mod bench_ingest;
 pub mod bunker;
 pub mod demo;
