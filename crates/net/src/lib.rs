@@ -16,6 +16,8 @@
 //! - Relay statistics (attempts, failures by class, latency, invalid events)
 //!   are recorded in the store for the outbox planner.
 
+#![deny(missing_docs)]
+
 mod backoff;
 mod ingest;
 mod message;

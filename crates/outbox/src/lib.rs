@@ -10,6 +10,8 @@
 //!   under a connection cap, learning from delivery history.
 //! - [`publish_targets`], [`dm_targets`], [`advertise_targets`]: the write side.
 
+#![deny(missing_docs)]
+
 mod model;
 mod planner;
 mod publish;

@@ -23,6 +23,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(missing_docs)]
+
 mod auth;
 mod config;
 mod connection;

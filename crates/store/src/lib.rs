@@ -15,6 +15,8 @@
 //! No networking lives here. The interface is kept narrow (insert, query,
 //! relay bookkeeping) so that another engine could stand behind it.
 
+#![deny(missing_docs)]
+
 mod asynchronous;
 mod codec;
 mod error;
