@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::{Command, Stdio};
 
-use common::{samizdat, walk, RelayProcess};
+use common::{interrupt, line_starting_with, samizdat, walk, RelayProcess};
 
 #[test]
 fn a_bunker_process_signs_for_a_paired_app_once_paired() {
@@ -51,12 +51,7 @@ fn a_bunker_process_signs_for_a_paired_app_once_paired() {
         .spawn()
         .unwrap();
     let mut out = BufReader::new(bunker.stdout.take().unwrap());
-    let mut uri = String::new();
-    while !uri.starts_with("bunker://") {
-        uri.clear();
-        out.read_line(&mut uri).unwrap();
-    }
-    let uri = uri.trim().to_owned();
+    let uri = line_starting_with(&mut out, "bunker://");
 
     // Posting is part of the session the hygiene check covers.
     let relay_url = relay.url();
@@ -152,21 +147,14 @@ fn a_bunker_process_signs_for_a_paired_app_once_paired() {
         .spawn()
         .unwrap();
     let mut out2 = BufReader::new(again.stdout.take().unwrap());
-    let mut uri2 = String::new();
-    while !uri2.starts_with("bunker://") {
-        uri2.clear();
-        out2.read_line(&mut uri2).unwrap();
-    }
+    let uri2 = line_starting_with(&mut out2, "bunker://");
     assert_eq!(
         uri2.split('?').next(),
         uri.split('?').next(),
         "same bunker key"
     );
     assert_ne!(uri2.trim(), uri, "a new one-time secret");
-    let _ = Command::new("kill")
-        .args(["-INT", &again.id().to_string()])
-        .status();
-    let _ = again.wait();
+    interrupt(&mut again);
     assert!(!audit.contains(pass));
     drop(relay);
 }
@@ -206,11 +194,7 @@ fn an_app_started_pairing_reaches_a_bunker_process() {
         .spawn()
         .unwrap();
     let mut app_out = BufReader::new(app.stdout.take().unwrap());
-    let mut uri = String::new();
-    while !uri.starts_with("nostrconnect://") {
-        uri.clear();
-        app_out.read_line(&mut uri).unwrap();
-    }
+    let uri = line_starting_with(&mut app_out, "nostrconnect://");
     let mut bunker = samizdat()
         .env("SAMIZDAT_HOME", home.path())
         .env("SAMIZDAT_PASSPHRASE", "pw")
@@ -231,10 +215,7 @@ fn an_app_started_pairing_reaches_a_bunker_process() {
     std::io::Read::read_to_string(&mut app_out, &mut rest).unwrap();
     assert!(app.wait().unwrap().success(), "{rest}");
     assert!(rest.contains("paired") && rest.contains(&npub), "{rest}");
-    let _ = Command::new("kill")
-        .args(["-INT", &bunker.id().to_string()])
-        .status();
-    let _ = bunker.wait();
+    interrupt(&mut bunker);
     let apps = std::fs::read_to_string(home.path().join("default/bunker-apps.json")).unwrap();
     assert!(apps.contains("Test App"), "{apps}");
     drop(relay);

@@ -6,11 +6,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::BufReader;
+use std::process::Stdio;
 
-use common::{samizdat, walk, RelayProcess};
+use common::{interrupt, line_starting_with, samizdat, walk, RelayProcess};
 
+/// Runs `samizdat ARGS` with the test's home and passphrase; must succeed.
 fn run(home: &std::path::Path, pass: &str, args: &[&str]) -> String {
     let out = samizdat()
         .env("SAMIZDAT_HOME", home)
@@ -72,78 +73,39 @@ fn a_bunker_backed_profile_posts_replies_follows_and_authenticates() {
         .spawn()
         .unwrap();
     let mut out = BufReader::new(bunker.stdout.take().unwrap());
-    let mut uri = String::new();
-    while !uri.starts_with("bunker://") {
-        uri.clear();
-        out.read_line(&mut uri).unwrap();
-    }
-    let uri = uri.trim().to_owned();
+    let uri = line_starting_with(&mut out, "bunker://");
 
-    let app = ["--profile", "app"];
-    let init = run(
-        home.path(),
-        pass,
-        &[&app[..], &["init", "--log-n", "8", "--bunker", &uri]].concat(),
-    );
+    let app = |args: &[&str]| {
+        run(
+            home.path(),
+            pass,
+            &[&["--profile", "app"][..], args].concat(),
+        )
+    };
+    let init = app(&["init", "--log-n", "8", "--bunker", &uri]);
     assert!(init.contains(&npub), "{init}");
     let strict_url = strict.url();
-    run(
-        home.path(),
-        pass,
-        &[
-            &app[..],
-            &["relays", "add", &strict_url, "--read", "--write"],
-        ]
-        .concat(),
-    );
+    app(&["relays", "add", &strict_url, "--read", "--write"]);
     // Without AUTH allowed, the strict relay refuses and the post stays queued.
-    let refused = run(
-        home.path(),
-        pass,
-        &[&app[..], &["post", "not yet"]].concat(),
-    );
+    let refused = app(&["post", "not yet"]);
     assert!(refused.contains("AuthRequired"), "{refused}");
-    run(
-        home.path(),
-        pass,
-        &[
-            &app[..],
-            &["relays", "policy", &strict_url, "--auth", "allow"],
-        ]
-        .concat(),
-    );
-    let posted = run(
-        home.path(),
-        pass,
-        &[&app[..], &["post", "signed far away"]].concat(),
-    );
+    app(&["relays", "policy", &strict_url, "--auth", "allow"]);
+    let posted = app(&["post", "signed far away"]);
     assert!(posted.contains("Accepted"), "{posted}");
     let note = posted
         .split_whitespace()
         .find(|w| w.starts_with("note1"))
         .unwrap()
         .to_owned();
-    let replied = run(
-        home.path(),
-        pass,
-        &[&app[..], &["reply", &note, "and a reply"]].concat(),
-    );
+    let replied = app(&["reply", &note, "and a reply"]);
     assert!(replied.contains("Accepted"), "{replied}");
     let friend =
         nostr::prelude::ToBech32::to_bech32(&nostr::prelude::Keys::generate().public_key())
             .unwrap();
-    let followed = run(
-        home.path(),
-        pass,
-        &[&app[..], &["follow", &friend]].concat(),
-    );
+    let followed = app(&["follow", &friend]);
     assert!(followed.contains("Accepted"), "{followed}");
     // Everything signed after AUTH was allowed landed; the refused post waits.
-    let status = run(
-        home.path(),
-        pass,
-        &[&app[..], &["status", "--json"]].concat(),
-    );
+    let status = app(&["status", "--json"]);
     let status: serde_json::Value = serde_json::from_str(status.lines().last().unwrap()).unwrap();
     let states: Vec<&str> = status
         .as_array()
@@ -163,10 +125,7 @@ fn a_bunker_backed_profile_posts_replies_follows_and_authenticates() {
         "{status}"
     );
 
-    let _ = Command::new("kill")
-        .args(["-INT", &bunker.id().to_string()])
-        .status();
-    let _ = bunker.wait();
+    interrupt(&mut bunker);
     let app_dir = home.path().join("app");
     assert!(!app_dir.join("key.ncryptsec").exists());
     let mut files = String::new();

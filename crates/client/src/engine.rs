@@ -205,15 +205,23 @@ impl Engine {
 
     /// Fetches the kind-10002 relay lists of `people` from the discovery relays into the store.
     pub async fn fetch_relay_lists(&self, people: &[PublicKey]) -> Result<(), EngineError> {
+        self.fetch_relay_lists_from_discovery(people).await?;
+        Ok(())
+    }
+
+    /// Like [`Engine::fetch_relay_lists`], reporting what each discovery relay did.
+    pub(crate) async fn fetch_relay_lists_from_discovery(
+        &self,
+        people: &[PublicKey],
+    ) -> Result<BTreeMap<String, RelayOutcome>, EngineError> {
         if people.is_empty() {
-            return Ok(());
+            return Ok(BTreeMap::new());
         }
         let lists = Filter::new()
             .authors(people.iter().copied())
             .kind(Kind::RelayList);
-        let discovery = self.config.discovery.clone();
-        self.fetch("relay-lists", &discovery, vec![lists]).await?;
-        Ok(())
+        self.fetch("relay-lists", &self.config.discovery, vec![lists])
+            .await
     }
 
     /// Reads replies, mentions, reposts and reactions addressed to `me` from
@@ -427,7 +435,8 @@ async fn pump(
 ) {
     while let Some(event) = events.recv().await {
         match &event {
-            PoolEvent::Events { relay, sub, events } => {
+            // Copying a batch costs only when some UI is listening.
+            PoolEvent::Events { relay, sub, events } if updates.receiver_count() > 0 => {
                 let _ = updates.send(EngineUpdate::NewEvents {
                     relay: relay.to_string(),
                     sub: sub.clone(),

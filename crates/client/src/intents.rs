@@ -212,6 +212,16 @@ impl Session {
         Ok(self.engine.publish_targets_for(&own, &tagged)?)
     }
 
+    /// Where the user's own lists go (their relays and the discovery relays),
+    /// after fetching the newest copies from there so a change starts from
+    /// them. Needs a write relay.
+    async fn own_list_targets(&self) -> Result<Vec<RelayUrl>, SessionError> {
+        self.write_relays()?;
+        let targets = own_and_discovery(&self.settings());
+        self.engine.fetch_own(self.me, &targets).await?;
+        Ok(targets)
+    }
+
     fn stored(&self, id: EventId) -> Result<Event, SessionError> {
         self.engine
             .event(id)?
@@ -268,9 +278,7 @@ impl Session {
     /// Follows (`add`) or unfollows `who`, starting from the newest follow
     /// list found on the user's relays and the discovery relays.
     pub async fn follow(&self, who: PublicKey, add: bool) -> Result<Published, SessionError> {
-        self.write_relays()?;
-        let targets = own_and_discovery(&self.settings());
-        self.engine.fetch_own(self.me, &targets).await?;
+        let targets = self.own_list_targets().await?;
         let current = self.engine.contact_list(self.me)?;
         let name = who.to_bech32().unwrap_or_else(|_| who.to_hex());
         match (add, compose::follows(current.as_ref(), &who)) {
@@ -284,9 +292,7 @@ impl Session {
 
     /// Publishes follow-list version `version` again, as a new newest list.
     pub async fn restore_follows(&self, version: usize) -> Result<Published, SessionError> {
-        self.write_relays()?;
-        let targets = own_and_discovery(&self.settings());
-        self.engine.fetch_own(self.me, &targets).await?;
+        let targets = self.own_list_targets().await?;
         let versions = self.follow_list_versions()?;
         let old = versions.get(version).ok_or(SessionError::NoSuchVersion {
             wanted: version,
@@ -307,9 +313,7 @@ impl Session {
         if changes.is_empty() {
             return Err(SessionError::NothingToChange);
         }
-        self.write_relays()?;
-        let targets = own_and_discovery(&self.settings());
-        self.engine.fetch_own(self.me, &targets).await?;
+        let targets = self.own_list_targets().await?;
         let current = self.engine.versions(self.me, Kind::Metadata)?;
         let unsigned = compose::metadata(self.me, current.first(), changes);
         self.sign_and_publish(unsigned, &targets).await

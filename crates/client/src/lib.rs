@@ -9,6 +9,7 @@
 //! directions live here too; event construction is in [`compose`].
 
 #![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod compose;
 mod engine;

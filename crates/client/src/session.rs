@@ -256,13 +256,8 @@ impl Session {
     /// leaves both subscribed: fetches the user's own lists first (from
     /// their relays and the discovery relays), then syncs.
     pub async fn refresh(&self) -> Result<SyncReport, SessionError> {
-        let settings = self.settings();
-        self.engine
-            .fetch_own(self.me, &own_and_discovery(&settings))
-            .await?;
-        let follows = self.follows()?;
-        let report = self.engine.sync(&follows, |_| {}).await?;
-        let read = read_relays(&settings);
+        let report = self.sync(|_| {}).await?;
+        let read = read_relays(&self.settings());
         if !read.is_empty() {
             self.engine.sync_inbox(self.me, &read).await?;
         }
@@ -272,10 +267,7 @@ impl Session {
     /// Like [`Session::refresh`] for the following feed only, telling
     /// `progress` each phase (the CLI's spinner).
     pub async fn sync(&self, progress: impl Fn(&str) + Sync) -> Result<SyncReport, SessionError> {
-        let settings = self.settings();
-        self.engine
-            .fetch_own(self.me, &own_and_discovery(&settings))
-            .await?;
+        self.fetch_own().await?;
         let follows = self.follows()?;
         Ok(self.engine.sync(&follows, progress).await?)
     }

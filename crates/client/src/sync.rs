@@ -49,14 +49,7 @@ impl Engine {
         };
         // 1. Relay lists from the discovery relays.
         progress("fetching relay lists from discovery relays");
-        let mut outcomes = BTreeMap::new();
-        if !follows.is_empty() {
-            let lists = Filter::new()
-                .authors(follows.iter().copied())
-                .kind(Kind::RelayList);
-            let discovery = self.config.discovery.clone();
-            outcomes = self.fetch("relay-lists", &discovery, vec![lists]).await?;
-        }
+        let mut outcomes = self.fetch_relay_lists_from_discovery(follows).await?;
 
         // 2. Plan, read, and plan again around relays that turned out dead.
         let mut asked: BTreeSet<(String, String)> = BTreeSet::new();

@@ -2,26 +2,16 @@
 //! relay, yet A reads B through B's relay list found on a discovery relay;
 //! a dead relay in someone's list is planned around within the same sync.
 
+mod common;
+
+use common::relay;
 use std::sync::Arc;
 use std::time::Duration;
 
 use nostr::prelude::*;
 use samizdat_client::{Engine, EngineConfig};
 use samizdat_net::{NetConfig, PolicyBook, RelayUrl};
-use samizdat_relay::RelayHandle;
 use samizdat_store::Store;
-
-async fn relay(dir: &tempfile::TempDir, name: &str) -> (RelayHandle, Arc<Store>) {
-    let store = Arc::new(Store::open(dir.path().join(format!("{name}.sqlite"))).unwrap());
-    let handle = samizdat_relay::start(
-        Default::default(),
-        Arc::clone(&store),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    (handle, store)
-}
 
 fn relay_list(keys: &Keys, urls: &[String]) -> Event {
     EventBuilder::new(Kind::RelayList, "")

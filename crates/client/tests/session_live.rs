@@ -4,6 +4,8 @@
 //! nothing down (ingest keeps storing a flood of notes meanwhile). Run
 //! longer with `SAMIZDAT_LIVE_SECS=300`.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,14 +14,11 @@ use samizdat_client::{EngineUpdate, LocalSigner, RelayRoles, Session, SessionCon
 use samizdat_store::Store;
 
 async fn relay(dir: &tempfile::TempDir, name: &str) -> (samizdat_relay::RelayHandle, Arc<Store>) {
-    let store = Arc::new(Store::open(dir.path().join(format!("{name}.sqlite"))).unwrap());
+    // The flood must not be rate-limited away.
     let mut config = samizdat_relay::RelayConfig::default();
     config.rate.events_per_second_per_ip = 100_000;
     config.rate.events_per_second_per_author = 100_000;
-    let handle = samizdat_relay::start(config, Arc::clone(&store), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    (handle, store)
+    common::relay_with(dir, name, config).await
 }
 
 fn session_for(dir: &std::path::Path, keys: &Keys, own: &str, discovery: &str) -> Arc<Session> {
@@ -99,7 +98,6 @@ async fn notes_arrive_live_and_a_slow_ui_blocks_nothing() {
                 .finalize(&b)
                 .unwrap();
             sent.push(e.id);
-            bob.engine().store().insert(&e).unwrap();
             // Published straight to B's relay through B's engine pool.
             let _ = bob
                 .engine()

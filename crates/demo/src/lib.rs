@@ -9,6 +9,7 @@
 //! on the discovery relay like anyone's.
 
 #![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod load;
 mod network;

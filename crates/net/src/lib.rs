@@ -17,6 +17,7 @@
 //!   are recorded in the store for the outbox planner.
 
 #![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod backoff;
 mod ingest;

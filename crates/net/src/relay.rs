@@ -19,7 +19,7 @@ use crate::ingest::{self, IngestItem};
 use crate::message::{self, RelayMessage};
 use crate::nip11::{self, RelayLimits};
 use crate::pool::{PoolEvent, PoolShared, PublishOutcome};
-use crate::session::Session;
+use crate::session::{narrowed, Session};
 use crate::transport::{self, WsStream};
 use crate::url::RelayUrl;
 use crate::validate::{precheck, Rejection};
@@ -596,54 +596,5 @@ impl RelayActor {
                 .await;
             }
         }
-    }
-}
-
-/// How far before the caught-up time a reconnect asks again (clock skew,
-/// events in flight when the connection dropped).
-const RECONNECT_MARGIN_SECS: u64 = 120;
-
-/// The filters to re-send after a reconnect: with `since` moved up to the
-/// caught-up time (less a margin) when there is one. Filters by id are
-/// left as they are.
-pub(crate) fn narrowed(filters: &[Filter], caught_up: Option<Timestamp>) -> Vec<Filter> {
-    let Some(t) = caught_up else {
-        return filters.to_vec();
-    };
-    let from = Timestamp::from_secs(t.as_secs().saturating_sub(RECONNECT_MARGIN_SECS));
-    filters
-        .iter()
-        .map(|f| {
-            let mut f = f.clone();
-            if f.ids.is_none() && f.since.is_none_or(|s| s < from) {
-                f.since = Some(from);
-            }
-            f
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_reconnect_asks_only_for_what_came_after_the_catch_up() {
-        let old = Timestamp::from_secs(1_000);
-        let filters = vec![
-            Filter::new().kind(Kind::TextNote).since(old),
-            Filter::new().kind(Kind::TextNote),
-            Filter::new().id(EventId::from_slice(&[1u8; 32]).unwrap()),
-        ];
-        assert_eq!(narrowed(&filters, None), filters);
-        let caught = Timestamp::from_secs(100_000);
-        let n = narrowed(&filters, Some(caught));
-        let from = Timestamp::from_secs(100_000 - RECONNECT_MARGIN_SECS);
-        assert_eq!(n[0].since, Some(from));
-        assert_eq!(n[1].since, Some(from));
-        assert_eq!(n[2].since, None, "filters by id are not narrowed");
-        // A later `since` is kept.
-        let later = vec![Filter::new().since(Timestamp::from_secs(200_000))];
-        assert_eq!(narrowed(&later, Some(caught))[0].since, later[0].since);
     }
 }

@@ -11,6 +11,7 @@
 //! - [`publish_targets`], [`dm_targets`], [`advertise_targets`]: the write side.
 
 #![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod model;
 mod planner;

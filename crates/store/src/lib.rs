@@ -16,6 +16,7 @@
 //! relay bookkeeping) so that another engine could stand behind it.
 
 #![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod asynchronous;
 mod codec;

@@ -85,6 +85,8 @@ pub(crate) struct Reader<'a> {
 
 impl std::ops::Deref for Reader<'_> {
     type Target = Connection;
+    // An invariant, not outside input: `conn` is taken only in `drop`.
+    #[allow(clippy::expect_used)]
     fn deref(&self) -> &Connection {
         self.conn
             .as_ref()

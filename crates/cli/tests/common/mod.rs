@@ -83,3 +83,25 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Reads lines until one starts with `prefix` (a URI a process prints) and
+/// returns it trimmed.
+pub fn line_starting_with(out: &mut impl BufRead, prefix: &str) -> String {
+    let mut line = String::new();
+    while !line.starts_with(prefix) {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the process ended before printing {prefix}"
+        );
+    }
+    line.trim().to_owned()
+}
+
+/// Stops a process with SIGINT (its graceful path) and waits for it.
+pub fn interrupt(child: &mut Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    child.wait().unwrap()
+}

@@ -90,21 +90,7 @@ impl RemoteSigner {
         policies: PolicyBook,
         timeout: Duration,
     ) -> Result<Self, RemoteSignerError> {
-        let parsed =
-            NostrConnectUri::parse(uri).map_err(|e| RemoteSignerError::BadUri(e.to_string()))?;
-        let Some(remote) = parsed.remote_signer_public_key().copied() else {
-            return Err(RemoteSignerError::BadUri(
-                "a nostrconnect:// URI is for the signer, not the client".into(),
-            ));
-        };
-        let relays: Vec<RelayUrl> = parsed
-            .relays()
-            .iter()
-            .filter_map(|r| RelayUrl::parse_checked(&r.to_string(), config.allow_plain_ws).ok())
-            .collect();
-        if relays.is_empty() {
-            return Err(RemoteSignerError::BadUri("no usable relay".into()));
-        }
+        let (remote, relays, secret) = parse_bunker_uri(uri, config.allow_plain_ws)?;
         let signer = Self::open(
             client,
             relays,
@@ -114,7 +100,7 @@ impl RemoteSigner {
             timeout,
             Some(remote),
         );
-        let secret = parsed.secret().map(str::to_owned).unwrap_or_default();
+        let secret = secret.unwrap_or_default();
         let mut params = vec![remote.to_hex(), secret];
         if let Some(perms) = perms {
             params.push(perms.to_owned());
@@ -140,19 +126,7 @@ impl RemoteSigner {
         policies: PolicyBook,
         timeout: Duration,
     ) -> Result<Self, RemoteSignerError> {
-        let parsed =
-            NostrConnectUri::parse(uri).map_err(|e| RemoteSignerError::BadUri(e.to_string()))?;
-        let Some(remote) = parsed.remote_signer_public_key().copied() else {
-            return Err(RemoteSignerError::BadUri("not a bunker:// URI".into()));
-        };
-        let relays: Vec<RelayUrl> = parsed
-            .relays()
-            .iter()
-            .filter_map(|r| RelayUrl::parse_checked(&r.to_string(), config.allow_plain_ws).ok())
-            .collect();
-        if relays.is_empty() {
-            return Err(RemoteSignerError::BadUri("no usable relay".into()));
-        }
+        let (remote, relays, _spent_secret) = parse_bunker_uri(uri, config.allow_plain_ws)?;
         let signer = Self::open(
             client,
             relays,
@@ -468,4 +442,28 @@ impl Signer for RemoteSigner {
             vec![peer.to_hex(), payload.to_owned()],
         ))
     }
+}
+
+/// Reads a `bunker://` URI: the signer's key, its usable relays, and the
+/// pairing secret if there is one.
+fn parse_bunker_uri(
+    uri: &str,
+    allow_plain_ws: bool,
+) -> Result<(PublicKey, Vec<RelayUrl>, Option<String>), RemoteSignerError> {
+    let parsed =
+        NostrConnectUri::parse(uri).map_err(|e| RemoteSignerError::BadUri(e.to_string()))?;
+    let Some(remote) = parsed.remote_signer_public_key().copied() else {
+        return Err(RemoteSignerError::BadUri(
+            "a nostrconnect:// URI is for the signer, not the client".into(),
+        ));
+    };
+    let relays: Vec<RelayUrl> = parsed
+        .relays()
+        .iter()
+        .filter_map(|r| RelayUrl::parse_checked(&r.to_string(), allow_plain_ws).ok())
+        .collect();
+    if relays.is_empty() {
+        return Err(RemoteSignerError::BadUri("no usable relay".into()));
+    }
+    Ok((remote, relays, parsed.secret().map(str::to_owned)))
 }
