@@ -120,3 +120,121 @@ fn hinted_relays(event: &Event) -> Vec<RelayUrl> {
         })
         .collect()
 }
+
+/// The NIP-10 parent of a reply: the `e` tag marked `reply`; else the one
+/// marked `root` (a direct reply); else, for older clients, the last `e` tag.
+pub fn parent_of(event: &Event) -> Option<EventId> {
+    let e_tags: Vec<&[String]> = event
+        .tags
+        .iter()
+        .map(|t| t.as_slice())
+        .filter(|s| s.first().map(String::as_str) == Some("e"))
+        .collect();
+    let marked = |m: &str| {
+        e_tags
+            .iter()
+            .find(|s| s.get(3).map(String::as_str) == Some(m))
+    };
+    let any_marker = e_tags
+        .iter()
+        .any(|s| matches!(s.get(3).map(String::as_str), Some("root" | "reply")));
+    let tag = if any_marker {
+        marked("reply").or_else(|| marked("root"))
+    } else {
+        e_tags.last()
+    };
+    tag.and_then(|s| s.get(1))
+        .and_then(|id| EventId::from_hex(id).ok())
+}
+
+/// A thread (as [`Engine::thread`] returns it: root first) as a tree in
+/// reading order: each event with its depth under the root (0 for the root,
+/// 1 for direct replies, …). A reply whose parent is missing hangs under
+/// the root, so nothing is hidden.
+pub fn thread_tree(events: &[Event]) -> Vec<(Event, usize)> {
+    let Some(root) = events.first() else {
+        return Vec::new();
+    };
+    let known: std::collections::HashSet<EventId> = events.iter().map(|e| e.id).collect();
+    let mut children: std::collections::HashMap<EventId, Vec<&Event>> = Default::default();
+    for e in &events[1..] {
+        let parent = parent_of(e)
+            .filter(|p| known.contains(p) && *p != e.id)
+            .unwrap_or(root.id);
+        children.entry(parent).or_default().push(e);
+    }
+    let mut out = Vec::with_capacity(events.len());
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![(root, 0usize)];
+    while let Some((e, depth)) = stack.pop() {
+        if !seen.insert(e.id) {
+            continue;
+        }
+        out.push((e.clone(), depth));
+        if let Some(kids) = children.get(&e.id) {
+            // Oldest reply first: push in reverse onto the stack.
+            for k in kids.iter().rev() {
+                stack.push((k, depth + 1));
+            }
+        }
+    }
+    // Anything in a cycle (a forged parent loop) is still shown, under the root.
+    for e in &events[1..] {
+        if !seen.contains(&e.id) {
+            out.push((e.clone(), 1));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply_to(keys: &Keys, root: &Event, parent: &Event, at: u64) -> Event {
+        let mut tags = vec![Tag::parse(["e", &root.id.to_hex(), "", "root"]).unwrap()];
+        if parent.id != root.id {
+            tags.push(Tag::parse(["e", &parent.id.to_hex(), "", "reply"]).unwrap());
+        }
+        EventBuilder::new(Kind::TextNote, "re")
+            .tags(tags)
+            .custom_created_at(Timestamp::from_secs(at))
+            .finalize(keys)
+            .unwrap()
+    }
+
+    #[test]
+    fn replies_nest_under_their_parents_oldest_first() {
+        let k = Keys::generate();
+        let root = EventBuilder::new(Kind::TextNote, "root")
+            .custom_created_at(Timestamp::from_secs(100))
+            .finalize(&k)
+            .unwrap();
+        let a = reply_to(&k, &root, &root, 110);
+        let b = reply_to(&k, &root, &root, 120);
+        let a1 = reply_to(&k, &root, &a, 130);
+        let tree = thread_tree(&[root.clone(), a.clone(), b.clone(), a1.clone()]);
+        let order: Vec<(EventId, usize)> = tree.iter().map(|(e, d)| (e.id, *d)).collect();
+        assert_eq!(
+            order,
+            vec![(root.id, 0), (a.id, 1), (a1.id, 2), (b.id, 1)]
+        );
+        assert_eq!(parent_of(&a1), Some(a.id));
+        assert_eq!(parent_of(&a), Some(root.id));
+    }
+
+    #[test]
+    fn a_missing_parent_hangs_under_the_root() {
+        let k = Keys::generate();
+        let root = EventBuilder::new(Kind::TextNote, "root")
+            .finalize(&k)
+            .unwrap();
+        let ghost = EventBuilder::new(Kind::TextNote, "not fetched")
+            .finalize(&k)
+            .unwrap();
+        let orphan = reply_to(&k, &root, &ghost, 200);
+        let tree = thread_tree(&[root.clone(), orphan.clone()]);
+        assert_eq!(tree[1].0.id, orphan.id);
+        assert_eq!(tree[1].1, 1);
+    }
+}

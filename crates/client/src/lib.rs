@@ -11,7 +11,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod access;
 pub mod compose;
+pub mod content;
 mod engine;
 mod feeds;
 mod intents;
@@ -20,6 +22,7 @@ pub mod nip46;
 mod own;
 mod profile;
 mod publisher;
+mod queries;
 mod session;
 mod settings;
 mod signer;
@@ -29,7 +32,8 @@ mod updates;
 pub use engine::{
     relay_list, Alert, Engine, EngineConfig, EngineError, EngineUpdate, RelayOutcome,
 };
-pub use feeds::root_of;
+pub use feeds::{parent_of, root_of, thread_tree};
+pub use queries::PersonProfile;
 pub use profile::{Profile, ProfileError, Profiles};
 pub use session::{
     own_and_discovery, read_relays, Intent, IntentOutcome, Published, Session, SessionConfig,

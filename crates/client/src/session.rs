@@ -31,7 +31,7 @@ use crate::sync::SyncReport;
 pub use crate::intents::{Intent, IntentOutcome, Published};
 
 /// How a session runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SessionConfig {
     /// The engine's settings; empty discovery relays are taken from the profile.
     pub engine: EngineConfig,
@@ -39,6 +39,20 @@ pub struct SessionConfig {
     pub deliver_every: Duration,
     /// How often the background re-plans and refreshes the live feed.
     pub refresh_every: Duration,
+    /// Who answers "ask" connect / AUTH policies (the desktop's dialog);
+    /// without one, "ask" means no.
+    pub approver: Option<Arc<dyn samizdat_net::Approver>>,
+}
+
+impl std::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("engine", &self.engine)
+            .field("deliver_every", &self.deliver_every)
+            .field("refresh_every", &self.refresh_every)
+            .field("approver", &self.approver.is_some())
+            .finish()
+    }
 }
 
 impl Default for SessionConfig {
@@ -47,6 +61,7 @@ impl Default for SessionConfig {
             engine: EngineConfig::default(),
             deliver_every: Duration::from_secs(15),
             refresh_every: Duration::from_secs(15 * 60),
+            approver: None,
         }
     }
 }
@@ -162,10 +177,14 @@ impl Session {
         if engine_config.discovery.is_empty() {
             engine_config.discovery = settings.discovery_relays();
         }
+        let mut policies = settings.policy_book();
+        if let Some(approver) = &config.approver {
+            policies = policies.with_approver(Arc::clone(approver));
+        }
         let engine = Engine::new(
             store,
             engine_config,
-            settings.policy_book(),
+            policies,
             Some(Arc::clone(&signer)),
         );
         engine.keep_history_for(me)?;
@@ -261,6 +280,7 @@ impl Session {
         if !read.is_empty() {
             self.engine.sync_inbox(self.me, &read).await?;
         }
+        self.engine.fetch_profiles().await?;
         Ok(report)
     }
 

@@ -10,8 +10,7 @@ use anyhow::{bail, Context as _};
 use nostr::nips::nip49::KeySecurity;
 use nostr::prelude::*;
 use samizdat_client::keystore::{self, ImportedKey, KeyError, DEFAULT_LOG_N};
-use samizdat_client::{nip46, LocalSigner, Profile, Profiles, Settings, Signer};
-use samizdat_net::NetConfig;
+use samizdat_client::{nip46, LocalSigner, Profile, Profiles, Signer};
 use samizdat_store::Store;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -145,25 +144,6 @@ pub async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How the CLI reaches a remote signer: the profile's store for relay
-/// statistics, its policies, and a timeout long enough for a person to approve.
-pub(crate) fn remote_connection(
-    profile: &Profile,
-    store: Arc<Store>,
-    allow_plain_ws: bool,
-) -> anyhow::Result<nip46::RemoteConnection> {
-    let settings = Settings::load(&profile.settings_path())?;
-    Ok(nip46::RemoteConnection {
-        store,
-        net: NetConfig {
-            allow_plain_ws,
-            ..NetConfig::default()
-        },
-        policies: settings.policy_book(),
-        timeout: Duration::from_secs(60),
-    })
-}
-
 /// `samizdat init --bunker URI`: pairs with a remote signer.
 async fn init_remote(
     ctx: &Context,
@@ -178,10 +158,11 @@ async fn init_remote(
     ))?;
     profile.create_dir()?;
     let store = Arc::new(Store::open(profile.store_path())?);
-    let via = remote_connection(profile, store, allow_plain_ws)?;
     let bar = indicatif::ProgressBar::new_spinner().with_message("pairing with the remote signer…");
     bar.enable_steady_tick(Duration::from_millis(100));
-    let signer = nip46::login(profile, uri, passphrase, log_n, via).await;
+    let signer =
+        samizdat_client::access::create_remote(profile, uri, passphrase, log_n, store, allow_plain_ws)
+            .await;
     bar.finish_and_clear();
     let signer = signer?;
     println!(
@@ -201,9 +182,9 @@ pub(crate) async fn signer(
 ) -> anyhow::Result<Arc<dyn Signer>> {
     if nip46::is_remote(profile) {
         let pass = ctx.passphrase(&format!("Passphrase for profile {:?}: ", profile.name()))?;
-        let via = remote_connection(profile, Arc::clone(store), true)?;
-        let signer = nip46::resume(profile, pass, via).await?;
-        return Ok(Arc::new(signer));
+        return Ok(
+            samizdat_client::access::open_signer(profile, Arc::clone(store), pass, true).await?,
+        );
     }
     let (keys, _) = open(ctx, profile).await?;
     Ok(Arc::new(LocalSigner::new(keys)))

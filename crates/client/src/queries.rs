@@ -1,0 +1,183 @@
+//! What a UI reads besides the feeds: names and profiles of people, local
+//! full-text search, where each own event was delivered, the coverage
+//! picture and relay health. All of it comes from the store (no network),
+//! except [`Engine::fetch_profiles`], which refreshes people's kind-0
+//! profiles from the relays they are read from.
+
+use std::collections::{BTreeSet, HashMap};
+
+use nostr::prelude::*;
+use samizdat_outbox::Plan;
+use samizdat_store::{QueuedEvent, RelayStats};
+use serde_json::{Map, Value};
+
+use crate::content::short_npub;
+use crate::engine::{Engine, EngineError};
+use crate::session::{own_and_discovery, Session, SessionError};
+
+impl Engine {
+    /// Fetches the kind-0 profiles of everyone on the live feed from the
+    /// relays they are read from (one subscription per relay, concurrently),
+    /// so names can be shown.
+    pub async fn fetch_profiles(&self) -> Result<(), EngineError> {
+        let live = self.live_feed();
+        let fetches = live.iter().map(|(relay, people)| {
+            let filter = Filter::new()
+                .authors(people.iter().copied())
+                .kind(Kind::Metadata)
+                .limit(people.len().max(1));
+            self.fetch("profiles", std::slice::from_ref(relay), vec![filter])
+        });
+        for result in futures_util::future::join_all(fetches).await {
+            result?;
+        }
+        Ok(())
+    }
+}
+
+/// A person's profile as a UI shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonProfile {
+    /// `display_name`, else `name`, else a short npub.
+    pub name: String,
+    /// `about`.
+    pub about: String,
+    /// The NIP-05 identifier they claim (not yet verified here).
+    pub nip05: Option<String>,
+    /// `picture` URL (never fetched unless the user opts in).
+    pub picture: Option<String>,
+    /// Whether a kind-0 profile is in the store at all.
+    pub known: bool,
+}
+
+/// The name a profile's fields give, if any.
+fn name_in(fields: &Map<String, Value>) -> Option<String> {
+    ["display_name", "name"]
+        .iter()
+        .filter_map(|k| fields.get(*k).and_then(Value::as_str))
+        .map(str::trim)
+        .find(|n| !n.is_empty())
+        .map(|n| n.chars().take(64).collect())
+}
+
+fn profile_from(pubkey: &PublicKey, event: Option<&Event>) -> PersonProfile {
+    let fields: Map<String, Value> = event
+        .and_then(|e| serde_json::from_str(&e.content).ok())
+        .unwrap_or_default();
+    let text = |k: &str| {
+        fields
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .filter(|s| !s.trim().is_empty())
+    };
+    PersonProfile {
+        name: name_in(&fields).unwrap_or_else(|| short_npub(pubkey)),
+        about: text("about").unwrap_or_default(),
+        nip05: text("nip05"),
+        picture: text("picture"),
+        known: event.is_some(),
+    }
+}
+
+impl Session {
+    /// Display names of `people` from their profiles in the store (a short
+    /// npub for anyone without one). One query for all of them.
+    pub fn names(&self, people: &[PublicKey]) -> Result<HashMap<PublicKey, String>, SessionError> {
+        let unique: BTreeSet<PublicKey> = people.iter().copied().collect();
+        let mut names: HashMap<PublicKey, String> =
+            unique.iter().map(|p| (*p, short_npub(p))).collect();
+        if unique.is_empty() {
+            return Ok(names);
+        }
+        let profiles = self.engine.store().query(&[Filter::new()
+            .authors(unique.iter().copied())
+            .kind(Kind::Metadata)
+            .limit(unique.len())])?;
+        for e in profiles {
+            let fields: Map<String, Value> = serde_json::from_str(&e.content).unwrap_or_default();
+            if let Some(n) = name_in(&fields) {
+                names.insert(e.pubkey, n);
+            }
+        }
+        Ok(names)
+    }
+
+    /// One person's profile from the store.
+    pub fn profile_of(&self, who: PublicKey) -> Result<PersonProfile, SessionError> {
+        let found = self
+            .engine
+            .store()
+            .query(&[Filter::new().author(who).kind(Kind::Metadata).limit(1)])?;
+        Ok(profile_from(&who, found.first()))
+    }
+
+    /// Notes in the local store matching `text` (NIP-50 words, FTS5),
+    /// newest first. Nothing is sent to any relay.
+    pub fn search_local(&self, text: &str, limit: usize) -> Result<Vec<Event>, SessionError> {
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.engine.store().query(&[Filter::new()
+            .kinds([Kind::TextNote])
+            .search(text)
+            .limit(limit)])?)
+    }
+
+    /// Per own event, where it was delivered (newest `limit` events).
+    pub fn deliveries(&self, limit: usize) -> Result<HashMap<EventId, QueuedEvent>, SessionError> {
+        Ok(self
+            .publish_status(limit)?
+            .into_iter()
+            .map(|q| (q.event.id, q))
+            .collect())
+    }
+
+    /// The coverage picture the next sync would use: who is read from
+    /// where, who is orphaned and why (from the store).
+    pub fn coverage(&self) -> Result<(Plan, usize), SessionError> {
+        let follows = self.follows()?;
+        Ok((self.engine.plan(&follows)?, follows.len()))
+    }
+
+    /// What the store knows of each relay this profile uses or reads from:
+    /// its own relays, the discovery relays and the relays of the plan.
+    pub fn relay_health(&self) -> Result<Vec<RelayStats>, SessionError> {
+        let mut urls: BTreeSet<String> = own_and_discovery(&self.settings())
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        urls.extend(self.engine.live_feed().keys().map(|u| u.to_string()));
+        let mut out = Vec::new();
+        for url in urls {
+            let stats = self.engine.store().relay_stats(&url)?;
+            out.push(stats.unwrap_or(RelayStats {
+                url,
+                ..RelayStats::default()
+            }));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_prefer_display_name_and_fall_back_to_npub() {
+        let k = Keys::generate();
+        let e = EventBuilder::new(Kind::Metadata, r#"{"name":"al","display_name":" Alice "}"#)
+            .finalize(&k)
+            .unwrap();
+        let p = profile_from(&k.public_key(), Some(&e));
+        assert_eq!(p.name, "Alice");
+        assert!(p.known);
+        let junk = EventBuilder::new(Kind::Metadata, "not json")
+            .finalize(&k)
+            .unwrap();
+        let p = profile_from(&k.public_key(), Some(&junk));
+        assert!(p.name.starts_with("npub1"), "{}", p.name);
+        assert_eq!(p.about, "");
+    }
+}
