@@ -123,6 +123,28 @@ fn word_len(s: &str) -> usize {
     s.find(char::is_whitespace).unwrap_or(s.len())
 }
 
+/// Reads what a user typed or pasted as a reference to a person or an
+/// event: npub, nprofile, note, nevent (with or without `nostr:`), or a
+/// 64-hex public key. `None` for anything else (search text, say).
+pub fn parse_reference(input: &str) -> Option<Segment> {
+    let input = input.trim();
+    let bare = input.strip_prefix("nostr:").unwrap_or(input);
+    if bare.len() == 64 && bare.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return PublicKey::from_hex(bare).ok().map(|pubkey| Segment::Person {
+            pubkey,
+            relays: Vec::new(),
+        });
+    }
+    match token_at(&format!("nostr:{bare}")) {
+        Some((segment @ (Segment::Person { .. } | Segment::Event { .. }), len))
+            if len == bare.len() + "nostr:".len() =>
+        {
+            Some(segment)
+        }
+        _ => None,
+    }
+}
+
 /// A short form of a public key for when no name is known: `npub1abcd…wxyz`.
 pub fn short_npub(pubkey: &PublicKey) -> String {
     let npub = pubkey.to_bech32().unwrap_or_else(|_| pubkey.to_hex());
@@ -203,6 +225,26 @@ mod tests {
                 relays: vec!["wss://relay.example".into()]
             }]
         );
+    }
+
+    #[test]
+    fn references_typed_by_a_user() {
+        let k = Keys::generate();
+        let npub = k.public_key().to_bech32().unwrap();
+        for input in [npub.clone(), format!("nostr:{npub}"), k.public_key().to_hex()] {
+            assert!(
+                matches!(parse_reference(&input), Some(Segment::Person { pubkey, .. }) if pubkey == k.public_key()),
+                "{input}"
+            );
+        }
+        let id = EventId::from_byte_array([9; 32]);
+        assert!(matches!(
+            parse_reference(&id.to_bech32().unwrap()),
+            Some(Segment::Event { .. })
+        ));
+        for junk in ["hello world", "npub1xyz", "", &format!("{npub} trailing")] {
+            assert_eq!(parse_reference(junk), None, "{junk}");
+        }
     }
 
     #[test]

@@ -66,6 +66,14 @@ pub enum Intent {
         /// Also a discovery relay.
         discovery: bool,
     },
+    /// Set a relay's read / write roles exactly (no role removes it from
+    /// the user's relays; a discovery entry is kept).
+    SetRoles {
+        /// URL.
+        url: String,
+        /// The roles it has from now on.
+        roles: RelayRoles,
+    },
     /// Remove a relay from every role.
     RemoveRelay {
         /// URL.
@@ -147,6 +155,10 @@ impl Session {
                 discovery,
             } => {
                 self.add_relay(&url, roles, discovery)?;
+                O::SettingsSaved
+            }
+            Intent::SetRoles { url, roles } => {
+                self.set_roles(&url, roles)?;
                 O::SettingsSaved
             }
             Intent::RemoveRelay { url } => {
@@ -363,6 +375,19 @@ impl Session {
             }
             if discovery && !s.discovery.contains(&url) {
                 s.discovery.push(url.clone());
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets a relay's read / write roles exactly.
+    pub fn set_roles(&self, url: &str, roles: RelayRoles) -> Result<(), SessionError> {
+        let url = RelayUrl::parse(url)?.to_string();
+        self.change_settings(|s| {
+            if roles.read || roles.write {
+                s.relays.insert(url.clone(), roles);
+            } else if s.relays.remove(&url).is_none() {
+                return Err(SessionError::UnknownRelay(url.clone()));
             }
             Ok(())
         })

@@ -229,12 +229,34 @@ impl Session {
     /// `deliver_every`; refreshes (sync + inbox, leaving both subscribed)
     /// now and every `refresh_every`. Failures are announced as updates.
     pub fn start(self: &Arc<Self>) {
-        let deliver = periodic(Arc::downgrade(self), self.config.deliver_every, |s| {
-            Box::pin(async move { s.engine.deliver_due().await.map(|_| ()).map_err(Into::into) })
-        });
-        let refresh = periodic(Arc::downgrade(self), self.config.refresh_every, |s| {
-            Box::pin(async move { s.refresh().await.map(|_| ()) })
-        });
+        self.start_background(true);
+    }
+
+    /// Like [`Session::start`]; with `refresh_now` false the first refresh
+    /// waits one `refresh_every` (for a UI that runs its own first refresh
+    /// as an intent, to hear when it is done).
+    pub fn start_background(self: &Arc<Self>, refresh_now: bool) {
+        let deliver = periodic(
+            Arc::downgrade(self),
+            Duration::ZERO,
+            self.config.deliver_every,
+            |s| {
+                Box::pin(
+                    async move { s.engine.deliver_due().await.map(|_| ()).map_err(Into::into) },
+                )
+            },
+        );
+        let first = if refresh_now {
+            Duration::ZERO
+        } else {
+            self.config.refresh_every
+        };
+        let refresh = periodic(
+            Arc::downgrade(self),
+            first,
+            self.config.refresh_every,
+            |s| Box::pin(async move { s.refresh().await.map(|_| ()) }),
+        );
         if let Ok(mut tasks) = self.tasks.lock() {
             tasks.push(deliver);
             tasks.push(refresh);
@@ -334,6 +356,21 @@ impl Session {
         })
     }
 
+    /// The home feed: the following feed plus the user's own notes, newest
+    /// first; `before` pages back in time.
+    pub fn home_feed(
+        &self,
+        limit: usize,
+        before: Option<Timestamp>,
+    ) -> Result<Vec<Event>, SessionError> {
+        let mut people = self.follows()?;
+        people.push(self.me);
+        Ok(match before {
+            Some(t) => self.engine.following_feed_before(&people, t, limit)?,
+            None => self.engine.following_feed(&people, limit)?,
+        })
+    }
+
     /// Replies, mentions, reposts and reactions of others, newest first.
     pub fn inbox(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
         Ok(self.engine.inbox_feed(self.me, limit)?)
@@ -369,9 +406,10 @@ type Work = fn(
     Box<dyn std::future::Future<Output = Result<(), SessionError>> + Send>,
 >;
 
-/// Runs `work` now and then every `every` while the session lives.
-fn periodic(session: Weak<Session>, every: Duration, work: Work) -> JoinHandle<()> {
+/// Runs `work` after `first`, then every `every` while the session lives.
+fn periodic(session: Weak<Session>, first: Duration, every: Duration, work: Work) -> JoinHandle<()> {
     tokio::spawn(async move {
+        tokio::time::sleep(first).await;
         loop {
             let Some(s) = session.upgrade() else { break };
             if let Err(e) = work(Arc::clone(&s)).await {

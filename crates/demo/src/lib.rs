@@ -49,6 +49,16 @@ pub(crate) fn ev<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, DemoErro
     r.map_err(|e| DemoError::Event(e.to_string()))
 }
 
+/// How a demo session runs (`samizdat demo`, the desktop's demo mode): short
+/// time-outs, since two relay addresses are dead on purpose.
+pub fn session_config() -> samizdat_client::SessionConfig {
+    let mut config = samizdat_client::SessionConfig::default();
+    config.engine.net.transport.connect_timeout = Duration::from_secs(2);
+    config.engine.net.eose_timeout = Duration::from_secs(5);
+    config.engine.phase_timeout = Duration::from_secs(10);
+    config
+}
+
 /// The shape of the network.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {

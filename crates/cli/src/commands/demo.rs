@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use nostr::prelude::*;
-use samizdat_client::{SessionConfig, SyncReport};
+use samizdat_client::SyncReport;
 use samizdat_demo::{DemoNetwork, DemoOptions};
 use samizdat_net::RelayUrl;
 use serde_json::json;
@@ -57,11 +57,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         })
         .collect();
     let dir = tempfile::tempdir()?;
-    let mut config = SessionConfig::default();
-    config.engine.net.transport.connect_timeout = Duration::from_secs(2);
-    config.engine.net.eose_timeout = Duration::from_secs(5);
-    config.engine.phase_timeout = Duration::from_secs(10);
-    let session = network.open_session(dir.path(), config)?;
+    let session = network.open_session(dir.path(), samizdat_demo::session_config())?;
     let quiet = args.json;
     let progress = |msg: &str| {
         if !quiet {

@@ -1,0 +1,145 @@
+//! The two message types between the UI thread and the worker: commands go
+//! down (never waited for), updates come up (drained once per frame).
+
+use std::collections::HashMap;
+
+use nostr::prelude::*;
+use samizdat_client::Intent;
+use samizdat_net::Question;
+use secrecy::SecretString;
+
+use crate::prefs::Prefs;
+use crate::view::{DeliveryView, NoteView, PersonView, RelaysView};
+
+/// How a new profile gets its key.
+pub enum KeyChoice {
+    /// Generate one here.
+    Generate,
+    /// Import an nsec / hex key / ncryptsec (with its own passphrase).
+    Import {
+        /// What was pasted.
+        key: SecretString,
+        /// The ncryptsec's passphrase.
+        passphrase: Option<SecretString>,
+    },
+    /// Log in with a remote signer.
+    Bunker(String),
+}
+
+/// What the UI asks the worker.
+pub enum Command {
+    /// List the profiles on this machine.
+    ListProfiles,
+    /// Create a profile and open it.
+    Create {
+        /// Profile name.
+        name: String,
+        /// Its key.
+        key: KeyChoice,
+        /// The passphrase protecting it here.
+        passphrase: SecretString,
+    },
+    /// Unlock and open a profile.
+    Unlock {
+        /// Profile name.
+        name: String,
+        /// Passphrase.
+        passphrase: SecretString,
+    },
+    /// Start the seeded demo network and open its user.
+    Demo,
+    /// Close the session (back to the start screen).
+    Lock,
+    /// Run a client intent.
+    Intent(Intent),
+    /// Show the newest notes of the following feed.
+    ShowFeed,
+    /// Older notes (a time window before `before`).
+    LoadMore {
+        /// Strictly older than this.
+        before: Timestamp,
+    },
+    /// Show the inbox.
+    ShowInbox,
+    /// Open a thread.
+    OpenThread(EventId),
+    /// Open a person's page.
+    OpenPerson(PublicKey),
+    /// Search the local store.
+    Search(String),
+    /// Refresh the relays page.
+    ShowRelays,
+    /// Save the app's preferences for this profile.
+    SavePrefs(Prefs),
+    /// The user's answer to an "ask" policy question.
+    Answer {
+        /// The question's number.
+        id: u64,
+        /// Allow or deny.
+        allow: bool,
+    },
+    /// Benchmark: replace the feed by `n` generated notes.
+    BenchFeed(usize),
+}
+
+/// A profile on the start screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileEntry {
+    /// Its name.
+    pub name: String,
+    /// Signs through a remote signer.
+    pub remote: bool,
+    /// Has a key at all.
+    pub has_key: bool,
+}
+
+/// What the worker tells the UI.
+pub enum Update {
+    /// The profiles on this machine.
+    Profiles(Vec<ProfileEntry>),
+    /// Something slow is under way (scrypt, pairing, starting the demo).
+    Busy(Option<String>),
+    /// A start-screen operation failed (the message says why).
+    StartFailed(String),
+    /// A session is open.
+    Opened {
+        /// The profile's name.
+        profile: String,
+        /// The user.
+        me: PublicKey,
+        /// The user's display name.
+        name: String,
+        /// Preferences saved for this profile.
+        prefs: Prefs,
+        /// Whether the profile has no relay yet (first run).
+        needs_relays: bool,
+    },
+    /// The session is closed.
+    Locked,
+    /// The newest page of the following feed (replaces what is shown).
+    Feed(Vec<NoteView>),
+    /// An older page (appended).
+    More(Vec<NoteView>),
+    /// New notes arrived that are not shown yet.
+    NewNotes(usize),
+    /// The inbox.
+    Inbox(Vec<NoteView>),
+    /// A thread: each card with its depth.
+    Thread(EventId, Vec<(NoteView, usize)>),
+    /// A person's page.
+    Person(Box<PersonView>),
+    /// Search results.
+    Search(String, Vec<NoteView>),
+    /// The relays page.
+    Relays(Box<RelaysView>),
+    /// Where own events were delivered.
+    Deliveries(HashMap<EventId, Vec<DeliveryView>>),
+    /// A status line (sync phases, AUTH done).
+    Status(String),
+    /// An alert for the alerts list.
+    Alert(String),
+    /// An intent finished: a sentence for the user, or why it failed.
+    Done(Result<String, String>),
+    /// A policy says "ask": the user must answer.
+    Ask(u64, Question),
+}

@@ -1,0 +1,353 @@
+//! The signed-in window: the top bar with tabs, the page or tab shown, the
+//! status line, the reply window and the keyboard (j/k move, r replies,
+//! Enter opens the thread, / searches, Esc goes back).
+
+use egui::{Key, RichText};
+use samizdat_client::Intent;
+
+use super::list::notes_list;
+use super::note::NoteAction;
+use super::{pages, relays, DesktopApp, Main, Page, Tab};
+use crate::protocol::Command;
+
+/// Draws the signed-in window.
+pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
+    let mut commands: Vec<Command> = Vec::new();
+    let Some(main) = app.main.as_mut() else {
+        return;
+    };
+    top_bar(main, ctx, &mut commands);
+    status_bar(main, ctx);
+    egui::CentralPanel::default().show(ctx, |ui| {
+        if let Some(page) = main.pages.last().cloned() {
+            ui.horizontal(|ui| {
+                if ui.button("← Back").clicked() {
+                    main.pages.pop();
+                }
+            });
+            let action = match page {
+                Page::Thread(_, notes) => pages::thread(ui, main, notes.as_deref()),
+                Page::Person(person) => pages::person(ui, main, &person, &mut commands),
+            };
+            if let Some(a) = action {
+                act(main, a, &mut commands);
+            }
+            return;
+        }
+        let action = match main.tab {
+            Tab::Feed => feed(ui, main, &mut commands),
+            Tab::Inbox => {
+                ui.heading("Inbox: replies, mentions, reactions");
+                let out = notes_list(
+                    ui,
+                    "inbox",
+                    &main.inbox,
+                    &mut main.inbox_list,
+                    &main.deliveries,
+                    None,
+                );
+                out.action.map(|(_, a)| a)
+            }
+            Tab::Search => pages::search(ui, main, &mut commands),
+            Tab::Relays => {
+                relays::show(ui, main, &mut commands);
+                None
+            }
+            Tab::Alerts => {
+                pages::alerts(ui, main, &mut commands);
+                None
+            }
+            Tab::Settings => {
+                pages::settings(ui, main, &mut commands);
+                None
+            }
+        };
+        if let Some(a) = action {
+            act(main, a, &mut commands);
+        }
+    });
+    reply_window(main, ctx, &mut commands);
+    keyboard(main, ctx, &mut commands);
+    for c in commands {
+        app.send(c);
+    }
+}
+
+fn top_bar(main: &mut Main, ctx: &egui::Context, commands: &mut Vec<Command>) {
+    egui::TopBottomPanel::top("top").show(ctx, |ui| {
+        ui.horizontal(|ui| {
+            ui.strong("Samizdat");
+            ui.separator();
+            let unseen = main.alerts.len().saturating_sub(main.alerts_seen);
+            let alerts = if unseen > 0 {
+                format!("Alerts ({unseen})")
+            } else {
+                "Alerts".to_owned()
+            };
+            for (tab, label) in [
+                (Tab::Feed, "Feed".to_owned()),
+                (Tab::Inbox, "Inbox".to_owned()),
+                (Tab::Search, "Search".to_owned()),
+                (Tab::Relays, "Relays".to_owned()),
+                (Tab::Alerts, alerts),
+                (Tab::Settings, "Settings".to_owned()),
+            ] {
+                let text = if tab == Tab::Alerts && unseen > 0 {
+                    RichText::new(label).color(ui.visuals().warn_fg_color)
+                } else {
+                    RichText::new(label)
+                };
+                if ui.selectable_label(main.tab == tab && main.pages.is_empty(), text).clicked() {
+                    switch_tab(main, tab, commands);
+                }
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Lock").on_hover_text("close this profile").clicked() {
+                    commands.push(Command::Lock);
+                }
+                if ui.button("Refresh").clicked() {
+                    commands.push(Command::Intent(Intent::Refresh));
+                }
+                let who = if main.name.is_empty() {
+                    main.profile.clone()
+                } else {
+                    format!("{} ({})", main.name, main.profile)
+                };
+                ui.weak(who);
+            });
+        });
+    });
+}
+
+/// Switches tab and asks for what it shows.
+pub fn switch_tab(main: &mut Main, tab: Tab, commands: &mut Vec<Command>) {
+    main.tab = tab;
+    main.pages.clear();
+    match tab {
+        Tab::Inbox => commands.push(Command::ShowInbox),
+        Tab::Relays => commands.push(Command::ShowRelays),
+        Tab::Alerts => main.alerts_seen = main.alerts.len(),
+        Tab::Search => main.focus_search = true,
+        _ => {}
+    }
+}
+
+fn status_bar(main: &mut Main, ctx: &egui::Context) {
+    egui::TopBottomPanel::bottom("status").show(ctx, |ui| {
+        ui.horizontal(|ui| {
+            if let Some((result, at)) = &main.last_done {
+                if at.elapsed().as_secs() < 20 {
+                    match result {
+                        Ok(s) => ui.label(s),
+                        Err(e) => ui.colored_label(ui.visuals().error_fg_color, e),
+                    };
+                    ui.separator();
+                }
+            }
+            ui.weak(&main.status);
+        });
+    });
+}
+
+fn feed(ui: &mut egui::Ui, main: &mut Main, commands: &mut Vec<Command>) -> Option<NoteAction> {
+    if main.needs_relays {
+        pages::first_run(ui, main, commands);
+        ui.separator();
+    }
+    ui.horizontal(|ui| {
+        let l = ui.label("New note");
+        let response = ui
+            .add(
+                egui::TextEdit::multiline(&mut main.compose)
+                    .desired_rows(2)
+                    .desired_width(ui.available_width() - 80.0)
+                    .hint_text("What's happening? (Ctrl+Enter posts)"),
+            )
+            .labelled_by(l.id);
+        if main.focus_compose {
+            response.request_focus();
+            main.focus_compose = false;
+        }
+        let ctrl_enter =
+            response.has_focus() && ui.input(|i| i.modifiers.command && i.key_pressed(Key::Enter));
+        if (ui.button("Post").clicked() || ctrl_enter) && !main.compose.trim().is_empty() {
+            commands.push(Command::Intent(Intent::Post {
+                text: std::mem::take(&mut main.compose),
+            }));
+        }
+    });
+    if main.new_notes > 0 {
+        let text = if main.new_notes == 1 {
+            "1 new note — show".to_owned()
+        } else {
+            format!("{} new notes — show", main.new_notes)
+        };
+        if ui.button(text).clicked() {
+            commands.push(Command::ShowFeed);
+            main.feed_list.scroll_to = Some(0);
+            main.selected = None;
+        }
+    }
+    if main.feed.is_empty() {
+        ui.weak("No notes yet. Follow people (Search → paste an npub) and press Refresh.");
+        return None;
+    }
+    let out = notes_list(
+        ui,
+        "feed",
+        &main.feed,
+        &mut main.feed_list,
+        &main.deliveries,
+        main.selected,
+    );
+    if out.at_end && !main.loading_more && !main.feed_end {
+        if let Some((last, _)) = main.feed.last() {
+            main.loading_more = true;
+            commands.push(Command::LoadMore {
+                before: last.created_at,
+            });
+        }
+    }
+    out.action.map(|(i, a)| {
+        main.selected = Some(i);
+        a
+    })
+}
+
+/// Carries out a card action.
+pub fn act(main: &mut Main, action: NoteAction, commands: &mut Vec<Command>) {
+    match action {
+        NoteAction::Thread(id) => {
+            main.page_list = Default::default();
+            main.pages.push(Page::Thread(id, None));
+            commands.push(Command::OpenThread(id));
+        }
+        NoteAction::Person(pk) => {
+            main.pending_person = Some(pk);
+            commands.push(Command::OpenPerson(pk));
+        }
+        NoteAction::Reply(id) => {
+            if let Some(note) = find(main, id) {
+                main.reply = Some((note, String::new()));
+            }
+        }
+        NoteAction::Like(id) => commands.push(Command::Intent(Intent::React {
+            to: id,
+            content: "+".into(),
+        })),
+        NoteAction::Repost(id) => commands.push(Command::Intent(Intent::Repost { of: id })),
+        NoteAction::Delete(id) => commands.push(Command::Intent(Intent::Delete {
+            event: id,
+            reason: String::new(),
+        })),
+        NoteAction::Retry => commands.push(Command::Intent(Intent::RetryDeliveries)),
+    }
+}
+
+fn find(main: &Main, id: nostr::prelude::EventId) -> Option<crate::view::NoteView> {
+    let in_pages = main.pages.iter().flat_map(|p| match p {
+        Page::Thread(_, Some(n)) => n.iter().map(|(v, _)| v).collect::<Vec<_>>(),
+        Page::Person(p) => p.notes.iter().collect(),
+        _ => Vec::new(),
+    });
+    main.feed
+        .iter()
+        .chain(&main.inbox)
+        .map(|(v, _)| v)
+        .chain(in_pages)
+        .chain(main.results.iter().flat_map(|(_, r)| r.iter().map(|(v, _)| v)))
+        .find(|v| v.id == id)
+        .cloned()
+}
+
+fn reply_window(main: &mut Main, ctx: &egui::Context, commands: &mut Vec<Command>) {
+    let Some((note, text)) = main.reply.as_mut() else {
+        return;
+    };
+    let mut close = false;
+    let mut send = false;
+    egui::Window::new(format!("Reply to {}", note.author_name))
+        .collapsible(false)
+        .show(ctx, |ui| {
+            let preview: String = note
+                .pieces
+                .iter()
+                .map(|p| match p {
+                    crate::view::Piece::Text(t) => t.clone(),
+                    crate::view::Piece::Link(l) => l.clone(),
+                    crate::view::Piece::Hashtag(h) => format!("#{h}"),
+                    crate::view::Piece::Person(_, n) => format!("@{n}"),
+                    _ => "…".into(),
+                })
+                .collect();
+            ui.weak(preview.chars().take(200).collect::<String>());
+            let l = ui.label("Your reply");
+            let r = ui
+                .add(egui::TextEdit::multiline(text).desired_rows(4))
+                .labelled_by(l.id);
+            r.request_focus();
+            ui.horizontal(|ui| {
+                if ui.button("Send reply").clicked() && !text.trim().is_empty() {
+                    send = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+            if ui.input(|i| i.key_pressed(Key::Escape)) {
+                close = true;
+            }
+        });
+    if send {
+        if let Some((note, text)) = main.reply.take() {
+            commands.push(Command::Intent(Intent::Reply { to: note.id, text }));
+        }
+    } else if close {
+        main.reply = None;
+    }
+}
+
+fn keyboard(main: &mut Main, ctx: &egui::Context, commands: &mut Vec<Command>) {
+    if ctx.wants_keyboard_input() || main.reply.is_some() {
+        return;
+    }
+    let (down, up, reply, open, search, back) = ctx.input(|i| {
+        (
+            i.key_pressed(Key::J),
+            i.key_pressed(Key::K),
+            i.key_pressed(Key::R),
+            i.key_pressed(Key::Enter),
+            i.key_pressed(Key::Slash),
+            i.key_pressed(Key::Escape),
+        )
+    });
+    if back && !main.pages.is_empty() {
+        main.pages.pop();
+        return;
+    }
+    if search {
+        switch_tab(main, Tab::Search, commands);
+        return;
+    }
+    if main.tab != Tab::Feed || !main.pages.is_empty() || main.feed.is_empty() {
+        return;
+    }
+    let last = main.feed.len() - 1;
+    if down {
+        main.selected = Some(main.selected.map_or(0, |s| (s + 1).min(last)));
+        main.feed_list.scroll_to = main.selected;
+    }
+    if up {
+        main.selected = Some(main.selected.map_or(0, |s| s.saturating_sub(1)));
+        main.feed_list.scroll_to = main.selected;
+    }
+    let Some(selected) = main.selected.and_then(|s| main.feed.get(s)) else {
+        return;
+    };
+    let id = selected.0.id;
+    if reply {
+        act(main, NoteAction::Reply(id), commands);
+    } else if open {
+        act(main, NoteAction::Thread(id), commands);
+    }
+}

@@ -1,0 +1,417 @@
+//! The app's screens. All state here is what is shown; every change the
+//! user asks for is a [`Command`] to the worker, and every change from
+//! outside arrives as an [`Update`] drained at the start of a frame.
+
+mod list;
+mod main_view;
+mod note;
+mod pages;
+mod relays;
+mod start;
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use nostr::prelude::*;
+use samizdat_net::Question;
+
+use crate::bridge::{Bridge, WorkerConfig};
+use crate::prefs::Prefs;
+use crate::protocol::{Command, Update};
+use crate::view::{DeliveryView, NoteView, PersonView, RelaysView};
+
+pub use list::ListState;
+pub use note::NoteAction;
+
+/// The top-level tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Following feed.
+    Feed,
+    /// Replies and mentions.
+    Inbox,
+    /// Local search.
+    Search,
+    /// Relays, coverage, policies.
+    Relays,
+    /// Alerts.
+    Alerts,
+    /// App settings.
+    Settings,
+}
+
+/// A page opened over the tabs (Esc goes back).
+#[derive(Debug, Clone)]
+pub enum Page {
+    /// A thread: root first, replies nested.
+    Thread(EventId, Option<Vec<(NoteView, usize)>>),
+    /// A person's page.
+    Person(Box<PersonView>),
+}
+
+/// The signed-in part of the app.
+pub struct Main {
+    /// Profile name.
+    pub profile: String,
+    /// The user.
+    pub me: PublicKey,
+    /// The user's display name.
+    pub name: String,
+    /// Preferences.
+    pub prefs: Prefs,
+    /// The tab shown.
+    pub tab: Tab,
+    /// Pages opened over the tab, newest last.
+    pub pages: Vec<Page>,
+    /// The feed.
+    pub feed: Vec<(NoteView, usize)>,
+    /// Its scroll state.
+    pub feed_list: ListState,
+    /// Selected card (keyboard).
+    pub selected: Option<usize>,
+    /// New notes not shown.
+    pub new_notes: usize,
+    /// An older page is on its way.
+    pub loading_more: bool,
+    /// No older notes in the store.
+    pub feed_end: bool,
+    /// The inbox.
+    pub inbox: Vec<(NoteView, usize)>,
+    /// Inbox scroll state.
+    pub inbox_list: ListState,
+    /// Search field.
+    pub search: String,
+    /// Give the search field focus next frame.
+    pub focus_search: bool,
+    /// Search results (query, cards).
+    pub results: Option<(String, Vec<(NoteView, usize)>)>,
+    /// Results scroll state.
+    pub results_list: ListState,
+    /// Page scroll state (thread, person).
+    pub page_list: ListState,
+    /// Relays page.
+    pub relays: Option<RelaysView>,
+    /// Add-relay form.
+    pub new_relay: (String, bool, bool, bool),
+    /// Where own events were delivered.
+    pub deliveries: HashMap<EventId, Vec<DeliveryView>>,
+    /// Alerts, newest last.
+    pub alerts: Vec<String>,
+    /// Alerts the user has seen.
+    pub alerts_seen: usize,
+    /// The status line.
+    pub status: String,
+    /// The last finished action.
+    pub last_done: Option<(Result<String, String>, Instant)>,
+    /// The compose box.
+    pub compose: String,
+    /// Reply being written: to which note, and the text.
+    pub reply: Option<(NoteView, String)>,
+    /// Give the compose box focus next frame.
+    pub focus_compose: bool,
+    /// First run: no relays yet.
+    pub needs_relays: bool,
+    /// Own relay URL typed on the first-run card.
+    pub own_relay: String,
+    /// A person page asked for and not shown yet.
+    pub pending_person: Option<PublicKey>,
+}
+
+impl Main {
+    fn new(profile: String, me: PublicKey, name: String, prefs: Prefs, needs_relays: bool) -> Self {
+        Self {
+            profile,
+            me,
+            name,
+            prefs,
+            tab: Tab::Feed,
+            pages: Vec::new(),
+            feed: Vec::new(),
+            feed_list: ListState::default(),
+            selected: None,
+            new_notes: 0,
+            loading_more: false,
+            feed_end: false,
+            inbox: Vec::new(),
+            inbox_list: ListState::default(),
+            search: String::new(),
+            focus_search: false,
+            results: None,
+            results_list: ListState::default(),
+            page_list: ListState::default(),
+            relays: None,
+            new_relay: (String::new(), true, true, false),
+            deliveries: HashMap::new(),
+            alerts: Vec::new(),
+            alerts_seen: 0,
+            status: String::new(),
+            last_done: None,
+            compose: String::new(),
+            reply: None,
+            focus_compose: false,
+            needs_relays,
+            own_relay: String::new(),
+            pending_person: None,
+        }
+    }
+}
+
+/// The start screen's fields.
+#[derive(Default)]
+pub struct Start {
+    /// Profiles on this machine.
+    pub profiles: Vec<crate::protocol::ProfileEntry>,
+    /// Chosen profile to unlock.
+    pub chosen: Option<String>,
+    /// Passphrase typed to unlock.
+    pub passphrase: String,
+    /// New profile's name.
+    pub new_name: String,
+    /// New passphrase, twice.
+    pub new_pass: (String, String),
+    /// How the new key comes: 0 generate, 1 import, 2 bunker.
+    pub source: usize,
+    /// Key (nsec/ncryptsec) or bunker URI.
+    pub import: String,
+    /// The ncryptsec's own passphrase.
+    pub import_pass: String,
+    /// A slow operation under way.
+    pub busy: Option<String>,
+    /// The last error.
+    pub error: Option<String>,
+}
+
+/// Options the binary passes in.
+#[derive(Clone)]
+pub struct AppOptions {
+    /// The worker's configuration.
+    pub worker: WorkerConfig,
+    /// Start the demo at once.
+    pub demo: bool,
+    /// Benchmark: after the first feed, load this many notes and scroll.
+    pub bench: Option<crate::bench::BenchConfig>,
+}
+
+/// The whole app: the start screen or a signed-in session, plus the
+/// questions waiting for the user.
+pub struct DesktopApp {
+    options: AppOptions,
+    pub(crate) bridge: Option<Bridge>,
+    /// The start screen's state.
+    pub start: Start,
+    /// The signed-in state, once a profile is open.
+    pub main: Option<Main>,
+    /// "Ask" questions waiting for an answer.
+    pub asks: VecDeque<(u64, Question)>,
+    /// Benchmark state.
+    pub bench: Option<crate::bench::Bench>,
+    /// When the app started (for time to first feed).
+    pub started: Instant,
+    /// When the first non-empty feed was painted.
+    pub first_feed: Option<std::time::Duration>,
+    zoom_applied: Option<f32>,
+}
+
+impl DesktopApp {
+    /// An app with these options; the worker starts on the first frame.
+    pub fn new(options: AppOptions) -> Self {
+        Self {
+            bench: options.bench.clone().map(crate::bench::Bench::new),
+            options,
+            bridge: None,
+            start: Start::default(),
+            main: None,
+            asks: VecDeque::new(),
+            started: Instant::now(),
+            first_feed: None,
+            zoom_applied: None,
+        }
+    }
+
+    /// The link to the worker, once started.
+    pub fn bridge_handle(&self) -> Option<&Bridge> {
+        self.bridge.as_ref()
+    }
+
+    /// Sends a command to the worker.
+    pub fn send(&self, command: Command) {
+        if let Some(b) = &self.bridge {
+            b.send(command);
+        }
+    }
+
+    /// One frame: drain updates, then draw. Never blocks.
+    pub fn ui(&mut self, ctx: &egui::Context) {
+        if self.bridge.is_none() {
+            match Bridge::start(ctx.clone(), self.options.worker.clone()) {
+                Ok(b) => {
+                    if self.options.demo {
+                        b.send(Command::Demo);
+                    }
+                    self.bridge = Some(b);
+                }
+                Err(e) => self.start.error = Some(format!("could not start the worker: {e}")),
+            }
+        }
+        let updates = self.bridge.as_ref().map(Bridge::drain).unwrap_or_default();
+        for u in updates {
+            self.apply(u);
+        }
+        if let Some(main) = &self.main {
+            let scale = main.prefs.ui_scale;
+            if self.zoom_applied != Some(scale) {
+                ctx.set_zoom_factor(scale);
+                ctx.set_visuals(if main.prefs.dark {
+                    egui::Visuals::dark()
+                } else {
+                    egui::Visuals::light()
+                });
+                self.zoom_applied = Some(scale);
+            }
+        }
+        match self.main.is_some() {
+            false => start::show(self, ctx),
+            true => main_view::show(self, ctx),
+        }
+        self.ask_dialog(ctx);
+        if let Some(main) = &self.main {
+            if self.first_feed.is_none() && !main.feed.is_empty() {
+                self.first_feed = Some(self.started.elapsed());
+                println!(
+                    "samizdat-desktop: first feed painted after {} ms ({} notes)",
+                    self.first_feed.map_or(0, |d| d.as_millis()),
+                    main.feed.len()
+                );
+            }
+        }
+        crate::bench::frame(self, ctx);
+    }
+
+    fn apply(&mut self, update: Update) {
+        match update {
+            Update::Profiles(p) => {
+                if self.start.chosen.is_none() {
+                    self.start.chosen = p.first().map(|e| e.name.clone());
+                }
+                self.start.profiles = p;
+            }
+            Update::Busy(b) => self.start.busy = b,
+            Update::StartFailed(e) => {
+                self.start.busy = None;
+                self.start.error = Some(e);
+            }
+            Update::Opened {
+                profile,
+                me,
+                name,
+                prefs,
+                needs_relays,
+            } => {
+                self.start.passphrase.clear();
+                self.start.new_pass = Default::default();
+                self.start.import.clear();
+                self.start.import_pass.clear();
+                self.start.error = None;
+                self.zoom_applied = None;
+                self.main = Some(Main::new(profile, me, name, prefs, needs_relays));
+            }
+            Update::Locked => self.main = None,
+            Update::Ask(id, q) => self.asks.push_back((id, q)),
+            other => {
+                if let Some(main) = &mut self.main {
+                    main.apply(other);
+                }
+            }
+        }
+    }
+
+    fn ask_dialog(&mut self, ctx: &egui::Context) {
+        let Some((id, question)) = self.asks.front().cloned() else {
+            return;
+        };
+        let (title, text) = match &question {
+            Question::Auth(url) => (
+                "A relay asks you to authenticate",
+                format!(
+                    "{url} asks for NIP-42 AUTH. Allowing it tells this relay your public key \
+                     (it can then link this connection to you)."
+                ),
+            ),
+            Question::Connect(url) => (
+                "Connect to a relay?",
+                format!("Samizdat wants to connect to {url}. It will see your IP address unless a proxy is set."),
+            ),
+        };
+        let mut answer = None;
+        egui::Modal::new(egui::Id::new(("ask", id))).show(ctx, |ui| {
+            ui.set_width(420.0);
+            ui.heading(title);
+            ui.label(text);
+            ui.horizontal(|ui| {
+                if ui.button("Allow once").clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Deny").clicked() {
+                    answer = Some(false);
+                }
+            });
+        });
+        if let Some(allow) = answer {
+            self.asks.pop_front();
+            self.send(Command::Answer { id, allow });
+        }
+    }
+}
+
+impl Main {
+    fn apply(&mut self, update: Update) {
+        let depth0 = |v: Vec<NoteView>| v.into_iter().map(|n| (n, 0)).collect::<Vec<_>>();
+        match update {
+            Update::Feed(notes) => {
+                self.feed = depth0(notes);
+                self.new_notes = 0;
+                self.feed_end = false;
+                self.selected = self.selected.filter(|s| *s < self.feed.len());
+            }
+            Update::More(notes) => {
+                self.loading_more = false;
+                if notes.is_empty() {
+                    self.feed_end = true;
+                }
+                self.feed.extend(depth0(notes));
+            }
+            Update::NewNotes(n) => self.new_notes = n,
+            Update::Inbox(notes) => self.inbox = depth0(notes),
+            Update::Thread(id, notes) => {
+                if let Some(Page::Thread(open, slot)) = self.pages.last_mut() {
+                    if *open == id {
+                        *slot = Some(notes);
+                    }
+                }
+            }
+            Update::Person(p) => {
+                let same = matches!(self.pages.last(), Some(Page::Person(open)) if open.pubkey == p.pubkey);
+                if same {
+                    self.pages.pop();
+                    self.pages.push(Page::Person(p));
+                } else if self.pending_person == Some(p.pubkey) {
+                    self.pending_person = None;
+                    self.page_list = ListState::default();
+                    self.pages.push(Page::Person(p));
+                }
+            }
+            Update::Search(q, notes) => self.results = Some((q, depth0(notes))),
+            Update::Relays(r) => self.relays = Some(*r),
+            Update::Deliveries(d) => self.deliveries = d,
+            Update::Status(s) => self.status = s,
+            Update::Alert(a) => self.alerts.push(a),
+            Update::Done(result) => {
+                if let Err(e) = &result {
+                    self.alerts.push(e.clone());
+                }
+                self.last_done = Some((result, Instant::now()));
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The smaller pages: a thread, a person, search, alerts, settings and the
+//! first-run card.
+
+use egui::{RichText, Ui};
+use samizdat_client::{Intent, RelayRoles};
+
+use super::list::notes_list;
+use super::note::NoteAction;
+use super::start::labelled_field;
+use super::Main;
+use crate::protocol::Command;
+use crate::view::PersonView;
+
+/// Relays offered on the first run (nothing connects until one is chosen).
+const SUGGESTED: [(&str, &str); 4] = [
+    ("wss://relay.damus.io", "large public relay"),
+    ("wss://nos.lol", "public relay"),
+    ("wss://relay.primal.net", "public relay"),
+    ("wss://purplepag.es", "indexer: relay lists and profiles (discovery)"),
+];
+
+/// A thread: root first, replies nested under their parents.
+pub fn thread(
+    ui: &mut Ui,
+    main: &mut Main,
+    notes: Option<&[(crate::view::NoteView, usize)]>,
+) -> Option<NoteAction> {
+    ui.heading("Thread");
+    let Some(notes) = notes else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("fetching the thread from the relays its notes point to…");
+        });
+        return None;
+    };
+    if notes.is_empty() {
+        ui.weak("Nothing found for this thread.");
+        return None;
+    }
+    notes_list(
+        ui,
+        "thread",
+        notes,
+        &mut main.page_list,
+        &main.deliveries,
+        None,
+    )
+    .action
+    .map(|(_, a)| a)
+}
+
+/// A person's page: profile, follow / unfollow, their notes.
+pub fn person(
+    ui: &mut Ui,
+    main: &mut Main,
+    person: &PersonView,
+    commands: &mut Vec<Command>,
+) -> Option<NoteAction> {
+    ui.horizontal(|ui| {
+        ui.heading(&person.profile.name);
+        if person.pubkey != main.me {
+            let (label, intent) = if person.followed {
+                ("Unfollow", Intent::Unfollow(person.pubkey))
+            } else {
+                ("Follow", Intent::Follow(person.pubkey))
+            };
+            if ui.button(label).clicked() {
+                commands.push(Command::Intent(intent));
+            }
+        }
+        if person.loading {
+            ui.spinner();
+            ui.weak("reading their own relays…");
+        }
+    });
+    let npub = nostr::nips::nip19::ToBech32::to_bech32(&person.pubkey).unwrap_or_default();
+    ui.horizontal(|ui| {
+        ui.monospace(&npub);
+        if ui.small_button("Copy").clicked() {
+            ui.ctx().copy_text(npub.clone());
+        }
+    });
+    if let Some(n) = &person.profile.nip05 {
+        ui.label(format!("NIP-05: {n} (claimed; not verified yet)"));
+    }
+    if !person.profile.about.is_empty() {
+        ui.label(&person.profile.about);
+    }
+    if person.profile.picture.is_some() {
+        ui.weak("has a profile picture (remote images are not loaded)");
+    }
+    ui.separator();
+    let notes: Vec<_> = person.notes.iter().cloned().map(|n| (n, 0)).collect();
+    if notes.is_empty() && !person.loading {
+        ui.weak("No notes found on their relays.");
+    }
+    notes_list(
+        ui,
+        "person",
+        &notes,
+        &mut main.page_list,
+        &main.deliveries,
+        None,
+    )
+    .action
+    .map(|(_, a)| a)
+}
+
+/// Search: local full-text search, or an npub / note reference to open.
+pub fn search(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) -> Option<NoteAction> {
+    ui.horizontal(|ui| {
+        let l = ui.label("Search");
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut main.search)
+                    .hint_text("words, or an npub / nprofile / note / nevent")
+                    .desired_width(420.0),
+            )
+            .labelled_by(l.id);
+        if main.focus_search {
+            r.request_focus();
+            main.focus_search = false;
+        }
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button("Go").clicked() || enter) && !main.search.trim().is_empty() {
+            commands.push(Command::Search(main.search.trim().to_owned()));
+        }
+    });
+    ui.weak("Searches this machine's store only: no relay sees what you look for.");
+    let Some((query, results)) = &main.results else {
+        return None;
+    };
+    ui.label(format!("{} notes match {query:?}", results.len()));
+    notes_list(
+        ui,
+        "search",
+        results,
+        &mut main.results_list,
+        &main.deliveries,
+        None,
+    )
+    .action
+    .map(|(_, a)| a)
+}
+
+/// Alerts, newest first.
+pub fn alerts(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.heading("Alerts");
+        if ui.button("Retry deliveries").clicked() {
+            commands.push(Command::Intent(Intent::RetryDeliveries));
+        }
+        if ui.button("Clear").clicked() {
+            main.alerts.clear();
+            main.alerts_seen = 0;
+        }
+    });
+    main.alerts_seen = main.alerts.len();
+    if main.alerts.is_empty() {
+        ui.weak("Nothing needs your attention.");
+    }
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        for a in main.alerts.iter().rev() {
+            ui.label(a);
+            ui.separator();
+        }
+    });
+}
+
+/// App settings: UI scale and theme (saved per profile).
+pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
+    ui.heading("Settings");
+    let before = main.prefs.clone();
+    ui.horizontal(|ui| {
+        let l = ui.label("UI scale");
+        ui.add(egui::Slider::new(&mut main.prefs.ui_scale, 0.5..=3.0).step_by(0.05))
+            .labelled_by(l.id);
+        for s in [1.0, 1.25, 1.5, 2.0] {
+            if ui.small_button(format!("{s}×")).clicked() {
+                main.prefs.ui_scale = s;
+            }
+        }
+    });
+    ui.checkbox(&mut main.prefs.dark, "Dark theme");
+    if main.prefs != before {
+        commands.push(Command::SavePrefs(main.prefs.clone()));
+    }
+    ui.separator();
+    ui.heading("Privacy");
+    ui.label("Remote images and link previews: never loaded. Links open in your browser only when you click them.");
+    ui.label("Network: direct connections. NIP-42 AUTH is denied unless a relay's policy allows or asks (Relays tab).");
+    ui.separator();
+    ui.label(format!("Profile: {}", main.profile));
+    ui.monospace(nostr::nips::nip19::ToBech32::to_bech32(&main.me).unwrap_or_default());
+    ui.weak("Keys: j / k move, Enter opens the thread, r replies, / searches, Esc goes back.");
+}
+
+/// The first-run card: suggested relays, "use my own relay", and
+/// publishing the relay list.
+pub fn first_run(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
+    ui.heading(RichText::new("Get started: choose your relays"));
+    ui.label("Your relays are where you publish and where others find you. Nothing is contacted until you add one.");
+    for (url, what) in SUGGESTED {
+        ui.horizontal(|ui| {
+            let discovery = what.starts_with("indexer");
+            if ui.small_button("Add").clicked() {
+                commands.push(Command::Intent(Intent::AddRelay {
+                    url: url.into(),
+                    roles: RelayRoles {
+                        read: !discovery,
+                        write: !discovery,
+                    },
+                    discovery,
+                }));
+            }
+            ui.monospace(url);
+            ui.weak(what);
+        });
+    }
+    ui.horizontal(|ui| {
+        labelled_field(ui, "My own relay", &mut main.own_relay, false);
+        if ui.button("Use it").clicked() && !main.own_relay.trim().is_empty() {
+            commands.push(Command::Intent(Intent::AddRelay {
+                url: main.own_relay.trim().to_owned(),
+                roles: RelayRoles {
+                    read: true,
+                    write: true,
+                },
+                discovery: false,
+            }));
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui.button("Publish my relay list").clicked() {
+            commands.push(Command::Intent(Intent::PublishRelayList));
+        }
+        if ui.button("Done").clicked() {
+            main.needs_relays = false;
+        }
+    });
+}

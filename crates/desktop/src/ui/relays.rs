@@ -1,0 +1,165 @@
+//! The relays page: the user's relays and their roles, connect / AUTH
+//! policies, the coverage picture (who is read from where, who is orphaned
+//! and why) and what the store knows of each relay's health.
+
+use egui::{RichText, Ui};
+use samizdat_client::{Intent, RelayRoles};
+
+use super::note::short_relay;
+use super::start::labelled_field;
+use super::Main;
+use crate::protocol::Command;
+
+const WORDS: [&str; 3] = ["allow", "ask", "deny"];
+
+/// Draws the relays page.
+pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
+    let Some(view) = main.relays.clone() else {
+        ui.spinner();
+        return;
+    };
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.heading("Your relays");
+        egui::Grid::new("own-relays").striped(true).show(ui, |ui| {
+            ui.strong("relay");
+            ui.strong("read");
+            ui.strong("write");
+            ui.strong("connect");
+            ui.strong("AUTH");
+            ui.end_row();
+            for (url, read, write) in &view.own {
+                ui.monospace(url);
+                let (mut r, mut w) = (*read, *write);
+                ui.checkbox(&mut r, "");
+                ui.checkbox(&mut w, "");
+                if (r, w) != (*read, *write) {
+                    commands.push(Command::Intent(Intent::SetRoles {
+                        url: url.clone(),
+                        roles: RelayRoles { read: r, write: w },
+                    }));
+                }
+                policy_boxes(ui, url, &view, commands);
+                if ui.small_button("Remove").clicked() {
+                    commands.push(Command::Intent(Intent::RemoveRelay { url: url.clone() }));
+                }
+                ui.end_row();
+            }
+            for url in view.discovery.iter().filter(|d| !view.own.iter().any(|o| &o.0 == *d)) {
+                ui.monospace(url);
+                ui.weak("discovery");
+                ui.label("");
+                policy_boxes(ui, url, &view, commands);
+                if ui.small_button("Remove").clicked() {
+                    commands.push(Command::Intent(Intent::RemoveRelay { url: url.clone() }));
+                }
+                ui.end_row();
+            }
+        });
+        ui.horizontal(|ui| {
+            let (url, read, write, discovery) = &mut main.new_relay;
+            labelled_field(ui, "Add relay", url, false);
+            ui.checkbox(read, "read");
+            ui.checkbox(write, "write");
+            ui.checkbox(discovery, "discovery");
+            if ui.button("Add").clicked() && !url.trim().is_empty() {
+                commands.push(Command::Intent(Intent::AddRelay {
+                    url: url.trim().to_owned(),
+                    roles: RelayRoles {
+                        read: *read,
+                        write: *write,
+                    },
+                    discovery: *discovery,
+                }));
+                url.clear();
+            }
+        });
+        ui.horizontal(|ui| {
+            let mut whitelist = view.whitelist_only;
+            if ui
+                .checkbox(&mut whitelist, "Connect only to relays set to \"allow\"")
+                .changed()
+            {
+                commands.push(Command::Intent(Intent::SetPolicy {
+                    url: view.own.first().map(|o| o.0.clone()).unwrap_or_default(),
+                    connect: None,
+                    auth: None,
+                    whitelist_only: Some(whitelist),
+                }));
+            }
+            if ui.button("Publish relay list").clicked() {
+                commands.push(Command::Intent(Intent::PublishRelayList));
+            }
+        });
+        ui.separator();
+        ui.heading("Coverage");
+        ui.label(format!(
+            "{} follows, read from {} relays: {:.0}% covered; the most any one relay learns is {:.0}% of your follow list.",
+            view.follows,
+            view.coverage.len(),
+            view.covered * 100.0,
+            view.max_exposure * 100.0
+        ));
+        for (url, people) in &view.coverage {
+            egui::CollapsingHeader::new(format!("{} — {} people", short_relay(url), people.len()))
+                .id_salt(url)
+                .show(ui, |ui| {
+                    ui.label(people.join(", "));
+                });
+        }
+        if !view.orphans.is_empty() {
+            ui.label(RichText::new(format!("{} people have no relay:", view.orphans.len())).strong());
+            for (who, why) in &view.orphans {
+                ui.label(format!("{who}: {why}"));
+            }
+        }
+        ui.separator();
+        ui.heading("Health");
+        egui::Grid::new("health").striped(true).show(ui, |ui| {
+            for h in ["relay", "attempts", "success", "latency", "invalid events", "last error"] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for h in &view.health {
+                ui.monospace(short_relay(&h.url));
+                ui.label(h.attempts.to_string());
+                ui.label(format!("{:.0}%", h.success_rate * 100.0));
+                ui.label(h.latency_ms.map_or("–".into(), |l| format!("{l:.0} ms")));
+                ui.label(h.invalid.to_string());
+                ui.weak(h.last_error.as_deref().unwrap_or(""));
+                ui.end_row();
+            }
+        });
+    });
+}
+
+fn policy_boxes(ui: &mut Ui, url: &str, view: &crate::view::RelaysView, commands: &mut Vec<Command>) {
+    let (connect, auth) = view
+        .policies
+        .get(url)
+        .cloned()
+        .unwrap_or_else(|| ("allow".into(), "deny".into()));
+    for (which, current) in [("connect", connect), ("auth", auth)] {
+        let mut chosen = current.clone();
+        egui::ComboBox::from_id_salt((url, which))
+            .selected_text(&chosen)
+            .width(70.0)
+            .show_ui(ui, |ui| {
+                for w in WORDS {
+                    ui.selectable_value(&mut chosen, w.to_owned(), w);
+                }
+            });
+        if chosen != current {
+            let (connect, auth) = if which == "connect" {
+                (Some(chosen), None)
+            } else {
+                (None, Some(chosen))
+            };
+            commands.push(Command::Intent(Intent::SetPolicy {
+                url: url.to_owned(),
+                connect,
+                auth,
+                whitelist_only: None,
+            }));
+        }
+    }
+}

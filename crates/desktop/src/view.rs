@@ -1,0 +1,262 @@
+//! What the UI draws: plain data built by the worker from the client's
+//! answers, so the UI thread never queries the store or waits on anything.
+//! Each builder here only rearranges what the client computed (names,
+//! content segments, delivery states); it decides nothing.
+
+use std::collections::HashMap;
+
+use nostr::prelude::*;
+use samizdat_client::content::{segments, short_npub, Segment};
+use samizdat_store::{DeliveryState, QueuedEvent};
+
+/// One run of a note's text, references already resolved to names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    /// Plain text.
+    Text(String),
+    /// A web link: shown, opened only by the user's click, never fetched.
+    Link(String),
+    /// `#tag`.
+    Hashtag(String),
+    /// A person, with the name to show.
+    Person(PublicKey, String),
+    /// An event, opened in the app.
+    Event(EventId),
+    /// An addressable event's coordinate.
+    Address(String),
+}
+
+/// One note (or repost) as a card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteView {
+    /// The event's id.
+    pub id: EventId,
+    /// Its author.
+    pub author: PublicKey,
+    /// The author's display name.
+    pub author_name: String,
+    /// When.
+    pub created_at: Timestamp,
+    /// The text, in pieces.
+    pub pieces: Vec<Piece>,
+    /// A repost: whose note it reposts (the pieces are that note's text
+    /// when it is in the store).
+    pub repost_of: Option<(EventId, String)>,
+    /// The note this replies to, if any.
+    pub reply_to: Option<EventId>,
+    /// Written by the user.
+    pub own: bool,
+    /// The event's kind (1 note, 6 repost, 7 reaction).
+    pub kind: u16,
+}
+
+/// One relay's delivery of an own event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryView {
+    /// The relay.
+    pub relay: String,
+    /// `pending`, `ok`, `refused`, `given up`.
+    pub state: &'static str,
+    /// Why it is not delivered (the relay's words, or the network's).
+    pub reason: Option<String>,
+    /// Attempts so far.
+    pub attempts: u32,
+}
+
+/// Everything the worker needs to turn events into cards.
+pub struct Naming<'a> {
+    /// Display names.
+    pub names: &'a HashMap<PublicKey, String>,
+    /// The user.
+    pub me: PublicKey,
+}
+
+impl Naming<'_> {
+    fn name(&self, p: &PublicKey) -> String {
+        self.names.get(p).cloned().unwrap_or_else(|| short_npub(p))
+    }
+}
+
+/// Everyone an event's card names: its author and the people its text
+/// mentions (for one names query per page).
+pub fn people_in(events: &[Event]) -> Vec<PublicKey> {
+    let mut out = Vec::new();
+    for e in events {
+        out.push(e.pubkey);
+        out.extend(e.tags.public_keys());
+        for s in segments(&e.content) {
+            if let Segment::Person { pubkey, .. } = s {
+                out.push(pubkey);
+            }
+        }
+    }
+    out
+}
+
+/// Turns text into pieces with names.
+pub fn pieces(text: &str, naming: &Naming<'_>) -> Vec<Piece> {
+    segments(text)
+        .into_iter()
+        .map(|s| match s {
+            Segment::Text(t) => Piece::Text(t),
+            Segment::Link(l) => Piece::Link(l),
+            Segment::Hashtag(h) => Piece::Hashtag(h),
+            Segment::Person { pubkey, .. } => Piece::Person(pubkey, naming.name(&pubkey)),
+            Segment::Event { id, .. } => Piece::Event(id),
+            Segment::Address(a) => Piece::Address(a),
+        })
+        .collect()
+}
+
+/// A card for `event`. `reposted` is the stored original of a repost
+/// (verified when it was stored), if the store has it.
+pub fn note_view(event: &Event, reposted: Option<&Event>, naming: &Naming<'_>) -> NoteView {
+    let repost_target = (event.kind == Kind::Repost)
+        .then(|| event.tags.event_ids().next())
+        .flatten();
+    let (pieces, repost_of) = match (repost_target, reposted) {
+        (Some(id), Some(original)) => (
+            self::pieces(&original.content, naming),
+            Some((id, naming.name(&original.pubkey))),
+        ),
+        (Some(id), None) => (vec![Piece::Event(id)], Some((id, String::new()))),
+        (None, _) => (self::pieces(&event.content, naming), None),
+    };
+    NoteView {
+        id: event.id,
+        author: event.pubkey,
+        author_name: naming.name(&event.pubkey),
+        created_at: event.created_at,
+        pieces,
+        repost_of,
+        reply_to: (event.kind == Kind::TextNote)
+            .then(|| samizdat_client::parent_of(event))
+            .flatten(),
+        own: event.pubkey == naming.me,
+        kind: event.kind.as_u16(),
+    }
+}
+
+/// Per-relay delivery rows of one queued own event.
+pub fn delivery_views(queued: &QueuedEvent) -> Vec<DeliveryView> {
+    queued
+        .deliveries
+        .iter()
+        .map(|d| DeliveryView {
+            relay: d.relay.clone(),
+            state: match d.state {
+                DeliveryState::Pending => "pending",
+                DeliveryState::Delivered => "ok",
+                DeliveryState::Rejected => "refused",
+                DeliveryState::Abandoned => "given up",
+            },
+            reason: (d.state != DeliveryState::Delivered)
+                .then(|| d.last_error.clone())
+                .flatten(),
+            attempts: d.attempts,
+        })
+        .collect()
+}
+
+/// "5m", "3h", "2d" since `t`.
+pub fn age(t: Timestamp, now: Timestamp) -> String {
+    let secs = now.as_secs().saturating_sub(t.as_secs());
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3_600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3_600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// A person's page.
+#[derive(Debug, Clone)]
+pub struct PersonView {
+    /// Who.
+    pub pubkey: PublicKey,
+    /// Their profile (name, about, NIP-05 claim).
+    pub profile: samizdat_client::PersonProfile,
+    /// Their newest notes, from their own relays.
+    pub notes: Vec<NoteView>,
+    /// Whether the user follows them.
+    pub followed: bool,
+    /// Still fetching from their relays.
+    pub loading: bool,
+}
+
+/// The relays page: settings, coverage and health.
+#[derive(Debug, Clone, Default)]
+pub struct RelaysView {
+    /// The user's relays: URL, read, write.
+    pub own: Vec<(String, bool, bool)>,
+    /// Discovery relays.
+    pub discovery: Vec<String>,
+    /// Per relay: connect and AUTH policy words (`allow`/`deny`/`ask`/default).
+    pub policies: HashMap<String, (String, String)>,
+    /// Whitelist-only mode.
+    pub whitelist_only: bool,
+    /// How many people are followed.
+    pub follows: usize,
+    /// Relay → names of the people read there.
+    pub coverage: Vec<(String, Vec<String>)>,
+    /// Orphans: name and why.
+    pub orphans: Vec<(String, String)>,
+    /// Share of follows with a relay.
+    pub covered: f64,
+    /// Largest share of the follow list one relay learns.
+    pub max_exposure: f64,
+    /// Health rows.
+    pub health: Vec<HealthView>,
+}
+
+/// What the store knows of one relay's behaviour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthView {
+    /// URL.
+    pub url: String,
+    /// Attempts.
+    pub attempts: u64,
+    /// Share of attempts that worked.
+    pub success_rate: f64,
+    /// Mean latency (ms).
+    pub latency_ms: Option<f64>,
+    /// Invalid events received.
+    pub invalid: u64,
+    /// The last error.
+    pub last_error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reposts_show_the_stored_original_and_replies_their_parent() {
+        let a = Keys::generate();
+        let b = Keys::generate();
+        let original = EventBuilder::new(Kind::TextNote, "hello #world")
+            .finalize(&a)
+            .unwrap();
+        let repost = EventBuilder::new(Kind::Repost, "")
+            .tag(Tag::event(original.id))
+            .finalize(&b)
+            .unwrap();
+        let mut names = HashMap::new();
+        names.insert(a.public_key(), "alice".to_owned());
+        let naming = Naming {
+            names: &names,
+            me: b.public_key(),
+        };
+        let v = note_view(&repost, Some(&original), &naming);
+        assert_eq!(v.repost_of, Some((original.id, "alice".into())));
+        assert_eq!(v.pieces[1], Piece::Hashtag("world".into()));
+        assert!(v.own);
+        let v = note_view(&repost, None, &naming);
+        assert_eq!(v.pieces, vec![Piece::Event(original.id)]);
+        let reply = EventBuilder::new(Kind::TextNote, "hi")
+            .tag(Tag::parse(["e", &original.id.to_hex(), "", "root"]).unwrap())
+            .finalize(&b)
+            .unwrap();
+        assert_eq!(note_view(&reply, None, &naming).reply_to, Some(original.id));
+    }
+}

@@ -1,0 +1,125 @@
+//! The session's update stream turned into UI updates: new feed notes are
+//! counted (the UI shows "N new notes" instead of jumping), the inbox and
+//! delivery states are re-read when they change, and finished intents are
+//! reported in a sentence.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nostr::prelude::*;
+use samizdat_client::{Alert, EngineUpdate, Intent, Session};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::views::{done_sentence, Ctx};
+use super::FeedState;
+use crate::bridge::UpdateSink;
+use crate::protocol::{Command, Update};
+
+/// How often the feed is re-read while the first refresh is filling it.
+const INITIAL_REDRAW: Duration = Duration::from_millis(250);
+
+/// Listens until the session closes.
+pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex<FeedState>>) {
+    let mut updates = session.subscribe();
+    let ctx = Ctx {
+        session: Arc::clone(&session),
+        sink: sink.clone(),
+        feed: Arc::clone(&feed),
+    };
+    let mut last_redraw = Instant::now() - INITIAL_REDRAW;
+    loop {
+        let update = match updates.recv().await {
+            Ok(u) => u,
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => break,
+        };
+        match update {
+            EngineUpdate::NewEvents { sub, events, .. } if sub == "feed" => {
+                let initial = feed.lock().map(|f| f.initial).unwrap_or(false);
+                if initial {
+                    if last_redraw.elapsed() >= INITIAL_REDRAW {
+                        ctx.show_feed();
+                        last_redraw = Instant::now();
+                    }
+                    continue;
+                }
+                let unseen = {
+                    let Ok(mut f) = feed.lock() else { continue };
+                    let head = f.head.unwrap_or(Timestamp::from_secs(0));
+                    for e in events.iter().filter(|e| {
+                        matches!(e.kind, Kind::TextNote | Kind::Repost) && e.created_at > head
+                    }) {
+                        f.unseen.insert(e.id);
+                    }
+                    f.unseen.len()
+                };
+                if unseen > 0 {
+                    sink.send(Update::NewNotes(unseen));
+                }
+            }
+            EngineUpdate::NewEvents { sub, .. } if sub == "inbox" => {
+                ctx.handle(Command::ShowInbox);
+            }
+            EngineUpdate::NewEvents { .. } => {}
+            EngineUpdate::Delivery { .. } => ctx.show_deliveries(),
+            EngineUpdate::IntentDone { id, result } => {
+                let what = feed
+                    .lock()
+                    .ok()
+                    .and_then(|mut f| f.intents.remove(&id))
+                    .unwrap_or("action");
+                finished(&ctx, what, &result);
+                sink.send(Update::Done(
+                    result.map(|outcome| done_sentence(what, &outcome)),
+                ));
+            }
+            EngineUpdate::Phase(p) => {
+                sink.send(Update::Status(p));
+            }
+            EngineUpdate::RelayFailed { relay, error } => {
+                sink.send(Update::Status(format!("{relay}: {error}")));
+            }
+            EngineUpdate::Authenticated { relay } => {
+                sink.send(Update::Status(format!(
+                    "authenticated to {relay} (NIP-42): it now knows your public key"
+                )));
+            }
+            EngineUpdate::Alert(Alert::PostNotEverywhere { event, missing }) => {
+                let id = event.to_bech32().unwrap_or_else(|_| event.to_hex());
+                sink.send(Update::Alert(format!(
+                    "{}… is not on {} yet (retrying): {}",
+                    &id[..id.len().min(16)],
+                    if missing.len() == 1 { "one relay" } else { "some relays" },
+                    missing.join(", ")
+                )));
+            }
+        }
+    }
+}
+
+/// What to re-read once an intent is done.
+fn finished(ctx: &Ctx, what: &str, result: &Result<samizdat_client::IntentOutcome, String>) {
+    let ok = result.is_ok();
+    match what {
+        "refresh" => {
+            if let Ok(mut f) = ctx.feed.lock() {
+                f.initial = false;
+            }
+            ctx.show_feed();
+            ctx.handle(Command::ShowInbox);
+        }
+        "post" | "reply" | "repost" | "reaction" | "deletion" | "retry" => {
+            if ok && what != "retry" {
+                ctx.show_feed();
+            }
+            ctx.show_deliveries();
+        }
+        "follow" | "unfollow" if ok => {
+            ctx.show_feed();
+            // Read the new follow list's people live from now on.
+            ctx.intent(Intent::Refresh);
+        }
+        "relay settings" | "relay list" => ctx.handle(Command::ShowRelays),
+        _ => {}
+    }
+}

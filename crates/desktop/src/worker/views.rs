@@ -1,0 +1,337 @@
+//! Session commands: each is one client call (run as its own task when it
+//! touches the network) whose answer becomes a view for the UI.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use nostr::prelude::*;
+use samizdat_client::content::{parse_reference, Segment};
+use samizdat_client::{Intent, IntentOutcome, Session, SessionError};
+
+use super::{FeedState, PAGE};
+use crate::bridge::UpdateSink;
+use crate::protocol::{Command, Update};
+use crate::view::{self, HealthView, Naming, NoteView, PersonView, RelaysView};
+
+/// What a session command needs.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub session: Arc<Session>,
+    pub sink: UpdateSink,
+    pub feed: Arc<Mutex<FeedState>>,
+}
+
+impl Ctx {
+    pub fn handle(&self, command: Command) {
+        match command {
+            Command::Intent(intent) => self.intent(intent),
+            Command::ShowFeed => self.show_feed(),
+            Command::LoadMore { before } => {
+                let page = self.session.home_feed(PAGE, Some(before));
+                self.answer(page.map(|events| Update::More(self.cards(&events))));
+            }
+            Command::ShowInbox => {
+                let inbox = self.session.inbox(PAGE);
+                self.answer(inbox.map(|events| Update::Inbox(self.cards(&events))));
+            }
+            Command::OpenThread(id) => self.open_thread(id),
+            Command::OpenPerson(who) => self.open_person(who),
+            Command::Search(text) => self.search(text),
+            Command::ShowRelays => self.answer(self.relays().map(|r| Update::Relays(Box::new(r)))),
+            Command::BenchFeed(n) => {
+                let events = samizdat_demo::load::signed_notes(n);
+                self.sink.send(Update::Feed(self.cards(&events)));
+            }
+            _ => {}
+        }
+    }
+
+    fn answer(&self, result: Result<Update, SessionError>) {
+        self.sink.send(match result {
+            Ok(update) => update,
+            Err(e) => Update::Alert(e.to_string()),
+        });
+    }
+
+    /// Cards for `events`, names resolved in one query, reposted originals
+    /// taken from the store.
+    pub fn cards(&self, events: &[Event]) -> Vec<NoteView> {
+        let reposted: Vec<EventId> = events
+            .iter()
+            .filter(|e| e.kind == Kind::Repost)
+            .filter_map(|e| e.tags.event_ids().next())
+            .collect();
+        let originals: HashMap<EventId, Event> = if reposted.is_empty() {
+            HashMap::new()
+        } else {
+            self.session
+                .engine()
+                .store()
+                .query(&[Filter::new().ids(reposted.iter().copied())])
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| (e.id, e))
+                .collect()
+        };
+        let mut people = view::people_in(events);
+        people.extend(originals.values().map(|e| e.pubkey));
+        let names = self.session.names(&people).unwrap_or_default();
+        let naming = Naming {
+            names: &names,
+            me: self.session.me(),
+        };
+        events
+            .iter()
+            .map(|e| {
+                let original = e
+                    .tags
+                    .event_ids()
+                    .next()
+                    .and_then(|id| originals.get(&id))
+                    .filter(|_| e.kind == Kind::Repost);
+                view::note_view(e, original, &naming)
+            })
+            .collect()
+    }
+
+    /// The newest page of the home feed; what is unseen becomes seen.
+    pub fn show_feed(&self) {
+        match self.session.home_feed(PAGE, None) {
+            Ok(events) => {
+                if let Ok(mut f) = self.feed.lock() {
+                    f.head = events.first().map(|e| e.created_at);
+                    f.unseen.clear();
+                }
+                self.sink.send(Update::Feed(self.cards(&events)));
+            }
+            Err(e) => {
+                self.sink.send(Update::Alert(e.to_string()));
+            }
+        }
+    }
+
+    /// Where own events were delivered, per relay.
+    pub fn show_deliveries(&self) {
+        if let Ok(d) = self.session.deliveries(200) {
+            let views = d
+                .iter()
+                .map(|(id, q)| (*id, view::delivery_views(q)))
+                .collect();
+            self.sink.send(Update::Deliveries(views));
+        }
+    }
+
+    /// Sends `intent` to the session; its result comes back through the
+    /// listener as [`Update::Done`].
+    pub fn intent(&self, intent: Intent) {
+        let what = intent_name(&intent);
+        let id = self.session.send(intent);
+        if let Ok(mut f) = self.feed.lock() {
+            f.intents.insert(id, what);
+        }
+    }
+
+    fn open_thread(&self, id: EventId) {
+        let ctx = self.clone();
+        tokio::spawn(async move {
+            let result = ctx.session.thread(id).await.map(|events| {
+                let tree = samizdat_client::thread_tree(&events);
+                let flat: Vec<Event> = tree.iter().map(|(e, _)| e.clone()).collect();
+                let cards = ctx.cards(&flat);
+                Update::Thread(
+                    id,
+                    cards
+                        .into_iter()
+                        .zip(tree.iter().map(|(_, d)| *d))
+                        .collect(),
+                )
+            });
+            ctx.answer(result);
+        });
+    }
+
+    fn person_view(&self, who: PublicKey, notes: &[Event], loading: bool) -> PersonView {
+        PersonView {
+            pubkey: who,
+            profile: self.session.profile_of(who).unwrap_or_default(),
+            notes: self.cards(notes),
+            followed: self
+                .session
+                .follows()
+                .map(|f| f.contains(&who))
+                .unwrap_or(false),
+            loading,
+        }
+    }
+
+    fn open_person(&self, who: PublicKey) {
+        // What the store has at once, then what their relays have.
+        let stored = self
+            .session
+            .engine()
+            .store()
+            .query(&[Filter::new()
+                .author(who)
+                .kinds([Kind::TextNote, Kind::Repost])
+                .limit(PAGE)])
+            .unwrap_or_default();
+        self.sink
+            .send(Update::Person(Box::new(self.person_view(who, &stored, true))));
+        let ctx = self.clone();
+        tokio::spawn(async move {
+            let result = ctx
+                .session
+                .person(who, PAGE)
+                .await
+                .map(|notes| Update::Person(Box::new(ctx.person_view(who, &notes, false))));
+            ctx.answer(result);
+        });
+    }
+
+    fn search(&self, text: String) {
+        match parse_reference(&text) {
+            Some(Segment::Person { pubkey, .. }) => return self.open_person(pubkey),
+            Some(Segment::Event { id, .. }) => return self.open_thread(id),
+            _ => {}
+        }
+        let found = self.session.search_local(&text, 100);
+        self.answer(found.map(|events| Update::Search(text, self.cards(&events))));
+    }
+
+    fn relays(&self) -> Result<RelaysView, SessionError> {
+        let settings = self.session.settings();
+        let (plan, follows) = self.session.coverage()?;
+        let mut people: Vec<PublicKey> = plan
+            .assignments
+            .values()
+            .flatten()
+            .chain(plan.orphans.iter().map(|o| &o.pubkey))
+            .filter_map(|p| PublicKey::from_hex(p).ok())
+            .collect();
+        people.sort();
+        people.dedup();
+        let names = self.session.names(&people)?;
+        let name = |hex: &str| {
+            PublicKey::from_hex(hex)
+                .ok()
+                .and_then(|p| names.get(&p).cloned())
+                .unwrap_or_else(|| hex.chars().take(8).collect())
+        };
+        let mut coverage: Vec<(String, Vec<String>)> = plan
+            .assignments
+            .iter()
+            .map(|(url, who)| (url.clone(), who.iter().map(|p| name(p)).collect()))
+            .collect();
+        coverage.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+        let orphans = plan
+            .orphans
+            .iter()
+            .map(|o| {
+                let reason = serde_json::to_value(o.reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                (name(&o.pubkey), reason.replace('_', " "))
+            })
+            .collect();
+        let health = self
+            .session
+            .relay_health()?
+            .into_iter()
+            .map(|s| HealthView {
+                success_rate: s.success_rate(),
+                url: s.url,
+                attempts: s.attempts,
+                latency_ms: s.latency_ms,
+                invalid: s.invalid_events,
+                last_error: s.last_error,
+            })
+            .collect();
+        let word = |w: &Option<String>, default: &str| w.clone().unwrap_or_else(|| default.into());
+        Ok(RelaysView {
+            own: settings
+                .relays
+                .iter()
+                .map(|(u, r)| (u.clone(), r.read, r.write))
+                .collect(),
+            discovery: settings.discovery.clone(),
+            policies: settings
+                .policies
+                .iter()
+                .map(|(u, p)| {
+                    (
+                        u.clone(),
+                        (word(&p.connect, "allow"), word(&p.auth, "deny")),
+                    )
+                })
+                .collect(),
+            whitelist_only: settings.whitelist_only,
+            follows,
+            covered: plan.coverage(follows),
+            max_exposure: plan.max_exposure(follows),
+            coverage,
+            orphans,
+            health,
+        })
+    }
+}
+
+/// A short word for what an intent was (to say what finished).
+fn intent_name(intent: &Intent) -> &'static str {
+    match intent {
+        Intent::Post { .. } => "post",
+        Intent::Reply { .. } => "reply",
+        Intent::React { .. } => "reaction",
+        Intent::Repost { .. } => "repost",
+        Intent::Delete { .. } => "deletion",
+        Intent::Follow(_) => "follow",
+        Intent::Unfollow(_) => "unfollow",
+        Intent::RestoreFollows { .. } => "follow list restore",
+        Intent::SetProfile(_) => "profile",
+        Intent::AddRelay { .. }
+        | Intent::SetRoles { .. }
+        | Intent::RemoveRelay { .. }
+        | Intent::SetPolicy { .. } => {
+            "relay settings"
+        }
+        Intent::PublishRelayList => "relay list",
+        Intent::Refresh => "refresh",
+        Intent::LoadMore { .. } => "load more",
+        Intent::Thread(_) => "thread",
+        Intent::Person(_) => "person",
+        Intent::RetryDeliveries => "retry",
+    }
+}
+
+/// A sentence about a finished intent.
+pub(crate) fn done_sentence(what: &str, outcome: &IntentOutcome) -> String {
+    match outcome {
+        IntentOutcome::Published(p) => {
+            let ok = p
+                .deliveries
+                .iter()
+                .filter(|(_, o)| {
+                    matches!(
+                        o,
+                        samizdat_net::PublishOutcome::Accepted
+                            | samizdat_net::PublishOutcome::Duplicate
+                    )
+                })
+                .count();
+            format!(
+                "{what}: accepted by {ok} of {} relays",
+                p.deliveries.len()
+            )
+        }
+        IntentOutcome::Synced(r) => format!(
+            "{what}: {} new events from {} relays, {} of {} follows covered",
+            r.relays.values().map(|o| o.events).sum::<usize>(),
+            r.relays.len(),
+            r.plan.assignments.values().flatten().collect::<std::collections::BTreeSet<_>>().len(),
+            r.follows
+        ),
+        IntentOutcome::SettingsSaved => format!("{what}: saved"),
+        IntentOutcome::Events(e) => format!("{what}: {} events", e.len()),
+        IntentOutcome::Delivered(d) => format!("{what}: {} deliveries attempted", d.len()),
+    }
+}
