@@ -2,6 +2,7 @@
 //! first-run card.
 
 use egui::{RichText, Ui};
+use samizdat_client::content::{parse_reference, Segment};
 use samizdat_client::{Intent, RelayRoles};
 
 use super::list::notes_list;
@@ -108,8 +109,9 @@ pub fn person(
 
 /// Search: local full-text search, or an npub / note reference to open.
 pub fn search(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) -> Option<NoteAction> {
+    let mut opened = None;
     ui.horizontal(|ui| {
-        let l = ui.label("Search");
+        let l = ui.label("Find");
         let r = ui
             .add(
                 egui::TextEdit::singleline(&mut main.search)
@@ -123,9 +125,17 @@ pub fn search(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) -> Opti
         }
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if (ui.button("Go").clicked() || enter) && !main.search.trim().is_empty() {
-            commands.push(Command::Search(main.search.trim().to_owned()));
+            let text = main.search.trim().to_owned();
+            match parse_reference(&text) {
+                Some(Segment::Person { pubkey, .. }) => opened = Some(NoteAction::Person(pubkey)),
+                Some(Segment::Event { id, .. }) => opened = Some(NoteAction::Thread(id)),
+                _ => commands.push(Command::Search(text)),
+            }
         }
     });
+    if opened.is_some() {
+        return opened;
+    }
     ui.weak("Searches this machine's store only: no relay sees what you look for.");
     let Some((query, results)) = &main.results else {
         return None;

@@ -116,6 +116,9 @@ fn finished(ctx: &Ctx, what: &str, result: &Result<samizdat_client::IntentOutcom
         }
         "follow" | "unfollow" if ok => {
             ctx.show_feed();
+            if let Some(who) = ctx.feed.lock().ok().and_then(|f| f.person) {
+                ctx.stored_person(who, false);
+            }
             // Read the new follow list's people live from now on.
             ctx.intent(Intent::Refresh);
         }

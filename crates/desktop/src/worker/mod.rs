@@ -35,6 +35,8 @@ pub(crate) struct FeedState {
     pub unseen: std::collections::HashSet<EventId>,
     /// Intents in flight: their number and what they were.
     pub intents: HashMap<u64, &'static str>,
+    /// The person whose page was opened last (re-read after a follow).
+    pub person: Option<PublicKey>,
 }
 
 /// An open profile.

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use nostr::prelude::*;
-use samizdat_client::content::{parse_reference, Segment};
 use samizdat_client::{Intent, IntentOutcome, Session, SessionError};
 
 use super::{FeedState, PAGE};
@@ -164,8 +163,8 @@ impl Ctx {
         }
     }
 
-    fn open_person(&self, who: PublicKey) {
-        // What the store has at once, then what their relays have.
+    /// A person's page from the store alone (`loading`: a fetch follows).
+    pub fn stored_person(&self, who: PublicKey, loading: bool) {
         let stored = self
             .session
             .engine()
@@ -176,7 +175,15 @@ impl Ctx {
                 .limit(PAGE)])
             .unwrap_or_default();
         self.sink
-            .send(Update::Person(Box::new(self.person_view(who, &stored, true))));
+            .send(Update::Person(Box::new(self.person_view(who, &stored, loading))));
+    }
+
+    fn open_person(&self, who: PublicKey) {
+        if let Ok(mut f) = self.feed.lock() {
+            f.person = Some(who);
+        }
+        // What the store has at once, then what their relays have.
+        self.stored_person(who, true);
         let ctx = self.clone();
         tokio::spawn(async move {
             let result = ctx
@@ -189,11 +196,6 @@ impl Ctx {
     }
 
     fn search(&self, text: String) {
-        match parse_reference(&text) {
-            Some(Segment::Person { pubkey, .. }) => return self.open_person(pubkey),
-            Some(Segment::Event { id, .. }) => return self.open_thread(id),
-            _ => {}
-        }
         let found = self.session.search_local(&text, 100);
         self.answer(found.map(|events| Update::Search(text, self.cards(&events))));
     }

@@ -1,0 +1,249 @@
+//! The desktop app driven like a person would (egui_kittest clicks and
+//! keystrokes) against our relay running in-process on 127.0.0.1, real
+//! websockets and real SQLite files: onboarding, following someone from
+//! their page, posting with per-relay delivery, a thread, and the AUTH
+//! "ask" dialog.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+use egui_kittest::kittest::Queryable;
+use nostr::prelude::*;
+use samizdat_client::RelayPolicy;
+use samizdat_desktop::ui::Page;
+use samizdat_relay::RelayConfig;
+
+#[test]
+fn onboarding_creates_a_profile_whose_key_rests_as_ncryptsec() {
+    let home = tempfile::tempdir().unwrap();
+    let mut h = app(home.path());
+    wait_for(&mut h, "the start screen", |h| shows(h, "Create a profile"));
+    fill(&mut h, "Profile name", "alice");
+    fill(&mut h, "New passphrase", PASS);
+    assert!(shows(&h, "strong"), "the strength hint is shown");
+    fill(&mut h, "Repeat passphrase", "something else");
+    assert!(shows(&h, "the passphrases differ"));
+    // Retype the repeat field.
+    h.get_by_label("Repeat passphrase").click();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("Repeat passphrase").type_text(PASS);
+    h.step();
+    click(&mut h, "Create profile");
+    wait_for(&mut h, "the new profile to open", |h| h.state().main.is_some());
+    assert!(shows(&h, "Get started: choose your relays"), "first-run help");
+
+    let dir = home.path().join("alice");
+    let key = std::fs::read_to_string(dir.join("key.ncryptsec")).unwrap();
+    assert!(key.trim().starts_with("ncryptsec1"), "{key}");
+    let mode = std::fs::metadata(dir.join("key.ncryptsec"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "owner-only key file");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(PASS), "the passphrase is on disk");
+        assert!(!text.contains("nsec1"), "a plain key is on disk");
+    }
+
+    // Lock, a wrong passphrase is refused with a clear error, the right one opens.
+    click(&mut h, "Lock");
+    wait_for(&mut h, "the start screen", |h| h.state().main.is_none() && shows(h, "Unlock a profile"));
+    fill(&mut h, "Passphrase", "wrong");
+    click(&mut h, "Unlock");
+    wait_for(&mut h, "the refusal", |h| shows(h, "wrong passphrase"));
+    assert!(h.state().main.is_none());
+    unlock(&mut h);
+}
+
+#[test]
+fn follow_someone_from_their_page_and_see_their_notes() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (_indexer, indexer_store, indexer) = relay(&rt, dir.path(), "indexer", RelayConfig::default());
+    let (_bob_relay, bob_store, bob_url) = relay(&rt, dir.path(), "bob", RelayConfig::default());
+    let (_alice_relay, _, alice_url) = relay(&rt, dir.path(), "alice", RelayConfig::default());
+    let (alice, bob) = (Keys::generate(), Keys::generate());
+    indexer_store
+        .insert_batch(&[relay_list(&bob, &bob_url)])
+        .unwrap();
+    bob_store
+        .insert_batch(&[
+            event(&bob, Kind::Metadata, r#"{"name":"bob","about":"writes about rust"}"#, vec![], 900),
+            event(&bob, Kind::TextNote, "hello from bob, first", vec![], 300),
+            event(&bob, Kind::TextNote, "hello from bob, second", vec![], 200),
+        ])
+        .unwrap();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &alice, &[&alice_url], &[&indexer], &[]);
+
+    let mut h = app(&home);
+    unlock(&mut h);
+    click(&mut h, "Search");
+    fill(&mut h, "Find", &bob.public_key().to_bech32().unwrap());
+    click(&mut h, "Go");
+    wait_for(&mut h, "bob's page with his notes", |h| {
+        shows(h, "hello from bob, second") && shows(h, "writes about rust")
+    });
+    click(&mut h, "Follow");
+    wait_for(&mut h, "the follow to be published", |h| shows(h, "Unfollow"));
+    click(&mut h, "← Back");
+    click(&mut h, "Feed");
+    wait_for(&mut h, "bob's notes in the feed", |h| {
+        shows(h, "hello from bob, first") && shows(h, "hello from bob, second")
+    });
+    let feed = &h.state().main.as_ref().unwrap().feed;
+    assert!(feed.iter().all(|(n, _)| n.author_name == "bob"), "names resolved");
+}
+
+#[test]
+fn post_and_see_delivery_states_change() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, up_store, up_url) = relay(&rt, dir.path(), "up", RelayConfig::default());
+    // A second write relay that is down when the note is posted.
+    let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let late_addr = spare.local_addr().unwrap().to_string();
+    drop(spare);
+    let late_url = format!("ws://{late_addr}");
+    let alice = Keys::generate();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &alice, &[&up_url, &late_url], &[], &[]);
+
+    let mut h = app(&home);
+    unlock(&mut h);
+    fill(&mut h, "New note", "a note with two relays");
+    click(&mut h, "Post");
+    wait_for(&mut h, "the first delivery states", |h| {
+        shows(h, "a note with two relays") && shows(h, "delivered 1/2")
+    });
+    assert!(shows(&h, "pending"), "the down relay is pending");
+    let stored = up_store
+        .query(&[Filter::new().author(alice.public_key()).kind(Kind::TextNote).limit(10)])
+        .unwrap();
+    assert_eq!(stored.len(), 1, "the relay that is up has it");
+
+    // The second relay comes up; Retry delivers there.
+    let (_late, late_store, _) = relay_at(&rt, dir.path(), "late", RelayConfig::default(), &late_addr);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    while !shows(&h, "delivered 2/2") {
+        assert!(std::time::Instant::now() < deadline, "never delivered to the late relay");
+        if h.query_by_label("Retry").is_some() {
+            click(&mut h, "Retry");
+        }
+        for _ in 0..25 {
+            h.step();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    assert_eq!(
+        late_store
+            .query(&[Filter::new().author(alice.public_key()).kind(Kind::TextNote).limit(10)])
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn open_a_thread_root_first_replies_nested() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (_indexer, indexer_store, indexer) = relay(&rt, dir.path(), "indexer", RelayConfig::default());
+    let (_bob_relay, bob_store, bob_url) = relay(&rt, dir.path(), "bob", RelayConfig::default());
+    let (alice, bob, carol, dave) = (Keys::generate(), Keys::generate(), Keys::generate(), Keys::generate());
+    let root = event(&bob, Kind::TextNote, "the root of it all", vec![], 900);
+    let reply = |keys: &Keys, parent: &Event, text: &str, ago: u64| {
+        let mut tags = vec![Tag::parse(["e", &root.id.to_hex(), "", "root"]).unwrap()];
+        if parent.id != root.id {
+            tags.push(Tag::parse(["e", &parent.id.to_hex(), "", "reply"]).unwrap());
+        }
+        event(keys, Kind::TextNote, text, tags, ago)
+    };
+    let carol_reply = reply(&carol, &root, "carol answers the root", 600);
+    let dave_reply = reply(&dave, &carol_reply, "dave answers carol", 300);
+    let follows = event(&alice, Kind::ContactList, "", vec![Tag::public_key(bob.public_key())], 1000);
+    indexer_store
+        .insert_batch(&[relay_list(&bob, &bob_url), relay_list(&alice, &bob_url), follows])
+        .unwrap();
+    bob_store
+        .insert_batch(&[root.clone(), carol_reply.clone(), dave_reply.clone()])
+        .unwrap();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &alice, &[&bob_url], &[&indexer], &[]);
+
+    let mut h = app(&home);
+    unlock(&mut h);
+    wait_for(&mut h, "the root in the feed", |h| shows(h, "the root of it all"));
+    // Keyboard: j selects the newest note, Enter opens its thread.
+    h.key_press(egui::Key::J);
+    h.step();
+    h.key_press(egui::Key::Enter);
+    wait_for(&mut h, "the whole thread", |h| {
+        shows(h, "carol answers the root") && shows(h, "dave answers carol")
+    });
+    let main = h.state().main.as_ref().unwrap();
+    let Some(Page::Thread(_, Some(notes))) = main.pages.last() else {
+        panic!("no thread page");
+    };
+    let order: Vec<(EventId, usize)> = notes.iter().map(|(n, d)| (n.id, *d)).collect();
+    assert_eq!(
+        order,
+        vec![(root.id, 0), (carol_reply.id, 1), (dave_reply.id, 2)]
+    );
+    h.key_press(egui::Key::Escape);
+    h.step();
+    assert!(h.state().main.as_ref().unwrap().pages.is_empty(), "Esc goes back");
+}
+
+#[test]
+fn an_ask_auth_policy_shows_the_dialog_and_deny_never_sends_auth() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let config = RelayConfig {
+        auth_required_for_writes: true,
+        ..RelayConfig::default()
+    };
+    let (_guarded, store, url) = relay(&rt, dir.path(), "guarded", config);
+    let alice = Keys::generate();
+    let ask = RelayPolicy {
+        connect: None,
+        auth: Some("ask".into()),
+    };
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &alice, &[&url], &[], &[(&url, ask)]);
+    let mut h = app(&home);
+    unlock(&mut h);
+
+    fill(&mut h, "New note", "only after AUTH");
+    click(&mut h, "Post");
+    wait_for(&mut h, "the AUTH question", |h| shows(h, "A relay asks you to authenticate"));
+    click(&mut h, "Deny");
+    wait_for(&mut h, "the refused post", |h| {
+        shows(h, "only after AUTH") && shows(h, "delivered 0/1")
+    });
+    let mine = || {
+        store
+            .query(&[Filter::new().author(alice.public_key()).kind(Kind::TextNote).limit(10)])
+            .unwrap()
+            .len()
+    };
+    assert_eq!(mine(), 0, "the relay never had our key, so it took nothing");
+    let main = h.state().main.as_ref().unwrap();
+    assert!(!main.status.contains("authenticated"), "{}", main.status);
+
+    // Allowing once authenticates and delivers.
+    fill(&mut h, "New note", "allowed this time");
+    click(&mut h, "Post");
+    wait_for(&mut h, "the AUTH question again", |h| shows(h, "A relay asks you to authenticate"));
+    click(&mut h, "Allow once");
+    wait_for(&mut h, "the delivered post", |h| {
+        shows(h, "allowed this time") && h.state().main.as_ref().is_some_and(|m| m.status.contains("authenticated"))
+    });
+    wait_for(&mut h, "the relay to have it", |_| mine() == 1);
+}
