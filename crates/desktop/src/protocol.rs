@@ -136,6 +136,8 @@ pub enum Update {
     Deliveries(HashMap<EventId, Vec<DeliveryView>>),
     /// A status line (sync phases, AUTH done).
     Status(String),
+    /// The session authenticated (NIP-42) to this relay: it knows the key.
+    Authenticated(String),
     /// An alert for the alerts list.
     Alert(String),
     /// An intent finished: a sentence for the user, or why it failed.

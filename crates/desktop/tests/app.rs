@@ -235,7 +235,7 @@ fn an_ask_auth_policy_shows_the_dialog_and_deny_never_sends_auth() {
     };
     assert_eq!(mine(), 0, "the relay never had our key, so it took nothing");
     let main = h.state().main.as_ref().unwrap();
-    assert!(!main.status.contains("authenticated"), "{}", main.status);
+    assert!(main.authenticated.is_empty(), "AUTH was sent: {:?}", main.authenticated);
 
     // Allowing once authenticates and delivers.
     fill(&mut h, "New note", "allowed this time");
@@ -243,7 +243,7 @@ fn an_ask_auth_policy_shows_the_dialog_and_deny_never_sends_auth() {
     wait_for(&mut h, "the AUTH question again", |h| shows(h, "A relay asks you to authenticate"));
     click(&mut h, "Allow once");
     wait_for(&mut h, "the delivered post", |h| {
-        shows(h, "allowed this time") && h.state().main.as_ref().is_some_and(|m| m.status.contains("authenticated"))
+        shows(h, "allowed this time") && h.state().main.as_ref().is_some_and(|m| m.authenticated == [url.clone()])
     });
     wait_for(&mut h, "the relay to have it", |_| mine() == 1);
 }

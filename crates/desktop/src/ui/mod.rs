@@ -115,6 +115,8 @@ pub struct Main {
     pub own_relay: String,
     /// A person page asked for and not shown yet.
     pub pending_person: Option<PublicKey>,
+    /// Relays this session authenticated to (each now knows the key).
+    pub authenticated: Vec<String>,
 }
 
 impl Main {
@@ -152,6 +154,7 @@ impl Main {
             needs_relays,
             own_relay: String::new(),
             pending_person: None,
+            authenticated: Vec::new(),
         }
     }
 }
@@ -404,6 +407,11 @@ impl Main {
             Update::Relays(r) => self.relays = Some(*r),
             Update::Deliveries(d) => self.deliveries = d,
             Update::Status(s) => self.status = s,
+            Update::Authenticated(relay) => {
+                if !self.authenticated.contains(&relay) {
+                    self.authenticated.push(relay);
+                }
+            }
             Update::Alert(a) => self.alerts.push(a),
             Update::Done(result) => {
                 if let Err(e) = &result {

@@ -90,6 +90,14 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
                 commands.push(Command::Intent(Intent::PublishRelayList));
             }
         });
+        if main.authenticated.is_empty() {
+            ui.weak("This session has authenticated (NIP-42) to no relay: none knows your key from AUTH.");
+        } else {
+            ui.label(format!(
+                "This session authenticated (NIP-42) to: {} — each of them knows your public key.",
+                main.authenticated.join(", ")
+            ));
+        }
         ui.separator();
         ui.heading("Coverage");
         ui.label(format!(

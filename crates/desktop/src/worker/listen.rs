@@ -83,6 +83,7 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
                 sink.send(Update::Status(format!(
                     "authenticated to {relay} (NIP-42): it now knows your public key"
                 )));
+                sink.send(Update::Authenticated(relay));
             }
             EngineUpdate::Alert(Alert::PostNotEverywhere { event, missing }) => {
                 let id = event.to_bech32().unwrap_or_else(|_| event.to_hex());
