@@ -19,6 +19,7 @@ mod feeds;
 mod intents;
 pub mod keystore;
 pub mod nip46;
+mod nip05;
 mod own;
 mod profile;
 mod publisher;
@@ -33,6 +34,7 @@ pub use engine::{
     relay_list, Alert, Engine, EngineConfig, EngineError, EngineUpdate, RelayOutcome,
 };
 pub use feeds::{parent_of, root_of, thread_tree};
+pub use nip05::Nip05Badge;
 pub use queries::PersonProfile;
 pub use profile::{Profile, ProfileError, Profiles};
 pub use session::{

@@ -140,6 +140,7 @@ pub struct Session {
     config: SessionConfig,
     next_intent: AtomicU64,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    pub(crate) nip05: crate::nip05::Nip05Cache,
 }
 
 impl Session {
@@ -197,6 +198,7 @@ impl Session {
             config,
             next_intent: AtomicU64::new(1),
             tasks: Mutex::new(Vec::new()),
+            nip05: Default::default(),
         }))
     }
 

@@ -247,3 +247,62 @@ fn an_ask_auth_policy_shows_the_dialog_and_deny_never_sends_auth() {
     });
     wait_for(&mut h, "the relay to have it", |_| mine() == 1);
 }
+
+#[test]
+fn new_notes_wait_behind_a_banner_and_a_person_page_checks_nip05() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (_indexer, indexer_store, indexer) = relay(&rt, dir.path(), "indexer", RelayConfig::default());
+    let (_bob_relay, bob_store, bob_url) = relay(&rt, dir.path(), "bob", RelayConfig::default());
+    let (alice, bob) = (Keys::generate(), Keys::generate());
+    let follows = event(&alice, Kind::ContactList, "", vec![Tag::public_key(bob.public_key())], 1000);
+    // bob claims a NIP-05 name on a domain that does not answer.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let profile_json = format!(r#"{{"name":"bob","nip05":"bob@{dead}"}}"#);
+    indexer_store
+        .insert_batch(&[relay_list(&bob, &bob_url), relay_list(&alice, &bob_url), follows])
+        .unwrap();
+    bob_store
+        .insert_batch(&[
+            event(&bob, Kind::TextNote, "an old note", vec![], 500),
+            event(&bob, Kind::Metadata, &profile_json, vec![], 900),
+        ])
+        .unwrap();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &alice, &[&bob_url], &[&indexer], &[]);
+    let mut h = app(&home);
+    unlock(&mut h);
+    wait_for(&mut h, "the first refresh", |h| {
+        shows(h, "an old note")
+            && h.state().main.as_ref().is_some_and(|m| {
+                m.last_done.as_ref().is_some_and(|(r, _)| r.as_ref().is_ok_and(|s| s.starts_with("refresh")))
+            })
+    });
+    // bob posts through his own session while alice's app is open.
+    let bob_dir = dir.path().join("bob-profile");
+    std::fs::create_dir_all(&bob_dir).unwrap();
+    let mut settings = samizdat_client::Settings::default();
+    settings.relays.insert(bob_url.clone(), samizdat_client::RelayRoles { read: true, write: true });
+    settings.save(&bob_dir.join("settings.json")).unwrap();
+    rt.block_on(async {
+        let store = std::sync::Arc::new(samizdat_store::Store::open(bob_dir.join("events.sqlite")).unwrap());
+        let session = samizdat_client::Session::with_store(
+            store,
+            bob_dir.join("settings.json"),
+            std::sync::Arc::new(samizdat_client::LocalSigner::new(bob.clone())),
+            samizdat_client::SessionConfig::default(),
+        )
+        .unwrap();
+        session.post("news while you read").await.unwrap();
+        session.shutdown().await;
+    });
+    wait_for(&mut h, "the banner", |h| shows(h, "1 new note — show"));
+    assert!(!shows(&h, "news while you read"), "the feed did not jump");
+    click(&mut h, "1 new note — show");
+    wait_for(&mut h, "the new note", |h| shows(h, "news while you read"));
+    assert!(!shows(&h, "new note — show"));
+
+    // bob's page: his NIP-05 claim cannot be verified, and says so.
+    h.get_all_by_label("bob").next().unwrap().click();
+    wait_for(&mut h, "bob's page", |h| shows(h, "could not verify"));
+}

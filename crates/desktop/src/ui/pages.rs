@@ -82,7 +82,21 @@ pub fn person(
         }
     });
     if let Some(n) = &person.profile.nip05 {
-        ui.label(format!("NIP-05: {n} (claimed; not verified yet)"));
+        use samizdat_client::Nip05Badge;
+        match &person.nip05 {
+            Some(Nip05Badge::Verified) => {
+                ui.colored_label(egui::Color32::from_rgb(90, 180, 110), format!("✔ {n} (NIP-05 verified)"));
+            }
+            Some(Nip05Badge::Mismatch) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("✖ {n}: the domain names another key"));
+            }
+            Some(Nip05Badge::Unverified(why)) => {
+                ui.weak(format!("? {n} (could not verify)")).on_hover_text(why);
+            }
+            None => {
+                ui.weak(format!("{n} (checking…)"));
+            }
+        }
     }
     if !person.profile.about.is_empty() {
         ui.label(&person.profile.about);

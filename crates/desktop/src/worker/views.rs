@@ -160,6 +160,7 @@ impl Ctx {
                 .map(|f| f.contains(&who))
                 .unwrap_or(false),
             loading,
+            nip05: None,
         }
     }
 
@@ -186,12 +187,16 @@ impl Ctx {
         self.stored_person(who, true);
         let ctx = self.clone();
         tokio::spawn(async move {
-            let result = ctx
-                .session
-                .person(who, PAGE)
-                .await
-                .map(|notes| Update::Person(Box::new(ctx.person_view(who, &notes, false))));
-            ctx.answer(result);
+            let notes = match ctx.session.person(who, PAGE).await {
+                Ok(notes) => notes,
+                Err(e) => return ctx.answer(Err(e)),
+            };
+            let mut view = ctx.person_view(who, &notes, false);
+            ctx.sink.send(Update::Person(Box::new(view.clone())));
+            if let Some(claim) = view.profile.nip05.clone() {
+                view.nip05 = Some(ctx.session.nip05_badge(who, &claim).await);
+                ctx.sink.send(Update::Person(Box::new(view)));
+            }
         });
     }
 

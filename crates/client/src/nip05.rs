@@ -1,0 +1,72 @@
+//! NIP-05 badges: whether a person's claimed `name@domain` names their key.
+//! Looked up over the engine's transport (so a proxy applies), remembered
+//! for an hour when it verifies and ten minutes when it does not, so a
+//! page shown twice asks the domain once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use nostr::prelude::*;
+
+use crate::session::Session;
+
+/// How long a verified answer is kept.
+const VERIFIED_FOR: Duration = Duration::from_secs(3600);
+/// How long a failed or mismatching answer is kept.
+const FAILED_FOR: Duration = Duration::from_secs(600);
+
+/// What a NIP-05 claim turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Nip05Badge {
+    /// The domain lists this name with this person's key.
+    Verified,
+    /// The domain lists this name with another key.
+    Mismatch,
+    /// It could not be checked (the reason, for a tooltip).
+    Unverified(String),
+}
+
+/// Answers remembered per (person, identifier).
+#[derive(Default)]
+pub(crate) struct Nip05Cache {
+    entries: Mutex<HashMap<(PublicKey, String), (Nip05Badge, Instant)>>,
+}
+
+impl Nip05Cache {
+    fn get(&self, key: &(PublicKey, String)) -> Option<Nip05Badge> {
+        let entries = self.entries.lock().ok()?;
+        let (badge, at) = entries.get(key)?;
+        let ttl = if *badge == Nip05Badge::Verified {
+            VERIFIED_FOR
+        } else {
+            FAILED_FOR
+        };
+        (at.elapsed() < ttl).then(|| badge.clone())
+    }
+
+    fn put(&self, key: (PublicKey, String), badge: Nip05Badge) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(key, (badge, Instant::now()));
+        }
+    }
+}
+
+impl Session {
+    /// Whether `identifier` (a NIP-05 `name@domain`) names `who`, from the
+    /// cache or from the domain.
+    pub async fn nip05_badge(&self, who: PublicKey, identifier: &str) -> Nip05Badge {
+        let key = (who, identifier.trim().to_ascii_lowercase());
+        if let Some(badge) = self.nip05.get(&key) {
+            return badge;
+        }
+        let badge =
+            match samizdat_net::resolve_nip05(&key.1, &self.engine.config().net.transport).await {
+                Ok((listed, _)) if listed == who => Nip05Badge::Verified,
+                Ok(_) => Nip05Badge::Mismatch,
+                Err(e) => Nip05Badge::Unverified(e.to_string()),
+            };
+        self.nip05.put(key, badge.clone());
+        badge
+    }
+}
