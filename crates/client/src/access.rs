@@ -244,7 +244,10 @@ mod tests {
     #[test]
     fn strength_hints() {
         assert_eq!(passphrase_strength(""), Strength::Empty);
-        assert_eq!(passphrase_strength("aaaaaaaaaaaaaaaaaaaaaaaa"), Strength::Weak);
+        assert_eq!(
+            passphrase_strength("aaaaaaaaaaaaaaaaaaaaaaaa"),
+            Strength::Weak
+        );
         assert_eq!(passphrase_strength("hunter2"), Strength::Weak);
         assert_eq!(passphrase_strength("Tr0ub4dor&3x"), Strength::Fair);
         assert_eq!(

@@ -130,10 +130,12 @@ pub fn parse_reference(input: &str) -> Option<Segment> {
     let input = input.trim();
     let bare = input.strip_prefix("nostr:").unwrap_or(input);
     if bare.len() == 64 && bare.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return PublicKey::from_hex(bare).ok().map(|pubkey| Segment::Person {
-            pubkey,
-            relays: Vec::new(),
-        });
+        return PublicKey::from_hex(bare)
+            .ok()
+            .map(|pubkey| Segment::Person {
+                pubkey,
+                relays: Vec::new(),
+            });
     }
     match token_at(&format!("nostr:{bare}")) {
         Some((segment @ (Segment::Person { .. } | Segment::Event { .. }), len))
@@ -231,7 +233,11 @@ mod tests {
     fn references_typed_by_a_user() {
         let k = Keys::generate();
         let npub = k.public_key().to_bech32().unwrap();
-        for input in [npub.clone(), format!("nostr:{npub}"), k.public_key().to_hex()] {
+        for input in [
+            npub.clone(),
+            format!("nostr:{npub}"),
+            k.public_key().to_hex(),
+        ] {
             assert!(
                 matches!(parse_reference(&input), Some(Segment::Person { pubkey, .. }) if pubkey == k.public_key()),
                 "{input}"

@@ -215,10 +215,7 @@ mod tests {
         let a1 = reply_to(&k, &root, &a, 130);
         let tree = thread_tree(&[root.clone(), a.clone(), b.clone(), a1.clone()]);
         let order: Vec<(EventId, usize)> = tree.iter().map(|(e, d)| (e.id, *d)).collect();
-        assert_eq!(
-            order,
-            vec![(root.id, 0), (a.id, 1), (a1.id, 2), (b.id, 1)]
-        );
+        assert_eq!(order, vec![(root.id, 0), (a.id, 1), (a1.id, 2), (b.id, 1)]);
         assert_eq!(parent_of(&a1), Some(a.id));
         assert_eq!(parent_of(&a), Some(root.id));
     }

@@ -18,8 +18,8 @@ mod engine;
 mod feeds;
 mod intents;
 pub mod keystore;
-pub mod nip46;
 mod nip05;
+pub mod nip46;
 mod own;
 mod profile;
 mod publisher;
@@ -35,8 +35,8 @@ pub use engine::{
 };
 pub use feeds::{parent_of, root_of, thread_tree};
 pub use nip05::Nip05Badge;
-pub use queries::PersonProfile;
 pub use profile::{Profile, ProfileError, Profiles};
+pub use queries::PersonProfile;
 pub use session::{
     own_and_discovery, read_relays, Intent, IntentOutcome, Published, Session, SessionConfig,
     SessionError,

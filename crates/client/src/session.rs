@@ -182,12 +182,7 @@ impl Session {
         if let Some(approver) = &config.approver {
             policies = policies.with_approver(Arc::clone(approver));
         }
-        let engine = Engine::new(
-            store,
-            engine_config,
-            policies,
-            Some(Arc::clone(&signer)),
-        );
+        let engine = Engine::new(store, engine_config, policies, Some(Arc::clone(&signer)));
         engine.keep_history_for(me)?;
         Ok(Arc::new(Self {
             engine,
@@ -409,7 +404,12 @@ type Work = fn(
 >;
 
 /// Runs `work` after `first`, then every `every` while the session lives.
-fn periodic(session: Weak<Session>, first: Duration, every: Duration, work: Work) -> JoinHandle<()> {
+fn periodic(
+    session: Weak<Session>,
+    first: Duration,
+    every: Duration,
+    work: Work,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         tokio::time::sleep(first).await;
         loop {

@@ -16,7 +16,8 @@ async fn badges_verify_mismatch_and_fail_with_reasons_and_are_cached() {
     let (bob, mallory) = (Keys::generate().public_key(), Keys::generate().public_key());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let body = serde_json::json!({"names": {"bob": bob.to_hex(), "eve": mallory.to_hex()}}).to_string();
+    let body =
+        serde_json::json!({"names": {"bob": bob.to_hex(), "eve": mallory.to_hex()}}).to_string();
     let requests = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&requests);
     tokio::spawn(async move {
@@ -57,7 +58,10 @@ async fn badges_verify_mismatch_and_fail_with_reasons_and_are_cached() {
         session.nip05_badge(bob, &format!("nobody@{domain}")).await,
         Nip05Badge::Unverified(reason) if reason.contains("not listed")
     ));
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     assert!(matches!(
         session.nip05_badge(bob, &format!("bob@{dead}")).await,
         Nip05Badge::Unverified(_)
@@ -67,5 +71,9 @@ async fn badges_verify_mismatch_and_fail_with_reasons_and_are_cached() {
         session.nip05_badge(bob, &format!("BOB@{domain}")).await,
         Nip05Badge::Verified
     );
-    assert_eq!(requests.load(Ordering::SeqCst), asked, "answered from the cache");
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        asked,
+        "answered from the cache"
+    );
 }

@@ -210,9 +210,11 @@ impl DemoNetwork {
             .tag(ev(Tag::parse(["r", self.home_relay().as_str()]))?)
             .custom_created_at(an_hour_ago)
             .finalize(&self.user))?;
-        let profile = ev(EventBuilder::new(Kind::Metadata, r#"{"name":"you (demo)"}"#)
-            .custom_created_at(an_hour_ago)
-            .finalize(&self.user))?;
+        let profile = ev(
+            EventBuilder::new(Kind::Metadata, r#"{"name":"you (demo)"}"#)
+                .custom_created_at(an_hour_ago)
+                .finalize(&self.user),
+        )?;
         for relay in self.relays.iter().take(2) {
             if let Some(store) = &relay.store {
                 store.insert_batch(&[follows.clone(), relay_list.clone(), profile.clone()])?;

@@ -122,7 +122,8 @@ pub fn frame(app: &mut DesktopApp, ctx: &egui::Context) {
                 // The first frames lay out fonts and cards: not steady state.
                 let mut steady: Vec<Duration> = frames.iter().skip(10).copied().collect();
                 steady.sort();
-                let mut updates: Vec<Duration> = bench.update_times.iter().skip(10).copied().collect();
+                let mut updates: Vec<Duration> =
+                    bench.update_times.iter().skip(10).copied().collect();
                 updates.sort();
                 let (rss, hwm) = memory_mib();
                 println!(

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use samizdat_desktop::bench::BenchConfig;
 use samizdat_desktop::{AppOptions, DesktopApp, WorkerConfig};
 
-const USAGE: &str = "samizdat-desktop [--demo] [--home DIR] [--bench [--bench-notes N] [--bench-frames N]]
+const USAGE: &str =
+    "samizdat-desktop [--demo] [--home DIR] [--bench [--bench-notes N] [--bench-frames N]]
 
   --demo          run on the seeded demo network (relays on 127.0.0.1)
   --home DIR      where profiles live (default: $SAMIZDAT_HOME or the platform data dir)
@@ -16,8 +17,7 @@ const USAGE: &str = "samizdat-desktop [--demo] [--home DIR] [--bench [--bench-no
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -34,8 +34,12 @@ fn main() -> anyhow::Result<()> {
         match arg.as_str() {
             "--demo" => demo = true,
             "--bench" => bench = Some(bench.unwrap_or_default()),
-            "--bench-notes" => bench.get_or_insert_with(Default::default).notes = value(&arg)?.parse()?,
-            "--bench-frames" => bench.get_or_insert_with(Default::default).frames = value(&arg)?.parse()?,
+            "--bench-notes" => {
+                bench.get_or_insert_with(Default::default).notes = value(&arg)?.parse()?
+            }
+            "--bench-frames" => {
+                bench.get_or_insert_with(Default::default).frames = value(&arg)?.parse()?
+            }
             "--home" => home = Some(PathBuf::from(value(&arg)?)),
             "--log-n" => log_n = value(&arg)?.parse()?,
             "-h" | "--help" => {

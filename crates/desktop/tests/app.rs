@@ -33,8 +33,13 @@ fn onboarding_creates_a_profile_whose_key_rests_as_ncryptsec() {
     h.get_by_label("Repeat passphrase").type_text(PASS);
     h.step();
     click(&mut h, "Create profile");
-    wait_for(&mut h, "the new profile to open", |h| h.state().main.is_some());
-    assert!(shows(&h, "Get started: choose your relays"), "first-run help");
+    wait_for(&mut h, "the new profile to open", |h| {
+        h.state().main.is_some()
+    });
+    assert!(
+        shows(&h, "Get started: choose your relays"),
+        "first-run help"
+    );
 
     let dir = home.path().join("alice");
     let key = std::fs::read_to_string(dir.join("key.ncryptsec")).unwrap();
@@ -53,7 +58,9 @@ fn onboarding_creates_a_profile_whose_key_rests_as_ncryptsec() {
 
     // Lock, a wrong passphrase is refused with a clear error, the right one opens.
     click(&mut h, "Lock");
-    wait_for(&mut h, "the start screen", |h| h.state().main.is_none() && shows(h, "Unlock a profile"));
+    wait_for(&mut h, "the start screen", |h| {
+        h.state().main.is_none() && shows(h, "Unlock a profile")
+    });
     fill(&mut h, "Passphrase", "wrong");
     click(&mut h, "Unlock");
     wait_for(&mut h, "the refusal", |h| shows(h, "wrong passphrase"));
@@ -65,7 +72,8 @@ fn onboarding_creates_a_profile_whose_key_rests_as_ncryptsec() {
 fn follow_someone_from_their_page_and_see_their_notes() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let (_indexer, indexer_store, indexer) = relay(&rt, dir.path(), "indexer", RelayConfig::default());
+    let (_indexer, indexer_store, indexer) =
+        relay(&rt, dir.path(), "indexer", RelayConfig::default());
     let (_bob_relay, bob_store, bob_url) = relay(&rt, dir.path(), "bob", RelayConfig::default());
     let (_alice_relay, _, alice_url) = relay(&rt, dir.path(), "alice", RelayConfig::default());
     let (alice, bob) = (Keys::generate(), Keys::generate());
@@ -74,7 +82,13 @@ fn follow_someone_from_their_page_and_see_their_notes() {
         .unwrap();
     bob_store
         .insert_batch(&[
-            event(&bob, Kind::Metadata, r#"{"name":"bob","about":"writes about rust"}"#, vec![], 900),
+            event(
+                &bob,
+                Kind::Metadata,
+                r#"{"name":"bob","about":"writes about rust"}"#,
+                vec![],
+                900,
+            ),
             event(&bob, Kind::TextNote, "hello from bob, first", vec![], 300),
             event(&bob, Kind::TextNote, "hello from bob, second", vec![], 200),
         ])
@@ -91,14 +105,19 @@ fn follow_someone_from_their_page_and_see_their_notes() {
         shows(h, "hello from bob, second") && shows(h, "writes about rust")
     });
     click(&mut h, "Follow");
-    wait_for(&mut h, "the follow to be published", |h| shows(h, "Unfollow"));
+    wait_for(&mut h, "the follow to be published", |h| {
+        shows(h, "Unfollow")
+    });
     click(&mut h, "← Back");
     click(&mut h, "Feed");
     wait_for(&mut h, "bob's notes in the feed", |h| {
         shows(h, "hello from bob, first") && shows(h, "hello from bob, second")
     });
     let feed = &h.state().main.as_ref().unwrap().feed;
-    assert!(feed.iter().all(|(n, _)| n.author_name == "bob"), "names resolved");
+    assert!(
+        feed.iter().all(|(n, _)| n.author_name == "bob"),
+        "names resolved"
+    );
 }
 
 #[test]
@@ -124,15 +143,22 @@ fn post_and_see_delivery_states_change() {
     });
     assert!(shows(&h, "pending"), "the down relay is pending");
     let stored = up_store
-        .query(&[Filter::new().author(alice.public_key()).kind(Kind::TextNote).limit(10)])
+        .query(&[Filter::new()
+            .author(alice.public_key())
+            .kind(Kind::TextNote)
+            .limit(10)])
         .unwrap();
     assert_eq!(stored.len(), 1, "the relay that is up has it");
 
     // The second relay comes up; Retry delivers there.
-    let (_late, late_store, _) = relay_at(&rt, dir.path(), "late", RelayConfig::default(), &late_addr);
+    let (_late, late_store, _) =
+        relay_at(&rt, dir.path(), "late", RelayConfig::default(), &late_addr);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
     while !shows(&h, "delivered 2/2") {
-        assert!(std::time::Instant::now() < deadline, "never delivered to the late relay");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never delivered to the late relay"
+        );
         if h.query_by_label("Retry").is_some() {
             click(&mut h, "Retry");
         }
@@ -143,7 +169,10 @@ fn post_and_see_delivery_states_change() {
     }
     assert_eq!(
         late_store
-            .query(&[Filter::new().author(alice.public_key()).kind(Kind::TextNote).limit(10)])
+            .query(&[Filter::new()
+                .author(alice.public_key())
+                .kind(Kind::TextNote)
+                .limit(10)])
             .unwrap()
             .len(),
         1
@@ -154,9 +183,15 @@ fn post_and_see_delivery_states_change() {
 fn open_a_thread_root_first_replies_nested() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let (_indexer, indexer_store, indexer) = relay(&rt, dir.path(), "indexer", RelayConfig::default());
+    let (_indexer, indexer_store, indexer) =
+        relay(&rt, dir.path(), "indexer", RelayConfig::default());
     let (_bob_relay, bob_store, bob_url) = relay(&rt, dir.path(), "bob", RelayConfig::default());
-    let (alice, bob, carol, dave) = (Keys::generate(), Keys::generate(), Keys::generate(), Keys::generate());
+    let (alice, bob, carol, dave) = (
+        Keys::generate(),
+        Keys::generate(),
+        Keys::generate(),
+        Keys::generate(),
+    );
     let root = event(&bob, Kind::TextNote, "the root of it all", vec![], 900);
     let reply = |keys: &Keys, parent: &Event, text: &str, ago: u64| {
         let mut tags = vec![Tag::parse(["e", &root.id.to_hex(), "", "root"]).unwrap()];
@@ -167,9 +202,19 @@ fn open_a_thread_root_first_replies_nested() {
     };
     let carol_reply = reply(&carol, &root, "carol answers the root", 600);
     let dave_reply = reply(&dave, &carol_reply, "dave answers carol", 300);
-    let follows = event(&alice, Kind::ContactList, "", vec![Tag::public_key(bob.public_key())], 1000);
+    let follows = event(
+        &alice,
+        Kind::ContactList,
+        "",
+        vec![Tag::public_key(bob.public_key())],
+        1000,
+    );
     indexer_store
-        .insert_batch(&[relay_list(&bob, &bob_url), relay_list(&alice, &bob_url), follows])
+        .insert_batch(&[
+            relay_list(&bob, &bob_url),
+            relay_list(&alice, &bob_url),
+            follows,
+        ])
         .unwrap();
     bob_store
         .insert_batch(&[root.clone(), carol_reply.clone(), dave_reply.clone()])
@@ -179,7 +224,9 @@ fn open_a_thread_root_first_replies_nested() {
 
     let mut h = app(&home);
     unlock(&mut h);
-    wait_for(&mut h, "the root in the feed", |h| shows(h, "the root of it all"));
+    wait_for(&mut h, "the root in the feed", |h| {
+        shows(h, "the root of it all")
+    });
     // Keyboard: j selects the newest note, Enter opens its thread.
     h.key_press(egui::Key::J);
     h.step();
@@ -198,7 +245,10 @@ fn open_a_thread_root_first_replies_nested() {
     );
     h.key_press(egui::Key::Escape);
     h.step();
-    assert!(h.state().main.as_ref().unwrap().pages.is_empty(), "Esc goes back");
+    assert!(
+        h.state().main.as_ref().unwrap().pages.is_empty(),
+        "Esc goes back"
+    );
 }
 
 #[test]
@@ -222,28 +272,43 @@ fn an_ask_auth_policy_shows_the_dialog_and_deny_never_sends_auth() {
 
     fill(&mut h, "New note", "only after AUTH");
     click(&mut h, "Post");
-    wait_for(&mut h, "the AUTH question", |h| shows(h, "A relay asks you to authenticate"));
+    wait_for(&mut h, "the AUTH question", |h| {
+        shows(h, "A relay asks you to authenticate")
+    });
     click(&mut h, "Deny");
     wait_for(&mut h, "the refused post", |h| {
         shows(h, "only after AUTH") && shows(h, "delivered 0/1")
     });
     let mine = || {
         store
-            .query(&[Filter::new().author(alice.public_key()).kind(Kind::TextNote).limit(10)])
+            .query(&[Filter::new()
+                .author(alice.public_key())
+                .kind(Kind::TextNote)
+                .limit(10)])
             .unwrap()
             .len()
     };
     assert_eq!(mine(), 0, "the relay never had our key, so it took nothing");
     let main = h.state().main.as_ref().unwrap();
-    assert!(main.authenticated.is_empty(), "AUTH was sent: {:?}", main.authenticated);
+    assert!(
+        main.authenticated.is_empty(),
+        "AUTH was sent: {:?}",
+        main.authenticated
+    );
 
     // Allowing once authenticates and delivers.
     fill(&mut h, "New note", "allowed this time");
     click(&mut h, "Post");
-    wait_for(&mut h, "the AUTH question again", |h| shows(h, "A relay asks you to authenticate"));
+    wait_for(&mut h, "the AUTH question again", |h| {
+        shows(h, "A relay asks you to authenticate")
+    });
     click(&mut h, "Allow once");
     wait_for(&mut h, "the delivered post", |h| {
-        shows(h, "allowed this time") && h.state().main.as_ref().is_some_and(|m| m.authenticated == [url.clone()])
+        shows(h, "allowed this time")
+            && h.state()
+                .main
+                .as_ref()
+                .is_some_and(|m| m.authenticated == [url.clone()])
     });
     wait_for(&mut h, "the relay to have it", |_| mine() == 1);
 }
@@ -252,15 +317,29 @@ fn an_ask_auth_policy_shows_the_dialog_and_deny_never_sends_auth() {
 fn new_notes_wait_behind_a_banner_and_a_person_page_checks_nip05() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let (_indexer, indexer_store, indexer) = relay(&rt, dir.path(), "indexer", RelayConfig::default());
+    let (_indexer, indexer_store, indexer) =
+        relay(&rt, dir.path(), "indexer", RelayConfig::default());
     let (_bob_relay, bob_store, bob_url) = relay(&rt, dir.path(), "bob", RelayConfig::default());
     let (alice, bob) = (Keys::generate(), Keys::generate());
-    let follows = event(&alice, Kind::ContactList, "", vec![Tag::public_key(bob.public_key())], 1000);
+    let follows = event(
+        &alice,
+        Kind::ContactList,
+        "",
+        vec![Tag::public_key(bob.public_key())],
+        1000,
+    );
     // bob claims a NIP-05 name on a domain that does not answer.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let profile_json = format!(r#"{{"name":"bob","nip05":"bob@{dead}"}}"#);
     indexer_store
-        .insert_batch(&[relay_list(&bob, &bob_url), relay_list(&alice, &bob_url), follows])
+        .insert_batch(&[
+            relay_list(&bob, &bob_url),
+            relay_list(&alice, &bob_url),
+            follows,
+        ])
         .unwrap();
     bob_store
         .insert_batch(&[
@@ -275,17 +354,27 @@ fn new_notes_wait_behind_a_banner_and_a_person_page_checks_nip05() {
     wait_for(&mut h, "the first refresh", |h| {
         shows(h, "an old note")
             && h.state().main.as_ref().is_some_and(|m| {
-                m.last_done.as_ref().is_some_and(|(r, _)| r.as_ref().is_ok_and(|s| s.starts_with("refresh")))
+                m.last_done
+                    .as_ref()
+                    .is_some_and(|(r, _)| r.as_ref().is_ok_and(|s| s.starts_with("refresh")))
             })
     });
     // bob posts through his own session while alice's app is open.
     let bob_dir = dir.path().join("bob-profile");
     std::fs::create_dir_all(&bob_dir).unwrap();
     let mut settings = samizdat_client::Settings::default();
-    settings.relays.insert(bob_url.clone(), samizdat_client::RelayRoles { read: true, write: true });
+    settings.relays.insert(
+        bob_url.clone(),
+        samizdat_client::RelayRoles {
+            read: true,
+            write: true,
+        },
+    );
     settings.save(&bob_dir.join("settings.json")).unwrap();
     rt.block_on(async {
-        let store = std::sync::Arc::new(samizdat_store::Store::open(bob_dir.join("events.sqlite")).unwrap());
+        let store = std::sync::Arc::new(
+            samizdat_store::Store::open(bob_dir.join("events.sqlite")).unwrap(),
+        );
         let session = samizdat_client::Session::with_store(
             store,
             bob_dir.join("settings.json"),

@@ -62,7 +62,9 @@ fn the_demo_feed_starts_with_the_notes_samizdat_demo_prints() {
 
     let rt = runtime();
     let cli = rt.block_on(async {
-        let network = samizdat_demo::DemoNetwork::start(&Default::default()).await.unwrap();
+        let network = samizdat_demo::DemoNetwork::start(&Default::default())
+            .await
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let session = network
             .open_session(dir.path(), samizdat_demo::session_config())
@@ -72,7 +74,10 @@ fn the_demo_feed_starts_with_the_notes_samizdat_demo_prints() {
         session.shutdown().await;
         // The names `samizdat demo` prints (the generated people's).
         let named = counts(feed.iter().map(|e| {
-            let name = network.name_of(&e.pubkey.to_hex()).unwrap_or("?").to_owned();
+            let name = network
+                .name_of(&e.pubkey.to_hex())
+                .unwrap_or("?")
+                .to_owned();
             (name, e.content.clone())
         }));
         network.shutdown().await;

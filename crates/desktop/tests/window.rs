@@ -29,7 +29,15 @@ fn have(tool: &str) -> bool {
 /// Starts Xvfb on a free display; returns it and its number.
 fn xvfb() -> (Killed, String) {
     let mut child = Command::new("Xvfb")
-        .args(["-displayfd", "1", "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x900x24",
+            "-nolisten",
+            "tcp",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -101,7 +109,13 @@ fn the_demo_window_paints_a_feed() {
         .arg(&png)
         .output()
         .unwrap();
-    let colours: u64 = String::from_utf8_lossy(&colours.stdout).trim().parse().unwrap_or(0);
+    let colours: u64 = String::from_utf8_lossy(&colours.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
     assert!(colours > 16, "the window looks blank ({colours} colours)");
-    assert!(app.0.try_wait().unwrap().is_none(), "the app is still running");
+    assert!(
+        app.0.try_wait().unwrap().is_none(),
+        "the app is still running"
+    );
 }

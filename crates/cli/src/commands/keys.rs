@@ -160,9 +160,15 @@ async fn init_remote(
     let store = Arc::new(Store::open(profile.store_path())?);
     let bar = indicatif::ProgressBar::new_spinner().with_message("pairing with the remote signer…");
     bar.enable_steady_tick(Duration::from_millis(100));
-    let signer =
-        samizdat_client::access::create_remote(profile, uri, passphrase, log_n, store, allow_plain_ws)
-            .await;
+    let signer = samizdat_client::access::create_remote(
+        profile,
+        uri,
+        passphrase,
+        log_n,
+        store,
+        allow_plain_ws,
+    )
+    .await;
     bar.finish_and_clear();
     let signer = signer?;
     println!(

@@ -83,7 +83,9 @@ pub fn notes_list(
     let out = area.show_viewport(ui, |ui, viewport| {
         ui.set_min_height(total);
         // The last card starting above the viewport's top is the first drawn.
-        let first = tops.partition_point(|t| *t <= viewport.min.y).saturating_sub(1);
+        let first = tops
+            .partition_point(|t| *t <= viewport.min.y)
+            .saturating_sub(1);
         let Some(&first_top) = tops.get(first) else {
             return;
         };
@@ -94,10 +96,8 @@ pub fn notes_list(
             let top = ui.cursor().min.y;
             let response = ui.horizontal(|ui| {
                 ui.add_space(*depth as f32 * 18.0);
-                ui.vertical(|ui| {
-                    card(ui, note, deliveries.get(&note.id), selected == Some(i), now)
-                })
-                .inner
+                ui.vertical(|ui| card(ui, note, deliveries.get(&note.id), selected == Some(i), now))
+                    .inner
             });
             if let Some(a) = response.inner {
                 action = Some((i, a));

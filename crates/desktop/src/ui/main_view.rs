@@ -97,12 +97,19 @@ fn top_bar(main: &mut Main, ctx: &egui::Context, commands: &mut Vec<Command>) {
                 } else {
                     RichText::new(label)
                 };
-                if ui.selectable_label(main.tab == tab && main.pages.is_empty(), text).clicked() {
+                if ui
+                    .selectable_label(main.tab == tab && main.pages.is_empty(), text)
+                    .clicked()
+                {
                     switch_tab(main, tab, commands);
                 }
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.button("Lock").on_hover_text("close this profile").clicked() {
+                if ui
+                    .button("Lock")
+                    .on_hover_text("close this profile")
+                    .clicked()
+                {
                     commands.push(Command::Lock);
                 }
                 if ui.button("Refresh").clicked() {
@@ -255,7 +262,11 @@ fn find(main: &Main, id: nostr::prelude::EventId) -> Option<crate::view::NoteVie
         .chain(&main.inbox)
         .map(|(v, _)| v)
         .chain(in_pages)
-        .chain(main.results.iter().flat_map(|(_, r)| r.iter().map(|(v, _)| v)))
+        .chain(
+            main.results
+                .iter()
+                .flat_map(|(_, r)| r.iter().map(|(v, _)| v)),
+        )
         .find(|v| v.id == id)
         .cloned()
 }

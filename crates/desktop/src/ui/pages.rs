@@ -17,7 +17,10 @@ const SUGGESTED: [(&str, &str); 4] = [
     ("wss://relay.damus.io", "large public relay"),
     ("wss://nos.lol", "public relay"),
     ("wss://relay.primal.net", "public relay"),
-    ("wss://purplepag.es", "indexer: relay lists and profiles (discovery)"),
+    (
+        "wss://purplepag.es",
+        "indexer: relay lists and profiles (discovery)",
+    ),
 ];
 
 /// A thread: root first, replies nested under their parents.
@@ -85,13 +88,20 @@ pub fn person(
         use samizdat_client::Nip05Badge;
         match &person.nip05 {
             Some(Nip05Badge::Verified) => {
-                ui.colored_label(egui::Color32::from_rgb(90, 180, 110), format!("✔ {n} (NIP-05 verified)"));
+                ui.colored_label(
+                    egui::Color32::from_rgb(90, 180, 110),
+                    format!("✔ {n} (NIP-05 verified)"),
+                );
             }
             Some(Nip05Badge::Mismatch) => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("✖ {n}: the domain names another key"));
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("✖ {n}: the domain names another key"),
+                );
             }
             Some(Nip05Badge::Unverified(why)) => {
-                ui.weak(format!("? {n} (could not verify)")).on_hover_text(why);
+                ui.weak(format!("? {n} (could not verify)"))
+                    .on_hover_text(why);
             }
             None => {
                 ui.weak(format!("{n} (checking…)"));

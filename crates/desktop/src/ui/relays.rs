@@ -140,7 +140,12 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
     });
 }
 
-fn policy_boxes(ui: &mut Ui, url: &str, view: &crate::view::RelaysView, commands: &mut Vec<Command>) {
+fn policy_boxes(
+    ui: &mut Ui,
+    url: &str,
+    view: &crate::view::RelaysView,
+    commands: &mut Vec<Command>,
+) {
     let (connect, auth) = view
         .policies
         .get(url)

@@ -11,7 +11,12 @@ use crate::protocol::{Command, KeyChoice};
 
 /// A text field with a label the accessibility tree (and the tests) can
 /// find it by.
-pub fn labelled_field(ui: &mut Ui, label: &str, value: &mut String, password: bool) -> egui::Response {
+pub fn labelled_field(
+    ui: &mut Ui,
+    label: &str,
+    value: &mut String,
+    password: bool,
+) -> egui::Response {
     ui.horizontal(|ui| {
         let l = ui.label(label);
         ui.add(
@@ -58,7 +63,9 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
                         app.start.error = None;
                         app.send(Command::Demo);
                     }
-                    ui.weak("relays on 127.0.0.1 with a generated network; nothing leaves this machine");
+                    ui.weak(
+                        "relays on 127.0.0.1 with a generated network; nothing leaves this machine",
+                    );
                 });
             });
         });
@@ -137,7 +144,10 @@ fn create(app: &mut DesktopApp, ui: &mut Ui) {
         && strength != Strength::Empty
         && matches
         && (s.source == 0 || !s.import.trim().is_empty());
-    if ui.add_enabled(ready, egui::Button::new("Create profile")).clicked() {
+    if ui
+        .add_enabled(ready, egui::Button::new("Create profile"))
+        .clicked()
+    {
         let key = match s.source {
             1 => KeyChoice::Import {
                 key: secret(s.import.trim()),

@@ -90,7 +90,11 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
                 sink.send(Update::Alert(format!(
                     "{}… is not on {} yet (retrying): {}",
                     &id[..id.len().min(16)],
-                    if missing.len() == 1 { "one relay" } else { "some relays" },
+                    if missing.len() == 1 {
+                        "one relay"
+                    } else {
+                        "some relays"
+                    },
                     missing.join(", ")
                 )));
             }

@@ -144,7 +144,9 @@ impl Worker {
 
     pub(super) async fn demo(&mut self) {
         self.close().await;
-        self.send(Update::Busy(Some("starting the demo network on 127.0.0.1…".into())));
+        self.send(Update::Busy(Some(
+            "starting the demo network on 127.0.0.1…".into(),
+        )));
         let network = match samizdat_demo::DemoNetwork::start(&Default::default()).await {
             Ok(n) => n,
             Err(e) => return self.fail("demo", e),

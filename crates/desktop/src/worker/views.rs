@@ -175,8 +175,9 @@ impl Ctx {
                 .kinds([Kind::TextNote, Kind::Repost])
                 .limit(PAGE)])
             .unwrap_or_default();
-        self.sink
-            .send(Update::Person(Box::new(self.person_view(who, &stored, loading))));
+        self.sink.send(Update::Person(Box::new(
+            self.person_view(who, &stored, loading),
+        )));
     }
 
     fn open_person(&self, who: PublicKey) {
@@ -298,9 +299,7 @@ fn intent_name(intent: &Intent) -> &'static str {
         Intent::AddRelay { .. }
         | Intent::SetRoles { .. }
         | Intent::RemoveRelay { .. }
-        | Intent::SetPolicy { .. } => {
-            "relay settings"
-        }
+        | Intent::SetPolicy { .. } => "relay settings",
         Intent::PublishRelayList => "relay list",
         Intent::Refresh => "refresh",
         Intent::LoadMore { .. } => "load more",
@@ -325,16 +324,18 @@ pub(crate) fn done_sentence(what: &str, outcome: &IntentOutcome) -> String {
                     )
                 })
                 .count();
-            format!(
-                "{what}: accepted by {ok} of {} relays",
-                p.deliveries.len()
-            )
+            format!("{what}: accepted by {ok} of {} relays", p.deliveries.len())
         }
         IntentOutcome::Synced(r) => format!(
             "{what}: {} new events from {} relays, {} of {} follows covered",
             r.relays.values().map(|o| o.events).sum::<usize>(),
             r.relays.len(),
-            r.plan.assignments.values().flatten().collect::<std::collections::BTreeSet<_>>().len(),
+            r.plan
+                .assignments
+                .values()
+                .flatten()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
             r.follows
         ),
         IntentOutcome::SettingsSaved => format!("{what}: saved"),

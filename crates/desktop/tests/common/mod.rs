@@ -142,7 +142,11 @@ pub fn app(home: &Path) -> Harness<'static, DesktopApp> {
 }
 
 /// Steps the app until `done` holds (30 s at most).
-pub fn wait_for(h: &mut Harness<'static, DesktopApp>, what: &str, done: impl Fn(&Harness<'static, DesktopApp>) -> bool) {
+pub fn wait_for(
+    h: &mut Harness<'static, DesktopApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, DesktopApp>) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         h.step();
@@ -185,7 +189,9 @@ pub fn fill(h: &mut Harness<'static, DesktopApp>, label: &str, text: &str) {
 
 /// Unlocks the (only) profile on the start screen.
 pub fn unlock(h: &mut Harness<'static, DesktopApp>) {
-    wait_for(h, "the profile list", |h| shows(h, "Unlock a profile") && h.query_by_label("Unlock").is_some());
+    wait_for(h, "the profile list", |h| {
+        shows(h, "Unlock a profile") && h.query_by_label("Unlock").is_some()
+    });
     fill(h, "Passphrase", PASS);
     click(h, "Unlock");
     wait_for(h, "the session to open", |h| h.state().main.is_some());
