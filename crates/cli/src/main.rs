@@ -51,6 +51,9 @@ enum Command {
     /// This profile's relays (read / write / discovery) and its relay list.
     #[command(subcommand)]
     Relays(commands::relays::RelaysCommand),
+    /// Private messages (NIP-17): send, list, read, and your DM relays.
+    #[command(subcommand)]
+    Dm(commands::dm::DmCommand),
     /// Follow someone (npub, nprofile or hex); starts from the newest list on your relays.
     Follow {
         /// Who.
@@ -226,6 +229,7 @@ fn main() -> std::process::ExitCode {
             Command::Key(cmd) => commands::keys::key(&keys_ctx, cmd).await,
             Command::Profiles => commands::keys::profiles(),
             Command::Relays(cmd) => commands::relays::relays(&keys_ctx, cmd).await,
+            Command::Dm(cmd) => commands::dm::dm(&keys_ctx, cmd).await,
             Command::Follow { person } => commands::social::follow(&keys_ctx, &person, true).await,
             Command::Unfollow { person } => {
                 commands::social::follow(&keys_ctx, &person, false).await

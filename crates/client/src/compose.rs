@@ -187,6 +187,23 @@ pub fn relay_list<'a>(
         .finalize_unsigned(me)
 }
 
+/// The user's DM relays (NIP-17 kind 10050), dated strictly after the copy
+/// it replaces.
+pub fn dm_relay_list(
+    me: PublicKey,
+    relays: &[samizdat_net::RelayUrl],
+    current: Option<&Event>,
+) -> UnsignedEvent {
+    let tags = relays
+        .iter()
+        .filter_map(|r| Tag::parse(["relay", &r.to_string()]).ok())
+        .collect::<Vec<_>>();
+    EventBuilder::new(Kind::InboxRelays, "")
+        .tags(tags)
+        .custom_created_at(strictly_after(current))
+        .finalize_unsigned(me)
+}
+
 /// A harmless note used to check that a remote signer signs (never published).
 pub fn signer_probe(me: PublicKey) -> UnsignedEvent {
     EventBuilder::new(Kind::TextNote, "samizdat signer test (not published)").finalize_unsigned(me)

@@ -236,20 +236,25 @@ impl Engine {
             .pubkey(me)
             .kinds([Kind::TextNote, Kind::Repost, Kind::Reaction])
             .limit(self.config.limit);
+        self.live("inbox", read_relays, vec![filter]).await
+    }
+
+    /// Opens `filters` as the live subscription `sub` on `relays` (replacing
+    /// an earlier one of that name), waits for what is stored (EOSE, failure
+    /// or the phase timeout) and leaves it open for new events.
+    pub async fn live(
+        &self,
+        sub: &str,
+        relays: &[RelayUrl],
+        filters: Vec<Filter>,
+    ) -> Result<(), EngineError> {
         let rx = self.listen();
-        for relay in read_relays {
-            self.pool.subscribe(relay, "inbox", vec![filter.clone()])?;
+        for relay in relays {
+            self.pool.subscribe(relay, sub, filters.clone())?;
         }
         let mut outcomes = BTreeMap::new();
-        self.wait_for_eose(
-            rx,
-            read_relays,
-            "inbox",
-            &mut outcomes,
-            &HashMap::new(),
-            &|_| {},
-        )
-        .await;
+        self.wait_for_eose(rx, relays, sub, &mut outcomes, &HashMap::new(), &|_| {})
+            .await;
         Ok(())
     }
 

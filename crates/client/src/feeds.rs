@@ -28,7 +28,7 @@ impl Engine {
     }
 
     /// Write relays of `who` from the relay list in the store.
-    fn write_relays_of(&self, who: PublicKey) -> Result<Vec<RelayUrl>, EngineError> {
+    pub(crate) fn write_relays_of(&self, who: PublicKey) -> Result<Vec<RelayUrl>, EngineError> {
         let lists = self
             .store
             .query(&[Filter::new().author(who).kind(Kind::RelayList).limit(1)])?;

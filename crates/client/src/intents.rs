@@ -107,6 +107,17 @@ pub enum Intent {
     Person(PublicKey),
     /// Retry every delivery that is due.
     RetryDeliveries,
+    /// Send a private message (NIP-17) to one person or a group.
+    SendDm {
+        /// Everyone it is for (the user aside).
+        to: Vec<PublicKey>,
+        /// The text.
+        text: String,
+        /// An optional subject.
+        subject: Option<String>,
+    },
+    /// Publish the user's DM relays (kind 10050).
+    SetDmRelays(Vec<String>),
 }
 
 /// An own event and where it went.
@@ -131,6 +142,8 @@ pub enum IntentOutcome {
     SettingsSaved,
     /// Deliveries were retried.
     Delivered(Vec<(String, PublishOutcome)>),
+    /// A private message was wrapped and sent.
+    MessageSent(crate::dm::DmSent),
 }
 
 impl Session {
@@ -182,6 +195,10 @@ impl Session {
             Intent::Thread(id) => O::Events(self.thread(id).await?),
             Intent::Person(who) => O::Events(self.person(who, 50).await?),
             Intent::RetryDeliveries => O::Delivered(self.engine.deliver_due().await?),
+            Intent::SendDm { to, text, subject } => {
+                O::MessageSent(self.send_dm(&to, &text, subject.as_deref()).await?)
+            }
+            Intent::SetDmRelays(urls) => O::Published(self.set_dm_relays(&urls).await?),
         })
     }
 
@@ -195,7 +212,7 @@ impl Session {
 
     /// Signs `unsigned` through the session's signer, queues it for
     /// `targets` and makes the first delivery attempt.
-    async fn sign_and_publish(
+    pub(crate) async fn sign_and_publish(
         &self,
         unsigned: UnsignedEvent,
         targets: &[RelayUrl],
@@ -227,7 +244,7 @@ impl Session {
     /// Where the user's own lists go (their relays and the discovery relays),
     /// after fetching the newest copies from there so a change starts from
     /// them. Needs a write relay.
-    async fn own_list_targets(&self) -> Result<Vec<RelayUrl>, SessionError> {
+    pub(crate) async fn own_list_targets(&self) -> Result<Vec<RelayUrl>, SessionError> {
         self.write_relays()?;
         let targets = own_and_discovery(&self.settings());
         self.engine.fetch_own(self.me, &targets).await?;
@@ -342,7 +359,7 @@ impl Session {
     }
 
     /// Changes the settings with `change`, saves them, and applies them.
-    fn change_settings(
+    pub(crate) fn change_settings(
         &self,
         change: impl FnOnce(&mut Settings) -> Result<(), SessionError>,
     ) -> Result<(), SessionError> {

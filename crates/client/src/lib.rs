@@ -14,6 +14,7 @@
 pub mod access;
 pub mod compose;
 pub mod content;
+pub mod dm;
 mod engine;
 mod feeds;
 mod intents;

@@ -11,10 +11,12 @@ impl Engine {
     /// relays and the discovery relays, so that a change starts from the
     /// newest copy anywhere (the store keeps the newest of each).
     pub async fn fetch_own(&self, me: PublicKey, relays: &[RelayUrl]) -> Result<(), EngineError> {
-        let filter =
-            Filter::new()
-                .author(me)
-                .kinds([Kind::Metadata, Kind::ContactList, Kind::RelayList]);
+        let filter = Filter::new().author(me).kinds([
+            Kind::Metadata,
+            Kind::ContactList,
+            Kind::RelayList,
+            Kind::InboxRelays,
+        ]);
         self.fetch("own", relays, vec![filter]).await?;
         Ok(())
     }

@@ -128,6 +128,13 @@ pub enum SessionError {
     /// Adding a relay without a role.
     #[error("say what the relay is for: --read, --write and/or --discovery")]
     NoRole,
+    /// Someone (or the user) has no DM relays (kind 10050): NIP-17 messages
+    /// go only there, never to general relays.
+    #[error("{0} has no DM relays (kind 10050); a private message cannot be delivered")]
+    NoDmRelays(String),
+    /// A message to no one.
+    #[error("say who the message is for")]
+    NoRecipient,
 }
 
 /// One profile's client: engine, signer, settings and background work.
@@ -141,6 +148,7 @@ pub struct Session {
     next_intent: AtomicU64,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     pub(crate) nip05: crate::nip05::Nip05Cache,
+    pub(crate) dms: crate::dm::DmState,
 }
 
 impl Session {
@@ -194,6 +202,7 @@ impl Session {
             next_intent: AtomicU64::new(1),
             tasks: Mutex::new(Vec::new()),
             nip05: Default::default(),
+            dms: Default::default(),
         }))
     }
 
@@ -300,6 +309,7 @@ impl Session {
             self.engine.sync_inbox(self.me, &read).await?;
         }
         self.engine.fetch_profiles().await?;
+        self.sync_dms().await?;
         Ok(report)
     }
 

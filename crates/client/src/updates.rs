@@ -59,4 +59,9 @@ pub enum Alert {
         /// Relays still missing it.
         missing: Vec<String>,
     },
+    /// A private message could not be sent: this person has no DM relays.
+    NoDmRelays {
+        /// Who.
+        person: PublicKey,
+    },
 }

@@ -141,6 +141,10 @@ pub async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         "key stored encrypted (NIP-49, log_n {log_n}) at {}",
         path.display()
     );
+    println!("next: samizdat relays add URL --read --write; samizdat relays publish");
+    println!(
+        "      samizdat dm relays set URL…   (where people send you private messages, NIP-17)"
+    );
     Ok(())
 }
 

@@ -5,6 +5,7 @@ mod bench_feed;
 mod bench_ingest;
 pub mod bunker;
 pub mod demo;
+pub mod dm;
 pub mod identity;
 pub mod keys;
 pub mod outbox;

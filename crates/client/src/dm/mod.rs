@@ -1,0 +1,489 @@
+//! Private messages: NIP-17 (kind-14 rumors, sealed and gift-wrapped per
+//! NIP-59, sent only to each person's kind-10050 DM relays, one wrap per
+//! recipient and one to ourselves) and, for reading only, legacy NIP-04
+//! (kind 4, marked as such: its relay sees who talks to whom and when).
+//!
+//! The store keeps only the wraps (ciphertext). Opened messages are cached
+//! in memory for the session's life; the only DM state on disk besides the
+//! wraps is when each conversation was last read, NIP-44-encrypted to
+//! ourselves (`dm-read.nip44`). So message text never touches the disk.
+
+pub mod wrap;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use nostr::prelude::*;
+use samizdat_net::{PublishOutcome, RelayUrl};
+
+use crate::engine::Alert;
+use crate::session::{read_relays, Session, SessionError};
+use crate::updates::EngineUpdate;
+pub use wrap::Dropped;
+
+/// The live subscription for gift wraps on the user's DM relays.
+pub const DM_SUB: &str = "dms";
+/// The live subscription for legacy kind-4 messages on the read relays.
+pub const LEGACY_SUB: &str = "dms-legacy";
+
+/// One message, opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DmMessage {
+    /// The rumor's id (NIP-17), or the kind-4 event's id.
+    pub id: EventId,
+    /// Who wrote it.
+    pub author: PublicKey,
+    /// When the author says it was written (the rumor's date).
+    pub created_at: Timestamp,
+    /// The text.
+    pub text: String,
+    /// The conversation's subject, if the message sets one.
+    pub subject: Option<String>,
+    /// Everyone in the conversation, the author included.
+    pub participants: BTreeSet<PublicKey>,
+    /// A NIP-04 message: its relay saw sender, recipient and time.
+    pub legacy: bool,
+}
+
+/// A conversation: everyone in it but the user, newest first in lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    /// The other participants (empty: notes to self).
+    pub with: Vec<PublicKey>,
+    /// The newest message's date.
+    pub last_at: Timestamp,
+    /// The newest message's text, shortened.
+    pub preview: String,
+    /// Messages in it.
+    pub messages: usize,
+    /// Messages from others since the user last read it.
+    pub unread: usize,
+    /// The newest subject set.
+    pub subject: Option<String>,
+    /// Whether any message in it is legacy NIP-04.
+    pub legacy: bool,
+}
+
+/// What a send did.
+#[derive(Debug, Clone)]
+pub struct DmSent {
+    /// The rumor's id.
+    pub id: EventId,
+    /// Per recipient (the user included, for the copy to self): each DM
+    /// relay's answer to the first attempt.
+    pub deliveries: Vec<(PublicKey, Vec<(String, PublishOutcome)>)>,
+}
+
+/// The session's DM state: what was opened, what was dropped and why, when
+/// each conversation was last read.
+#[derive(Default)]
+pub(crate) struct DmState {
+    opened: Mutex<HashMap<EventId, Result<DmMessage, Dropped>>>,
+    drops: Mutex<BTreeMap<Dropped, u64>>,
+    read: Mutex<Option<HashMap<String, u64>>>,
+}
+
+/// The conversation key: the other participants' hex keys, sorted.
+fn key_of(with: &[PublicKey]) -> String {
+    let mut v: Vec<String> = with.iter().map(|p| p.to_hex()).collect();
+    v.sort();
+    v.join(",")
+}
+
+/// The relays of a kind-10050 list.
+pub fn dm_relays_in(event: &Event) -> Vec<RelayUrl> {
+    event
+        .tags
+        .iter()
+        .filter_map(|t| {
+            let s = t.as_slice();
+            (s.first().map(String::as_str) == Some("relay"))
+                .then(|| s.get(1))
+                .flatten()
+                .and_then(|u| RelayUrl::parse(u).ok())
+        })
+        .collect()
+}
+
+impl Session {
+    fn read_markers_path(&self) -> PathBuf {
+        self.settings_path.with_file_name("dm-read.nip44")
+    }
+
+    /// A person's DM relays (kind 10050) from the store.
+    pub fn dm_relays_of(&self, who: PublicKey) -> Result<Vec<RelayUrl>, SessionError> {
+        let lists = self
+            .engine
+            .store()
+            .query(&[Filter::new().author(who).kind(Kind::InboxRelays).limit(1)])?;
+        Ok(lists.first().map(dm_relays_in).unwrap_or_default())
+    }
+
+    /// Fetches the DM relay lists of `people` from the discovery relays,
+    /// the user's relays, and each person's own write relays.
+    pub async fn fetch_dm_relays(&self, people: &[PublicKey]) -> Result<(), SessionError> {
+        self.engine.fetch_relay_lists(people).await?;
+        let mut relays: BTreeSet<RelayUrl> = crate::session::own_and_discovery(&self.settings())
+            .into_iter()
+            .collect();
+        for p in people {
+            relays.extend(self.engine.write_relays_of(*p)?);
+        }
+        let relays: Vec<RelayUrl> = relays.into_iter().collect();
+        let filter = Filter::new()
+            .authors(people.iter().copied())
+            .kind(Kind::InboxRelays);
+        self.engine
+            .fetch("dm-relays", &relays, vec![filter])
+            .await?;
+        Ok(())
+    }
+
+    /// Publishes the user's DM relays (kind 10050) to their relays and the
+    /// discovery relays. Those relays may ask for AUTH to serve the user's
+    /// wraps; AUTH is allowed there unless the user set a policy already.
+    pub async fn set_dm_relays(
+        &self,
+        urls: &[String],
+    ) -> Result<crate::session::Published, SessionError> {
+        let parsed: Vec<RelayUrl> = urls
+            .iter()
+            .map(|u| RelayUrl::parse_checked(u, false))
+            .collect::<Result<_, _>>()?;
+        if parsed.is_empty() {
+            return Err(SessionError::NoDmRelays("you".into()));
+        }
+        self.change_settings(|s| {
+            for r in &parsed {
+                let entry = s.policies.entry(r.to_string()).or_default();
+                if entry.auth.is_none() {
+                    entry.auth = Some("allow".into());
+                }
+            }
+            Ok(())
+        })?;
+        let targets = self.own_list_targets().await?;
+        self.engine
+            .fetch(
+                "own-dm-relays",
+                &targets,
+                vec![Filter::new().author(self.me).kind(Kind::InboxRelays)],
+            )
+            .await?;
+        let current = self.engine.store().query(&[Filter::new()
+            .author(self.me)
+            .kind(Kind::InboxRelays)
+            .limit(1)])?;
+        let unsigned = crate::compose::dm_relay_list(self.me, &parsed, current.first());
+        self.sign_and_publish(unsigned, &targets).await
+    }
+
+    /// Sends `text` to `to` (one person, or several for a group): one wrap
+    /// per recipient to their DM relays, and one to the user's own. A
+    /// recipient without DM relays is an error (and an alert), never a
+    /// fallback to their general relays.
+    pub async fn send_dm(
+        &self,
+        to: &[PublicKey],
+        text: &str,
+        subject: Option<&str>,
+    ) -> Result<DmSent, SessionError> {
+        if text.trim().is_empty() {
+            return Err(SessionError::NothingToPost);
+        }
+        let mut to: Vec<PublicKey> = to.iter().copied().filter(|p| *p != self.me).collect();
+        to.sort();
+        to.dedup();
+        if to.is_empty() {
+            return Err(SessionError::NoRecipient);
+        }
+        let mut everyone = to.clone();
+        everyone.push(self.me);
+        self.fetch_dm_relays(&everyone).await?;
+        let mut targets = Vec::new();
+        for p in &everyone {
+            let relays = self.dm_relays_of(*p)?;
+            if relays.is_empty() {
+                let name = if *p == self.me {
+                    "you (samizdat dm relays set URL…)".to_owned()
+                } else {
+                    p.to_bech32().unwrap_or_else(|_| p.to_hex())
+                };
+                if *p != self.me {
+                    self.engine
+                        .announce(EngineUpdate::Alert(Alert::NoDmRelays { person: *p }));
+                }
+                return Err(SessionError::NoDmRelays(name));
+            }
+            targets.push((*p, relays));
+        }
+        let rumor = wrap::rumor(self.me, &to, text, subject);
+        let id = rumor.id.ok_or(SessionError::NothingToPost)?;
+        let mut deliveries = Vec::new();
+        for (p, relays) in targets {
+            let wrapped = wrap::gift_wrap(self.signer.as_ref(), &rumor, p).await?;
+            if p == self.me {
+                self.remember(wrapped.id, message_of(&rumor, false));
+            }
+            deliveries.push((p, self.engine.publish(&wrapped, &relays).await?));
+        }
+        Ok(DmSent { id, deliveries })
+    }
+
+    fn remember(&self, wrap: EventId, message: Result<DmMessage, Dropped>) {
+        if let Err(reason) = &message {
+            if let Ok(mut d) = self.dms.drops.lock() {
+                *d.entry(*reason).or_default() += 1;
+            }
+        }
+        if let Ok(mut o) = self.dms.opened.lock() {
+            o.insert(wrap, message);
+        }
+    }
+
+    /// Subscribes (and stays subscribed) to the user's wraps on their DM
+    /// relays and to legacy kind-4 messages on their read relays; waits for
+    /// what is stored there.
+    pub async fn sync_dms(&self) -> Result<(), SessionError> {
+        let dm_relays = self.dm_relays_of(self.me)?;
+        if !dm_relays.is_empty() {
+            let wraps = Filter::new().kind(Kind::GiftWrap).pubkey(self.me);
+            self.engine.live(DM_SUB, &dm_relays, vec![wraps]).await?;
+        }
+        let read = read_relays(&self.settings());
+        if !read.is_empty() {
+            let to_me = Filter::new()
+                .kind(Kind::EncryptedDirectMessage)
+                .pubkey(self.me);
+            let from_me = Filter::new()
+                .kind(Kind::EncryptedDirectMessage)
+                .author(self.me);
+            self.engine
+                .live(LEGACY_SUB, &read, vec![to_me, from_me])
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Every message the store holds for the user, opened (wraps through
+    /// the signer, once per session), oldest first.
+    pub async fn dm_messages(&self) -> Result<Vec<DmMessage>, SessionError> {
+        let store = self.engine.store();
+        let wraps = store.query(&[Filter::new()
+            .kind(Kind::GiftWrap)
+            .pubkey(self.me)
+            .limit(10_000)])?;
+        let legacy = store.query(&[
+            Filter::new()
+                .kind(Kind::EncryptedDirectMessage)
+                .pubkey(self.me)
+                .limit(10_000),
+            Filter::new()
+                .kind(Kind::EncryptedDirectMessage)
+                .author(self.me)
+                .limit(10_000),
+        ])?;
+        for e in wraps.iter().chain(&legacy) {
+            let known = self
+                .dms
+                .opened
+                .lock()
+                .map(|o| o.contains_key(&e.id))
+                .unwrap_or(false);
+            if known {
+                continue;
+            }
+            let opened = if e.kind == Kind::GiftWrap {
+                wrap::unwrap(self.signer.as_ref(), e)
+                    .await
+                    .and_then(|r| message_of(&r, false))
+            } else {
+                self.open_legacy(e).await
+            };
+            if opened == Err(Dropped::SignerUnavailable) {
+                continue; // try again later
+            }
+            self.remember(e.id, opened);
+        }
+        let opened = self
+            .dms
+            .opened
+            .lock()
+            .map(|o| o.clone())
+            .unwrap_or_default();
+        let mut by_id: BTreeMap<EventId, DmMessage> = BTreeMap::new();
+        for m in opened.into_values().flatten() {
+            by_id.insert(m.id, m);
+        }
+        let mut all: Vec<DmMessage> = by_id.into_values().collect();
+        all.sort_by_key(|m| (m.created_at, m.id));
+        Ok(all)
+    }
+
+    async fn open_legacy(&self, e: &Event) -> Result<DmMessage, Dropped> {
+        let peer = if e.pubkey == self.me {
+            e.tags.public_keys().next().ok_or(Dropped::BadRumor)?
+        } else {
+            e.pubkey
+        };
+        if e.content.len() > wrap::MAX_RUMOR_BYTES {
+            return Err(Dropped::Oversized);
+        }
+        let text = self
+            .signer
+            .nip04_decrypt(&peer, &e.content)
+            .await
+            .map_err(|err| match err {
+                crate::signer::SignerError::Crypto(_) => Dropped::Undecryptable,
+                _ => Dropped::SignerUnavailable,
+            })?;
+        Ok(DmMessage {
+            id: e.id,
+            author: e.pubkey,
+            created_at: e.created_at,
+            text,
+            subject: None,
+            participants: [e.pubkey, peer].into_iter().collect(),
+            legacy: true,
+        })
+    }
+
+    /// Conversations, newest first, with unread counts.
+    pub async fn conversations(&self) -> Result<Vec<Conversation>, SessionError> {
+        let all = self.dm_messages().await?;
+        let read = self.read_markers().await;
+        let mut groups: BTreeMap<String, Vec<DmMessage>> = BTreeMap::new();
+        for m in all {
+            let with: Vec<PublicKey> = m
+                .participants
+                .iter()
+                .copied()
+                .filter(|p| *p != self.me)
+                .collect();
+            groups.entry(key_of(&with)).or_default().push(m);
+        }
+        let mut out: Vec<Conversation> = groups
+            .into_iter()
+            .filter_map(|(key, messages)| {
+                let last = messages.last()?.clone();
+                let seen = read.get(&key).copied().unwrap_or(0);
+                Some(Conversation {
+                    with: last
+                        .participants
+                        .iter()
+                        .copied()
+                        .filter(|p| *p != self.me)
+                        .collect(),
+                    last_at: last.created_at,
+                    preview: last.text.chars().take(80).collect(),
+                    unread: messages
+                        .iter()
+                        .filter(|m| m.author != self.me && m.created_at.as_secs() > seen)
+                        .count(),
+                    subject: messages.iter().rev().find_map(|m| m.subject.clone()),
+                    legacy: messages.iter().any(|m| m.legacy),
+                    messages: messages.len(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| b.last_at.cmp(&a.last_at));
+        Ok(out)
+    }
+
+    /// The messages of the conversation with exactly `with` (the user
+    /// aside), oldest first; marks it read.
+    pub async fn conversation(&self, with: &[PublicKey]) -> Result<Vec<DmMessage>, SessionError> {
+        let others: Vec<PublicKey> = with.iter().copied().filter(|p| *p != self.me).collect();
+        let key = key_of(&others);
+        let messages: Vec<DmMessage> = self
+            .dm_messages()
+            .await?
+            .into_iter()
+            .filter(|m| {
+                let w: Vec<PublicKey> = m
+                    .participants
+                    .iter()
+                    .copied()
+                    .filter(|p| *p != self.me)
+                    .collect();
+                key_of(&w) == key
+            })
+            .collect();
+        if let Some(last) = messages.last() {
+            self.mark_read(&key, last.created_at.as_secs()).await?;
+        }
+        Ok(messages)
+    }
+
+    /// Wraps and kind-4 messages dropped so far, per reason.
+    pub fn dm_drops(&self) -> BTreeMap<&'static str, u64> {
+        self.dms
+            .drops
+            .lock()
+            .map(|d| d.iter().map(|(k, v)| (k.as_str(), *v)).collect())
+            .unwrap_or_default()
+    }
+
+    async fn read_markers(&self) -> HashMap<String, u64> {
+        if let Some(m) = self.dms.read.lock().ok().and_then(|r| r.clone()) {
+            return m;
+        }
+        let loaded = match std::fs::read_to_string(self.read_markers_path()) {
+            Ok(payload) => match self.signer.nip44_decrypt(&self.me, payload.trim()).await {
+                Ok(json) => serde_json::from_str(&json).unwrap_or_default(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "DM read markers unreadable; starting afresh");
+                    HashMap::new()
+                }
+            },
+            Err(_) => HashMap::new(),
+        };
+        if let Ok(mut r) = self.dms.read.lock() {
+            *r = Some(loaded.clone());
+        }
+        loaded
+    }
+
+    async fn mark_read(&self, key: &str, at: u64) -> Result<(), SessionError> {
+        let mut markers = self.read_markers().await;
+        if markers.get(key).copied().unwrap_or(0) >= at {
+            return Ok(());
+        }
+        markers.insert(key.to_owned(), at);
+        let json = serde_json::to_string(&markers).unwrap_or_default();
+        let payload = self.signer.nip44_encrypt(&self.me, &json).await?;
+        let path = self.read_markers_path();
+        std::fs::write(&path, payload).map_err(|source| {
+            SessionError::Settings(crate::settings::SettingsError::Io {
+                op: "writing",
+                path,
+                source,
+            })
+        })?;
+        if let Ok(mut r) = self.dms.read.lock() {
+            *r = Some(markers);
+        }
+        Ok(())
+    }
+}
+
+fn message_of(rumor: &UnsignedEvent, legacy: bool) -> Result<DmMessage, Dropped> {
+    let id = rumor.id.ok_or(Dropped::BadRumor)?;
+    let mut participants: BTreeSet<PublicKey> = rumor.tags.public_keys().collect();
+    participants.insert(rumor.pubkey);
+    let subject = rumor
+        .tags
+        .iter()
+        .find(|t| t.as_slice().first().map(String::as_str) == Some("subject"))
+        .and_then(|t| t.as_slice().get(1).cloned());
+    Ok(DmMessage {
+        id,
+        author: rumor.pubkey,
+        created_at: rumor.created_at,
+        text: rumor.content.clone(),
+        subject,
+        participants,
+        legacy,
+    })
+}
