@@ -6,6 +6,8 @@ import * as nip19 from 'nostr-tools/nip19'
 import * as nip44 from 'nostr-tools/nip44'
 import * as nip49 from 'nostr-tools/nip49'
 import * as nip59 from 'nostr-tools/nip59'
+import * as nip17 from 'nostr-tools/nip17'
+import * as nip13 from 'nostr-tools/nip13'
 import { hexToBytes, bytesToHex } from '@noble/hashes/utils.js'
 
 const req = JSON.parse(process.argv[2])
@@ -35,6 +37,23 @@ switch (req.op) {
     break
   case 'nip59_wrap':
     out = nip59.wrapEvent({ kind: req.kind, content: req.content, tags: req.tags ?? [] }, sk, req.recipient)
+    break
+  case 'nip17_wrap_many':
+    out = nip17.wrapManyEvents(sk, req.recipients.map((publicKey) => ({ publicKey })), req.message, req.subject)
+    break
+  case 'nip17_group_wrap': {
+    // nostr-tools' wrapManyEvents tags each rumor with its one recipient only,
+    // so a group is built here: one rumor naming everyone, wrapped by nip59 for
+    // each recipient and the sender.
+    const rumor = { kind: 14, content: req.message, tags: req.recipients.map((p) => ['p', p]) }
+    out = [getPublicKey(sk), ...req.recipients].map((p) => nip59.wrapEvent(rumor, sk, p))
+    break
+  }
+  case 'nip17_unwrap':
+    out = nip17.unwrapEvent(req.wrap, sk)
+    break
+  case 'nip13_pow':
+    out = { difficulty: nip13.getPow(req.id) }
     break
   case 'nip59_unwrap':
     out = nip59.unwrapEvent(req.wrap, sk)
