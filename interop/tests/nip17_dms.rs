@@ -23,7 +23,9 @@ async fn relay(dir: &tempfile::TempDir, name: &str) -> (RelayHandle, Arc<Store>,
     )
     .await
     .unwrap();
-    let url = samizdat_net::RelayUrl::parse(&handle.url()).unwrap().to_string();
+    let url = samizdat_net::RelayUrl::parse(&handle.url())
+        .unwrap()
+        .to_string();
     (handle, store, url)
 }
 
@@ -54,7 +56,10 @@ async fn nip17_messages_and_groups_both_ways_with_nostr_tools() {
     let (me, alice, carol) = (Keys::generate(), Keys::generate(), Keys::generate());
     // alice and carol (nostr-tools users) read their messages on theirs-dm.
     indexer_store
-        .insert_batch(&[dm_relay_list(&alice, &theirs_dm), dm_relay_list(&carol, &theirs_dm)])
+        .insert_batch(&[
+            dm_relay_list(&alice, &theirs_dm),
+            dm_relay_list(&carol, &theirs_dm),
+        ])
         .unwrap();
 
     let profile = dir.path().join("me");
@@ -63,7 +68,13 @@ async fn nip17_messages_and_groups_both_ways_with_nostr_tools() {
         discovery: vec![indexer.clone()],
         ..Settings::default()
     };
-    settings.relays.insert(home.clone(), RelayRoles { read: true, write: true });
+    settings.relays.insert(
+        home.clone(),
+        RelayRoles {
+            read: true,
+            write: true,
+        },
+    );
     settings.save(&profile.join("settings.json")).unwrap();
     let mut config = SessionConfig::default();
     config.engine.phase_timeout = Duration::from_secs(5);
@@ -81,7 +92,9 @@ async fn nip17_messages_and_groups_both_ways_with_nostr_tools() {
         "op": "nip17_wrap_many", "sk": alice.secret_key().to_secret_hex(),
         "recipients": [me.public_key().to_hex()], "message": "hi from nostr-tools", "subject": "interop"
     }));
-    ours_dm_store.insert_batch(&wrapped_for(&wraps, &me.public_key())).unwrap();
+    ours_dm_store
+        .insert_batch(&wrapped_for(&wraps, &me.public_key()))
+        .unwrap();
     session.sync_dms().await.unwrap();
     let read = session.conversation(&[alice.public_key()]).await.unwrap();
     assert_eq!(read.len(), 1, "{read:?}");
@@ -95,7 +108,10 @@ async fn nip17_messages_and_groups_both_ways_with_nostr_tools() {
         .await
         .unwrap();
     let at_alice = theirs_dm_store
-        .query(&[Filter::new().kind(Kind::GiftWrap).pubkey(alice.public_key()).limit(10)])
+        .query(&[Filter::new()
+            .kind(Kind::GiftWrap)
+            .pubkey(alice.public_key())
+            .limit(10)])
         .unwrap();
     assert_eq!(at_alice.len(), 1, "one wrap on alice's DM relay");
     let rumor = nostr_tools(json!({
@@ -113,24 +129,36 @@ async fn nip17_messages_and_groups_both_ways_with_nostr_tools() {
         "op": "nip17_group_wrap", "sk": alice.secret_key().to_secret_hex(),
         "recipients": [me.public_key().to_hex(), carol.public_key().to_hex()], "message": "group hello"
     }));
-    ours_dm_store.insert_batch(&wrapped_for(&wraps, &me.public_key())).unwrap();
+    ours_dm_store
+        .insert_batch(&wrapped_for(&wraps, &me.public_key()))
+        .unwrap();
     session.sync_dms().await.unwrap();
     let group = session
         .conversation(&[alice.public_key(), carol.public_key()])
         .await
         .unwrap();
-    assert_eq!(group.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["group hello"]);
+    assert_eq!(
+        group.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["group hello"]
+    );
     let conversations = session.conversations().await.unwrap();
     assert_eq!(conversations.len(), 2, "one-to-one and the group are apart");
 
     // A group of three, us → nostr-tools: both open it and see all three.
     session
-        .send_dm(&[alice.public_key(), carol.public_key()], "group reply", None)
+        .send_dm(
+            &[alice.public_key(), carol.public_key()],
+            "group reply",
+            None,
+        )
         .await
         .unwrap();
     for who in [&alice, &carol] {
         let wraps = theirs_dm_store
-            .query(&[Filter::new().kind(Kind::GiftWrap).pubkey(who.public_key()).limit(10)])
+            .query(&[Filter::new()
+                .kind(Kind::GiftWrap)
+                .pubkey(who.public_key())
+                .limit(10)])
             .unwrap();
         let opened: Vec<serde_json::Value> = wraps
             .iter()
