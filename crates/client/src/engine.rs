@@ -236,7 +236,23 @@ impl Engine {
             .pubkey(me)
             .kinds([Kind::TextNote, Kind::Repost, Kind::Reaction])
             .limit(self.config.limit);
-        self.live("inbox", read_relays, vec![filter]).await
+        // Legacy NIP-04 messages ride along in the same REQ: a relay that
+        // serves kind 4 only after AUTH leaves them out without asking (the
+        // REQ is not private-only), so reading the inbox never prompts.
+        let legacy_to_me = Filter::new()
+            .pubkey(me)
+            .kind(Kind::EncryptedDirectMessage)
+            .limit(self.config.limit);
+        let legacy_from_me = Filter::new()
+            .author(me)
+            .kind(Kind::EncryptedDirectMessage)
+            .limit(self.config.limit);
+        self.live(
+            "inbox",
+            read_relays,
+            vec![filter, legacy_to_me, legacy_from_me],
+        )
+        .await
     }
 
     /// Opens `filters` as the live subscription `sub` on `relays` (replacing

@@ -103,6 +103,29 @@ impl Session {
         Ok(names)
     }
 
+    /// Fetches the kind-0 profiles of `people` from the discovery relays,
+    /// the user's relays and each person's write relays (for names of people
+    /// not on the live feed: DM partners, strangers in a thread).
+    pub async fn fetch_profiles_of(&self, people: &[PublicKey]) -> Result<(), SessionError> {
+        if people.is_empty() {
+            return Ok(());
+        }
+        let mut relays: BTreeSet<samizdat_net::RelayUrl> =
+            own_and_discovery(&self.settings()).into_iter().collect();
+        for p in people {
+            relays.extend(self.engine.write_relays_of(*p)?);
+        }
+        let relays: Vec<samizdat_net::RelayUrl> = relays.into_iter().collect();
+        let filter = Filter::new()
+            .authors(people.iter().copied())
+            .kind(Kind::Metadata)
+            .limit(people.len());
+        self.engine
+            .fetch("profiles-of", &relays, vec![filter])
+            .await?;
+        Ok(())
+    }
+
     /// One person's profile from the store.
     pub fn profile_of(&self, who: PublicKey) -> Result<PersonProfile, SessionError> {
         let found = self

@@ -309,7 +309,7 @@ impl Session {
             self.engine.sync_inbox(self.me, &read).await?;
         }
         self.engine.fetch_profiles().await?;
-        self.sync_dms().await?;
+        self.sync_dm_wraps().await?;
         Ok(report)
     }
 

@@ -78,6 +78,10 @@ pub enum Command {
         /// Allow or deny.
         allow: bool,
     },
+    /// Show the conversations (private messages).
+    ShowConversations,
+    /// Open the conversation with exactly these people (the user aside).
+    OpenConversation(Vec<PublicKey>),
     /// Benchmark: replace the feed by `n` generated notes.
     BenchFeed(usize),
 }
@@ -132,6 +136,10 @@ pub enum Update {
     Search(String, Vec<NoteView>),
     /// The relays page.
     Relays(Box<RelaysView>),
+    /// The conversations, the user's DM relays, and dropped wraps by reason.
+    Conversations(Box<crate::view::MessagesView>),
+    /// One conversation's messages, oldest first.
+    Conversation(Vec<PublicKey>, Vec<crate::view::MessageView>),
     /// Where own events were delivered.
     Deliveries(HashMap<EventId, Vec<DeliveryView>>),
     /// A status line (sync phases, AUTH done).

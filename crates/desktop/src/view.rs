@@ -169,6 +169,51 @@ pub fn age(t: Timestamp, now: Timestamp) -> String {
     }
 }
 
+/// One conversation in the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationView {
+    /// The other participants.
+    pub with: Vec<PublicKey>,
+    /// Their names, joined.
+    pub names: String,
+    /// The newest message, shortened.
+    pub preview: String,
+    /// When.
+    pub last_at: Timestamp,
+    /// Unread messages.
+    pub unread: usize,
+    /// Subject, if set.
+    pub subject: Option<String>,
+    /// Holds legacy NIP-04 messages.
+    pub legacy: bool,
+}
+
+/// One message in a chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageView {
+    /// The sender's name ("you" for the user).
+    pub sender: String,
+    /// Sent by the user.
+    pub own: bool,
+    /// When.
+    pub created_at: Timestamp,
+    /// The text.
+    pub text: String,
+    /// A legacy NIP-04 message.
+    pub legacy: bool,
+}
+
+/// The messages page.
+#[derive(Debug, Clone, Default)]
+pub struct MessagesView {
+    /// Conversations, newest first.
+    pub conversations: Vec<ConversationView>,
+    /// The user's DM relays (kind 10050).
+    pub dm_relays: Vec<String>,
+    /// Wraps dropped, by reason.
+    pub dropped: Vec<(String, u64)>,
+}
+
 /// A person's page.
 #[derive(Debug, Clone)]
 pub struct PersonView {

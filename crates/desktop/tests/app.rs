@@ -395,3 +395,97 @@ fn new_notes_wait_behind_a_banner_and_a_person_page_checks_nip05() {
     h.get_all_by_label("bob").next().unwrap().click();
     wait_for(&mut h, "bob's page", |h| shows(h, "could not verify"));
 }
+
+#[test]
+fn private_messages_arrive_show_unread_and_get_an_answer() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (_indexer, indexer_store, indexer) =
+        relay(&rt, dir.path(), "indexer", RelayConfig::default());
+    let (_home, _, home_url) = relay(&rt, dir.path(), "home", RelayConfig::default());
+    let (_alice_dm, _, alice_dm) = relay(&rt, dir.path(), "alice-dm", RelayConfig::default());
+    let (_bob_dm, _, bob_dm) = relay(&rt, dir.path(), "bob-dm", RelayConfig::default());
+    let (alice, bob) = (Keys::generate(), Keys::generate());
+    let dm_list = event(
+        &alice,
+        Kind::InboxRelays,
+        "",
+        vec![Tag::parse(["relay", &alice_dm]).unwrap()],
+        600,
+    );
+    let name = event(&bob, Kind::Metadata, r#"{"name":"bob"}"#, vec![], 600);
+    indexer_store.insert_batch(&[dm_list, name]).unwrap();
+    let allow = RelayPolicy {
+        connect: None,
+        auth: Some("allow".into()),
+    };
+    let home = dir.path().join("home");
+    profile(
+        &rt,
+        &home,
+        "alice",
+        &alice,
+        &[&home_url],
+        &[&indexer],
+        &[(&alice_dm, allow)],
+    );
+
+    // bob (a client session in the test) writes first.
+    let bob_dir = dir.path().join("bob");
+    std::fs::create_dir_all(&bob_dir).unwrap();
+    let mut settings = samizdat_client::Settings {
+        discovery: vec![indexer.clone()],
+        ..Default::default()
+    };
+    settings.relays.insert(
+        home_url.clone(),
+        samizdat_client::RelayRoles {
+            read: true,
+            write: true,
+        },
+    );
+    settings.save(&bob_dir.join("settings.json")).unwrap();
+    let bob_session = rt.block_on(async {
+        let s = samizdat_client::Session::with_store(
+            std::sync::Arc::new(
+                samizdat_store::Store::open(bob_dir.join("events.sqlite")).unwrap(),
+            ),
+            bob_dir.join("settings.json"),
+            std::sync::Arc::new(samizdat_client::LocalSigner::new(bob.clone())),
+            samizdat_client::SessionConfig::default(),
+        )
+        .unwrap();
+        s.set_dm_relays(&[bob_dm.clone()]).await.unwrap();
+        s.send_dm(&[alice.public_key()], "are you there, alice?", None)
+            .await
+            .unwrap();
+        s
+    });
+
+    let mut h = app(&home);
+    unlock(&mut h);
+    wait_for(&mut h, "the unread count", |h| shows(h, "Messages (1)"));
+    click(&mut h, "Messages (1)");
+    wait_for(&mut h, "the conversation", |h| shows(h, "bob (1 unread)"));
+    click(&mut h, "bob (1 unread)");
+    wait_for(&mut h, "the message", |h| shows(h, "are you there, alice?"));
+    wait_for(&mut h, "read now", |h| {
+        shows(h, "Messages") && !shows(h, "1 unread")
+    });
+    fill(&mut h, "Your message", "yes, here");
+    click(&mut h, "Send message");
+    wait_for(&mut h, "the answer in the chat", |h| shows(h, "yes, here"));
+    let at_bob = rt.block_on(async {
+        bob_session.sync_dms().await.unwrap();
+        bob_session
+            .conversation(&[alice.public_key()])
+            .await
+            .unwrap()
+    });
+    assert!(
+        at_bob
+            .iter()
+            .any(|m| m.text == "yes, here" && m.author == alice.public_key()),
+        "{at_bob:?}"
+    );
+}

@@ -24,8 +24,9 @@ pub use wrap::Dropped;
 
 /// The live subscription for gift wraps on the user's DM relays.
 pub const DM_SUB: &str = "dms";
-/// The live subscription for legacy kind-4 messages on the read relays.
-pub const LEGACY_SUB: &str = "dms-legacy";
+/// The live subscription that also carries legacy kind-4 messages (the
+/// inbox, on the read relays).
+pub const LEGACY_SUB: &str = "inbox";
 
 /// One message, opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,25 +244,24 @@ impl Session {
     }
 
     /// Subscribes (and stays subscribed) to the user's wraps on their DM
-    /// relays and to legacy kind-4 messages on their read relays; waits for
-    /// what is stored there.
+    /// relays and waits for what is stored there. Legacy kind-4 messages
+    /// come with the inbox subscription on the read relays.
     pub async fn sync_dms(&self) -> Result<(), SessionError> {
+        self.sync_dm_wraps().await?;
+        let read = read_relays(&self.settings());
+        if !read.is_empty() {
+            self.engine.sync_inbox(self.me, &read).await?;
+        }
+        Ok(())
+    }
+
+    /// The wraps part of [`Session::sync_dms`] (the refresh reads the inbox
+    /// itself).
+    pub(crate) async fn sync_dm_wraps(&self) -> Result<(), SessionError> {
         let dm_relays = self.dm_relays_of(self.me)?;
         if !dm_relays.is_empty() {
             let wraps = Filter::new().kind(Kind::GiftWrap).pubkey(self.me);
             self.engine.live(DM_SUB, &dm_relays, vec![wraps]).await?;
-        }
-        let read = read_relays(&self.settings());
-        if !read.is_empty() {
-            let to_me = Filter::new()
-                .kind(Kind::EncryptedDirectMessage)
-                .pubkey(self.me);
-            let from_me = Filter::new()
-                .kind(Kind::EncryptedDirectMessage)
-                .author(self.me);
-            self.engine
-                .live(LEGACY_SUB, &read, vec![to_me, from_me])
-                .await?;
         }
         Ok(())
     }

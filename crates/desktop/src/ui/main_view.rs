@@ -7,7 +7,7 @@ use samizdat_client::Intent;
 
 use super::list::notes_list;
 use super::note::NoteAction;
-use super::{pages, relays, DesktopApp, Main, Page, Tab};
+use super::{messages, pages, relays, DesktopApp, Main, Page, Tab};
 use crate::protocol::Command;
 
 /// Draws the signed-in window.
@@ -48,6 +48,10 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
                 );
                 out.action.map(|(_, a)| a)
             }
+            Tab::Messages => {
+                messages::show(ui, main, &mut commands);
+                None
+            }
             Tab::Search => pages::search(ui, main, &mut commands),
             Tab::Relays => {
                 relays::show(ui, main, &mut commands);
@@ -79,6 +83,15 @@ fn top_bar(main: &mut Main, ctx: &egui::Context, commands: &mut Vec<Command>) {
             ui.strong("Samizdat");
             ui.separator();
             let unseen = main.alerts.len().saturating_sub(main.alerts_seen);
+            let unread: usize = main
+                .messages
+                .as_ref()
+                .map_or(0, |m| m.conversations.iter().map(|c| c.unread).sum());
+            let messages_label = if unread > 0 {
+                format!("Messages ({unread})")
+            } else {
+                "Messages".to_owned()
+            };
             let alerts = if unseen > 0 {
                 format!("Alerts ({unseen})")
             } else {
@@ -87,6 +100,7 @@ fn top_bar(main: &mut Main, ctx: &egui::Context, commands: &mut Vec<Command>) {
             for (tab, label) in [
                 (Tab::Feed, "Feed".to_owned()),
                 (Tab::Inbox, "Inbox".to_owned()),
+                (Tab::Messages, messages_label),
                 (Tab::Search, "Search".to_owned()),
                 (Tab::Relays, "Relays".to_owned()),
                 (Tab::Alerts, alerts),
@@ -133,6 +147,7 @@ pub fn switch_tab(main: &mut Main, tab: Tab, commands: &mut Vec<Command>) {
     match tab {
         Tab::Inbox => commands.push(Command::ShowInbox),
         Tab::Relays => commands.push(Command::ShowRelays),
+        Tab::Messages => commands.push(Command::ShowConversations),
         Tab::Alerts => main.alerts_seen = main.alerts.len(),
         Tab::Search => main.focus_search = true,
         _ => {}

@@ -4,6 +4,7 @@
 
 mod list;
 mod main_view;
+mod messages;
 mod note;
 mod pages;
 mod relays;
@@ -30,6 +31,8 @@ pub enum Tab {
     Feed,
     /// Replies and mentions.
     Inbox,
+    /// Private messages.
+    Messages,
     /// Local search.
     Search,
     /// Relays, coverage, policies.
@@ -117,6 +120,16 @@ pub struct Main {
     pub pending_person: Option<PublicKey>,
     /// Relays this session authenticated to (each now knows the key).
     pub authenticated: Vec<String>,
+    /// The messages page.
+    pub messages: Option<crate::view::MessagesView>,
+    /// The open chat: with whom, and its messages.
+    pub chat: Option<(Vec<PublicKey>, Vec<crate::view::MessageView>)>,
+    /// The chat's compose box.
+    pub dm_text: String,
+    /// "Message to" field.
+    pub new_dm_to: String,
+    /// DM relays field.
+    pub dm_relays_field: String,
 }
 
 impl Main {
@@ -155,6 +168,11 @@ impl Main {
             own_relay: String::new(),
             pending_person: None,
             authenticated: Vec::new(),
+            messages: None,
+            chat: None,
+            dm_text: String::new(),
+            new_dm_to: String::new(),
+            dm_relays_field: String::new(),
         }
     }
 }
@@ -405,6 +423,12 @@ impl Main {
             }
             Update::Search(q, notes) => self.results = Some((q, depth0(notes))),
             Update::Relays(r) => self.relays = Some(*r),
+            Update::Conversations(m) => self.messages = Some(*m),
+            Update::Conversation(with, messages) => {
+                if self.chat.as_ref().is_some_and(|(w, _)| *w == with) {
+                    self.chat = Some((with, messages));
+                }
+            }
             Update::Deliveries(d) => self.deliveries = d,
             Update::Status(s) => self.status = s,
             Update::Authenticated(relay) => {

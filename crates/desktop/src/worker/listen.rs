@@ -57,8 +57,20 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
                     sink.send(Update::NewNotes(unseen));
                 }
             }
-            EngineUpdate::NewEvents { sub, .. } if sub == "inbox" => {
+            EngineUpdate::NewEvents { sub, events, .. } if sub == "inbox" => {
                 ctx.handle(Command::ShowInbox);
+                if events
+                    .iter()
+                    .any(|e| e.kind == Kind::EncryptedDirectMessage)
+                {
+                    ctx.show_conversations();
+                }
+            }
+            EngineUpdate::NewEvents { sub, .. } if sub == samizdat_client::dm::DM_SUB => {
+                ctx.show_conversations();
+                if let Some(with) = feed.lock().ok().and_then(|f| f.conversation.clone()) {
+                    ctx.open_conversation(with);
+                }
             }
             EngineUpdate::NewEvents { .. } => {}
             EngineUpdate::Delivery { .. } => ctx.show_deliveries(),
@@ -84,6 +96,12 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
                     "authenticated to {relay} (NIP-42): it now knows your public key"
                 )));
                 sink.send(Update::Authenticated(relay));
+            }
+            EngineUpdate::Alert(Alert::NoDmRelays { person }) => {
+                let who = person.to_bech32().unwrap_or_else(|_| person.to_hex());
+                sink.send(Update::Alert(format!(
+                    "{who} has no DM relays (kind 10050): the message was not sent anywhere"
+                )));
             }
             EngineUpdate::Alert(Alert::PostNotEverywhere { event, missing }) => {
                 let id = event.to_bech32().unwrap_or_else(|_| event.to_hex());
@@ -112,6 +130,7 @@ fn finished(ctx: &Ctx, what: &str, result: &Result<samizdat_client::IntentOutcom
             }
             ctx.show_feed();
             ctx.handle(Command::ShowInbox);
+            ctx.show_conversations();
         }
         "post" | "reply" | "repost" | "reaction" | "deletion" | "retry" => {
             if ok && what != "retry" {
@@ -128,6 +147,12 @@ fn finished(ctx: &Ctx, what: &str, result: &Result<samizdat_client::IntentOutcom
             ctx.intent(Intent::Refresh);
         }
         "relay settings" | "relay list" => ctx.handle(Command::ShowRelays),
+        "message" | "DM relays" => {
+            ctx.show_conversations();
+            if let Some(with) = ctx.feed.lock().ok().and_then(|f| f.conversation.clone()) {
+                ctx.open_conversation(with);
+            }
+        }
         _ => {}
     }
 }

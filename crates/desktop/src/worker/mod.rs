@@ -37,6 +37,8 @@ pub(crate) struct FeedState {
     pub intents: HashMap<u64, &'static str>,
     /// The person whose page was opened last (re-read after a follow).
     pub person: Option<PublicKey>,
+    /// The conversation open (re-read when messages arrive).
+    pub conversation: Option<Vec<PublicKey>>,
 }
 
 /// An open profile.
@@ -178,6 +180,7 @@ impl Worker {
         };
         ctx.show_feed();
         ctx.show_deliveries();
+        ctx.show_conversations();
         if !needs_relays || !session.settings().discovery.is_empty() {
             ctx.intent(Intent::Refresh);
         } else if let Ok(mut f) = feed.lock() {

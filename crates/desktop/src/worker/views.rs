@@ -10,7 +10,10 @@ use samizdat_client::{Intent, IntentOutcome, Session, SessionError};
 use super::{FeedState, PAGE};
 use crate::bridge::UpdateSink;
 use crate::protocol::{Command, Update};
-use crate::view::{self, HealthView, Naming, NoteView, PersonView, RelaysView};
+use crate::view::{
+    self, ConversationView, HealthView, MessageView, MessagesView, Naming, NoteView, PersonView,
+    RelaysView,
+};
 
 /// What a session command needs.
 #[derive(Clone)]
@@ -37,6 +40,8 @@ impl Ctx {
             Command::OpenPerson(who) => self.open_person(who),
             Command::Search(text) => self.search(text),
             Command::ShowRelays => self.answer(self.relays().map(|r| Update::Relays(Box::new(r)))),
+            Command::ShowConversations => self.show_conversations(),
+            Command::OpenConversation(with) => self.open_conversation(with),
             Command::BenchFeed(n) => {
                 let events = samizdat_demo::load::signed_notes(n);
                 self.sink.send(Update::Feed(self.cards(&events)));
@@ -306,6 +311,8 @@ fn intent_name(intent: &Intent) -> &'static str {
         Intent::Thread(_) => "thread",
         Intent::Person(_) => "person",
         Intent::RetryDeliveries => "retry",
+        Intent::SendDm { .. } => "message",
+        Intent::SetDmRelays(_) => "DM relays",
     }
 }
 
@@ -341,5 +348,120 @@ pub(crate) fn done_sentence(what: &str, outcome: &IntentOutcome) -> String {
         IntentOutcome::SettingsSaved => format!("{what}: saved"),
         IntentOutcome::Events(e) => format!("{what}: {} events", e.len()),
         IntentOutcome::Delivered(d) => format!("{what}: {} deliveries attempted", d.len()),
+        IntentOutcome::MessageSent(sent) => {
+            let relays: usize = sent.deliveries.iter().map(|(_, d)| d.len()).sum();
+            let ok: usize = sent
+                .deliveries
+                .iter()
+                .flat_map(|(_, d)| d)
+                .filter(|(_, o)| {
+                    matches!(
+                        o,
+                        samizdat_net::PublishOutcome::Accepted
+                            | samizdat_net::PublishOutcome::Duplicate
+                    )
+                })
+                .count();
+            format!(
+                "{what}: wrapped for {} people, accepted by {ok} of {relays} DM relays",
+                sent.deliveries.len()
+            )
+        }
+    }
+}
+
+impl Ctx {
+    /// The conversations page, as its own task (opening wraps asks the signer).
+    pub fn show_conversations(&self) {
+        let ctx = self.clone();
+        tokio::spawn(async move {
+            let result = ctx.conversations().await;
+            ctx.answer(result.map(|v| Update::Conversations(Box::new(v))));
+        });
+    }
+
+    async fn conversations(&self) -> Result<MessagesView, SessionError> {
+        let list = self.session.conversations().await?;
+        let people: Vec<PublicKey> = list.iter().flat_map(|c| c.with.clone()).collect();
+        let unknown: Vec<PublicKey> = people
+            .iter()
+            .copied()
+            .filter(|p| !self.session.profile_of(*p).is_ok_and(|pr| pr.known))
+            .collect();
+        if !unknown.is_empty() {
+            self.session.fetch_profiles_of(&unknown).await?;
+        }
+        let names = self.session.names(&people)?;
+        let join = |with: &[PublicKey]| {
+            if with.is_empty() {
+                "notes to self".to_owned()
+            } else {
+                with.iter()
+                    .map(|p| names.get(p).cloned().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        Ok(MessagesView {
+            conversations: list
+                .iter()
+                .map(|c| ConversationView {
+                    names: join(&c.with),
+                    with: c.with.clone(),
+                    preview: c.preview.clone(),
+                    last_at: c.last_at,
+                    unread: c.unread,
+                    subject: c.subject.clone(),
+                    legacy: c.legacy,
+                })
+                .collect(),
+            dm_relays: self
+                .session
+                .dm_relays_of(self.session.me())?
+                .iter()
+                .map(|r| r.to_string())
+                .collect(),
+            dropped: self
+                .session
+                .dm_drops()
+                .into_iter()
+                .map(|(k, v)| (k.replace('_', " "), v))
+                .collect(),
+        })
+    }
+
+    /// One conversation, as its own task; remembered so new messages
+    /// refresh it.
+    pub fn open_conversation(&self, with: Vec<PublicKey>) {
+        if let Ok(mut f) = self.feed.lock() {
+            f.conversation = Some(with.clone());
+        }
+        let ctx = self.clone();
+        tokio::spawn(async move {
+            let result = ctx.session.conversation(&with).await.and_then(|messages| {
+                let names = ctx
+                    .session
+                    .names(&messages.iter().map(|m| m.author).collect::<Vec<_>>())?;
+                let me = ctx.session.me();
+                let views = messages
+                    .iter()
+                    .map(|m| MessageView {
+                        sender: if m.author == me {
+                            "you".to_owned()
+                        } else {
+                            names.get(&m.author).cloned().unwrap_or_default()
+                        },
+                        own: m.author == me,
+                        created_at: m.created_at,
+                        text: m.text.clone(),
+                        legacy: m.legacy,
+                    })
+                    .collect();
+                Ok(Update::Conversation(with.clone(), views))
+            });
+            ctx.answer(result);
+            // Reading marks it read: the list's counts change.
+            ctx.show_conversations();
+        });
     }
 }

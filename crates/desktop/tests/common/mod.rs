@@ -169,7 +169,7 @@ pub fn wait_for(
 
 /// Whether a widget whose label contains `text` is shown.
 pub fn shows(h: &Harness<'static, DesktopApp>, text: &str) -> bool {
-    h.query_by_label_contains(text).is_some()
+    h.query_all_by_label_contains(text).next().is_some()
 }
 
 /// Clicks the widget labelled `label`.
