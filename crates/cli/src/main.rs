@@ -51,6 +51,12 @@ enum Command {
     /// This profile's relays (read / write / discovery) and its relay list.
     #[command(subcommand)]
     Relays(commands::relays::RelaysCommand),
+    /// The profile's default proof of work (NIP-13 bits) for posts and
+    /// replies: `pow 20` sets it, `pow 0` turns it off, `pow` shows it.
+    Pow {
+        /// Bits (0 turns it off).
+        bits: Option<u8>,
+    },
     /// Private messages (NIP-17): send, list, read, and your DM relays.
     #[command(subcommand)]
     Dm(commands::dm::DmCommand),
@@ -116,6 +122,11 @@ enum Command {
     Post {
         /// The text.
         text: String,
+        /// Proof of work (NIP-13): leading zero bits of the id, mined on
+        /// every core before signing (Ctrl-C cancels; nothing is published).
+        /// Default: the profile's `pow` setting.
+        #[arg(long)]
+        pow: Option<u8>,
     },
     /// Reply to a note (NIP-10), delivered to your relays and the inboxes of
     /// everyone in the conversation.
@@ -124,6 +135,9 @@ enum Command {
         to: String,
         /// The text.
         text: String,
+        /// Proof of work (NIP-13 bits), as for `post`.
+        #[arg(long)]
+        pow: Option<u8>,
     },
     /// React to a note (NIP-25).
     React {
@@ -230,6 +244,7 @@ fn main() -> std::process::ExitCode {
             Command::Profiles => commands::keys::profiles(),
             Command::Relays(cmd) => commands::relays::relays(&keys_ctx, cmd).await,
             Command::Dm(cmd) => commands::dm::dm(&keys_ctx, cmd).await,
+            Command::Pow { bits } => commands::social::pow_default(&keys_ctx, bits).await,
             Command::Follow { person } => commands::social::follow(&keys_ctx, &person, true).await,
             Command::Unfollow { person } => {
                 commands::social::follow(&keys_ctx, &person, false).await
@@ -258,8 +273,10 @@ fn main() -> std::process::ExitCode {
             Command::Thread { event, json } => {
                 commands::reading::thread(&keys_ctx, &event, json).await
             }
-            Command::Post { text } => commands::social::post(&keys_ctx, &text).await,
-            Command::Reply { to, text } => commands::social::reply(&keys_ctx, &to, &text).await,
+            Command::Post { text, pow } => commands::social::post(&keys_ctx, &text, pow).await,
+            Command::Reply { to, text, pow } => {
+                commands::social::reply(&keys_ctx, &to, &text, pow).await
+            }
             Command::React { to, content } => {
                 commands::social::act(&keys_ctx, &to, commands::social::Action::React(content))
                     .await

@@ -118,6 +118,18 @@ pub enum Intent {
     },
     /// Publish the user's DM relays (kind 10050).
     SetDmRelays(Vec<String>),
+    /// Post (or reply) with NIP-13 proof of work, mined on every core;
+    /// `progress` counts hashes and cancels (then nothing is published).
+    PostWithPow {
+        /// The text.
+        text: String,
+        /// Reply to this stored note, if any.
+        reply_to: Option<EventId>,
+        /// Leading zero bits wanted.
+        difficulty: u8,
+        /// Shared with the UI: hashes so far, and the cancel switch.
+        progress: std::sync::Arc<crate::pow::PowProgress>,
+    },
 }
 
 /// An own event and where it went.
@@ -199,6 +211,15 @@ impl Session {
                 O::MessageSent(self.send_dm(&to, &text, subject.as_deref()).await?)
             }
             Intent::SetDmRelays(urls) => O::Published(self.set_dm_relays(&urls).await?),
+            Intent::PostWithPow {
+                text,
+                reply_to,
+                difficulty,
+                progress,
+            } => O::Published(
+                self.post_with_pow(&text, reply_to, difficulty, progress)
+                    .await?,
+            ),
         })
     }
 
@@ -265,6 +286,37 @@ impl Session {
         let targets = self.write_relays()?;
         self.sign_and_publish(compose::note(self.me, text), &targets)
             .await
+    }
+
+    /// Posts (or, with `reply_to`, replies) with proof of work of
+    /// `difficulty` bits, mined on every core before signing; cancelled
+    /// through `progress`, it publishes nothing.
+    pub async fn post_with_pow(
+        &self,
+        text: &str,
+        reply_to: Option<EventId>,
+        difficulty: u8,
+        progress: std::sync::Arc<crate::pow::PowProgress>,
+    ) -> Result<Published, SessionError> {
+        if text.trim().is_empty() {
+            return Err(SessionError::NothingToPost);
+        }
+        let (unsigned, targets) = match reply_to {
+            Some(to) => {
+                let parent = self.stored(to)?;
+                let unsigned = compose::reply(self.me, &parent, text);
+                let targets = self.conversation_targets(&unsigned).await?;
+                (unsigned, targets)
+            }
+            None => (compose::note(self.me, text), self.write_relays()?),
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mined = tokio::task::spawn_blocking(move || {
+            crate::pow::mine(&unsigned, difficulty, threads, &progress)
+        })
+        .await
+        .map_err(|_| SessionError::Pow(crate::pow::PowError::Cancelled))??;
+        self.sign_and_publish(mined, &targets).await
     }
 
     /// Replies to a stored note; delivered to the user's relays and the
@@ -393,6 +445,17 @@ impl Session {
             if discovery && !s.discovery.contains(&url) {
                 s.discovery.push(url.clone());
             }
+            Ok(())
+        })
+    }
+
+    /// Sets (or with `None` clears) the profile's default proof of work.
+    pub fn set_pow_default(&self, bits: Option<u8>) -> Result<(), SessionError> {
+        if let Some(b) = bits.filter(|b| *b > 64) {
+            return Err(SessionError::Pow(crate::pow::PowError::TooHard(b)));
+        }
+        self.change_settings(|s| {
+            s.pow = bits.filter(|b| *b > 0);
             Ok(())
         })
     }

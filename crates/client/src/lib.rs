@@ -22,6 +22,7 @@ pub mod keystore;
 mod nip05;
 pub mod nip46;
 mod own;
+pub mod pow;
 mod profile;
 mod publisher;
 mod queries;

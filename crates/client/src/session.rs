@@ -135,6 +135,9 @@ pub enum SessionError {
     /// A message to no one.
     #[error("say who the message is for")]
     NoRecipient,
+    /// Proof of work was cancelled (nothing published) or impossible.
+    #[error(transparent)]
+    Pow(#[from] crate::pow::PowError),
 }
 
 /// One profile's client: engine, signer, settings and background work.

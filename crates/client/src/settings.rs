@@ -32,6 +32,9 @@ pub struct Settings {
     pub policies: BTreeMap<String, RelayPolicy>,
     /// Connect only to relays whose connection policy is `allow`.
     pub whitelist_only: bool,
+    /// Proof of work (NIP-13 bits) for posts and replies unless a command
+    /// says otherwise.
+    pub pow: Option<u8>,
 }
 
 /// A relay's policies as the user set them.

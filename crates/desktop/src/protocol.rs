@@ -120,6 +120,8 @@ pub enum Update {
     },
     /// The session is closed.
     Locked,
+    /// The user's display name (after their profile was fetched).
+    Name(String),
     /// The newest page of the following feed (replaces what is shown).
     Feed(Vec<NoteView>),
     /// An older page (appended).

@@ -108,7 +108,7 @@ fn follow_someone_from_their_page_and_see_their_notes() {
     wait_for(&mut h, "the follow to be published", |h| {
         shows(h, "Unfollow")
     });
-    click(&mut h, "← Back");
+    click(&mut h, "Back (Esc)");
     click(&mut h, "Feed");
     wait_for(&mut h, "bob's notes in the feed", |h| {
         shows(h, "hello from bob, first") && shows(h, "hello from bob, second")

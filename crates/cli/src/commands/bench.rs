@@ -25,6 +25,19 @@ pub enum BenchCommand {
     /// in ms, share of the last 7 days' notes in hand at 1, 3 and 10 s, ours
     /// against a greedy (Gossip-like) plan in the same run.
     Feed(super::bench_feed::FeedBenchArgs),
+    /// Proof of work: our miner's hashes per second on all cores and, in the
+    /// same run, plain SHA-256 of the same message size on one core.
+    Pow {
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3.0)]
+        secs: f64,
+        /// Note length in bytes.
+        #[arg(long, default_value_t = 140)]
+        content: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Arguments of `samizdat bench ingest`.
@@ -67,6 +80,23 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Relay(args) => relay(args).await,
         BenchCommand::Ingest(args) => super::bench_ingest::run(args.events, args.json).await,
         BenchCommand::Feed(args) => super::bench_feed::run(args).await,
+        BenchCommand::Pow {
+            secs,
+            content,
+            json,
+        } => {
+            let b = tokio::task::spawn_blocking(move || samizdat_client::pow::bench(secs, content))
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+                    "miner: {:.0} hashes/s on {} cores; raw SHA-256 of {} bytes: {:.0}/s on one core; ratio {:.2} (goal >= 0.80)",
+                    b.hashes_per_s, b.cores, b.message_bytes, b.raw_sha256_per_s_one_core, b.ratio
+                );
+            }
+            Ok(())
+        }
     }
 }
 

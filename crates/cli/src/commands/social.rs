@@ -172,12 +172,76 @@ pub async fn feed(
     super::reading::print_events(&feed, as_json)
 }
 
-/// Runs `samizdat post`: sign, queue durably, deliver to the user's write relays.
-pub async fn post(ctx: &Context, text: &str) -> anyhow::Result<()> {
+/// Runs `samizdat post`: sign (after proof of work, if asked), queue
+/// durably, deliver to the user's write relays.
+pub async fn post(ctx: &Context, text: &str, pow: Option<u8>) -> anyhow::Result<()> {
     let session = session(ctx, Access::Sign).await?;
-    let result = session.post(text).await;
+    let result = match pow.or(session.settings().pow).filter(|d| *d > 0) {
+        Some(d) => mine_and(&session, text, None, d).await,
+        None => session.post(text).await.map_err(Into::into),
+    };
     session.shutdown().await;
     report("posted", &result?)
+}
+
+/// Runs `samizdat pow [BITS]`.
+pub async fn pow_default(ctx: &Context, bits: Option<u8>) -> anyhow::Result<()> {
+    let session = session(ctx, Access::Read).await?;
+    if let Some(b) = bits {
+        session.set_pow_default(Some(b))?;
+    }
+    match session.settings().pow {
+        Some(b) => println!("posts and replies get {b} bits of proof of work (NIP-13)"),
+        None => println!("no proof of work by default"),
+    }
+    Ok(())
+}
+
+/// Mines proof of work with a progress bar (hash rate, expected time);
+/// Ctrl-C cancels and nothing is published.
+async fn mine_and(
+    session: &Session,
+    text: &str,
+    reply_to: Option<EventId>,
+    difficulty: u8,
+) -> anyhow::Result<Published> {
+    use std::sync::atomic::Ordering;
+    let progress = samizdat_client::pow::PowProgress::new();
+    let expected = samizdat_client::pow::PowProgress::expected_hashes(difficulty);
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    let ticker = {
+        let (progress, bar) = (Arc::clone(&progress), bar.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let done = progress.hashes.load(Ordering::Relaxed) as f64;
+                let rate = done / started.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!(
+                    "proof of work {difficulty} bits: {:.2} Mhash/s, {:.0} s expected, {:.0}% of expected work done (Ctrl-C cancels)",
+                    rate / 1e6,
+                    expected / rate.max(1.0),
+                    100.0 * done / expected
+                ));
+            }
+        })
+    };
+    let cancel = {
+        let progress = Arc::clone(&progress);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                progress.cancel.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+    let result = session
+        .post_with_pow(text, reply_to, difficulty, Arc::clone(&progress))
+        .await;
+    ticker.abort();
+    cancel.abort();
+    bar.finish_and_clear();
+    Ok(result?)
 }
 
 /// Runs `samizdat status`: retries what is due, then shows where recent posts landed.
@@ -236,10 +300,13 @@ pub async fn status(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
 
 /// Runs `samizdat reply`: NIP-10 tags, delivered to the user's write relays
 /// and the inboxes of everyone in the conversation.
-pub async fn reply(ctx: &Context, to: &str, text: &str) -> anyhow::Result<()> {
+pub async fn reply(ctx: &Context, to: &str, text: &str, pow: Option<u8>) -> anyhow::Result<()> {
     let id = parse_event_id(to)?;
     let session = session(ctx, Access::Sign).await?;
-    let result = session.reply(id, text).await;
+    let result = match pow.or(session.settings().pow).filter(|d| *d > 0) {
+        Some(d) => mine_and(&session, text, Some(id), d).await,
+        None => session.reply(id, text).await.map_err(Into::into),
+    };
     session.shutdown().await;
     report("replied", &result?)
 }

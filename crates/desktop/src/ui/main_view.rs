@@ -21,7 +21,7 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
     egui::CentralPanel::default().show(ctx, |ui| {
         if let Some(page) = main.pages.last().cloned() {
             ui.horizontal(|ui| {
-                if ui.button("← Back").clicked() {
+                if ui.button("Back (Esc)").clicked() {
                     main.pages.pop();
                 }
             });

@@ -431,6 +431,7 @@ impl Main {
             }
             Update::Deliveries(d) => self.deliveries = d,
             Update::Status(s) => self.status = s,
+            Update::Name(n) => self.name = n,
             Update::Authenticated(relay) => {
                 if !self.authenticated.contains(&relay) {
                     self.authenticated.push(relay);

@@ -90,17 +90,17 @@ pub fn person(
             Some(Nip05Badge::Verified) => {
                 ui.colored_label(
                     egui::Color32::from_rgb(90, 180, 110),
-                    format!("✔ {n} (NIP-05 verified)"),
+                    format!("{n}: NIP-05 verified"),
                 );
             }
             Some(Nip05Badge::Mismatch) => {
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    format!("✖ {n}: the domain names another key"),
+                    format!("{n}: NIP-05 FAILS, the domain names another key"),
                 );
             }
             Some(Nip05Badge::Unverified(why)) => {
-                ui.weak(format!("? {n} (could not verify)"))
+                ui.weak(format!("{n}: NIP-05 could not verify"))
                     .on_hover_text(why);
             }
             None => {

@@ -131,6 +131,10 @@ fn finished(ctx: &Ctx, what: &str, result: &Result<samizdat_client::IntentOutcom
             ctx.show_feed();
             ctx.handle(Command::ShowInbox);
             ctx.show_conversations();
+            let me = ctx.session.me();
+            if let Some(name) = ctx.session.names(&[me]).ok().and_then(|mut n| n.remove(&me)) {
+                ctx.sink.send(Update::Name(name));
+            }
         }
         "post" | "reply" | "repost" | "reaction" | "deletion" | "retry" => {
             if ok && what != "retry" {

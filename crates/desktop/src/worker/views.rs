@@ -312,6 +312,7 @@ fn intent_name(intent: &Intent) -> &'static str {
         Intent::Person(_) => "person",
         Intent::RetryDeliveries => "retry",
         Intent::SendDm { .. } => "message",
+        Intent::PostWithPow { .. } => "post",
         Intent::SetDmRelays(_) => "DM relays",
     }
 }
