@@ -226,14 +226,17 @@ fn nip19_entities_parse_both_ways() {
 fn nip13_difficulty_of_our_mined_events_is_confirmed_by_nostr_tools() {
     let keys = Keys::generate();
     for bits in [8u8, 16] {
-        let unsigned = EventBuilder::new(Kind::TextNote, "mined here")
-            .finalize_unsigned(keys.public_key());
+        let unsigned =
+            EventBuilder::new(Kind::TextNote, "mined here").finalize_unsigned(keys.public_key());
         let progress = samizdat_client::pow::PowProgress::new();
         let mined = samizdat_client::pow::mine(&unsigned, bits, 2, &progress).unwrap();
         let event = mined.finalize(&keys).unwrap();
         let answer = nostr_tools(json!({"op": "nip13_pow", "id": event.id.to_hex()}));
         let theirs = answer["difficulty"].as_u64().unwrap();
-        assert!(theirs >= u64::from(bits), "nostr-tools counts {theirs} bits, we mined {bits}");
+        assert!(
+            theirs >= u64::from(bits),
+            "nostr-tools counts {theirs} bits, we mined {bits}"
+        );
         assert_eq!(
             theirs,
             u64::from(samizdat_client::pow::leading_zero_bits(event.id.as_bytes())),

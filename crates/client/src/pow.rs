@@ -84,7 +84,9 @@ fn template(unsigned: &UnsignedEvent, difficulty: u8) -> Option<(Template, Tags)
     .ok()?;
     let mark = serde_json::to_string(MARK).ok()?;
     let mark = mark.trim_matches('"').as_bytes().to_vec();
-    let at = json.windows(mark.len()).position(|w| w == mark.as_slice())?;
+    let at = json
+        .windows(mark.len())
+        .position(|w| w == mark.as_slice())?;
     Some((
         Template {
             prefix: json[..at].to_vec(),
@@ -132,8 +134,7 @@ pub fn mine(
                     if since == 1024 {
                         progress.hashes.fetch_add(since, Ordering::Relaxed);
                         since = 0;
-                        if done.load(Ordering::Relaxed) || progress.cancel.load(Ordering::Relaxed)
-                        {
+                        if done.load(Ordering::Relaxed) || progress.cancel.load(Ordering::Relaxed) {
                             return;
                         }
                     }
@@ -199,7 +200,8 @@ pub fn bench(secs: f64, content_len: usize) -> PowBench {
         });
         let _ = mine(&unsigned, 64, cores, p);
     });
-    let hashes_per_s = progress.hashes.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    let hashes_per_s =
+        progress.hashes.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
     let message = template(&unsigned, 64)
         .map(|(t, _)| [t.prefix, b"1234567".to_vec(), t.suffix].concat())
         .unwrap_or_default();
@@ -254,11 +256,15 @@ mod tests {
     #[test]
     fn cancelling_stops_mining() {
         let keys = Keys::generate();
-        let unsigned = EventBuilder::new(Kind::TextNote, "never").finalize_unsigned(keys.public_key());
+        let unsigned =
+            EventBuilder::new(Kind::TextNote, "never").finalize_unsigned(keys.public_key());
         let progress = PowProgress::new();
         progress.cancel.store(true, Ordering::SeqCst);
         assert_eq!(mine(&unsigned, 60, 2, &progress), Err(PowError::Cancelled));
-        assert_eq!(mine(&unsigned, 65, 2, &progress), Err(PowError::TooHard(65)));
+        assert_eq!(
+            mine(&unsigned, 65, 2, &progress),
+            Err(PowError::TooHard(65))
+        );
     }
 
     #[test]

@@ -17,10 +17,18 @@ use samizdat_store::Store;
 async fn mined_posts_arrive_and_cancelled_ones_publish_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (relay, relay_store) = common::relay(&dir, "relay").await;
-    let url = samizdat_net::RelayUrl::parse(&relay.url()).unwrap().to_string();
+    let url = samizdat_net::RelayUrl::parse(&relay.url())
+        .unwrap()
+        .to_string();
     let keys = Keys::generate();
     let mut settings = Settings::default();
-    settings.relays.insert(url, RelayRoles { read: true, write: true });
+    settings.relays.insert(
+        url,
+        RelayRoles {
+            read: true,
+            write: true,
+        },
+    );
     let path = dir.path().join("settings.json");
     settings.save(&path).unwrap();
     let store = Arc::new(Store::open(dir.path().join("events.sqlite")).unwrap());
@@ -62,11 +70,21 @@ async fn mined_posts_arrive_and_cancelled_ones_publish_nothing() {
         .post_with_pow("never published", None, 60, Arc::clone(&progress))
         .await
         .unwrap_err();
-    assert!(matches!(err, SessionError::Pow(PowError::Cancelled)), "{err}");
+    assert!(
+        matches!(err, SessionError::Pow(PowError::Cancelled)),
+        "{err}"
+    );
     assert!(progress.hashes.load(Ordering::Relaxed) > 0, "it did mine");
-    let mine = Filter::new().author(keys.public_key()).kind(Kind::TextNote).limit(10);
+    let mine = Filter::new()
+        .author(keys.public_key())
+        .kind(Kind::TextNote)
+        .limit(10);
     assert_eq!(relay_store.query(&[mine.clone()]).unwrap().len(), 1);
-    assert_eq!(store.query(&[mine]).unwrap().len(), 1, "nothing stored or queued");
+    assert_eq!(
+        store.query(&[mine]).unwrap().len(),
+        1,
+        "nothing stored or queued"
+    );
     assert_eq!(session.publish_status(10).unwrap().len(), 1);
 
     // The profile default.

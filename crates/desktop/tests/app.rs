@@ -489,3 +489,39 @@ fn private_messages_arrive_show_unread_and_get_an_answer() {
         "{at_bob:?}"
     );
 }
+
+#[test]
+fn proof_of_work_shows_progress_cancels_and_publishes() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (_relay, store, url) = relay(&rt, dir.path(), "relay", RelayConfig::default());
+    let alice = Keys::generate();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &alice, &[&url], &[], &[]);
+    let mut h = app(&home);
+    unlock(&mut h);
+    h.state_mut().main.as_mut().unwrap().pow_bits = 40;
+    fill(&mut h, "New note", "too much work");
+    click(&mut h, "Post");
+    wait_for(&mut h, "the mining progress", |h| {
+        shows(h, "mining 40 bits")
+    });
+    click(&mut h, "Cancel");
+    wait_for(&mut h, "the cancellation", |h| {
+        h.state().main.as_ref().is_some_and(|m| m.mining.is_none()) && shows(h, "cancelled")
+    });
+    h.state_mut().main.as_mut().unwrap().pow_bits = 10;
+    fill(&mut h, "New note", "just enough work");
+    click(&mut h, "Post");
+    wait_for(&mut h, "the mined post delivered", |h| {
+        shows(h, "just enough work") && shows(h, "delivered 1/1")
+    });
+    let mine = store
+        .query(&[Filter::new()
+            .author(alice.public_key())
+            .kind(Kind::TextNote)
+            .limit(10)])
+        .unwrap();
+    assert_eq!(mine.len(), 1, "the cancelled post never reached the relay");
+    assert!(samizdat_client::pow::leading_zero_bits(mine[0].id.as_bytes()) >= 10);
+}

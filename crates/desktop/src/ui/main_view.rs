@@ -192,12 +192,59 @@ fn feed(ui: &mut egui::Ui, main: &mut Main, commands: &mut Vec<Command>) -> Opti
         }
         let ctrl_enter =
             response.has_focus() && ui.input(|i| i.modifiers.command && i.key_pressed(Key::Enter));
-        if (ui.button("Post").clicked() || ctrl_enter) && !main.compose.trim().is_empty() {
-            commands.push(Command::Intent(Intent::Post {
-                text: std::mem::take(&mut main.compose),
-            }));
-        }
+        ui.vertical(|ui| {
+            let posting = main.mining.is_none();
+            if (ui.add_enabled(posting, egui::Button::new("Post")).clicked()
+                || (ctrl_enter && posting))
+                && !main.compose.trim().is_empty()
+            {
+                let text = std::mem::take(&mut main.compose);
+                if main.pow_bits > 0 {
+                    let progress = samizdat_client::pow::PowProgress::new();
+                    main.mining = Some((
+                        std::sync::Arc::clone(&progress),
+                        std::time::Instant::now(),
+                        main.pow_bits,
+                    ));
+                    commands.push(Command::Intent(Intent::PostWithPow {
+                        text,
+                        reply_to: None,
+                        difficulty: main.pow_bits,
+                        progress,
+                    }));
+                } else {
+                    commands.push(Command::Intent(Intent::Post { text }));
+                }
+            }
+            ui.add(
+                egui::DragValue::new(&mut main.pow_bits)
+                    .range(0..=40)
+                    .prefix("PoW ")
+                    .suffix(" bits"),
+            )
+            .on_hover_text("NIP-13 proof of work, mined on every core before signing");
+        });
     });
+    if let Some((progress, started, bits)) = &main.mining {
+        use std::sync::atomic::Ordering;
+        let done = progress.hashes.load(Ordering::Relaxed) as f64;
+        let rate = done / started.elapsed().as_secs_f64().max(0.001);
+        let expected = samizdat_client::pow::PowProgress::expected_hashes(*bits);
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!(
+                "mining {bits} bits: {:.2} Mhash/s, about {:.0} s expected, {:.0}% of the expected work done",
+                rate / 1e6,
+                expected / rate.max(1.0),
+                (100.0 * done / expected).min(999.0)
+            ));
+            if ui.button("Cancel").clicked() {
+                progress.cancel.store(true, Ordering::SeqCst);
+            }
+        });
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(250));
+    }
     if main.new_notes > 0 {
         let text = if main.new_notes == 1 {
             "1 new note — show".to_owned()

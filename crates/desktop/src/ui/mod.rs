@@ -130,6 +130,14 @@ pub struct Main {
     pub new_dm_to: String,
     /// DM relays field.
     pub dm_relays_field: String,
+    /// Proof of work for the next post (bits; 0 for none).
+    pub pow_bits: u8,
+    /// A post being mined: its progress, when it started, its target.
+    pub mining: Option<(
+        std::sync::Arc<samizdat_client::pow::PowProgress>,
+        Instant,
+        u8,
+    )>,
 }
 
 impl Main {
@@ -173,6 +181,8 @@ impl Main {
             dm_text: String::new(),
             new_dm_to: String::new(),
             dm_relays_field: String::new(),
+            pow_bits: 0,
+            mining: None,
         }
     }
 }
@@ -439,6 +449,11 @@ impl Main {
             }
             Update::Alert(a) => self.alerts.push(a),
             Update::Done(result) => {
+                if result.as_ref().is_ok_and(|s| s.starts_with("post"))
+                    || result.as_ref().is_err_and(|e| e.contains("proof of work"))
+                {
+                    self.mining = None;
+                }
                 if let Err(e) = &result {
                     self.alerts.push(e.clone());
                 }

@@ -132,7 +132,12 @@ fn finished(ctx: &Ctx, what: &str, result: &Result<samizdat_client::IntentOutcom
             ctx.handle(Command::ShowInbox);
             ctx.show_conversations();
             let me = ctx.session.me();
-            if let Some(name) = ctx.session.names(&[me]).ok().and_then(|mut n| n.remove(&me)) {
+            if let Some(name) = ctx
+                .session
+                .names(&[me])
+                .ok()
+                .and_then(|mut n| n.remove(&me))
+            {
                 ctx.sink.send(Update::Name(name));
             }
         }
