@@ -57,6 +57,36 @@ enum Command {
         /// Bits (0 turns it off).
         bits: Option<u8>,
     },
+    /// Mute a person, a word, a hashtag or a thread in every feed, the inbox
+    /// and threads (NIP-51; private unless --public).
+    Mute(commands::lists::MuteArgs),
+    /// Undo a mute.
+    Unmute(commands::lists::MuteArgs),
+    /// Your mute list (public and private parts).
+    Mutes {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bookmark a note (NIP-51; public unless --private).
+    Bookmark {
+        /// The note (note, nevent or hex id).
+        note: String,
+        /// Keep it private (NIP-44 to yourself).
+        #[arg(long)]
+        private: bool,
+    },
+    /// Remove a bookmark.
+    Unbookmark {
+        /// The note.
+        note: String,
+    },
+    /// Your bookmarks.
+    Bookmarks {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Private messages (NIP-17): send, list, read, and your DM relays.
     #[command(subcommand)]
     Dm(commands::dm::DmCommand),
@@ -244,6 +274,22 @@ fn main() -> std::process::ExitCode {
             Command::Profiles => commands::keys::profiles(),
             Command::Relays(cmd) => commands::relays::relays(&keys_ctx, cmd).await,
             Command::Dm(cmd) => commands::dm::dm(&keys_ctx, cmd).await,
+            Command::Mute(args) => commands::lists::mute(&keys_ctx, args, true).await,
+            Command::Unmute(args) => commands::lists::mute(&keys_ctx, args, false).await,
+            Command::Mutes { json } => {
+                commands::lists::show(&keys_ctx, samizdat_client::lists::ListKind::Mutes, json)
+                    .await
+            }
+            Command::Bookmark { note, private } => {
+                commands::lists::bookmark(&keys_ctx, &note, true, private).await
+            }
+            Command::Unbookmark { note } => {
+                commands::lists::bookmark(&keys_ctx, &note, false, false).await
+            }
+            Command::Bookmarks { json } => {
+                commands::lists::show(&keys_ctx, samizdat_client::lists::ListKind::Bookmarks, json)
+                    .await
+            }
             Command::Pow { bits } => commands::social::pow_default(&keys_ctx, bits).await,
             Command::Follow { person } => commands::social::follow(&keys_ctx, &person, true).await,
             Command::Unfollow { person } => {

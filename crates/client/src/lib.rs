@@ -19,6 +19,7 @@ mod engine;
 mod feeds;
 mod intents;
 pub mod keystore;
+pub mod lists;
 mod nip05;
 pub mod nip46;
 mod own;

@@ -16,6 +16,8 @@ impl Engine {
             Kind::ContactList,
             Kind::RelayList,
             Kind::InboxRelays,
+            Kind::MuteList,
+            Kind::Bookmarks,
         ]);
         self.fetch("own", relays, vec![filter]).await?;
         Ok(())

@@ -141,10 +141,12 @@ impl Session {
         if text.trim().is_empty() {
             return Ok(Vec::new());
         }
-        Ok(self.engine.store().query(&[Filter::new()
-            .kinds([Kind::TextNote])
-            .search(text)
-            .limit(limit)])?)
+        Ok(self.without_muted(
+            self.engine.store().query(&[Filter::new()
+                .kinds([Kind::TextNote])
+                .search(text)
+                .limit(limit)])?,
+        ))
     }
 
     /// Per own event, where it was delivered (newest `limit` events).

@@ -135,6 +135,9 @@ pub enum SessionError {
     /// A message to no one.
     #[error("say who the message is for")]
     NoRecipient,
+    /// A list edit that would change nothing.
+    #[error("{0}")]
+    ListUnchanged(&'static str),
     /// Proof of work was cancelled (nothing published) or impossible.
     #[error(transparent)]
     Pow(#[from] crate::pow::PowError),
@@ -152,6 +155,7 @@ pub struct Session {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     pub(crate) nip05: crate::nip05::Nip05Cache,
     pub(crate) dms: crate::dm::DmState,
+    pub(crate) mutes: crate::lists::MuteCache,
 }
 
 impl Session {
@@ -206,6 +210,7 @@ impl Session {
             tasks: Mutex::new(Vec::new()),
             nip05: Default::default(),
             dms: Default::default(),
+            mutes: Default::default(),
         }))
     }
 
@@ -338,7 +343,7 @@ impl Session {
     /// A thread (root first, then replies oldest first), fetching what is
     /// missing from hinted relays and the authors' write relays.
     pub async fn thread(&self, id: EventId) -> Result<Vec<Event>, SessionError> {
-        Ok(self.engine.thread(id).await?)
+        Ok(self.without_muted(self.engine.thread(id).await?))
     }
 
     /// A person's newest notes, fetched from their own write relays.
@@ -360,10 +365,10 @@ impl Session {
         before: Option<Timestamp>,
     ) -> Result<Vec<Event>, SessionError> {
         let follows = self.follows()?;
-        Ok(match before {
+        Ok(self.without_muted(match before {
             Some(t) => self.engine.following_feed_before(&follows, t, limit)?,
             None => self.engine.following_feed(&follows, limit)?,
-        })
+        }))
     }
 
     /// The home feed: the following feed plus the user's own notes, newest
@@ -375,15 +380,15 @@ impl Session {
     ) -> Result<Vec<Event>, SessionError> {
         let mut people = self.follows()?;
         people.push(self.me);
-        Ok(match before {
+        Ok(self.without_muted(match before {
             Some(t) => self.engine.following_feed_before(&people, t, limit)?,
             None => self.engine.following_feed(&people, limit)?,
-        })
+        }))
     }
 
     /// Replies, mentions, reposts and reactions of others, newest first.
     pub fn inbox(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
-        Ok(self.engine.inbox_feed(self.me, limit)?)
+        Ok(self.without_muted(self.engine.inbox_feed(self.me, limit)?))
     }
 
     /// Where recent own events landed, per relay.

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod dm;
 pub mod identity;
 pub mod keys;
+pub mod lists;
 pub mod outbox;
 pub mod reading;
 pub mod relay;

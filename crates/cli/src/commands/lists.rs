@@ -1,0 +1,118 @@
+//! `samizdat mute | unmute | mutes | bookmark | unbookmark | bookmarks`:
+//! NIP-51 lists edited like the follow list (newest copy first, one item
+//! changed, nothing else lost). Mutes are private unless `--public`;
+//! bookmarks are public unless `--private`.
+
+use samizdat_client::lists::{ListItem, ListKind, ListView};
+use serde_json::json;
+
+use super::keys::Context;
+use super::social::{parse_event_id, parse_person, report, session, Access};
+
+/// What to mute: a person (positional), or `--word`, `--hashtag`, `--thread`.
+#[derive(clap::Args)]
+pub struct MuteArgs {
+    /// A person (npub, nprofile, hex or name@domain).
+    person: Option<String>,
+    /// A word (matched case-insensitively).
+    #[arg(long)]
+    word: Option<String>,
+    /// A hashtag (without #).
+    #[arg(long)]
+    hashtag: Option<String>,
+    /// A thread (note, nevent or hex id of any note in it).
+    #[arg(long)]
+    thread: Option<String>,
+    /// Publish this mute openly (default: private, NIP-44 to yourself).
+    #[arg(long)]
+    public: bool,
+}
+
+async fn mute_item(args: &MuteArgs) -> anyhow::Result<ListItem> {
+    Ok(
+        match (&args.person, &args.word, &args.hashtag, &args.thread) {
+            (Some(p), None, None, None) => ListItem::Person(parse_person(p).await?.to_hex()),
+            (None, Some(w), None, None) => ListItem::Word(w.to_lowercase()),
+            (None, None, Some(t), None) => {
+                ListItem::Hashtag(t.trim_start_matches('#').to_lowercase())
+            }
+            (None, None, None, Some(n)) => ListItem::Event(parse_event_id(n)?.to_hex()),
+            _ => anyhow::bail!("give one thing: a person, --word, --hashtag or --thread"),
+        },
+    )
+}
+
+/// Runs `samizdat mute` (`add`) or `unmute`.
+pub async fn mute(ctx: &Context, args: MuteArgs, add: bool) -> anyhow::Result<()> {
+    let item = mute_item(&args).await?;
+    edit(ctx, ListKind::Mutes, item, add, !args.public).await
+}
+
+/// Runs `samizdat bookmark` (`add`) or `unbookmark`.
+pub async fn bookmark(ctx: &Context, note: &str, add: bool, private: bool) -> anyhow::Result<()> {
+    let item = ListItem::Event(parse_event_id(note)?.to_hex());
+    edit(ctx, ListKind::Bookmarks, item, add, private).await
+}
+
+async fn edit(
+    ctx: &Context,
+    which: ListKind,
+    item: ListItem,
+    add: bool,
+    private: bool,
+) -> anyhow::Result<()> {
+    let session = session(ctx, Access::Sign).await?;
+    let result = session.edit_list(which, item, add, private).await;
+    session.shutdown().await;
+    let what = match which {
+        ListKind::Mutes => "mute list",
+        ListKind::Bookmarks => "bookmarks",
+    };
+    report(what, &result?)
+}
+
+/// Runs `samizdat mutes` / `samizdat bookmarks`: the newest list from your
+/// relays, both parts.
+pub async fn show(ctx: &Context, which: ListKind, as_json: bool) -> anyhow::Result<()> {
+    let session = session(ctx, Access::Sign).await?;
+    let fetched = session.fetch_own().await;
+    let view = session.list(which).await;
+    session.shutdown().await;
+    fetched?;
+    print(&view?, as_json)
+}
+
+fn label(item: &ListItem) -> String {
+    match item {
+        ListItem::Person(p) => format!("person {p}"),
+        ListItem::Word(w) => format!("word {w:?}"),
+        ListItem::Hashtag(t) => format!("#{t}"),
+        ListItem::Event(e) => format!("event {e}"),
+        ListItem::Address(a) => format!("article {a}"),
+    }
+}
+
+fn print(view: &ListView, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        let items = |set: &std::collections::BTreeSet<ListItem>| {
+            set.iter()
+                .map(|i| serde_json::to_value(i).unwrap_or_default())
+                .collect::<Vec<_>>()
+        };
+        println!(
+            "{}",
+            json!({"public": items(&view.public), "private": items(&view.private), "private_unreadable": view.private_unreadable})
+        );
+        return Ok(());
+    }
+    for i in &view.public {
+        println!("{}", label(i));
+    }
+    for i in &view.private {
+        println!("{} (private)", label(i));
+    }
+    if view.public.is_empty() && view.private.is_empty() {
+        println!("(empty)");
+    }
+    Ok(())
+}
