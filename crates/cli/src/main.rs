@@ -87,6 +87,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Search notes: this machine's store at once; with --relay, also that
+    /// search relay (NIP-50; only it sees the query).
+    Search {
+        /// Words.
+        text: String,
+        /// A search relay to ask too.
+        #[arg(long)]
+        relay: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What needs your attention: undelivered posts, relays that will ask,
+    /// lists changed elsewhere, a key seen in plain form, missing DM relays.
+    Alerts {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Private messages (NIP-17): send, list, read, and your DM relays.
     #[command(subcommand)]
     Dm(commands::dm::DmCommand),
@@ -274,6 +293,10 @@ fn main() -> std::process::ExitCode {
             Command::Profiles => commands::keys::profiles(),
             Command::Relays(cmd) => commands::relays::relays(&keys_ctx, cmd).await,
             Command::Dm(cmd) => commands::dm::dm(&keys_ctx, cmd).await,
+            Command::Search { text, relay, json } => {
+                commands::social::search(&keys_ctx, &text, relay.as_deref(), json).await
+            }
+            Command::Alerts { json } => commands::social::alerts(&keys_ctx, json).await,
             Command::Mute(args) => commands::lists::mute(&keys_ctx, args, true).await,
             Command::Unmute(args) => commands::lists::mute(&keys_ctx, args, false).await,
             Command::Mutes { json } => {

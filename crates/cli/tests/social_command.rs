@@ -97,7 +97,7 @@ fn follow_post_sync_feed_and_no_clobbering() {
     );
     let inbox = String::from_utf8_lossy(&run(h, "a", &["inbox", "--json"]).stdout).into_owned();
     let inbox: serde_json::Value = serde_json::from_str(&inbox).unwrap();
-    let reply = inbox
+    let reply = inbox["items"]
         .as_array()
         .unwrap()
         .iter()

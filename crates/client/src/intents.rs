@@ -239,6 +239,7 @@ impl Session {
         targets: &[RelayUrl],
     ) -> Result<Published, SessionError> {
         let event = self.signer.sign_event(unsigned).await?;
+        self.note_published_list(&event);
         let deliveries = self.engine.publish(&event, targets).await?;
         Ok(Published { event, deliveries })
     }

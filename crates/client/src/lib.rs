@@ -16,6 +16,7 @@ pub mod compose;
 pub mod content;
 pub mod dm;
 mod engine;
+pub mod everyday;
 mod feeds;
 mod intents;
 pub mod keystore;

@@ -388,7 +388,17 @@ impl Session {
 
     /// Replies, mentions, reposts and reactions of others, newest first.
     pub fn inbox(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
-        Ok(self.without_muted(self.engine.inbox_feed(self.me, limit)?))
+        Ok(self.inbox_with_held(limit)?.0)
+    }
+
+    /// The inbox (muted items removed) and what was held back because
+    /// people not followed sent it through relays that are not spam-safe.
+    pub fn inbox_with_held(
+        &self,
+        limit: usize,
+    ) -> Result<(Vec<Event>, crate::everyday::HeldBack), SessionError> {
+        let items = self.without_muted(self.engine.inbox_feed(self.me, limit)?);
+        self.spam_filter(items)
     }
 
     /// Where recent own events landed, per relay.

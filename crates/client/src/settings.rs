@@ -35,6 +35,12 @@ pub struct Settings {
     /// Proof of work (NIP-13 bits) for posts and replies unless a command
     /// says otherwise.
     pub pow: Option<u8>,
+    /// Relays trusted for replies and mentions from people not followed
+    /// (empty: the user's own write relays).
+    pub spam_safe: Vec<String>,
+    /// Per watched list kind, the id of the copy this profile published
+    /// last (to notice a newer one made elsewhere). Public ids only.
+    pub published_lists: BTreeMap<String, String>,
 }
 
 /// A relay's policies as the user set them.

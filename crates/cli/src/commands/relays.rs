@@ -47,6 +47,16 @@ pub enum RelaysCommand {
         #[arg(long, value_parser = ["on", "off"])]
         whitelist_only: Option<String>,
     },
+    /// Mark a relay spam-safe (`--off` to unmark): replies and mentions from
+    /// people you don't follow are taken only from spam-safe relays. With
+    /// none marked, your own write relays are.
+    SpamSafe {
+        /// Relay URL.
+        url: String,
+        /// Unmark it.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 /// Runs `samizdat relays …`.
@@ -90,6 +100,13 @@ async fn run(session: &Session, cmd: RelaysCommand) -> anyhow::Result<()> {
         RelaysCommand::Remove { url } => {
             session.remove_relay(&url)?;
             println!("removed {}", RelayUrl::parse(&url)?);
+        }
+        RelaysCommand::SpamSafe { url, off } => {
+            session.set_spam_safe(&url, !off)?;
+            println!(
+                "spam-safe relays: {}",
+                session.settings().spam_safe.join(", ")
+            );
         }
         RelaysCommand::Policy {
             url,

@@ -314,9 +314,82 @@ pub async fn reply(ctx: &Context, to: &str, text: &str, pow: Option<u8>) -> anyh
 /// Runs `samizdat inbox`: replies and mentions from the user's read relays.
 pub async fn inbox(ctx: &Context, limit: usize, as_json: bool) -> anyhow::Result<()> {
     let session = session(ctx, Access::Read).await?;
-    let items = session.fetch_inbox(limit).await;
+    let fetched = session.fetch_inbox(limit).await;
+    let items = session.inbox_with_held(limit);
     session.shutdown().await;
-    super::reading::print_events(&items?, as_json)
+    fetched?;
+    let (items, held) = items?;
+    if as_json {
+        println!(
+            "{}",
+            json!({"items": items.iter().map(|e| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>(), "held_back": held})
+        );
+        return Ok(());
+    }
+    super::reading::print_events(&items, false)?;
+    if held.total > 0 {
+        let from: Vec<String> = held
+            .by_relay
+            .iter()
+            .map(|(r, n)| format!("{r} ({n})"))
+            .collect();
+        println!(
+            "{} held back (people you don't follow, via relays that are not spam-safe): {}",
+            held.total,
+            from.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Runs `samizdat search`: the local store at once (nothing leaves this
+/// machine); with `--relay`, also that one search relay (NIP-50).
+pub async fn search(
+    ctx: &Context,
+    text: &str,
+    relay: Option<&str>,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let session = session(ctx, Access::Read).await?;
+    let result = match relay {
+        Some(r) => session.search_relay(text, r, 50).await,
+        None => session.search_local(text, 50),
+    };
+    session.shutdown().await;
+    super::reading::print_events(&result?, as_json)
+}
+
+/// Runs `samizdat alerts`: what needs attention now.
+pub async fn alerts(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
+    let session = session(ctx, Access::Read).await?;
+    let fetched = session.fetch_own().await;
+    let alerts = session.alerts();
+    session.shutdown().await;
+    if let Err(e) = fetched {
+        eprintln!("note: could not fetch your lists from your relays: {e}");
+    }
+    let alerts = alerts?;
+    if as_json {
+        println!("{}", serde_json::to_string(&alerts)?);
+        return Ok(());
+    }
+    if alerts.is_empty() {
+        println!("nothing needs your attention");
+    }
+    for a in &alerts {
+        use samizdat_client::everyday::Pending;
+        match a {
+            Pending::NotEverywhere { event, missing } => {
+                let m: Vec<String> = missing.iter().map(|(r, e)| format!("{r} ({})", e.as_deref().unwrap_or("pending"))).collect();
+                println!("event {event} is not yet on: {}", m.join(", "));
+            }
+            Pending::AsksFirst { relay, what } => println!("{relay} will ask you before {what}"),
+            Pending::ChangedElsewhere { list, at } => println!("your {list} was changed elsewhere (at {at}); your next edit starts from that copy"),
+            Pending::WeakKey => println!("your key was once handled in plain form (imported as nsec or exported): consider a new key"),
+            Pending::NoDmRelays => println!("you have no DM relays: nobody can send you private messages (samizdat dm relays set URL…)"),
+        }
+    }
+    Ok(())
 }
 
 /// What to do about an existing event.

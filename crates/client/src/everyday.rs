@@ -1,0 +1,203 @@
+//! Everyday safety and search: spam-safe relays (replies and mentions from
+//! people not followed are taken only from relays marked spam-safe), NIP-50
+//! search at one chosen relay, and the alerts a user must see.
+
+use std::collections::BTreeMap;
+
+use nostr::prelude::*;
+use samizdat_net::RelayUrl;
+use serde::Serialize;
+
+use crate::session::{Session, SessionError};
+
+/// What was held back from the inbox, per relay.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HeldBack {
+    /// Relay → how many items from people not followed it alone delivered.
+    pub by_relay: BTreeMap<String, usize>,
+    /// In all.
+    pub total: usize,
+}
+
+/// Something that needs the user's attention (`samizdat alerts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Pending {
+    /// An own event is not on all its relays yet.
+    NotEverywhere {
+        /// The event (hex).
+        event: String,
+        /// Relays still missing it, with the last error.
+        missing: Vec<(String, Option<String>)>,
+    },
+    /// A relay will ask before connecting or before AUTH.
+    AsksFirst {
+        /// The relay.
+        relay: String,
+        /// `connect` or `auth`.
+        what: String,
+    },
+    /// A list of the user's changed somewhere else since this profile last
+    /// published it (another device or app).
+    ChangedElsewhere {
+        /// `follow list`, `relay list`, `DM relays`, `mute list`, `bookmarks`.
+        list: String,
+        /// When the newer copy was made (unix time).
+        at: u64,
+    },
+    /// The key was once seen in plain form (imported as nsec or exported).
+    WeakKey,
+    /// The user has no DM relays: nobody can send them private messages.
+    NoDmRelays,
+}
+
+/// Lists whose edits elsewhere are worth an alert.
+const WATCHED: [(Kind, &str); 5] = [
+    (Kind::ContactList, "follow list"),
+    (Kind::RelayList, "relay list"),
+    (Kind::InboxRelays, "DM relays"),
+    (Kind::MuteList, "mute list"),
+    (Kind::Bookmarks, "bookmarks"),
+];
+
+impl Session {
+    /// Whether `relay` is spam-safe: marked so, or (when none is marked)
+    /// one of the user's own write relays.
+    pub fn is_spam_safe(&self, relay: &str) -> bool {
+        let settings = self.settings();
+        let relay = RelayUrl::parse(relay).map_or_else(|_| relay.to_owned(), |r| r.to_string());
+        if settings.spam_safe.is_empty() {
+            return settings.relays.get(&relay).is_some_and(|r| r.write);
+        }
+        settings.spam_safe.contains(&relay)
+    }
+
+    /// Marks `relay` spam-safe (or not).
+    pub fn set_spam_safe(&self, relay: &str, safe: bool) -> Result<(), SessionError> {
+        let url = RelayUrl::parse(relay)?.to_string();
+        self.change_settings(|s| {
+            if s.spam_safe.is_empty() {
+                // Turn the implicit default into an explicit list first.
+                s.spam_safe = s
+                    .relays
+                    .iter()
+                    .filter(|(_, r)| r.write)
+                    .map(|(u, _)| u.clone())
+                    .collect();
+            }
+            s.spam_safe.retain(|u| *u != url);
+            if safe {
+                s.spam_safe.push(url.clone());
+            }
+            Ok(())
+        })
+    }
+
+    /// Splits inbox items into those shown and what was held back: items
+    /// by people the user does not follow that no spam-safe relay delivered.
+    pub fn spam_filter(&self, events: Vec<Event>) -> Result<(Vec<Event>, HeldBack), SessionError> {
+        let follows: std::collections::HashSet<PublicKey> = self.follows()?.into_iter().collect();
+        let mut shown = Vec::new();
+        let mut held = HeldBack::default();
+        for e in events {
+            if follows.contains(&e.pubkey) || e.pubkey == self.me {
+                shown.push(e);
+                continue;
+            }
+            let seen = self.engine.store().seen_on(&e.id)?;
+            if seen.iter().any(|s| self.is_spam_safe(&s.relay)) {
+                shown.push(e);
+            } else {
+                held.total += 1;
+                for s in seen {
+                    *held.by_relay.entry(s.relay).or_default() += 1;
+                }
+            }
+        }
+        Ok((shown, held))
+    }
+
+    /// Notes matching `text` at one search relay (NIP-50): only that relay
+    /// sees the query. What it sends is verified and stored, then the
+    /// answer is read from the store (mutes applied).
+    pub async fn search_relay(
+        &self,
+        text: &str,
+        relay: &str,
+        limit: usize,
+    ) -> Result<Vec<Event>, SessionError> {
+        let relay = RelayUrl::parse_checked(relay, false)?;
+        let filter = Filter::new().kind(Kind::TextNote).search(text).limit(limit);
+        self.engine.fetch("search", &[relay], vec![filter]).await?;
+        self.search_local(text, limit)
+    }
+
+    /// Remembers that this profile published `event` (a watched list), so
+    /// a newer copy made elsewhere can be pointed out.
+    pub(crate) fn note_published_list(&self, event: &Event) {
+        if !WATCHED.iter().any(|(k, _)| *k == event.kind) {
+            return;
+        }
+        let key = event.kind.as_u16().to_string();
+        let id = event.id.to_hex();
+        let _ = self.change_settings(|s| {
+            s.published_lists.insert(key.clone(), id.clone());
+            Ok(())
+        });
+    }
+
+    /// Everything that needs the user's attention now.
+    pub fn alerts(&self) -> Result<Vec<Pending>, SessionError> {
+        let mut out = Vec::new();
+        for q in self.publish_status(100)? {
+            let missing: Vec<(String, Option<String>)> = q
+                .deliveries
+                .iter()
+                .filter(|d| d.state != samizdat_store::DeliveryState::Delivered)
+                .map(|d| (d.relay.clone(), d.last_error.clone()))
+                .collect();
+            if !missing.is_empty() {
+                out.push(Pending::NotEverywhere {
+                    event: q.event.id.to_hex(),
+                    missing,
+                });
+            }
+        }
+        let settings = self.settings();
+        for (relay, p) in &settings.policies {
+            for (what, word) in [("connect", &p.connect), ("auth", &p.auth)] {
+                if word.as_deref() == Some("ask") {
+                    out.push(Pending::AsksFirst {
+                        relay: relay.clone(),
+                        what: what.to_owned(),
+                    });
+                }
+            }
+        }
+        for (kind, name) in WATCHED {
+            let Some(mine) = settings.published_lists.get(&kind.as_u16().to_string()) else {
+                continue;
+            };
+            let newest = self
+                .engine
+                .store()
+                .query(&[Filter::new().author(self.me).kind(kind).limit(1)])?;
+            if let Some(n) = newest.first().filter(|n| n.id.to_hex() != *mine) {
+                out.push(Pending::ChangedElsewhere {
+                    list: name.to_owned(),
+                    at: n.created_at.as_secs(),
+                });
+            }
+        }
+        let key = self.settings_path.with_file_name("key.ncryptsec");
+        if let Ok(info) = crate::keystore::info(&key) {
+            if info.security == nostr::nips::nip49::KeySecurity::Weak {
+                out.push(Pending::WeakKey);
+            }
+        }
+        if self.dm_relays_of(self.me)?.is_empty() {
+            out.push(Pending::NoDmRelays);
+        }
+        Ok(out)
+    }
+}
