@@ -118,6 +118,17 @@ pub enum Intent {
     },
     /// Publish the user's DM relays (kind 10050).
     SetDmRelays(Vec<String>),
+    /// Add or remove an item of the mute list or the bookmarks (NIP-51).
+    EditList {
+        /// Which list.
+        which: crate::lists::ListKind,
+        /// The item.
+        item: crate::lists::ListItem,
+        /// Add (else remove).
+        add: bool,
+        /// As a private (encrypted) item.
+        private: bool,
+    },
     /// Post (or reply) with NIP-13 proof of work, mined on every core;
     /// `progress` counts hashes and cancels (then nothing is published).
     PostWithPow {
@@ -211,6 +222,12 @@ impl Session {
                 O::MessageSent(self.send_dm(&to, &text, subject.as_deref()).await?)
             }
             Intent::SetDmRelays(urls) => O::Published(self.set_dm_relays(&urls).await?),
+            Intent::EditList {
+                which,
+                item,
+                add,
+                private,
+            } => O::Published(self.edit_list(which, item, add, private).await?),
             Intent::PostWithPow {
                 text,
                 reply_to,

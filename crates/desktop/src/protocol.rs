@@ -78,6 +78,8 @@ pub enum Command {
         /// Allow or deny.
         allow: bool,
     },
+    /// Show what needs attention (pending alerts).
+    ShowAlerts,
     /// Show the conversations (private messages).
     ShowConversations,
     /// Open the conversation with exactly these people (the user aside).
@@ -128,8 +130,11 @@ pub enum Update {
     More(Vec<NoteView>),
     /// New notes arrived that are not shown yet.
     NewNotes(usize),
-    /// The inbox.
-    Inbox(Vec<NoteView>),
+    /// The inbox, and per relay how many items were held back (people not
+    /// followed, relays that are not spam-safe).
+    Inbox(Vec<NoteView>, Vec<String>),
+    /// What needs attention now.
+    Pending(Vec<String>),
     /// A thread: each card with its depth.
     Thread(EventId, Vec<(NoteView, usize)>),
     /// A person's page.

@@ -225,6 +225,8 @@ pub struct PersonView {
     pub notes: Vec<NoteView>,
     /// Whether the user follows them.
     pub followed: bool,
+    /// Whether the user mutes them.
+    pub muted: bool,
     /// Whether their NIP-05 claim verified (`None`: not checked yet).
     pub nip05: Option<samizdat_client::Nip05Badge>,
     /// Still fetching from their relays.

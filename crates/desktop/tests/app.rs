@@ -118,6 +118,16 @@ fn follow_someone_from_their_page_and_see_their_notes() {
         feed.iter().all(|(n, _)| n.author_name == "bob"),
         "names resolved"
     );
+
+    // Mute him from his page: his notes leave the feed.
+    h.get_all_by_label("bob").next().unwrap().click();
+    wait_for(&mut h, "bob's page again", |h| shows(h, "Mute"));
+    click(&mut h, "Mute");
+    wait_for(&mut h, "the mute to apply", |h| shows(h, "Unmute"));
+    click(&mut h, "Back (Esc)");
+    wait_for(&mut h, "bob gone from the feed", |h| {
+        h.state().main.as_ref().is_some_and(|m| m.feed.is_empty())
+    });
 }
 
 #[test]

@@ -38,6 +38,12 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
             Tab::Feed => feed(ui, main, &mut commands),
             Tab::Inbox => {
                 ui.heading("Inbox: replies, mentions, reactions");
+                if !main.held_back.is_empty() {
+                    ui.weak(format!(
+                        "Held back (people you don't follow, via relays that are not spam-safe): {}",
+                        main.held_back.join(", ")
+                    ));
+                }
                 let out = notes_list(
                     ui,
                     "inbox",
@@ -148,7 +154,10 @@ pub fn switch_tab(main: &mut Main, tab: Tab, commands: &mut Vec<Command>) {
         Tab::Inbox => commands.push(Command::ShowInbox),
         Tab::Relays => commands.push(Command::ShowRelays),
         Tab::Messages => commands.push(Command::ShowConversations),
-        Tab::Alerts => main.alerts_seen = main.alerts.len(),
+        Tab::Alerts => {
+            main.alerts_seen = main.alerts.len();
+            commands.push(Command::ShowAlerts);
+        }
         Tab::Search => main.focus_search = true,
         _ => {}
     }
@@ -310,6 +319,12 @@ pub fn act(main: &mut Main, action: NoteAction, commands: &mut Vec<Command>) {
             reason: String::new(),
         })),
         NoteAction::Retry => commands.push(Command::Intent(Intent::RetryDeliveries)),
+        NoteAction::Bookmark(id) => commands.push(Command::Intent(Intent::EditList {
+            which: samizdat_client::lists::ListKind::Bookmarks,
+            item: samizdat_client::lists::ListItem::Event(id.to_hex()),
+            add: true,
+            private: true,
+        })),
     }
 }
 

@@ -130,6 +130,10 @@ pub struct Main {
     pub new_dm_to: String,
     /// DM relays field.
     pub dm_relays_field: String,
+    /// Inbox items held back, per relay.
+    pub held_back: Vec<String>,
+    /// What needs attention now.
+    pub pending: Vec<String>,
     /// Proof of work for the next post (bits; 0 for none).
     pub pow_bits: u8,
     /// A post being mined: its progress, when it started, its target.
@@ -182,6 +186,8 @@ impl Main {
             new_dm_to: String::new(),
             dm_relays_field: String::new(),
             pow_bits: 0,
+            held_back: Vec::new(),
+            pending: Vec::new(),
             mining: None,
         }
     }
@@ -412,7 +418,11 @@ impl Main {
                 self.feed.extend(depth0(notes));
             }
             Update::NewNotes(n) => self.new_notes = n,
-            Update::Inbox(notes) => self.inbox = depth0(notes),
+            Update::Inbox(notes, held) => {
+                self.inbox = depth0(notes);
+                self.held_back = held;
+            }
+            Update::Pending(p) => self.pending = p,
             Update::Thread(id, notes) => {
                 if let Some(Page::Thread(open, slot)) = self.pages.last_mut() {
                     if *open == id {

@@ -23,6 +23,8 @@ pub enum NoteAction {
     Delete(EventId),
     /// Retry its deliveries.
     Retry,
+    /// Bookmark it (privately).
+    Bookmark(EventId),
 }
 
 /// Colours of delivery states.
@@ -80,6 +82,13 @@ pub fn card(
                     }
                     if ui.small_button("Repost").clicked() {
                         action = Some(NoteAction::Repost(note.id));
+                    }
+                    if ui
+                        .small_button("Bookmark")
+                        .on_hover_text("a private bookmark (NIP-51, encrypted to yourself)")
+                        .clicked()
+                    {
+                        action = Some(NoteAction::Bookmark(note.id));
                     }
                 }
                 let thread_of = note.repost_of.as_ref().map_or(note.id, |(id, _)| *id);

@@ -71,6 +71,19 @@ pub fn person(
             if ui.button(label).clicked() {
                 commands.push(Command::Intent(intent));
             }
+            let mute = if person.muted { "Unmute" } else { "Mute" };
+            if ui
+                .button(mute)
+                .on_hover_text("a private mute: hidden from every feed, the inbox and threads")
+                .clicked()
+            {
+                commands.push(Command::Intent(Intent::EditList {
+                    which: samizdat_client::lists::ListKind::Mutes,
+                    item: samizdat_client::lists::ListItem::Person(person.pubkey.to_hex()),
+                    add: !person.muted,
+                    private: true,
+                }));
+            }
         }
         if person.loading {
             ui.spinner();
@@ -190,7 +203,14 @@ pub fn alerts(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
         }
     });
     main.alerts_seen = main.alerts.len();
-    if main.alerts.is_empty() {
+    if !main.pending.is_empty() {
+        ui.strong("Needs attention");
+        for p in &main.pending {
+            ui.label(p);
+        }
+        ui.separator();
+    }
+    if main.alerts.is_empty() && main.pending.is_empty() {
         ui.weak("Nothing needs your attention.");
     }
     egui::ScrollArea::vertical().show(ui, |ui| {

@@ -156,6 +156,13 @@ fn finished(ctx: &Ctx, what: &str, result: &Result<samizdat_client::IntentOutcom
             ctx.intent(Intent::Refresh);
         }
         "relay settings" | "relay list" => ctx.handle(Command::ShowRelays),
+        "mute list" if ok => {
+            ctx.show_feed();
+            ctx.handle(Command::ShowInbox);
+            if let Some(who) = ctx.feed.lock().ok().and_then(|f| f.person) {
+                ctx.stored_person(who, false);
+            }
+        }
         "message" | "DM relays" => {
             ctx.show_conversations();
             if let Some(with) = ctx.feed.lock().ok().and_then(|f| f.conversation.clone()) {

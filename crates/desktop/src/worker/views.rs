@@ -33,9 +33,21 @@ impl Ctx {
                 self.answer(page.map(|events| Update::More(self.cards(&events))));
             }
             Command::ShowInbox => {
-                let inbox = self.session.inbox(PAGE);
-                self.answer(inbox.map(|events| Update::Inbox(self.cards(&events))));
+                let inbox = self.session.inbox_with_held(PAGE);
+                self.answer(inbox.map(|(events, held)| {
+                    let held = held
+                        .by_relay
+                        .into_iter()
+                        .map(|(r, n)| format!("{r} ({n})"))
+                        .collect::<Vec<_>>();
+                    Update::Inbox(self.cards(&events), held)
+                }));
             }
+            Command::ShowAlerts => self.answer(
+                self.session
+                    .alerts()
+                    .map(|a| Update::Pending(a.iter().map(pending_sentence).collect())),
+            ),
             Command::OpenThread(id) => self.open_thread(id),
             Command::OpenPerson(who) => self.open_person(who),
             Command::Search(text) => self.search(text),
@@ -164,6 +176,7 @@ impl Ctx {
                 .follows()
                 .map(|f| f.contains(&who))
                 .unwrap_or(false),
+            muted: self.session.mute_set().people.contains(&who.to_hex()),
             loading,
             nip05: None,
         }
@@ -289,6 +302,32 @@ impl Ctx {
     }
 }
 
+/// A sentence for one pending alert.
+fn pending_sentence(p: &samizdat_client::everyday::Pending) -> String {
+    use samizdat_client::everyday::Pending;
+    match p {
+        Pending::NotEverywhere { event, missing } => format!(
+            "{}… is not yet on {}",
+            &event[..12.min(event.len())],
+            missing
+                .iter()
+                .map(|(r, e)| format!("{r} ({})", e.as_deref().unwrap_or("pending")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Pending::AsksFirst { relay, what } => format!("{relay} will ask you before {what}"),
+        Pending::ChangedElsewhere { list, .. } => {
+            format!("your {list} was changed on another device; your next edit starts from it")
+        }
+        Pending::WeakKey => {
+            "your key was once handled in plain form (nsec import or export)".to_owned()
+        }
+        Pending::NoDmRelays => {
+            "you have no DM relays: nobody can send you private messages".to_owned()
+        }
+    }
+}
+
 /// A short word for what an intent was (to say what finished).
 fn intent_name(intent: &Intent) -> &'static str {
     match intent {
@@ -313,6 +352,11 @@ fn intent_name(intent: &Intent) -> &'static str {
         Intent::RetryDeliveries => "retry",
         Intent::SendDm { .. } => "message",
         Intent::PostWithPow { .. } => "post",
+        Intent::EditList {
+            which: samizdat_client::lists::ListKind::Mutes,
+            ..
+        } => "mute list",
+        Intent::EditList { .. } => "bookmarks",
         Intent::SetDmRelays(_) => "DM relays",
     }
 }
