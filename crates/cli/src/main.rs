@@ -87,6 +87,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Named follow sets (NIP-51): `set add NAME PERSON`, `set remove NAME PERSON`.
+    Set {
+        /// `add` or `remove`.
+        #[arg(value_parser = ["add", "remove"])]
+        action: String,
+        /// The set's name.
+        name: String,
+        /// Who.
+        person: String,
+        /// As a private (encrypted) entry.
+        #[arg(long)]
+        private: bool,
+    },
+    /// Your follow sets, or the people in one.
+    Sets {
+        /// A set's name.
+        name: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Search notes: this machine's store at once; with --relay, also that
     /// search relay (NIP-50; only it sees the query).
     Search {
@@ -297,6 +318,18 @@ fn main() -> std::process::ExitCode {
                 commands::social::search(&keys_ctx, &text, relay.as_deref(), json).await
             }
             Command::Alerts { json } => commands::social::alerts(&keys_ctx, json).await,
+            Command::Set {
+                action,
+                name,
+                person,
+                private,
+            } => {
+                commands::lists::follow_set(&keys_ctx, &name, &person, action == "add", private)
+                    .await
+            }
+            Command::Sets { name, json } => {
+                commands::lists::follow_sets(&keys_ctx, name.as_deref(), json).await
+            }
             Command::Mute(args) => commands::lists::mute(&keys_ctx, args, true).await,
             Command::Unmute(args) => commands::lists::mute(&keys_ctx, args, false).await,
             Command::Mutes { json } => {

@@ -20,19 +20,37 @@ use serde::{Deserialize, Serialize};
 use crate::session::{Published, Session, SessionError};
 
 /// Which list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListKind {
     /// Kind 10000.
     Mutes,
     /// Kind 10003.
     Bookmarks,
+    /// A named follow set (kind 30000, its name in the `d` tag).
+    FollowSet(String),
 }
 
 impl ListKind {
-    fn kind(self) -> Kind {
+    fn kind(&self) -> Kind {
         match self {
             Self::Mutes => Kind::MuteList,
             Self::Bookmarks => Kind::Bookmarks,
+            Self::FollowSet(_) => Kind::FollowSet,
+        }
+    }
+
+    fn name(&self) -> Option<&str> {
+        match self {
+            Self::FollowSet(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn filter(&self, me: PublicKey) -> Filter {
+        let f = Filter::new().author(me).kind(self.kind());
+        match self.name() {
+            Some(n) => f.identifier(n),
+            None => f,
         }
     }
 }
@@ -182,12 +200,36 @@ impl Session {
     /// The newest copy of one of the user's lists in the store, both parts
     /// (the private one decrypted through the signer when it can be).
     pub async fn list(&self, which: ListKind) -> Result<ListView, SessionError> {
-        let current = self.newest_own(which.kind())?;
+        let current = self.newest_list(&which)?;
         let view = self.view_of(current.as_ref()).await;
         if which == ListKind::Mutes && !view.private_unreadable {
             self.remember_mutes(MuteSet::from_view(&view));
         }
         Ok(view)
+    }
+
+    fn newest_list(&self, which: &ListKind) -> Result<Option<Event>, SessionError> {
+        Ok(self
+            .engine
+            .store()
+            .query(&[which.filter(self.me).limit(1)])?
+            .into_iter()
+            .next())
+    }
+
+    /// The names of the user's follow sets in the store.
+    pub fn follow_set_names(&self) -> Result<Vec<String>, SessionError> {
+        let sets = self.engine.store().query(&[Filter::new()
+            .author(self.me)
+            .kind(Kind::FollowSet)
+            .limit(500)])?;
+        let mut names: Vec<String> = sets
+            .iter()
+            .filter_map(|e| e.tags.identifier().map(|s| s.to_string()))
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 
     fn newest_own(&self, kind: Kind) -> Result<Option<Event>, SessionError> {
@@ -232,11 +274,10 @@ impl Session {
         private: bool,
     ) -> Result<Published, SessionError> {
         let targets = self.own_list_targets().await?;
-        let filter = Filter::new().author(self.me).kind(which.kind());
         self.engine
-            .fetch("own-list", &targets, vec![filter])
+            .fetch("own-list", &targets, vec![which.filter(self.me)])
             .await?;
-        let current = self.newest_own(which.kind())?;
+        let current = self.newest_list(&which)?;
         let mut view = self.view_of(current.as_ref()).await;
         if view.private_unreadable {
             return Err(SessionError::Signer(crate::signer::SignerError::Crypto(
@@ -265,8 +306,12 @@ impl Session {
             .iter()
             .flat_map(|e| e.tags.iter())
             .filter(|t| ListItem::from_tag(t.as_slice()).is_none())
+            .filter(|t| t.as_slice().first().map(String::as_str) != Some("d"))
             .cloned()
             .collect();
+        if let Some(name) = which.name() {
+            tags.insert(0, Tag::identifier(name));
+        }
         tags.extend(view.public.iter().filter_map(ListItem::tag));
         let private_tags: Vec<Vec<String>> = view
             .private

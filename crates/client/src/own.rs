@@ -18,6 +18,7 @@ impl Engine {
             Kind::InboxRelays,
             Kind::MuteList,
             Kind::Bookmarks,
+            Kind::FollowSet,
         ]);
         self.fetch("own", relays, vec![filter]).await?;
         Ok(())

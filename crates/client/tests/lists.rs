@@ -225,6 +225,36 @@ async fn mutes_apply_everywhere_survive_other_devices_and_private_bookmarks_stay
     .await
     .unwrap();
     assert_eq!(a.following_feed(50, None).unwrap().len(), 4);
+    // Follow sets: named (NIP-51 kind 30000, the name in `d`), each its own list.
+    let rust = ListKind::FollowSet("rust devs".into());
+    a.edit_list(
+        rust.clone(),
+        ListItem::Person(friend.public_key().to_hex()),
+        true,
+        false,
+    )
+    .await
+    .unwrap();
+    a.edit_list(
+        ListKind::FollowSet("trolls".into()),
+        ListItem::Person(troll.public_key().to_hex()),
+        true,
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.follow_set_names().unwrap(), ["rust devs", "trolls"]);
+    let set = a.list(rust).await.unwrap();
+    assert_eq!(
+        set.public.iter().collect::<Vec<_>>(),
+        [&ListItem::Person(friend.public_key().to_hex())]
+    );
+    b.fetch_own().await.unwrap();
+    assert_eq!(
+        b.follow_set_names().unwrap().len(),
+        2,
+        "both sets reach the other device"
+    );
     for s in [a, b, read_only] {
         s.shutdown().await;
     }

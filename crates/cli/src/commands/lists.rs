@@ -62,13 +62,57 @@ async fn edit(
     private: bool,
 ) -> anyhow::Result<()> {
     let session = session(ctx, Access::Sign).await?;
-    let result = session.edit_list(which, item, add, private).await;
+    let result = session.edit_list(which.clone(), item, add, private).await;
     session.shutdown().await;
     let what = match which {
         ListKind::Mutes => "mute list",
         ListKind::Bookmarks => "bookmarks",
+        ListKind::FollowSet(_) => "follow set",
     };
     report(what, &result?)
+}
+
+/// Runs `samizdat set add|remove NAME PERSON`: a named follow set (NIP-51
+/// kind 30000), public unless `--private`.
+pub async fn follow_set(
+    ctx: &Context,
+    name: &str,
+    person: &str,
+    add: bool,
+    private: bool,
+) -> anyhow::Result<()> {
+    let item = ListItem::Person(parse_person(person).await?.to_hex());
+    edit(
+        ctx,
+        ListKind::FollowSet(name.to_owned()),
+        item,
+        add,
+        private,
+    )
+    .await
+}
+
+/// Runs `samizdat sets [NAME]`: the names of your follow sets, or one set.
+pub async fn follow_sets(ctx: &Context, name: Option<&str>, as_json: bool) -> anyhow::Result<()> {
+    match name {
+        Some(n) => show(ctx, ListKind::FollowSet(n.to_owned()), as_json).await,
+        None => {
+            let session = session(ctx, Access::Read).await?;
+            let fetched = session.fetch_own().await;
+            let names = session.follow_set_names();
+            session.shutdown().await;
+            fetched?;
+            let names = names?;
+            if as_json {
+                println!("{}", json!(names));
+            } else {
+                for n in names {
+                    println!("{n}");
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Runs `samizdat mutes` / `samizdat bookmarks`: the newest list from your
