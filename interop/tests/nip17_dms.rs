@@ -85,7 +85,10 @@ async fn nip17_messages_and_groups_both_ways_with_nostr_tools() {
         config,
     )
     .unwrap();
-    session.set_dm_relays(&[ours_dm.clone()]).await.unwrap();
+    session
+        .set_dm_relays(std::slice::from_ref(&ours_dm))
+        .await
+        .unwrap();
 
     // nostr-tools → us (one to one, with a subject).
     let wraps = nostr_tools(json!({

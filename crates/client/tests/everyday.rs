@@ -101,7 +101,9 @@ async fn spam_safe_inbox_relay_search_and_alerts() {
     let needle = EventBuilder::new(Kind::TextNote, "a needle in the haystack")
         .finalize(&stranger)
         .unwrap();
-    search_store.insert_batch(&[needle.clone()]).unwrap();
+    search_store
+        .insert_batch(std::slice::from_ref(&needle))
+        .unwrap();
     assert!(s.search_local("needle", 10).unwrap().is_empty());
     let found = s.search_relay("needle", &url(&search), 10).await.unwrap();
     assert_eq!(found.iter().map(|e| e.id).collect::<Vec<_>>(), [needle.id]);

@@ -79,7 +79,13 @@ async fn mined_posts_arrive_and_cancelled_ones_publish_nothing() {
         .author(keys.public_key())
         .kind(Kind::TextNote)
         .limit(10);
-    assert_eq!(relay_store.query(&[mine.clone()]).unwrap().len(), 1);
+    assert_eq!(
+        relay_store
+            .query(std::slice::from_ref(&mine))
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(
         store.query(&[mine]).unwrap().len(),
         1,

@@ -465,7 +465,9 @@ fn private_messages_arrive_show_unread_and_get_an_answer() {
             samizdat_client::SessionConfig::default(),
         )
         .unwrap();
-        s.set_dm_relays(&[bob_dm.clone()]).await.unwrap();
+        s.set_dm_relays(std::slice::from_ref(&bob_dm))
+            .await
+            .unwrap();
         s.send_dm(&[alice.public_key()], "are you there, alice?", None)
             .await
             .unwrap();

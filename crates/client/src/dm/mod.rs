@@ -387,7 +387,7 @@ impl Session {
                 })
             })
             .collect();
-        out.sort_by(|a, b| b.last_at.cmp(&a.last_at));
+        out.sort_by_key(|c| std::cmp::Reverse(c.last_at));
         Ok(out)
     }
 

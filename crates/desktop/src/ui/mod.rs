@@ -444,18 +444,16 @@ impl Main {
             Update::Search(q, notes) => self.results = Some((q, depth0(notes))),
             Update::Relays(r) => self.relays = Some(*r),
             Update::Conversations(m) => self.messages = Some(*m),
-            Update::Conversation(with, messages) => {
-                if self.chat.as_ref().is_some_and(|(w, _)| *w == with) {
-                    self.chat = Some((with, messages));
-                }
+            Update::Conversation(with, messages)
+                if self.chat.as_ref().is_some_and(|(w, _)| *w == with) =>
+            {
+                self.chat = Some((with, messages));
             }
             Update::Deliveries(d) => self.deliveries = d,
             Update::Status(s) => self.status = s,
             Update::Name(n) => self.name = n,
-            Update::Authenticated(relay) => {
-                if !self.authenticated.contains(&relay) {
-                    self.authenticated.push(relay);
-                }
+            Update::Authenticated(relay) if !self.authenticated.contains(&relay) => {
+                self.authenticated.push(relay);
             }
             Update::Alert(a) => self.alerts.push(a),
             Update::Done(result) => {
