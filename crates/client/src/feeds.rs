@@ -89,14 +89,19 @@ impl Engine {
     }
 }
 
-/// The NIP-10 root of a reply (marked, or the first `e` tag of older clients).
-pub fn root_of(event: &Event) -> Option<EventId> {
-    let e_tags: Vec<&[String]> = event
+/// An event's `e` tags, in order.
+fn e_tags(event: &Event) -> Vec<&[String]> {
+    event
         .tags
         .iter()
         .map(|t| t.as_slice())
         .filter(|s| s.first().map(String::as_str) == Some("e"))
-        .collect();
+        .collect()
+}
+
+/// The NIP-10 root of a reply (marked, or the first `e` tag of older clients).
+pub fn root_of(event: &Event) -> Option<EventId> {
+    let e_tags = e_tags(event);
     let marked = e_tags
         .iter()
         .find(|s| s.get(3).map(String::as_str) == Some("root"));
@@ -124,12 +129,7 @@ fn hinted_relays(event: &Event) -> Vec<RelayUrl> {
 /// The NIP-10 parent of a reply: the `e` tag marked `reply`; else the one
 /// marked `root` (a direct reply); else, for older clients, the last `e` tag.
 pub fn parent_of(event: &Event) -> Option<EventId> {
-    let e_tags: Vec<&[String]> = event
-        .tags
-        .iter()
-        .map(|t| t.as_slice())
-        .filter(|s| s.first().map(String::as_str) == Some("e"))
-        .collect();
+    let e_tags = e_tags(event);
     let marked = |m: &str| {
         e_tags
             .iter()

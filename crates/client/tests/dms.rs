@@ -14,11 +14,7 @@ use std::time::Duration;
 
 use nostr::prelude::*;
 use samizdat_client::dm::wrap;
-use samizdat_client::{
-    Alert, EngineUpdate, LocalSigner, RelayPolicy, RelayRoles, Session, SessionConfig,
-    SessionError, Settings,
-};
-use samizdat_store::Store;
+use samizdat_client::{Alert, EngineUpdate, LocalSigner, Session, SessionError};
 
 fn session(
     dir: &Path,
@@ -27,38 +23,9 @@ fn session(
     discovery: &str,
     auth: Option<(&str, &str)>,
 ) -> Arc<Session> {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut settings = Settings {
-        discovery: vec![discovery.to_owned()],
-        ..Settings::default()
-    };
-    settings.relays.insert(
-        own.to_owned(),
-        RelayRoles {
-            read: true,
-            write: true,
-        },
-    );
-    if let Some((url, word)) = auth {
-        settings.policies.insert(
-            url.to_owned(),
-            RelayPolicy {
-                connect: None,
-                auth: Some(word.to_owned()),
-            },
-        );
-    }
-    settings.save(&dir.join("settings.json")).unwrap();
-    let store = Arc::new(Store::open(dir.join("events.sqlite")).unwrap());
-    let mut config = SessionConfig::default();
-    config.engine.phase_timeout = Duration::from_secs(5);
-    Session::with_store(
-        store,
-        dir.join("settings.json"),
-        Arc::new(LocalSigner::new(keys.clone())),
-        config,
-    )
-    .unwrap()
+    let auth: Vec<(&str, &str)> = auth.into_iter().collect();
+    let signer = Arc::new(LocalSigner::new(keys.clone()));
+    common::session_at(dir, signer, &[(own, true, true)], &[discovery], &auth)
 }
 
 fn url(h: &samizdat_relay::RelayHandle) -> String {

@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use nostr::prelude::*;
 use samizdat_client::everyday::Pending;
-use samizdat_client::{LocalSigner, RelayRoles, Session, SessionConfig, Settings};
-use samizdat_store::Store;
+use samizdat_client::{LocalSigner, RelayRoles, Session};
 
 fn url(h: &samizdat_relay::RelayHandle) -> String {
     samizdat_net::RelayUrl::parse(&h.url()).unwrap().to_string()
@@ -27,32 +26,8 @@ fn session(
     relays: &[(&str, bool, bool)],
     discovery: &str,
 ) -> Arc<Session> {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut settings = Settings {
-        discovery: vec![discovery.to_owned()],
-        ..Settings::default()
-    };
-    for (u, read, write) in relays {
-        settings.relays.insert(
-            (*u).to_owned(),
-            RelayRoles {
-                read: *read,
-                write: *write,
-            },
-        );
-    }
-    settings.save(&dir.join("settings.json")).unwrap();
-    let mut config = SessionConfig::default();
-    config.engine.phase_timeout = Duration::from_secs(3);
-    config.engine.net.ok_timeout = Duration::from_secs(2);
-    config.engine.net.transport.connect_timeout = Duration::from_secs(1);
-    Session::with_store(
-        Arc::new(Store::open(dir.join("events.sqlite")).unwrap()),
-        dir.join("settings.json"),
-        Arc::new(LocalSigner::new(keys.clone())),
-        config,
-    )
-    .unwrap()
+    let signer = Arc::new(LocalSigner::new(keys.clone()));
+    common::session_at(dir, signer, relays, &[discovery], &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,36 +12,10 @@ use std::time::Duration;
 
 use nostr::prelude::*;
 use samizdat_client::lists::{ListItem, ListKind};
-use samizdat_client::{
-    LocalSigner, LockedSigner, RelayRoles, Session, SessionConfig, Settings, Signer,
-};
-use samizdat_store::Store;
+use samizdat_client::{LocalSigner, LockedSigner, Session, Signer};
 
 fn session(dir: &Path, signer: Arc<dyn Signer>, own: &str) -> Arc<Session> {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut settings = Settings {
-        discovery: vec![own.to_owned()],
-        ..Settings::default()
-    };
-    settings.relays.insert(
-        own.to_owned(),
-        RelayRoles {
-            read: true,
-            write: true,
-        },
-    );
-    if !dir.join("settings.json").exists() {
-        settings.save(&dir.join("settings.json")).unwrap();
-    }
-    let mut config = SessionConfig::default();
-    config.engine.phase_timeout = Duration::from_secs(5);
-    Session::with_store(
-        Arc::new(Store::open(dir.join("events.sqlite")).unwrap()),
-        dir.join("settings.json"),
-        signer,
-        config,
-    )
-    .unwrap()
+    common::session_at(dir, signer, &[(own, true, true)], &[own], &[])
 }
 
 fn note(keys: &Keys, text: &str, tags: Vec<Tag>, ago: u64) -> Event {

@@ -370,28 +370,8 @@ fn new_notes_wait_behind_a_banner_and_a_person_page_checks_nip05() {
             })
     });
     // bob posts through his own session while alice's app is open.
-    let bob_dir = dir.path().join("bob-profile");
-    std::fs::create_dir_all(&bob_dir).unwrap();
-    let mut settings = samizdat_client::Settings::default();
-    settings.relays.insert(
-        bob_url.clone(),
-        samizdat_client::RelayRoles {
-            read: true,
-            write: true,
-        },
-    );
-    settings.save(&bob_dir.join("settings.json")).unwrap();
     rt.block_on(async {
-        let store = std::sync::Arc::new(
-            samizdat_store::Store::open(bob_dir.join("events.sqlite")).unwrap(),
-        );
-        let session = samizdat_client::Session::with_store(
-            store,
-            bob_dir.join("settings.json"),
-            std::sync::Arc::new(samizdat_client::LocalSigner::new(bob.clone())),
-            samizdat_client::SessionConfig::default(),
-        )
-        .unwrap();
+        let session = client_session(&dir.path().join("bob-profile"), &bob, &bob_url, &[]);
         session.post("news while you read").await.unwrap();
         session.shutdown().await;
     });
@@ -441,30 +421,8 @@ fn private_messages_arrive_show_unread_and_get_an_answer() {
     );
 
     // bob (a client session in the test) writes first.
-    let bob_dir = dir.path().join("bob");
-    std::fs::create_dir_all(&bob_dir).unwrap();
-    let mut settings = samizdat_client::Settings {
-        discovery: vec![indexer.clone()],
-        ..Default::default()
-    };
-    settings.relays.insert(
-        home_url.clone(),
-        samizdat_client::RelayRoles {
-            read: true,
-            write: true,
-        },
-    );
-    settings.save(&bob_dir.join("settings.json")).unwrap();
     let bob_session = rt.block_on(async {
-        let s = samizdat_client::Session::with_store(
-            std::sync::Arc::new(
-                samizdat_store::Store::open(bob_dir.join("events.sqlite")).unwrap(),
-            ),
-            bob_dir.join("settings.json"),
-            std::sync::Arc::new(samizdat_client::LocalSigner::new(bob.clone())),
-            samizdat_client::SessionConfig::default(),
-        )
-        .unwrap();
+        let s = client_session(&dir.path().join("bob"), &bob, &home_url, &[&indexer]);
         s.set_dm_relays(std::slice::from_ref(&bob_dm))
             .await
             .unwrap();

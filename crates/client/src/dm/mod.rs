@@ -355,13 +355,7 @@ impl Session {
         let read = self.read_markers().await;
         let mut groups: BTreeMap<String, Vec<DmMessage>> = BTreeMap::new();
         for m in all {
-            let with: Vec<PublicKey> = m
-                .participants
-                .iter()
-                .copied()
-                .filter(|p| *p != self.me)
-                .collect();
-            groups.entry(key_of(&with)).or_default().push(m);
+            groups.entry(self.conversation_key(&m)).or_default().push(m);
         }
         let mut out: Vec<Conversation> = groups
             .into_iter()
@@ -400,20 +394,23 @@ impl Session {
             .dm_messages()
             .await?
             .into_iter()
-            .filter(|m| {
-                let w: Vec<PublicKey> = m
-                    .participants
-                    .iter()
-                    .copied()
-                    .filter(|p| *p != self.me)
-                    .collect();
-                key_of(&w) == key
-            })
+            .filter(|m| self.conversation_key(m) == key)
             .collect();
         if let Some(last) = messages.last() {
             self.mark_read(&key, last.created_at.as_secs()).await?;
         }
         Ok(messages)
+    }
+
+    /// The key of the conversation `m` belongs to (everyone but the user).
+    fn conversation_key(&self, m: &DmMessage) -> String {
+        let with: Vec<PublicKey> = m
+            .participants
+            .iter()
+            .copied()
+            .filter(|p| *p != self.me)
+            .collect();
+        key_of(&with)
     }
 
     /// Wraps and kind-4 messages dropped so far, per reason.

@@ -24,3 +24,50 @@ pub async fn relay_with(
 pub async fn relay(dir: &tempfile::TempDir, name: &str) -> (RelayHandle, Arc<Store>) {
     relay_with(dir, name, RelayConfig::default()).await
 }
+
+/// A session in `dir` (created, settings written): `relays` as (URL, read,
+/// write), discovery relays, and AUTH policy words per relay; short
+/// time-outs, since tests run on loopback.
+pub fn session_at(
+    dir: &std::path::Path,
+    signer: Arc<dyn samizdat_client::Signer>,
+    relays: &[(&str, bool, bool)],
+    discovery: &[&str],
+    auth: &[(&str, &str)],
+) -> Arc<samizdat_client::Session> {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut settings = samizdat_client::Settings {
+        discovery: discovery.iter().map(|d| (*d).to_owned()).collect(),
+        ..Default::default()
+    };
+    for (url, read, write) in relays {
+        settings.relays.insert(
+            (*url).to_owned(),
+            samizdat_client::RelayRoles {
+                read: *read,
+                write: *write,
+            },
+        );
+    }
+    for (url, word) in auth {
+        settings.policies.insert(
+            (*url).to_owned(),
+            samizdat_client::RelayPolicy {
+                connect: None,
+                auth: Some((*word).to_owned()),
+            },
+        );
+    }
+    settings.save(&dir.join("settings.json")).unwrap();
+    let mut config = samizdat_client::SessionConfig::default();
+    config.engine.phase_timeout = std::time::Duration::from_secs(5);
+    config.engine.net.ok_timeout = std::time::Duration::from_secs(2);
+    config.engine.net.transport.connect_timeout = std::time::Duration::from_secs(1);
+    samizdat_client::Session::with_store(
+        Arc::new(Store::open(dir.join("events.sqlite")).unwrap()),
+        dir.join("settings.json"),
+        signer,
+        config,
+    )
+    .unwrap()
+}

@@ -101,6 +101,36 @@ pub fn profile(
     settings.save(&path).unwrap();
 }
 
+/// Another user's client session (in the test, not in the app): `own` to
+/// read and write, `discovery` relays. Call inside the relays' runtime.
+pub fn client_session(
+    dir: &Path,
+    keys: &Keys,
+    own: &str,
+    discovery: &[&str],
+) -> Arc<samizdat_client::Session> {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut settings = Settings {
+        discovery: discovery.iter().map(|d| (*d).to_owned()).collect(),
+        ..Settings::default()
+    };
+    settings.relays.insert(
+        own.to_owned(),
+        RelayRoles {
+            read: true,
+            write: true,
+        },
+    );
+    settings.save(&dir.join("settings.json")).unwrap();
+    samizdat_client::Session::with_store(
+        Arc::new(Store::open(dir.join("events.sqlite")).unwrap()),
+        dir.join("settings.json"),
+        Arc::new(samizdat_client::LocalSigner::new(keys.clone())),
+        samizdat_client::SessionConfig::default(),
+    )
+    .unwrap()
+}
+
 /// Signs a note (or any kind) at `at` seconds ago.
 pub fn event(keys: &Keys, kind: Kind, content: &str, tags: Vec<Tag>, ago: u64) -> Event {
     EventBuilder::new(kind, content)
