@@ -250,9 +250,25 @@ impl Engine {
         self.live(
             "inbox",
             read_relays,
-            vec![filter, legacy_to_me, legacy_from_me],
+            vec![filter, legacy_to_me.clone(), legacy_from_me.clone()],
         )
-        .await
+        .await?;
+        // Where the user allows AUTH, legacy messages are also asked for on
+        // their own (a private-only REQ, which such a relay answers after AUTH).
+        let authed: Vec<RelayUrl> = read_relays
+            .iter()
+            .filter(|r| self.policies().auth_decision(r) == samizdat_net::Decision::Allow)
+            .cloned()
+            .collect();
+        if !authed.is_empty() {
+            self.live(
+                crate::dm::LEGACY_SUB,
+                &authed,
+                vec![legacy_to_me, legacy_from_me],
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Opens `filters` as the live subscription `sub` on `relays` (replacing

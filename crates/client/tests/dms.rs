@@ -56,7 +56,7 @@ async fn messages_both_ways_second_device_auth_forgeries_and_no_plaintext_at_res
     let dir = tempfile::tempdir().unwrap();
     let (indexer, _) = common::relay(&dir, "indexer").await;
     let (a_home, _) = common::relay(&dir, "a-home").await;
-    let (b_home, _) = common::relay(&dir, "b-home").await;
+    let (b_home, b_home_store) = common::relay(&dir, "b-home").await;
     let (a_dm, _) = common::relay(&dir, "a-dm").await;
     let (b_dm, b_dm_store) = common::relay(&dir, "b-dm").await;
     let (a, b, c) = (Keys::generate(), Keys::generate(), Keys::generate());
@@ -198,11 +198,34 @@ async fn messages_both_ways_second_device_auth_forgeries_and_no_plaintext_at_res
     assert_eq!(drops.get("undecryptable"), Some(&2), "{drops:?}");
     assert_eq!(drops.get("oversized"), Some(&1), "{drops:?}");
 
+    // A legacy NIP-04 message from an older client, on B's read relay
+    // (served after AUTH, which B allows there): shown, marked legacy.
+    let legacy_text = "old-style hello";
+    let payload =
+        nostr::nips::nip04::encrypt(c.secret_key(), &b.public_key(), legacy_text).unwrap();
+    let legacy = EventBuilder::new(Kind::EncryptedDirectMessage, payload)
+        .tag(Tag::public_key(b.public_key()))
+        .finalize(&c)
+        .unwrap();
+    b_home_store.insert_batch(&[legacy]).unwrap();
+    sb.set_policy(&url(&b_home), None, Some("allow".into()), None)
+        .unwrap();
+    sb.sync_dms().await.unwrap();
+    let old = sb.conversation(&[c.public_key()]).await.unwrap();
+    assert_eq!(texts(&old), [legacy_text]);
+    assert!(old[0].legacy, "marked as legacy NIP-04");
+    assert!(sb.conversations().await.unwrap().iter().any(|c| c.legacy));
+
     // No plaintext at rest, in any profile.
     for s in [&sa, &sb, &sb2, &sb3] {
         s.shutdown().await;
     }
-    for text in ["hello B, this is secret", "hi A, got it", "plans"] {
+    for text in [
+        "hello B, this is secret",
+        "hi A, got it",
+        "plans",
+        "old-style hello",
+    ] {
         assert_eq!(
             files_contain(&profiles, text),
             Vec::<String>::new(),

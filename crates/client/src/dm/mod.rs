@@ -24,9 +24,9 @@ pub use wrap::Dropped;
 
 /// The live subscription for gift wraps on the user's DM relays.
 pub const DM_SUB: &str = "dms";
-/// The live subscription that also carries legacy kind-4 messages (the
-/// inbox, on the read relays).
-pub const LEGACY_SUB: &str = "inbox";
+/// The live subscription for legacy kind-4 messages on read relays where
+/// AUTH is allowed (elsewhere they ride along in the inbox subscription).
+pub const LEGACY_SUB: &str = "dms-legacy";
 
 /// One message, opened.
 #[derive(Debug, Clone, PartialEq, Eq)]

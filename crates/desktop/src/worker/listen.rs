@@ -66,7 +66,9 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
                     ctx.show_conversations();
                 }
             }
-            EngineUpdate::NewEvents { sub, .. } if sub == samizdat_client::dm::DM_SUB => {
+            EngineUpdate::NewEvents { sub, .. }
+                if sub == samizdat_client::dm::DM_SUB || sub == samizdat_client::dm::LEGACY_SUB =>
+            {
                 ctx.show_conversations();
                 if let Some(with) = feed.lock().ok().and_then(|f| f.conversation.clone()) {
                     ctx.open_conversation(with);
