@@ -29,6 +29,11 @@ struct Cli {
     /// way and is less safe still (the environment leaks to child processes).
     #[arg(long, global = true)]
     passphrase_file: Option<std::path::PathBuf>,
+    /// For this run: every connection through this SOCKS5 proxy
+    /// (`127.0.0.1:9050`, `socks5h://…`), or `direct`. Default: the
+    /// profile's network setting (`samizdat network`).
+    #[arg(long, global = true, env = "SAMIZDAT_PROXY")]
+    proxy: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -127,6 +132,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// How this profile reaches the network: `network show`, or `network set
+    /// --proxy ADDR | --tor | --direct` (with a proxy, every connection goes
+    /// through it and nothing connects when it is down).
+    #[command(subcommand)]
+    Network(commands::relays::NetworkCommand),
     /// Private messages (NIP-17): send, list, read, and your DM relays.
     #[command(subcommand)]
     Dm(commands::dm::DmCommand),
@@ -304,6 +314,7 @@ fn main() -> std::process::ExitCode {
     let keys_ctx = commands::keys::Context {
         profile: cli.profile.clone(),
         passphrase_file: cli.passphrase_file.clone(),
+        proxy: cli.proxy.clone(),
     };
     let result = runtime.block_on(async {
         match cli.command {
@@ -394,7 +405,8 @@ fn main() -> std::process::ExitCode {
             Command::Watch(args) => commands::watch::watch(&keys_ctx, args).await,
             Command::Status { json } => commands::social::status(&keys_ctx, json).await,
             Command::Bunker(args) => commands::bunker::bunker(&keys_ctx, args).await,
-            Command::Signer(cmd) => commands::bunker::signer(cmd).await,
+            Command::Signer(cmd) => commands::bunker::signer(&keys_ctx, cmd).await,
+            Command::Network(cmd) => commands::relays::network(&keys_ctx, cmd).await,
             Command::Relay(args) => commands::relay::run(args).await,
             Command::Bench(cmd) => commands::bench::run(cmd).await,
             Command::Sim(args) => commands::outbox::sim(args),

@@ -158,12 +158,17 @@ pub fn remote_connection(
     allow_plain_ws: bool,
 ) -> Result<RemoteConnection, AccessError> {
     let settings = Settings::load(&profile.settings_path())?;
+    let mut net = NetConfig {
+        allow_plain_ws,
+        ..NetConfig::default()
+    };
+    settings
+        .network
+        .apply(&mut net.transport)
+        .map_err(SettingsError::from)?;
     Ok(RemoteConnection {
         store,
-        net: NetConfig {
-            allow_plain_ws,
-            ..NetConfig::default()
-        },
+        net,
         policies: settings.policy_book(),
         timeout: Duration::from_secs(60),
     })

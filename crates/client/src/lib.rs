@@ -21,6 +21,7 @@ mod feeds;
 mod intents;
 pub mod keystore;
 pub mod lists;
+pub mod network;
 mod nip05;
 pub mod nip46;
 mod own;

@@ -190,6 +190,10 @@ impl Session {
             settings.save(&settings_path)?;
         }
         let mut engine_config = config.engine.clone();
+        settings
+            .network
+            .apply(&mut engine_config.net.transport)
+            .map_err(|e| SessionError::Settings(SettingsError::Network(e)))?;
         if engine_config.discovery.is_empty() {
             engine_config.discovery = settings.discovery_relays();
         }

@@ -38,6 +38,8 @@ pub struct Settings {
     /// Relays trusted for replies and mentions from people not followed
     /// (empty: the user's own write relays).
     pub spam_safe: Vec<String>,
+    /// Direct, or every connection through a SOCKS5 proxy (Tor).
+    pub network: crate::network::NetworkSetting,
     /// Per watched list kind, the id of the copy this profile published
     /// last (to notice a newer one made elsewhere). Public ids only.
     pub published_lists: BTreeMap<String, String>,
@@ -84,6 +86,9 @@ pub enum SettingsError {
         #[source]
         source: std::io::Error,
     },
+    /// The network setting names an unusable proxy.
+    #[error(transparent)]
+    Network(#[from] crate::network::BadProxy),
 }
 
 impl Settings {

@@ -65,6 +65,8 @@ pub(crate) struct RelayActor {
     caught_up: HashMap<String, Timestamp>,
     pub(crate) pending: HashMap<EventId, Pending>,
     limits: Option<RelayLimits>,
+    /// Why the last connection attempt failed (told to unsent publishes).
+    last_error: Option<String>,
 }
 
 impl RelayActor {
@@ -81,6 +83,7 @@ impl RelayActor {
             caught_up: HashMap::new(),
             pending: HashMap::new(),
             limits: None,
+            last_error: None,
         }
     }
 
@@ -137,6 +140,7 @@ impl RelayActor {
                 };
             failures = failures.saturating_add(1);
             let error_for_store = error.clone();
+            self.last_error = Some(error.clone());
             self.record(move |s, u| s.record_relay_failure(u, class, &error_for_store))
                 .await;
             let retry_in =
@@ -240,9 +244,10 @@ impl RelayActor {
             .collect();
         for id in late {
             if let Some(p) = self.pending.remove(&id) {
-                let _ = p
-                    .reply
-                    .send(PublishOutcome::Failed("relay unreachable".into()));
+                let _ = p.reply.send(PublishOutcome::Failed(match &self.last_error {
+                    Some(e) => format!("relay unreachable: {e}"),
+                    None => "relay unreachable".into(),
+                }));
             }
         }
     }

@@ -105,6 +105,11 @@ pub async fn open_stream(
             set_nodelay(&stream);
             Ok(Box::new(stream))
         }
+        None if url.host().ends_with(".onion") => Err(fail(
+            FailureClass::Other,
+            "an .onion relay is reachable only through Tor: set a proxy (samizdat network set --tor)"
+                .into(),
+        )),
         None => {
             let stream = TcpStream::connect((url.host(), url.port()))
                 .await

@@ -87,8 +87,10 @@ pub async fn bunker(ctx: &Context, args: BunkerArgs) -> anyhow::Result<()> {
     })
     .await??;
     let store = Arc::new(Store::open(profile.dir().join("bunker.sqlite"))?);
+    ctx.check_proxy().await?;
     let net = NetConfig {
         allow_plain_ws: args.allow_plain_ws,
+        transport: ctx.transport()?,
         ..NetConfig::default()
     };
     let bunker = Bunker::start(
@@ -161,7 +163,8 @@ pub enum SignerCommand {
 }
 
 /// Runs a `signer` subcommand.
-pub async fn signer(cmd: SignerCommand) -> anyhow::Result<()> {
+pub async fn signer(ctx: &super::keys::Context, cmd: SignerCommand) -> anyhow::Result<()> {
+    ctx.check_proxy().await?;
     match cmd {
         SignerCommand::Pair {
             relays,
@@ -174,6 +177,7 @@ pub async fn signer(cmd: SignerCommand) -> anyhow::Result<()> {
             let store = Arc::new(Store::open(dir.path().join("signer.sqlite"))?);
             let net = NetConfig {
                 allow_plain_ws,
+                transport: ctx.transport().unwrap_or_default(),
                 ..NetConfig::default()
             };
             let (uri, pairing) = RemoteSigner::pair(
@@ -204,6 +208,7 @@ pub async fn signer(cmd: SignerCommand) -> anyhow::Result<()> {
             let store = Arc::new(Store::open(dir.path().join("signer.sqlite"))?);
             let net = NetConfig {
                 allow_plain_ws,
+                transport: ctx.transport().unwrap_or_default(),
                 ..NetConfig::default()
             };
             let remote = RemoteSigner::connect_bunker(

@@ -53,10 +53,10 @@ pub enum DmRelaysAction {
     },
 }
 
-async fn people(inputs: &[String]) -> anyhow::Result<Vec<PublicKey>> {
+async fn people(ctx: &Context, inputs: &[String]) -> anyhow::Result<Vec<PublicKey>> {
     let mut out = Vec::new();
     for p in inputs {
-        out.push(parse_person(p).await?);
+        out.push(parse_person(ctx, p).await?);
     }
     Ok(out)
 }
@@ -68,16 +68,20 @@ fn npub(p: &PublicKey) -> String {
 /// Runs `samizdat dm`.
 pub async fn dm(ctx: &Context, cmd: DmCommand) -> anyhow::Result<()> {
     let session = session(ctx, Access::Sign).await?;
-    let result = run(&session, cmd).await;
+    let result = run(ctx, &session, cmd).await;
     session.shutdown().await;
     result
 }
 
-async fn run(session: &samizdat_client::Session, cmd: DmCommand) -> anyhow::Result<()> {
+async fn run(
+    ctx: &Context,
+    session: &samizdat_client::Session,
+    cmd: DmCommand,
+) -> anyhow::Result<()> {
     match cmd {
         DmCommand::Send { mut args, subject } => {
             let text = args.pop().unwrap_or_default();
-            let to = people(&args).await?;
+            let to = people(ctx, &args).await?;
             let sent = session.send_dm(&to, &text, subject.as_deref()).await?;
             println!("sent {}", sent.id.to_hex());
             for (who, deliveries) in &sent.deliveries {
@@ -152,7 +156,7 @@ async fn run(session: &samizdat_client::Session, cmd: DmCommand) -> anyhow::Resu
             people: inputs,
             json,
         } => {
-            let with = people(&inputs).await?;
+            let with = people(ctx, &inputs).await?;
             session.sync_dms().await?;
             let messages = session.conversation(&with).await?;
             let names = session.names(&messages.iter().map(|m| m.author).collect::<Vec<_>>())?;

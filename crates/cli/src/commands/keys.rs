@@ -21,9 +21,47 @@ pub struct Context {
     pub profile: String,
     /// `--passphrase-file`.
     pub passphrase_file: Option<PathBuf>,
+    /// `--proxy` for this run (else the profile's network setting).
+    pub proxy: Option<String>,
 }
 
 impl Context {
+    /// How this run connects: `--proxy`, else the profile's network
+    /// setting (every connection through the proxy, never direct).
+    pub(crate) fn transport(&self) -> anyhow::Result<samizdat_net::TransportConfig> {
+        let mut transport = samizdat_net::TransportConfig::default();
+        if let Some(p) = self.proxy.as_deref().filter(|p| *p != "direct") {
+            transport.proxy = Some(samizdat_net::ProxyConfig {
+                addr: samizdat_client::network::parse_proxy(p)?,
+                isolate: true,
+            });
+            return Ok(transport);
+        }
+        if self.proxy.as_deref() == Some("direct") {
+            return Ok(transport);
+        }
+        let profile = self.profile()?;
+        let settings = samizdat_client::Settings::load(&profile.settings_path())?;
+        settings.network.apply(&mut transport)?;
+        Ok(transport)
+    }
+
+    /// Fails, saying why, when a proxy is set and does not answer: nothing
+    /// would connect (there is no direct fallback).
+    pub(crate) async fn check_proxy(&self) -> anyhow::Result<()> {
+        if let Some(proxy) = self.transport()?.proxy {
+            if !samizdat_client::network::proxy_answers(proxy.addr).await {
+                anyhow::bail!(
+                    "the proxy at {} does not answer: nothing was sent and nothing will connect \
+                     (Samizdat never falls back to direct connections). Start it, or run \
+                     `samizdat network set --direct`.",
+                    proxy.addr
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn profile(&self) -> anyhow::Result<Profile> {
         Ok(Profiles::from_env()?.profile(&self.profile)?)
     }

@@ -28,10 +28,10 @@ pub struct MuteArgs {
     public: bool,
 }
 
-async fn mute_item(args: &MuteArgs) -> anyhow::Result<ListItem> {
+async fn mute_item(ctx: &Context, args: &MuteArgs) -> anyhow::Result<ListItem> {
     Ok(
         match (&args.person, &args.word, &args.hashtag, &args.thread) {
-            (Some(p), None, None, None) => ListItem::Person(parse_person(p).await?.to_hex()),
+            (Some(p), None, None, None) => ListItem::Person(parse_person(ctx, p).await?.to_hex()),
             (None, Some(w), None, None) => ListItem::Word(w.to_lowercase()),
             (None, None, Some(t), None) => {
                 ListItem::Hashtag(t.trim_start_matches('#').to_lowercase())
@@ -44,7 +44,7 @@ async fn mute_item(args: &MuteArgs) -> anyhow::Result<ListItem> {
 
 /// Runs `samizdat mute` (`add`) or `unmute`.
 pub async fn mute(ctx: &Context, args: MuteArgs, add: bool) -> anyhow::Result<()> {
-    let item = mute_item(&args).await?;
+    let item = mute_item(ctx, &args).await?;
     edit(ctx, ListKind::Mutes, item, add, !args.public).await
 }
 
@@ -81,7 +81,7 @@ pub async fn follow_set(
     add: bool,
     private: bool,
 ) -> anyhow::Result<()> {
-    let item = ListItem::Person(parse_person(person).await?.to_hex());
+    let item = ListItem::Person(parse_person(ctx, person).await?.to_hex());
     edit(
         ctx,
         ListKind::FollowSet(name.to_owned()),

@@ -25,7 +25,7 @@ pub(crate) fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()
 
 /// Runs `samizdat person`: someone's notes from their own write relays.
 pub async fn person(ctx: &Context, who: &str, limit: usize, as_json: bool) -> anyhow::Result<()> {
-    let who = parse_person(who).await?;
+    let who = parse_person(ctx, who).await?;
     let session = session(ctx, Access::Read).await?;
     let notes = session.person(who, limit).await;
     session.shutdown().await;

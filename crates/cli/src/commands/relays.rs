@@ -136,3 +136,57 @@ async fn run(session: &Session, cmd: RelaysCommand) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `samizdat network …`.
+#[derive(clap::Subcommand)]
+pub enum NetworkCommand {
+    /// The current setting.
+    Show,
+    /// Change it.
+    Set {
+        /// A SOCKS5 proxy for every connection (`127.0.0.1:9050`, `socks5h://…`).
+        #[arg(long, conflicts_with_all = ["tor", "direct"])]
+        proxy: Option<String>,
+        /// Tor on its usual local port (127.0.0.1:9050).
+        #[arg(long, conflicts_with = "direct")]
+        tor: bool,
+        /// Connect directly (relays see your IP address).
+        #[arg(long)]
+        direct: bool,
+        /// Share one circuit for all relays (default: one per relay).
+        #[arg(long)]
+        no_isolation: bool,
+    },
+}
+
+/// Runs `samizdat network`.
+pub async fn network(ctx: &Context, cmd: NetworkCommand) -> anyhow::Result<()> {
+    let profile = ctx.profile()?;
+    profile.create_dir()?;
+    let path = profile.settings_path();
+    let mut settings = samizdat_client::Settings::load(&path)?;
+    if let NetworkCommand::Set {
+        proxy,
+        tor,
+        direct,
+        no_isolation,
+    } = cmd
+    {
+        let proxy = match (proxy, tor, direct) {
+            (Some(p), _, _) => Some(p),
+            (None, true, _) => Some(samizdat_client::network::TOR.to_owned()),
+            (None, false, true) => None,
+            (None, false, false) => anyhow::bail!("say --proxy ADDR, --tor or --direct"),
+        };
+        if let Some(p) = &proxy {
+            samizdat_client::network::parse_proxy(p)?;
+        }
+        settings.network = samizdat_client::network::NetworkSetting {
+            proxy,
+            no_isolation,
+        };
+        settings.save(&path)?;
+    }
+    println!("{}", settings.network.describe());
+    Ok(())
+}

@@ -24,18 +24,20 @@ pub(crate) enum Access {
 
 /// The session configuration for one CLI command: short timeouts, since a
 /// person is waiting at the terminal.
-pub(crate) fn cli_config() -> SessionConfig {
+pub(crate) fn cli_config(ctx: &Context) -> anyhow::Result<SessionConfig> {
     let mut config = SessionConfig::default();
     config.engine.phase_timeout = Duration::from_secs(15);
+    config.engine.net.transport = ctx.transport()?;
     config.engine.net.transport.connect_timeout = Duration::from_secs(5);
     config.engine.net.ok_timeout = Duration::from_secs(5);
-    config
+    Ok(config)
 }
 
 /// Opens this profile's session.
 pub(crate) async fn session(ctx: &Context, access: Access) -> anyhow::Result<Arc<Session>> {
     let profile = ctx.profile()?;
     profile.create_dir()?;
+    ctx.check_proxy().await?;
     let store = Arc::new(Store::open(profile.store_path())?);
     let signer: Arc<dyn Signer> = match access {
         Access::Read => Arc::new(LockedSigner(me(ctx, &profile, &store).await?)),
@@ -45,7 +47,7 @@ pub(crate) async fn session(ctx: &Context, access: Access) -> anyhow::Result<Arc
         store,
         profile.settings_path(),
         signer,
-        cli_config(),
+        cli_config(ctx)?,
     )?)
 }
 
@@ -69,11 +71,11 @@ async fn me(
 
 /// Reads a person as npub, nprofile, hex, or a NIP-05 `name@domain`
 /// (resolved over the network).
-pub async fn parse_person(input: &str) -> anyhow::Result<PublicKey> {
+pub async fn parse_person(ctx: &Context, input: &str) -> anyhow::Result<PublicKey> {
     let input = input.trim().trim_start_matches("nostr:");
     if input.contains('@') {
-        let (key, _relays) =
-            samizdat_net::resolve_nip05(input, &samizdat_net::TransportConfig::default()).await?;
+        ctx.check_proxy().await?;
+        let (key, _relays) = samizdat_net::resolve_nip05(input, &ctx.transport()?).await?;
         return Ok(key);
     }
     if input.starts_with("nprofile1") {
@@ -106,7 +108,7 @@ pub(crate) fn report(what: &str, published: &Published) -> anyhow::Result<()> {
 /// Runs `samizdat follow` / `unfollow`: starts from the newest follow list on
 /// any of the user's relays, changes one entry, keeps everything else.
 pub async fn follow(ctx: &Context, person: &str, add: bool) -> anyhow::Result<()> {
-    let who = parse_person(person).await?;
+    let who = parse_person(ctx, person).await?;
     let session = session(ctx, Access::Sign).await?;
     let result = session.follow(who, add).await;
     session.shutdown().await;

@@ -1,0 +1,118 @@
+//! The profile's network setting: connect directly, or route every
+//! connection (relay websockets, NIP-11, NIP-05 lookups, NIP-46) through a
+//! SOCKS5 proxy such as Tor, with per-relay stream isolation. Fail closed:
+//! with a proxy set there is no direct path, so a dead proxy means no
+//! connection at all, never a silent fallback.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use samizdat_net::{ProxyConfig, TransportConfig};
+use serde::{Deserialize, Serialize};
+
+/// Tor's usual local SOCKS port.
+pub const TOR: &str = "127.0.0.1:9050";
+
+/// How this profile reaches the network.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkSetting {
+    /// A SOCKS5 proxy (`127.0.0.1:9050`, `socks5h://127.0.0.1:9050`);
+    /// `None` for direct connections.
+    pub proxy: Option<String>,
+    /// Share one circuit between relays (off by default: each relay host
+    /// gets its own SOCKS credentials, so Tor gives it its own circuit).
+    pub no_isolation: bool,
+}
+
+/// A proxy address that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a SOCKS5 proxy address (host:port, e.g. 127.0.0.1:9050)")]
+pub struct BadProxy(pub String);
+
+/// Reads `127.0.0.1:9050`, `localhost:9050` or `socks5h://…` (also
+/// `socks5://`; the host name of a relay is always sent to the proxy).
+pub fn parse_proxy(input: &str) -> Result<SocketAddr, BadProxy> {
+    let bare = input
+        .trim()
+        .trim_start_matches("socks5h://")
+        .trim_start_matches("socks5://")
+        .trim_end_matches('/');
+    bare.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| BadProxy(input.to_owned()))
+}
+
+impl NetworkSetting {
+    /// The proxy as the transport uses it.
+    pub fn proxy_config(&self) -> Result<Option<ProxyConfig>, BadProxy> {
+        self.proxy
+            .as_deref()
+            .map(|p| {
+                parse_proxy(p).map(|addr| ProxyConfig {
+                    addr,
+                    isolate: !self.no_isolation,
+                })
+            })
+            .transpose()
+    }
+
+    /// Routes `transport` as this setting says, unless it already has a
+    /// proxy (a `--proxy` for one run wins).
+    pub fn apply(&self, transport: &mut TransportConfig) -> Result<(), BadProxy> {
+        if transport.proxy.is_none() {
+            transport.proxy = self.proxy_config()?;
+        }
+        Ok(())
+    }
+
+    /// A sentence for `samizdat network show`.
+    pub fn describe(&self) -> String {
+        match &self.proxy {
+            None => "direct connections (relays see your IP address)".to_owned(),
+            Some(p) => format!(
+                "every connection through the SOCKS5 proxy {p}{}; no direct fallback",
+                if self.no_isolation {
+                    ""
+                } else {
+                    ", one circuit per relay"
+                }
+            ),
+        }
+    }
+}
+
+/// Whether the proxy answers a TCP connection (before a command starts,
+/// to say why nothing will connect instead of failing relay by relay).
+pub async fn proxy_answers(addr: SocketAddr) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(addr)).await,
+        Ok(Ok(_))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_addresses() {
+        assert_eq!(
+            parse_proxy("socks5h://127.0.0.1:9050").unwrap().port(),
+            9050
+        );
+        assert_eq!(parse_proxy("127.0.0.1:1080").unwrap().port(), 1080);
+        assert!(parse_proxy("localhost:9050").unwrap().ip().is_loopback());
+        assert!(parse_proxy("not a proxy").is_err());
+        assert!(parse_proxy("127.0.0.1").is_err(), "a port is needed");
+        let mut t = TransportConfig::default();
+        let s = NetworkSetting {
+            proxy: Some(TOR.into()),
+            no_isolation: false,
+        };
+        s.apply(&mut t).unwrap();
+        assert!(t.proxy.as_ref().unwrap().isolate);
+        assert!(s.describe().contains("no direct fallback"));
+    }
+}
