@@ -125,6 +125,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What each relay has learned from you: people asked about, your events
+    /// it holds, AUTH, how it was reached (your IP or a proxy), searches.
+    Privacy {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// What needs your attention: undelivered posts, relays that will ask,
     /// lists changed elsewhere, a key seen in plain form, missing DM relays.
     Alerts {
@@ -329,6 +336,7 @@ fn main() -> std::process::ExitCode {
                 commands::social::search(&keys_ctx, &text, relay.as_deref(), json).await
             }
             Command::Alerts { json } => commands::social::alerts(&keys_ctx, json).await,
+            Command::Privacy { json } => commands::social::privacy(&keys_ctx, json).await,
             Command::Set {
                 action,
                 name,

@@ -47,6 +47,56 @@ fn the_demo_runs_and_reports_feed_and_outbox() {
         .filter(|r| r["error"].is_string())
         .count();
     assert!(failed >= 2, "the two dead relays show as failed");
+
+    // The privacy ledger: each relay of the plan was asked about exactly the
+    // people the plan assigned to it, no one else it follows.
+    let follows: std::collections::BTreeSet<String> = v["outbox"]["assignments"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|p| {
+            p.as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+        })
+        .chain(
+            v["outbox"]["orphans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|o| o["pubkey"].as_str().map(str::to_owned)),
+        )
+        .collect();
+    let ledger = v["privacy"]["relays"].as_array().unwrap();
+    for (relay, assigned) in v["outbox"]["assignments"].as_object().unwrap() {
+        let entry = ledger
+            .iter()
+            .find(|r| r["relay"] == relay.as_str())
+            .unwrap_or_else(|| panic!("{relay} is not in the ledger"));
+        let asked: std::collections::BTreeSet<&str> = entry["people_asked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| follows.contains(*p))
+            .collect();
+        let assigned: std::collections::BTreeSet<&str> = assigned
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .collect();
+        assert_eq!(
+            asked, assigned,
+            "{relay}: asked about exactly its assignment"
+        );
+        assert!(
+            entry["summary"].as_str().unwrap().contains("your IP: yes"),
+            "{entry}"
+        );
+    }
+    assert!(v["privacy"]["max_follow_share"].as_f64().unwrap() > 0.0);
     assert!(started.elapsed().as_secs() < 60);
     let text = samizdat().args(["--log", "warn", "demo"]).output().unwrap();
     let printed = String::from_utf8_lossy(&text.stdout);

@@ -247,6 +247,21 @@ fn with_a_proxy_every_connection_goes_through_it_and_none_without_it() {
         "NIP-05 went through the proxy: {seen:?}"
     );
 
+    // The ledger says how the relay was reached: through the proxy, not our IP.
+    let privacy: serde_json::Value = serde_json::from_str(&run(&["privacy", "--json"])).unwrap();
+    let relays = privacy["relays"].as_array().unwrap();
+    assert!(!relays.is_empty());
+    for r in relays {
+        assert_eq!(r["saw_ip"], false, "{r}");
+        assert!(
+            r["summary"]
+                .as_str()
+                .unwrap()
+                .contains("your IP: no (proxy)"),
+            "{r}"
+        );
+    }
+
     // The proxy goes away: nothing connects anywhere else, and it says why.
     socks.stop.store(true, Ordering::SeqCst);
     std::thread::sleep(Duration::from_millis(100));

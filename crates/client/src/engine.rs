@@ -123,12 +123,17 @@ impl Engine {
         policies: PolicyBook,
         signer: Option<Arc<dyn Signer>>,
     ) -> Self {
+        let ledger = crate::ledger::LedgerWriter {
+            store: Arc::clone(&store),
+            path: crate::ledger::path_of(&config.net.transport),
+            me: signer.as_ref().map(|s| s.public_key()),
+        };
         let auth = signer
             .map(|s| Arc::new(AuthThroughSigner(s)) as Arc<dyn samizdat_net::AuthSigner + 'static>);
         let (pool, events) = Pool::new(config.net.clone(), Arc::clone(&store), policies, auth);
         let (updates, _) = broadcast::channel(1_024);
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
-        let pump = tokio::spawn(pump(events, bus.clone(), updates.clone()));
+        let pump = tokio::spawn(pump(events, bus.clone(), updates.clone(), ledger));
         Self {
             store,
             config,
@@ -190,6 +195,7 @@ impl Engine {
         filters: Vec<Filter>,
     ) -> Result<BTreeMap<String, RelayOutcome>, EngineError> {
         let sub = self.unique_sub(prefix);
+        let people = crate::ledger::people_in(&filters);
         let rx = self.listen();
         for relay in relays {
             self.pool.subscribe(relay, &sub, filters.clone())?;
@@ -200,6 +206,7 @@ impl Engine {
         for relay in relays {
             self.pool.unsubscribe(relay, &sub)?;
         }
+        self.learned_asked(relays, &outcomes, &people)?;
         Ok(outcomes)
     }
 
@@ -280,6 +287,7 @@ impl Engine {
         relays: &[RelayUrl],
         filters: Vec<Filter>,
     ) -> Result<(), EngineError> {
+        let people = crate::ledger::people_in(&filters);
         let rx = self.listen();
         for relay in relays {
             self.pool.subscribe(relay, sub, filters.clone())?;
@@ -287,6 +295,7 @@ impl Engine {
         let mut outcomes = BTreeMap::new();
         self.wait_for_eose(rx, relays, sub, &mut outcomes, &HashMap::new(), &|_| {})
             .await;
+        self.learned_asked(relays, &outcomes, &people)?;
         Ok(())
     }
 
@@ -469,8 +478,10 @@ async fn pump(
     mut events: mpsc::Receiver<PoolEvent>,
     bus: broadcast::Sender<PoolEvent>,
     updates: broadcast::Sender<EngineUpdate>,
+    ledger: crate::ledger::LedgerWriter,
 ) {
     while let Some(event) = events.recv().await {
+        ledger.on_pool_event(&event, &updates);
         match &event {
             // Copying a batch costs only when some UI is listening.
             PoolEvent::Events { relay, sub, events } if updates.receiver_count() > 0 => {

@@ -128,7 +128,20 @@ impl Session {
     ) -> Result<Vec<Event>, SessionError> {
         let relay = RelayUrl::parse_checked(relay, false)?;
         let filter = Filter::new().kind(Kind::TextNote).search(text).limit(limit);
-        self.engine.fetch("search", &[relay], vec![filter]).await?;
+        let outcomes = self
+            .engine
+            .fetch("search", &[relay.clone()], vec![filter])
+            .await?;
+        if outcomes
+            .get(&relay.to_string())
+            .is_some_and(|o| o.finished || o.events > 0)
+        {
+            self.engine.store().record_learned(
+                &relay.to_string(),
+                crate::ledger::SEARCH,
+                &[text.to_owned()],
+            )?;
+        }
         self.search_local(text, limit)
     }
 

@@ -20,6 +20,7 @@ pub mod everyday;
 mod feeds;
 mod intents;
 pub mod keystore;
+mod ledger;
 pub mod lists;
 pub mod network;
 mod nip05;
@@ -39,6 +40,7 @@ pub use engine::{
     relay_list, Alert, Engine, EngineConfig, EngineError, EngineUpdate, RelayOutcome,
 };
 pub use feeds::{parent_of, root_of, thread_tree};
+pub use ledger::{PrivacyReport, RelayLedger};
 pub use nip05::Nip05Badge;
 pub use profile::{Profile, ProfileError, Profiles};
 pub use queries::PersonProfile;

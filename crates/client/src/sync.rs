@@ -80,6 +80,12 @@ impl Engine {
             self.wait_for_eose(rx, &relays, FEED_SUB, &mut outcomes, &assigned, &progress)
                 .await;
             self.record_delivery_history(&assigned, round_started)?;
+            for (relay, people) in &assigned {
+                if let Ok(url) = RelayUrl::parse(relay) {
+                    let people: Vec<String> = people.iter().map(|p| p.to_hex()).collect();
+                    self.learned_asked(&[url], &outcomes, &people)?;
+                }
+            }
             let failed = relays.iter().any(|r| {
                 outcomes
                     .get(&r.to_string())

@@ -47,6 +47,14 @@ pub enum EngineUpdate {
     },
     /// Something needs the user's attention.
     Alert(Alert),
+    /// A relay learned something new about the user (privacy ledger):
+    /// `asked`, `contact`, `auth` or `search`.
+    Learned {
+        /// Which relay.
+        relay: String,
+        /// What kind of fact.
+        fact: String,
+    },
 }
 
 /// Things the user should know and may act on.

@@ -135,6 +135,8 @@ pub enum Update {
     Inbox(Vec<NoteView>, Vec<String>),
     /// What needs attention now.
     Pending(Vec<String>),
+    /// What each relay learned (the privacy ledger).
+    Privacy(Box<samizdat_client::PrivacyReport>),
     /// A thread: each card with its depth.
     Thread(EventId, Vec<(NoteView, usize)>),
     /// A person's page.

@@ -23,6 +23,7 @@ mod codec;
 mod error;
 mod history;
 mod insert;
+mod ledger;
 mod matching;
 mod publish_queue;
 mod query;
@@ -33,6 +34,7 @@ mod store;
 
 pub use error::{StoreError, StoreResult};
 pub use insert::InsertOutcome;
+pub use ledger::LedgerEntry;
 pub use matching::{filter_matches, filter_matches_ignoring_search, has_empty_list};
 pub use publish_queue::{Delivery, DeliveryState, QueuedEvent};
 pub use relays::{FailureClass, RelayStats, Sighting};

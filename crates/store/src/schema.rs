@@ -159,6 +159,20 @@ CREATE TABLE delivery_stats (
 ) WITHOUT ROWID;
 "#,
     },
+    Migration {
+        name: "privacy ledger: what each relay learned",
+        sql: r#"
+CREATE TABLE privacy_ledger (
+    relay     TEXT NOT NULL,
+    fact      TEXT NOT NULL,
+    detail    TEXT NOT NULL,
+    count     INTEGER NOT NULL DEFAULT 0,
+    first_at  INTEGER NOT NULL,
+    last_at   INTEGER NOT NULL,
+    PRIMARY KEY (relay, fact, detail)
+) WITHOUT ROWID;
+"#,
+    },
 ];
 
 /// The schema version this build writes.

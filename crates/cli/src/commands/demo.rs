@@ -84,7 +84,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .map_or_else(|| hex[..8].to_owned(), str::to_owned)
     };
     if args.json {
-        println!("{}", json_report(&report, &feed, &name_of, &relay_names));
+        let mut v = json_report(&report, &feed, &name_of, &relay_names);
+        v["privacy"] = serde_json::to_value(session.privacy_report()?)?;
+        println!("{v}");
     } else {
         print_report(&report, &feed, &name_of, &relay_names, started.elapsed());
     }

@@ -361,6 +361,30 @@ pub async fn search(
     super::reading::print_events(&result?, as_json)
 }
 
+/// Runs `samizdat privacy`: what each relay has learned from this profile.
+pub async fn privacy(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
+    let session = session(ctx, Access::Read).await?;
+    let report = session.privacy_report();
+    session.shutdown().await;
+    let report = report?;
+    if as_json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    if report.relays.is_empty() {
+        println!("no relay has learned anything from this profile yet");
+    }
+    for r in &report.relays {
+        println!("{}", r.summary);
+    }
+    println!(
+        "the most any one relay learned: {:.0}% of your {} follows",
+        report.max_follow_share * 100.0,
+        report.follows
+    );
+    Ok(())
+}
+
 /// Runs `samizdat alerts`: what needs attention now.
 pub async fn alerts(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
     let session = session(ctx, Access::Read).await?;

@@ -134,6 +134,8 @@ pub struct Main {
     pub held_back: Vec<String>,
     /// What needs attention now.
     pub pending: Vec<String>,
+    /// What each relay learned.
+    pub privacy: Option<samizdat_client::PrivacyReport>,
     /// Proof of work for the next post (bits; 0 for none).
     pub pow_bits: u8,
     /// A post being mined: its progress, when it started, its target.
@@ -188,6 +190,7 @@ impl Main {
             pow_bits: 0,
             held_back: Vec::new(),
             pending: Vec::new(),
+            privacy: None,
             mining: None,
         }
     }
@@ -423,6 +426,7 @@ impl Main {
                 self.held_back = held;
             }
             Update::Pending(p) => self.pending = p,
+            Update::Privacy(p) => self.privacy = Some(*p),
             Update::Thread(id, notes) => {
                 if let Some(Page::Thread(open, slot)) = self.pages.last_mut() {
                     if *open == id {

@@ -121,6 +121,22 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
             }
         }
         ui.separator();
+        ui.heading("What each relay learned");
+        match &main.privacy {
+            None => {
+                ui.weak("nothing recorded yet");
+            }
+            Some(report) => {
+                ui.label(format!(
+                    "The most any relay learned: {:.0}% of your follow list.",
+                    report.max_follow_share * 100.0
+                ));
+                for r in &report.relays {
+                    ui.label(&r.summary);
+                }
+            }
+        }
+        ui.separator();
         ui.heading("Health");
         egui::Grid::new("health").striped(true).show(ui, |ui| {
             for h in ["relay", "attempts", "success", "latency", "invalid events", "last error"] {

@@ -27,6 +27,7 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
         feed: Arc::clone(&feed),
     };
     let mut last_redraw = Instant::now() - INITIAL_REDRAW;
+    let mut last_ledger = Instant::now() - Duration::from_secs(1);
     loop {
         let update = match updates.recv().await {
             Ok(u) => u,
@@ -86,6 +87,14 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
                 sink.send(Update::Done(
                     result.map(|outcome| done_sentence(what, &outcome)),
                 ));
+            }
+            EngineUpdate::Learned { .. } => {
+                if last_ledger.elapsed() >= Duration::from_secs(1) {
+                    last_ledger = Instant::now();
+                    if let Ok(report) = session.privacy_report() {
+                        sink.send(Update::Privacy(Box::new(report)));
+                    }
+                }
             }
             EngineUpdate::Phase(p) => {
                 sink.send(Update::Status(p));

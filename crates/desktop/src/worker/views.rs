@@ -51,7 +51,14 @@ impl Ctx {
             Command::OpenThread(id) => self.open_thread(id),
             Command::OpenPerson(who) => self.open_person(who),
             Command::Search(text) => self.search(text),
-            Command::ShowRelays => self.answer(self.relays().map(|r| Update::Relays(Box::new(r)))),
+            Command::ShowRelays => {
+                self.answer(self.relays().map(|r| Update::Relays(Box::new(r))));
+                self.answer(
+                    self.session
+                        .privacy_report()
+                        .map(|p| Update::Privacy(Box::new(p))),
+                );
+            }
             Command::ShowConversations => self.show_conversations(),
             Command::OpenConversation(with) => self.open_conversation(with),
             Command::BenchFeed(n) => {
