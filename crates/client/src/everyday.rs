@@ -130,7 +130,7 @@ impl Session {
         let filter = Filter::new().kind(Kind::TextNote).search(text).limit(limit);
         let outcomes = self
             .engine
-            .fetch("search", &[relay.clone()], vec![filter])
+            .fetch("search", std::slice::from_ref(&relay), vec![filter])
             .await?;
         if outcomes
             .get(&relay.to_string())
