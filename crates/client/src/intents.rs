@@ -467,6 +467,18 @@ impl Session {
         })
     }
 
+    /// Changes the network setting (saved; it applies when the profile is
+    /// opened next, since open connections keep their path).
+    pub fn set_network(&self, setting: crate::network::NetworkSetting) -> Result<(), SessionError> {
+        setting
+            .proxy_config()
+            .map_err(|e| SessionError::Settings(crate::settings::SettingsError::Network(e)))?;
+        self.change_settings(|s| {
+            s.network = setting;
+            Ok(())
+        })
+    }
+
     /// Sets (or with `None` clears) the profile's default proof of work.
     pub fn set_pow_default(&self, bits: Option<u8>) -> Result<(), SessionError> {
         if let Some(b) = bits.filter(|b| *b > 64) {

@@ -78,6 +78,8 @@ pub enum Command {
         /// Allow or deny.
         allow: bool,
     },
+    /// Change the network setting (a proxy address, or `None` for direct).
+    SetNetwork(Option<String>),
     /// Show what needs attention (pending alerts).
     ShowAlerts,
     /// Show the conversations (private messages).
@@ -119,6 +121,8 @@ pub enum Update {
         prefs: Prefs,
         /// Whether the profile has no relay yet (first run).
         needs_relays: bool,
+        /// The network setting, in a sentence.
+        network: String,
     },
     /// The session is closed.
     Locked,
@@ -135,6 +139,8 @@ pub enum Update {
     Inbox(Vec<NoteView>, Vec<String>),
     /// What needs attention now.
     Pending(Vec<String>),
+    /// The network setting changed (a sentence).
+    Network(String),
     /// What each relay learned (the privacy ledger).
     Privacy(Box<samizdat_client::PrivacyReport>),
     /// A thread: each card with its depth.

@@ -66,6 +66,16 @@ fn onboarding_creates_a_profile_whose_key_rests_as_ncryptsec() {
     wait_for(&mut h, "the refusal", |h| shows(h, "wrong passphrase"));
     assert!(h.state().main.is_none());
     unlock(&mut h);
+
+    // The network setting, from the Settings tab, saved for the next unlock.
+    click(&mut h, "Settings");
+    fill(&mut h, "SOCKS5 proxy", "127.0.0.1:9050");
+    click(&mut h, "Use proxy");
+    wait_for(&mut h, "the saved setting", |h| {
+        shows(h, "from the next unlock on")
+    });
+    let settings = std::fs::read_to_string(dir.join("settings.json")).unwrap();
+    assert!(settings.contains("127.0.0.1:9050"), "{settings}");
 }
 
 #[test]

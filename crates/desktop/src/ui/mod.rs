@@ -136,6 +136,10 @@ pub struct Main {
     pub pending: Vec<String>,
     /// What each relay learned.
     pub privacy: Option<samizdat_client::PrivacyReport>,
+    /// The network setting, in a sentence.
+    pub network: String,
+    /// The proxy field.
+    pub proxy_field: String,
     /// Proof of work for the next post (bits; 0 for none).
     pub pow_bits: u8,
     /// A post being mined: its progress, when it started, its target.
@@ -191,6 +195,8 @@ impl Main {
             held_back: Vec::new(),
             pending: Vec::new(),
             privacy: None,
+            network: String::new(),
+            proxy_field: String::new(),
             mining: None,
         }
     }
@@ -346,6 +352,7 @@ impl DesktopApp {
                 name,
                 prefs,
                 needs_relays,
+                network,
             } => {
                 self.start.passphrase.clear();
                 self.start.new_pass = Default::default();
@@ -353,7 +360,9 @@ impl DesktopApp {
                 self.start.import_pass.clear();
                 self.start.error = None;
                 self.zoom_applied = None;
-                self.main = Some(Main::new(profile, me, name, prefs, needs_relays));
+                let mut main = Main::new(profile, me, name, prefs, needs_relays);
+                main.network = network;
+                self.main = Some(main);
             }
             Update::Locked => self.main = None,
             Update::Ask(id, q) => self.asks.push_back((id, q)),
@@ -427,6 +436,7 @@ impl Main {
             }
             Update::Pending(p) => self.pending = p,
             Update::Privacy(p) => self.privacy = Some(*p),
+            Update::Network(n) => self.network = n,
             Update::Thread(id, notes) => {
                 if let Some(Page::Thread(open, slot)) = self.pages.last_mut() {
                     if *open == id {

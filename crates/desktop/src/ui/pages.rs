@@ -242,7 +242,24 @@ pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
     ui.separator();
     ui.heading("Privacy");
     ui.label("Remote images and link previews: never loaded. Links open in your browser only when you click them.");
-    ui.label("Network: direct connections. NIP-42 AUTH is denied unless a relay's policy allows or asks (Relays tab).");
+    ui.label(format!("Network: {}.", main.network));
+    ui.horizontal(|ui| {
+        labelled_field(ui, "SOCKS5 proxy", &mut main.proxy_field, false);
+        if ui.button("Use proxy").clicked() && !main.proxy_field.trim().is_empty() {
+            commands.push(Command::SetNetwork(Some(
+                main.proxy_field.trim().to_owned(),
+            )));
+        }
+        if ui.button("Tor (127.0.0.1:9050)").clicked() {
+            commands.push(Command::SetNetwork(Some(
+                samizdat_client::network::TOR.to_owned(),
+            )));
+        }
+        if ui.button("Direct").clicked() {
+            commands.push(Command::SetNetwork(None));
+        }
+    });
+    ui.weak("With a proxy, every connection goes through it and nothing connects when it is down. NIP-42 AUTH is denied unless a relay's policy allows or asks (Relays tab).");
     ui.separator();
     ui.label(format!("Profile: {}", main.profile));
     ui.monospace(nostr::nips::nip19::ToBech32::to_bech32(&main.me).unwrap_or_default());

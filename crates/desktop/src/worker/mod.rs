@@ -166,12 +166,14 @@ impl Worker {
             .and_then(|mut n| n.remove(&me))
             .unwrap_or_default();
         let needs_relays = session.settings().relays.is_empty();
+        let network = session.settings().network.describe();
         self.send(Update::Opened {
             profile,
             me,
             name,
             prefs: Prefs::load(&prefs_path),
             needs_relays,
+            network,
         });
         let ctx = views::Ctx {
             session: Arc::clone(&session),

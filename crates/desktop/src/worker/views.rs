@@ -60,6 +60,17 @@ impl Ctx {
                 );
             }
             Command::ShowConversations => self.show_conversations(),
+            Command::SetNetwork(proxy) => {
+                let setting = samizdat_client::network::NetworkSetting {
+                    proxy,
+                    no_isolation: false,
+                };
+                let said = setting.describe();
+                self.sink.send(match self.session.set_network(setting) {
+                    Ok(()) => Update::Network(format!("{said} (from the next unlock on)")),
+                    Err(e) => Update::Alert(e.to_string()),
+                });
+            }
             Command::OpenConversation(with) => self.open_conversation(with),
             Command::BenchFeed(n) => {
                 let events = samizdat_demo::load::signed_notes(n);
