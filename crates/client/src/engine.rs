@@ -50,6 +50,9 @@ pub struct EngineConfig {
     pub net: NetConfig,
     /// First wait before retrying a failed delivery (doubles each attempt, at most an hour).
     pub retry_base: Duration,
+    /// The exposure cap: no relay asked about more than this share of the
+    /// follow list (`None`: no cap).
+    pub max_exposure: Option<f64>,
 }
 
 impl Default for EngineConfig {
@@ -64,6 +67,7 @@ impl Default for EngineConfig {
             phase_timeout: Duration::from_secs(20),
             net: NetConfig::default(),
             retry_base: Duration::from_secs(30),
+            max_exposure: None,
         }
     }
 }

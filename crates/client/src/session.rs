@@ -194,6 +194,11 @@ impl Session {
             .network
             .apply(&mut engine_config.net.transport)
             .map_err(|e| SessionError::Settings(SettingsError::Network(e)))?;
+        if engine_config.max_exposure.is_none() {
+            engine_config.max_exposure = settings
+                .max_exposure_percent
+                .map(|p| f64::from(p.clamp(1, 100)) / 100.0);
+        }
         if engine_config.discovery.is_empty() {
             engine_config.discovery = settings.discovery_relays();
         }

@@ -38,6 +38,9 @@ pub struct Settings {
     /// Relays trusted for replies and mentions from people not followed
     /// (empty: the user's own write relays).
     pub spam_safe: Vec<String>,
+    /// The exposure cap for reading, in percent: no relay asked about more
+    /// than this share of the follow list (`None`: no cap).
+    pub max_exposure_percent: Option<u8>,
     /// Direct, or every connection through a SOCKS5 proxy (Tor).
     pub network: crate::network::NetworkSetting,
     /// Per watched list kind, the id of the copy this profile published

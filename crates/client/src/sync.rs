@@ -242,6 +242,7 @@ impl Engine {
             policy: Policy {
                 max_connections: self.config.max_connections,
                 per_person: self.config.per_person,
+                max_exposure: self.config.max_exposure,
                 ..Policy::default()
             },
             ..PlanInput::default()

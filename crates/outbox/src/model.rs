@@ -98,6 +98,9 @@ pub struct Policy {
     /// Seed for the randomised parts (Thompson sampling); same seed and input,
     /// same plan.
     pub seed: u64,
+    /// The largest share of the follow list any one relay may be asked
+    /// about (privacy: no relay learns more than this); `None`: no cap.
+    pub max_exposure: Option<f64>,
 }
 
 impl Default for Policy {
@@ -108,6 +111,19 @@ impl Default for Policy {
             denied: BTreeSet::new(),
             always: Vec::new(),
             seed: 0,
+            max_exposure: None,
+        }
+    }
+}
+
+impl Policy {
+    /// How many people one relay may be asked about, out of `follows`.
+    pub fn relay_capacity(&self, follows: usize) -> usize {
+        match self.max_exposure {
+            Some(share) if share.is_finite() && share > 0.0 => {
+                ((share * follows as f64).floor() as usize).max(1)
+            }
+            _ => usize::MAX,
         }
     }
 }
@@ -142,6 +158,9 @@ pub enum OrphanReason {
     DeniedByPolicy,
     /// Their relays did not fit under the connection cap.
     OverConnectionCap,
+    /// Every chosen relay of theirs is already asked about as many people
+    /// as the exposure cap allows.
+    OverExposureCap,
 }
 
 /// A followed person with no relay, and why.

@@ -19,6 +19,9 @@ use rand::{Rng, SeedableRng};
 use crate::model::{Orphan, OrphanReason, Plan, PlanInput};
 use crate::score;
 
+/// The people a relay would serve, with each one's delivery chance.
+type Served<'a> = Vec<(&'a str, f64)>;
+
 /// Weight of covering a person for the first time, relative to adding a
 /// second relay for someone already covered.
 const FIRST_RELAY_BONUS: f64 = 1.5;
@@ -147,9 +150,9 @@ fn p_deliver(input: &PlanInput, person: &str, url: &str, strength: f64) -> f64 {
     }
 }
 
-fn choose_probabilistic(
-    input: &PlanInput,
-    c: &Candidates,
+fn choose_probabilistic<'a>(
+    input: &'a PlanInput,
+    c: &'a Candidates,
     always: &[String],
     cap: usize,
     k: usize,
@@ -170,48 +173,66 @@ fn choose_probabilistic(
     let mut miss: BTreeMap<&str, f64> = c.per_person.keys().map(|p| (p.as_str(), 1.0)).collect();
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     let mut chosen: Vec<String> = Vec::new();
+    // With an exposure cap a relay serves at most `capacity` people: its
+    // gain counts its best `capacity` contributions, and only those people
+    // are taken as covered by it.
+    let capacity = input.policy.relay_capacity(c.per_person.len());
     fn take<'a>(
-        people: Option<&Vec<(&'a str, f64)>>,
+        people: &[(&'a str, f64)],
         miss: &mut BTreeMap<&'a str, f64>,
         count: &mut BTreeMap<&'a str, usize>,
     ) {
-        for (person, p) in people.into_iter().flatten() {
+        for (person, p) in people {
             if let Some(m) = miss.get_mut(person) {
                 *m *= 1.0 - p;
             }
             *count.entry(person).or_insert(0) += 1;
         }
     }
+    let best_served = |people: &[(&'a str, f64)],
+                       miss: &BTreeMap<&'a str, f64>,
+                       count: &BTreeMap<&'a str, usize>|
+     -> (f64, Vec<(&'a str, f64)>) {
+        let mut gains: Vec<(f64, (&'a str, f64))> = people
+            .iter()
+            .filter(|(person, _)| count.get(person).copied().unwrap_or(0) < k)
+            .map(|(person, p)| {
+                // Reaching someone not yet covered at all is worth more
+                // than a second path to someone already reachable.
+                let first = if count.get(person).copied().unwrap_or(0) == 0 {
+                    FIRST_RELAY_BONUS
+                } else {
+                    1.0
+                };
+                (miss[person] * p * first, (*person, *p))
+            })
+            .collect();
+        if gains.len() > capacity {
+            gains.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1 .0.cmp(b.1 .0)));
+            gains.truncate(capacity);
+        }
+        let gain = gains.iter().map(|(g, _)| g).sum();
+        (gain, gains.into_iter().map(|(_, who)| who).collect())
+    };
     for url in always {
-        take(by_relay.get(url.as_str()), &mut miss, &mut count);
+        let people = by_relay.get(url.as_str()).cloned().unwrap_or_default();
+        let (_, served) = best_served(&people, &miss, &count);
+        take(&served, &mut miss, &mut count);
         chosen.push(url.clone());
     }
     while chosen.len() < cap {
-        let mut best: Option<(&str, f64)> = None;
+        let mut best: Option<(&str, f64, Served)> = None;
         for (url, people) in &by_relay {
             if chosen.iter().any(|c| c == url) {
                 continue;
             }
-            let gain: f64 = people
-                .iter()
-                .filter(|(person, _)| count.get(person).copied().unwrap_or(0) < k)
-                .map(|(person, p)| {
-                    // Reaching someone not yet covered at all is worth more
-                    // than a second path to someone already reachable.
-                    let first = if count.get(person).copied().unwrap_or(0) == 0 {
-                        FIRST_RELAY_BONUS
-                    } else {
-                        1.0
-                    };
-                    miss[person] * p * first
-                })
-                .sum();
-            if gain > best.map_or(1e-9, |b| b.1) {
-                best = Some((url, gain));
+            let (gain, served) = best_served(people, &miss, &count);
+            if gain > best.as_ref().map_or(1e-9, |b| b.1) {
+                best = Some((url, gain, served));
             }
         }
-        let Some((url, _)) = best else { break };
-        take(by_relay.get(url), &mut miss, &mut count);
+        let Some((url, _, served)) = best else { break };
+        take(&served, &mut miss, &mut count);
         chosen.push(url.to_owned());
     }
     chosen
@@ -341,7 +362,26 @@ fn assign(
     let chosen_set: BTreeSet<&str> = chosen.iter().map(String::as_str).collect();
     let mut assignments: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut orphans = c.orphans;
-    for (person, relays) in &c.per_person {
+    let capacity = input.policy.relay_capacity(c.per_person.len());
+    let mut load: BTreeMap<String, usize> = BTreeMap::new();
+    // With a cap, people with the fewest chosen relays go first, so the
+    // capacity goes to those who have no other way in.
+    let mut people: Vec<(&String, &BTreeMap<String, f64>)> = c.per_person.iter().collect();
+    if capacity != usize::MAX {
+        people.sort_by_key(|(person, relays)| {
+            (
+                relays
+                    .keys()
+                    .filter(|u| chosen_set.contains(u.as_str()))
+                    .count(),
+                (*person).clone(),
+            )
+        });
+    }
+    // Each person's relays, best first; with a cap, every person gets a first
+    // relay before anyone gets a second, so capacity goes to coverage first.
+    let mut ranked: Vec<(&String, Vec<&String>)> = Vec::new();
+    for (person, relays) in people {
         let mut options: Vec<(&String, f64)> = relays
             .iter()
             .filter(|(url, _)| chosen_set.contains(url.as_str()))
@@ -361,12 +401,50 @@ fn assign(
             continue;
         }
         options.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-        for (url, _) in options.into_iter().take(k) {
-            assignments
-                .entry(url.clone())
-                .or_default()
-                .push(person.clone());
+        ranked.push((person, options.into_iter().map(|(u, _)| u).collect()));
+    }
+    let passes = if capacity == usize::MAX { 1 } else { k };
+    let per_pass = if passes == 1 { k } else { 1 };
+    let mut placed: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
+    for _ in 0..passes {
+        for (person, options) in &ranked {
+            let mine = placed.entry(person).or_default();
+            let mut added = 0;
+            for url in options {
+                if added == per_pass || mine.len() == k {
+                    break;
+                }
+                if mine.contains(url) {
+                    continue;
+                }
+                let l = load.entry((*url).clone()).or_insert(0);
+                if *l >= capacity {
+                    continue;
+                }
+                *l += 1;
+                added += 1;
+                mine.push(url);
+            }
         }
+    }
+    for (person, _) in &ranked {
+        match placed.get(person).filter(|p| !p.is_empty()) {
+            Some(relays) => {
+                for url in relays {
+                    assignments
+                        .entry((*url).clone())
+                        .or_default()
+                        .push((*person).clone());
+                }
+            }
+            None => orphans.push(Orphan {
+                pubkey: (*person).clone(),
+                reason: OrphanReason::OverExposureCap,
+            }),
+        }
+    }
+    for people in assignments.values_mut() {
+        people.sort();
     }
     let connections = chosen
         .iter()

@@ -32,6 +32,7 @@ prop_compose! {
         denied in prop::collection::btree_set(0usize..15, 0..4),
         always in prop::collection::vec(0usize..15, 0..3),
         seed in any::<u64>(),
+        exposure in prop::option::of(0.05f64..1.0),
     ) -> PlanInput {
         let mut input = PlanInput::default();
         for p in 0..n_people {
@@ -67,6 +68,7 @@ prop_compose! {
             denied: denied.into_iter().map(relay).collect(),
             always: always.into_iter().map(relay).collect(),
             seed,
+            max_exposure: exposure,
         };
         input
     }
@@ -92,6 +94,10 @@ proptest! {
             }
             for n in per_person.values() {
                 prop_assert!(*n <= input.policy.per_person.max(1));
+            }
+            let capacity = input.policy.relay_capacity(unique.len());
+            for (url, people) in &plan.assignments {
+                prop_assert!(people.len() <= capacity, "{:?}: {} asked about {} people, cap {}", algorithm, url, people.len(), capacity);
             }
             let orphans: BTreeSet<&String> = plan.orphans.iter().map(|o| &o.pubkey).collect();
             prop_assert_eq!(orphans.len(), plan.orphans.len(), "a person orphaned twice");

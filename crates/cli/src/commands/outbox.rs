@@ -26,6 +26,10 @@ pub struct SimArgs {
     /// Relays per followed person.
     #[arg(long, default_value_t = 2)]
     per_person: usize,
+    /// Plan under an exposure cap: no relay is asked about more than this
+    /// share of the follow list (e.g. 0.25).
+    #[arg(long)]
+    max_exposure: Option<f64>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -42,6 +46,7 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
         sessions: args.sessions,
         max_connections: args.max_connections,
         per_person: args.per_person,
+        max_exposure: args.max_exposure,
     });
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
@@ -63,6 +68,14 @@ pub enum OutboxCommand {
         #[arg(long)]
         json: bool,
     },
+    /// This profile's exposure cap: no relay is asked about more than this
+    /// percentage of your follow list (`cap 25`; `cap 0` removes it; `cap`
+    /// shows it). It costs recall: see the closing figures of `samizdat sim
+    /// --max-exposure`.
+    Cap {
+        /// Percent (1–100; 0 removes the cap).
+        percent: Option<u8>,
+    },
 }
 
 /// Arguments of `samizdat outbox plan`.
@@ -79,6 +92,10 @@ pub struct PlanArgs {
     /// Relays per person (overrides the input's policy).
     #[arg(long)]
     per_person: Option<usize>,
+    /// Exposure cap: no relay asked about more than this share of the
+    /// follow list (overrides the input's policy).
+    #[arg(long)]
+    max_exposure: Option<f64>,
     /// Print JSON (the default output is a readable summary).
     #[arg(long)]
     json: bool,
@@ -89,6 +106,21 @@ pub async fn run(ctx: &super::keys::Context, cmd: OutboxCommand) -> anyhow::Resu
     match cmd {
         OutboxCommand::Plan(args) => plan(args),
         OutboxCommand::Show { json } => show(ctx, json).await,
+        OutboxCommand::Cap { percent } => {
+            let profile = ctx.profile()?;
+            profile.create_dir()?;
+            let path = profile.settings_path();
+            let mut settings = samizdat_client::Settings::load(&path)?;
+            if let Some(p) = percent {
+                settings.max_exposure_percent = (p > 0).then_some(p.min(100));
+                settings.save(&path)?;
+            }
+            match settings.max_exposure_percent {
+                Some(p) => println!("no relay is asked about more than {p}% of your follow list"),
+                None => println!("no exposure cap"),
+            }
+            Ok(())
+        }
     }
 }
 
@@ -133,6 +165,9 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     }
     if let Some(k) = args.per_person {
         input.policy.per_person = k;
+    }
+    if args.max_exposure.is_some() {
+        input.policy.max_exposure = args.max_exposure;
     }
     let plan = samizdat_outbox::plan(&input);
     if args.json {

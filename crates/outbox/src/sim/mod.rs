@@ -27,6 +27,8 @@ pub struct SimConfig {
     pub max_connections: usize,
     /// Relays per person.
     pub per_person: usize,
+    /// The exposure cap every algorithm plans under (`None`: none).
+    pub max_exposure: Option<f64>,
 }
 
 impl Default for SimConfig {
@@ -37,6 +39,7 @@ impl Default for SimConfig {
             sessions: 5,
             max_connections: 20,
             per_person: 2,
+            max_exposure: None,
         }
     }
 }
@@ -108,6 +111,7 @@ fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> Alg
             max_connections: config.max_connections,
             per_person: config.per_person,
             seed: config.seed,
+            max_exposure: config.max_exposure,
             ..Policy::default()
         },
     };
