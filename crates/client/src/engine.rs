@@ -53,6 +53,9 @@ pub struct EngineConfig {
     /// The exposure cap: no relay asked about more than this share of the
     /// follow list (`None`: no cap).
     pub max_exposure: Option<f64>,
+    /// Random gap between the copies of a profile or list update sent to
+    /// different relays, in milliseconds (`None`: all at once).
+    pub stagger_ms: Option<(u64, u64)>,
 }
 
 impl Default for EngineConfig {
@@ -68,6 +71,7 @@ impl Default for EngineConfig {
             net: NetConfig::default(),
             retry_base: Duration::from_secs(30),
             max_exposure: None,
+            stagger_ms: Some((150, 700)),
         }
     }
 }

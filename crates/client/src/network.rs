@@ -23,6 +23,9 @@ pub struct NetworkSetting {
     /// Share one circuit between relays (off by default: each relay host
     /// gets its own SOCKS credentials, so Tor gives it its own circuit).
     pub no_isolation: bool,
+    /// Send profile and list updates to all relays at once (off by
+    /// default: copies go out apart in time, so timing does not link them).
+    pub no_stagger: bool,
 }
 
 /// A proxy address that cannot be used.
@@ -109,7 +112,7 @@ mod tests {
         let mut t = TransportConfig::default();
         let s = NetworkSetting {
             proxy: Some(TOR.into()),
-            no_isolation: false,
+            ..NetworkSetting::default()
         };
         s.apply(&mut t).unwrap();
         assert!(t.proxy.as_ref().unwrap().isolate);

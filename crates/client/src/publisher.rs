@@ -15,6 +15,79 @@ use crate::engine::{Alert, Engine, EngineError, EngineUpdate};
 /// Longest wait between delivery attempts.
 const MAX_RETRY: Duration = Duration::from_secs(3600);
 
+/// Kinds whose copies to several relays are sent apart in time, so the
+/// arrival times do not link the relays that received the same update.
+const STAGGERED: [u16; 7] = [0, 3, 10000, 10002, 10003, 10050, 30000];
+
+/// When each due delivery starts: immediately, except the user's profile and
+/// lists, whose copies go out one relay after another with a random gap in
+/// `range` (milliseconds) between them.
+fn stagger(due: &[(Event, samizdat_store::Delivery)], range: Option<(u64, u64)>) -> Vec<Duration> {
+    use rand::Rng;
+    let Some((lo, hi)) = range.filter(|(lo, hi)| hi >= lo && *hi > 0) else {
+        return vec![Duration::ZERO; due.len()];
+    };
+    let mut rng = rand::rng();
+    let mut next: std::collections::HashMap<EventId, Duration> = Default::default();
+    due.iter()
+        .map(|(event, _)| {
+            if !STAGGERED.contains(&event.kind.as_u16()) {
+                return Duration::ZERO;
+            }
+            let at = next.entry(event.id).or_insert(Duration::ZERO);
+            let start = *at;
+            *at += Duration::from_millis(rng.random_range(lo..=hi));
+            start
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_go_out_apart_and_notes_at_once() {
+        let keys = Keys::generate();
+        let list = EventBuilder::new(Kind::ContactList, "")
+            .finalize(&keys)
+            .unwrap();
+        let note = EventBuilder::new(Kind::TextNote, "hi")
+            .finalize(&keys)
+            .unwrap();
+        let d = |relay: &str| samizdat_store::Delivery {
+            relay: relay.into(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            last_error: None,
+            next_attempt_at: 0,
+        };
+        let due = vec![
+            (list.clone(), d("a")),
+            (note.clone(), d("a")),
+            (list.clone(), d("b")),
+            (list, d("c")),
+            (note, d("b")),
+        ];
+        let waits = stagger(&due, Some((200, 900)));
+        assert_eq!(waits[0], Duration::ZERO);
+        assert_eq!(
+            (waits[1], waits[4]),
+            (Duration::ZERO, Duration::ZERO),
+            "notes at once"
+        );
+        let gap1 = waits[2] - waits[0];
+        let gap2 = waits[3] - waits[2];
+        for gap in [gap1, gap2] {
+            assert!((200..=900).contains(&(gap.as_millis() as u64)), "{gap:?}");
+        }
+        assert!(
+            stagger(&due, None).iter().all(|w| w.is_zero()),
+            "off when asked"
+        );
+    }
+}
+
 impl Engine {
     /// Queues `event` for `targets` (durably), then tries every due delivery.
     pub async fn publish(
@@ -33,13 +106,18 @@ impl Engine {
         let _one_round_at_a_time = self.delivering.lock().await;
         let now = Timestamp::now().as_secs();
         let due = self.store.due_deliveries(now, 1_000)?;
-        let attempts = due.into_iter().map(|(event, delivery)| async move {
-            let outcome = match RelayUrl::parse(&delivery.relay) {
-                Ok(relay) => self.pool.publish(&relay, event.clone()).await,
-                Err(e) => PublishOutcome::Failed(e.to_string()),
-            };
-            (event, delivery, outcome)
-        });
+        let delays = stagger(&due, self.config.stagger_ms);
+        let attempts = due
+            .into_iter()
+            .zip(delays)
+            .map(|((event, delivery), wait)| async move {
+                tokio::time::sleep(wait).await;
+                let outcome = match RelayUrl::parse(&delivery.relay) {
+                    Ok(relay) => self.pool.publish(&relay, event.clone()).await,
+                    Err(e) => PublishOutcome::Failed(e.to_string()),
+                };
+                (event, delivery, outcome)
+            });
         let mut results = Vec::new();
         let mut missing: std::collections::BTreeMap<EventId, Vec<String>> =
             std::collections::BTreeMap::new();

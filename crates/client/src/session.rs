@@ -194,6 +194,9 @@ impl Session {
             .network
             .apply(&mut engine_config.net.transport)
             .map_err(|e| SessionError::Settings(SettingsError::Network(e)))?;
+        if settings.network.no_stagger {
+            engine_config.stagger_ms = None;
+        }
         if engine_config.max_exposure.is_none() {
             engine_config.max_exposure = settings
                 .max_exposure_percent

@@ -184,6 +184,7 @@ pub async fn network(ctx: &Context, cmd: NetworkCommand) -> anyhow::Result<()> {
         settings.network = samizdat_client::network::NetworkSetting {
             proxy,
             no_isolation,
+            ..settings.network.clone()
         };
         settings.save(&path)?;
     }

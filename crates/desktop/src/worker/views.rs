@@ -64,6 +64,7 @@ impl Ctx {
                 let setting = samizdat_client::network::NetworkSetting {
                     proxy,
                     no_isolation: false,
+                    ..Default::default()
                 };
                 let said = setting.describe();
                 self.sink.send(match self.session.set_network(setting) {
