@@ -42,52 +42,6 @@ fn stagger(due: &[(Event, samizdat_store::Delivery)], range: Option<(u64, u64)>)
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists_go_out_apart_and_notes_at_once() {
-        let keys = Keys::generate();
-        let list = EventBuilder::new(Kind::ContactList, "")
-            .finalize(&keys)
-            .unwrap();
-        let note = EventBuilder::new(Kind::TextNote, "hi")
-            .finalize(&keys)
-            .unwrap();
-        let d = |relay: &str| samizdat_store::Delivery {
-            relay: relay.into(),
-            state: DeliveryState::Pending,
-            attempts: 0,
-            last_error: None,
-            next_attempt_at: 0,
-        };
-        let due = vec![
-            (list.clone(), d("a")),
-            (note.clone(), d("a")),
-            (list.clone(), d("b")),
-            (list, d("c")),
-            (note, d("b")),
-        ];
-        let waits = stagger(&due, Some((200, 900)));
-        assert_eq!(waits[0], Duration::ZERO);
-        assert_eq!(
-            (waits[1], waits[4]),
-            (Duration::ZERO, Duration::ZERO),
-            "notes at once"
-        );
-        let gap1 = waits[2] - waits[0];
-        let gap2 = waits[3] - waits[2];
-        for gap in [gap1, gap2] {
-            assert!((200..=900).contains(&(gap.as_millis() as u64)), "{gap:?}");
-        }
-        assert!(
-            stagger(&due, None).iter().all(|w| w.is_zero()),
-            "off when asked"
-        );
-    }
-}
-
 impl Engine {
     /// Queues `event` for `targets` (durably), then tries every due delivery.
     pub async fn publish(
@@ -187,5 +141,51 @@ impl Engine {
             .retry_base
             .saturating_mul(1u32 << attempts.min(16));
         wait.min(MAX_RETRY).as_secs().max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_go_out_apart_and_notes_at_once() {
+        let keys = Keys::generate();
+        let list = EventBuilder::new(Kind::ContactList, "")
+            .finalize(&keys)
+            .unwrap();
+        let note = EventBuilder::new(Kind::TextNote, "hi")
+            .finalize(&keys)
+            .unwrap();
+        let d = |relay: &str| samizdat_store::Delivery {
+            relay: relay.into(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            last_error: None,
+            next_attempt_at: 0,
+        };
+        let due = vec![
+            (list.clone(), d("a")),
+            (note.clone(), d("a")),
+            (list.clone(), d("b")),
+            (list, d("c")),
+            (note, d("b")),
+        ];
+        let waits = stagger(&due, Some((200, 900)));
+        assert_eq!(waits[0], Duration::ZERO);
+        assert_eq!(
+            (waits[1], waits[4]),
+            (Duration::ZERO, Duration::ZERO),
+            "notes at once"
+        );
+        let gap1 = waits[2] - waits[0];
+        let gap2 = waits[3] - waits[2];
+        for gap in [gap1, gap2] {
+            assert!((200..=900).contains(&(gap.as_millis() as u64)), "{gap:?}");
+        }
+        assert!(
+            stagger(&due, None).iter().all(|w| w.is_zero()),
+            "off when asked"
+        );
     }
 }
