@@ -180,21 +180,7 @@ fn with_a_proxy_every_connection_goes_through_it_and_none_without_it() {
     let relay = RelayProcess::start(&dir.path().join("relay.sqlite"), &[]);
     let socks = Socks::start();
     let home = dir.path().join("home");
-    let run = |args: &[&str]| {
-        let out = samizdat()
-            .env("SAMIZDAT_HOME", &home)
-            .env("SAMIZDAT_PASSPHRASE", "network-test-passphrase")
-            .env_remove("SAMIZDAT_PROXY")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run = |args: &[&str]| common::run_ok(&home, "network-test-passphrase", args);
     let init = run(&["init", "--log-n", "8"]);
     let npub = init
         .split_whitespace()

@@ -23,21 +23,7 @@ fn mined_posts_meet_their_target_and_ctrl_c_publishes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let relay = RelayProcess::start(&dir.path().join("relay.sqlite"), &[]);
     let home = dir.path().join("home");
-    let run = |args: &[&str]| {
-        let out = samizdat()
-            .env("SAMIZDAT_HOME", &home)
-            .env("SAMIZDAT_PASSPHRASE", "pow-test-passphrase")
-            .args(args)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-    };
+    let run = |args: &[&str]| common::run_ok(&home, "pow-test-passphrase", args);
     run(&["init", "--log-n", "8"]);
     run(&["relays", "add", &relay.url(), "--read", "--write"]);
     let posted = run(&["post", "--pow", "12", "mined on the command line"]);

@@ -105,3 +105,21 @@ pub fn interrupt(child: &mut Child) -> std::process::ExitStatus {
         .status();
     child.wait().unwrap()
 }
+
+/// Runs `samizdat` for the profiles under `home` with `passphrase`, fails
+/// the test (with stderr) unless it succeeds, and returns its stdout.
+pub fn run_ok(home: &Path, passphrase: &str, args: &[&str]) -> String {
+    let out = samizdat()
+        .env("SAMIZDAT_HOME", home)
+        .env("SAMIZDAT_PASSPHRASE", passphrase)
+        .env_remove("SAMIZDAT_PROXY")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
