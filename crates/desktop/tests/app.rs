@@ -316,13 +316,13 @@ fn an_ask_auth_policy_shows_the_dialog_and_deny_never_sends_auth() {
         main.authenticated
     );
 
-    // Allowing once authenticates and delivers.
+    // "Always allow" authenticates, delivers, and saves the policy.
     fill(&mut h, "New note", "allowed this time");
     click(&mut h, "Post");
     wait_for(&mut h, "the AUTH question again", |h| {
         shows(h, "A relay asks you to authenticate")
     });
-    click(&mut h, "Allow once");
+    click(&mut h, "Always allow");
     wait_for(&mut h, "the delivered post", |h| {
         shows(h, "allowed this time")
             && h.state()
@@ -331,6 +331,11 @@ fn an_ask_auth_policy_shows_the_dialog_and_deny_never_sends_auth() {
                 .is_some_and(|m| m.authenticated == [url.clone()])
     });
     wait_for(&mut h, "the relay to have it", |_| mine() == 1);
+    let settings_path = home.join("alice").join("settings.json");
+    wait_for(&mut h, "the saved policy", |_| {
+        let s = std::fs::read_to_string(&settings_path).unwrap_or_default();
+        s.contains("\"auth\": \"allow\"")
+    });
 }
 
 #[test]

@@ -392,6 +392,7 @@ impl DesktopApp {
             ),
         };
         let mut answer = None;
+        let mut remember = false;
         egui::Modal::new(egui::Id::new(("ask", id))).show(ctx, |ui| {
             ui.set_width(420.0);
             ui.heading(title);
@@ -403,11 +404,31 @@ impl DesktopApp {
                 if ui.button("Deny").clicked() {
                     answer = Some(false);
                 }
+                if ui.button("Always allow").clicked() {
+                    (answer, remember) = (Some(true), true);
+                }
+                if ui.button("Always deny").clicked() {
+                    (answer, remember) = (Some(false), true);
+                }
             });
         });
         if let Some(allow) = answer {
             self.asks.pop_front();
             self.send(Command::Answer { id, allow });
+            if remember {
+                let (url, is_auth) = match &question {
+                    Question::Auth(u) => (u.to_string(), true),
+                    Question::Connect(u) => (u.to_string(), false),
+                };
+                let word = Some(if allow { "allow" } else { "deny" }.to_owned());
+                let (connect, auth) = if is_auth { (None, word) } else { (word, None) };
+                self.send(Command::Intent(samizdat_client::Intent::SetPolicy {
+                    url,
+                    connect,
+                    auth,
+                    whitelist_only: None,
+                }));
+            }
         }
     }
 }
