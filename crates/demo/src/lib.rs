@@ -211,7 +211,7 @@ impl DemoNetwork {
             .custom_created_at(an_hour_ago)
             .finalize(&self.user))?;
         let profile = ev(
-            EventBuilder::new(Kind::Metadata, r#"{"name":"you (demo)"}"#)
+            EventBuilder::new(Kind::Metadata, r#"{"name":"demo user"}"#)
                 .custom_created_at(an_hour_ago)
                 .finalize(&self.user),
         )?;
