@@ -210,11 +210,9 @@ impl DemoNetwork {
             .tag(ev(Tag::parse(["r", self.home_relay().as_str()]))?)
             .custom_created_at(an_hour_ago)
             .finalize(&self.user))?;
-        let profile = ev(
-            EventBuilder::new(Kind::Metadata, r#"{"name":"demo user"}"#)
-                .custom_created_at(an_hour_ago)
-                .finalize(&self.user),
-        )?;
+        let profile = ev(EventBuilder::new(Kind::Metadata, r#"{"name":"demo user"}"#)
+            .custom_created_at(an_hour_ago)
+            .finalize(&self.user))?;
         for relay in self.relays.iter().take(2) {
             if let Some(store) = &relay.store {
                 store.insert_batch(&[follows.clone(), relay_list.clone(), profile.clone()])?;
