@@ -248,6 +248,31 @@ fn with_a_proxy_every_connection_goes_through_it_and_none_without_it() {
         );
     }
 
+    // A per-relay direct exception, set explicitly: that relay is reached
+    // without the proxy (and the ledger says it saw our IP); then removed.
+    let shown = run(&["network", "direct", &relay.url()]);
+    assert!(shown.contains("reached directly by your choice"), "{shown}");
+    let (out, ports) = traced(&home, &trace, &["post", "direct by choice"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        ports.contains(&relay.port),
+        "the relay was reached directly: {ports:?}"
+    );
+    let privacy: serde_json::Value = serde_json::from_str(&run(&["privacy", "--json"])).unwrap();
+    assert!(
+        privacy["relays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["saw_ip"] == true),
+        "{privacy}"
+    );
+    run(&["network", "direct", &relay.url(), "--off"]);
+
     // The proxy goes away: nothing connects anywhere else, and it says why.
     socks.stop.store(true, Ordering::SeqCst);
     std::thread::sleep(Duration::from_millis(100));

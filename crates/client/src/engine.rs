@@ -134,6 +134,7 @@ impl Engine {
         let ledger = crate::ledger::LedgerWriter {
             store: Arc::clone(&store),
             path: crate::ledger::path_of(&config.net.transport),
+            direct: config.net.transport.direct.clone(),
             me: signer.as_ref().map(|s| s.public_key()),
         };
         let auth = signer

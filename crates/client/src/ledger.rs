@@ -39,6 +39,8 @@ pub(crate) fn path_of(transport: &TransportConfig) -> String {
 pub(crate) struct LedgerWriter {
     pub store: Arc<Store>,
     pub path: String,
+    /// Relays (authorities) reached directly despite a proxy.
+    pub direct: Vec<String>,
     pub me: Option<PublicKey>,
 }
 
@@ -59,7 +61,14 @@ impl LedgerWriter {
         updates: &tokio::sync::broadcast::Sender<EngineUpdate>,
     ) {
         let (relay, fact, detail) = match event {
-            PoolEvent::Connected { relay } => (relay.to_string(), CONTACT, self.path.clone()),
+            PoolEvent::Connected { relay } => {
+                let path = if self.direct.contains(&relay.authority()) {
+                    "direct".to_owned()
+                } else {
+                    self.path.clone()
+                };
+                (relay.to_string(), CONTACT, path)
+            }
             PoolEvent::Authenticated { relay } => {
                 let Some(me) = self.me else { return };
                 (relay.to_string(), AUTH, me.to_hex())

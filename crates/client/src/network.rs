@@ -26,6 +26,9 @@ pub struct NetworkSetting {
     /// Send profile and list updates to all relays at once (off by
     /// default: copies go out apart in time, so timing does not link them).
     pub no_stagger: bool,
+    /// Relays reached directly even with a proxy set (each one set
+    /// explicitly: `samizdat network direct URL`). They see the IP address.
+    pub direct: Vec<String>,
 }
 
 /// A proxy address that cannot be used.
@@ -67,6 +70,13 @@ impl NetworkSetting {
         if transport.proxy.is_none() {
             transport.proxy = self.proxy_config()?;
         }
+        for d in &self.direct {
+            if let Ok(url) = samizdat_net::RelayUrl::parse(d) {
+                if !transport.direct.contains(&url.authority()) {
+                    transport.direct.push(url.authority());
+                }
+            }
+        }
         Ok(())
     }
 
@@ -75,11 +85,19 @@ impl NetworkSetting {
         match &self.proxy {
             None => "direct connections (relays see your IP address)".to_owned(),
             Some(p) => format!(
-                "every connection through the SOCKS5 proxy {p}{}; no direct fallback",
+                "every connection through the SOCKS5 proxy {p}{}; no direct fallback{}",
                 if self.no_isolation {
                     ""
                 } else {
                     ", one circuit per relay"
+                },
+                if self.direct.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; reached directly by your choice (they see your IP): {}",
+                        self.direct.join(", ")
+                    )
                 }
             ),
         }

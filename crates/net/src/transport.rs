@@ -46,6 +46,9 @@ pub struct TransportConfig {
     /// Random per session: part of the SOCKS credentials, so circuits are not
     /// shared with other programs or other sessions.
     pub isolation_nonce: String,
+    /// Relays (`host:port` authorities) reached directly even though a proxy
+    /// is set: an explicit, per-relay exception the user chose.
+    pub direct: Vec<String>,
 }
 
 impl Default for TransportConfig {
@@ -56,6 +59,7 @@ impl Default for TransportConfig {
             connect_timeout: Duration::from_secs(10),
             max_message_bytes: 1024 * 1024,
             isolation_nonce: format!("{nonce:016x}"),
+            direct: Vec::new(),
         }
     }
 }
@@ -83,7 +87,11 @@ pub async fn open_stream(
         class,
         detail,
     };
-    match &config.proxy {
+    let proxy = config
+        .proxy
+        .as_ref()
+        .filter(|_| !config.direct.iter().any(|d| *d == url.authority()));
+    match proxy {
         Some(proxy) => {
             let target = (url.host(), url.port());
             let stream = if proxy.isolate {

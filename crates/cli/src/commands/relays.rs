@@ -142,6 +142,15 @@ async fn run(session: &Session, cmd: RelaysCommand) -> anyhow::Result<()> {
 pub enum NetworkCommand {
     /// The current setting.
     Show,
+    /// Reach this relay directly even with a proxy set (it will see your IP
+    /// address); `--off` removes the exception.
+    Direct {
+        /// Relay URL.
+        url: String,
+        /// Remove the exception.
+        #[arg(long)]
+        off: bool,
+    },
     /// Change it.
     Set {
         /// A SOCKS5 proxy for every connection (`127.0.0.1:9050`, `socks5h://…`).
@@ -165,6 +174,14 @@ pub async fn network(ctx: &Context, cmd: NetworkCommand) -> anyhow::Result<()> {
     profile.create_dir()?;
     let path = profile.settings_path();
     let mut settings = samizdat_client::Settings::load(&path)?;
+    if let NetworkCommand::Direct { url, off } = &cmd {
+        let url = samizdat_net::RelayUrl::parse(url)?.to_string();
+        settings.network.direct.retain(|d| *d != url);
+        if !off {
+            settings.network.direct.push(url);
+        }
+        settings.save(&path)?;
+    }
     if let NetworkCommand::Set {
         proxy,
         tor,
