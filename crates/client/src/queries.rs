@@ -126,6 +126,28 @@ impl Session {
         Ok(())
     }
 
+    /// Fetches `who`'s relay list (kind 10002) and profile from `hints` (an
+    /// nprofile's relays, a NIP-05 document's): for people whose list is on
+    /// no discovery relay. Unusable URLs are skipped.
+    pub async fn fetch_relay_list_from(
+        &self,
+        who: PublicKey,
+        hints: &[String],
+    ) -> Result<(), SessionError> {
+        let relays: Vec<samizdat_net::RelayUrl> = hints
+            .iter()
+            .filter_map(|h| samizdat_net::RelayUrl::parse(h).ok())
+            .collect();
+        if relays.is_empty() {
+            return Ok(());
+        }
+        let filter = Filter::new()
+            .author(who)
+            .kinds([Kind::RelayList, Kind::Metadata]);
+        self.engine.fetch("hinted", &relays, vec![filter]).await?;
+        Ok(())
+    }
+
     /// One person's profile from the store.
     pub fn profile_of(&self, who: PublicKey) -> Result<PersonProfile, SessionError> {
         let found = self

@@ -72,18 +72,31 @@ async fn me(
 /// Reads a person as npub, nprofile, hex, or a NIP-05 `name@domain`
 /// (resolved over the network).
 pub async fn parse_person(ctx: &Context, input: &str) -> anyhow::Result<PublicKey> {
+    Ok(parse_person_with_hints(ctx, input).await?.0)
+}
+
+/// Like [`parse_person`], with the relays the reference names: an
+/// nprofile's relay hints, or the relays a NIP-05 document lists.
+pub async fn parse_person_with_hints(
+    ctx: &Context,
+    input: &str,
+) -> anyhow::Result<(PublicKey, Vec<String>)> {
     let input = input.trim().trim_start_matches("nostr:");
     if input.contains('@') {
         ctx.check_proxy().await?;
-        let (key, _relays) = samizdat_net::resolve_nip05(input, &ctx.transport()?).await?;
-        return Ok(key);
+        return Ok(samizdat_net::resolve_nip05(input, &ctx.transport()?).await?);
     }
     if input.starts_with("nprofile1") {
-        return Ok(nostr::nips::nip19::Nip19Profile::from_bech32(input)?.public_key);
+        let p = nostr::nips::nip19::Nip19Profile::from_bech32(input)?;
+        return Ok((
+            p.public_key,
+            p.relays.iter().map(|r| r.to_string()).collect(),
+        ));
     }
-    PublicKey::parse(input).with_context(|| {
+    let key = PublicKey::parse(input).with_context(|| {
         format!("{input:?} is not an npub, nprofile, hex public key or name@domain")
-    })
+    })?;
+    Ok((key, Vec::new()))
 }
 
 /// Reads an event reference: note, nevent or hex id.
@@ -108,8 +121,15 @@ pub(crate) fn report(what: &str, published: &Published) -> anyhow::Result<()> {
 /// Runs `samizdat follow` / `unfollow`: starts from the newest follow list on
 /// any of the user's relays, changes one entry, keeps everything else.
 pub async fn follow(ctx: &Context, person: &str, add: bool) -> anyhow::Result<()> {
-    let who = parse_person(ctx, person).await?;
+    let (who, hints) = parse_person_with_hints(ctx, person).await?;
     let session = session(ctx, Access::Sign).await?;
+    if add && !hints.is_empty() {
+        // Their relay list may be on no discovery relay: ask where the
+        // reference says they are.
+        if let Err(e) = session.fetch_relay_list_from(who, &hints).await {
+            eprintln!("note: the relays the reference names did not answer: {e}");
+        }
+    }
     let result = session.follow(who, add).await;
     session.shutdown().await;
     let published = result?;
