@@ -188,11 +188,15 @@ enum Command {
     },
     /// One person's notes, from their own write relays.
     Person {
-        /// Who (npub, nprofile or hex).
+        /// Who (npub, nprofile, hex or name@domain).
         who: String,
         /// How many notes.
         #[arg(long, default_value_t = 30)]
         limit: usize,
+        /// Show where they write instead: every relay with its evidence
+        /// (source, age), delivery record, and whether the plan reads them there.
+        #[arg(long)]
+        relays: bool,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -388,8 +392,17 @@ fn main() -> std::process::ExitCode {
                 before,
                 json,
             } => commands::social::feed(&keys_ctx, limit, before, json).await,
-            Command::Person { who, limit, json } => {
-                commands::reading::person(&keys_ctx, &who, limit, json).await
+            Command::Person {
+                who,
+                limit,
+                relays,
+                json,
+            } => {
+                if relays {
+                    commands::reading::person_relays(&keys_ctx, &who, json).await
+                } else {
+                    commands::reading::person(&keys_ctx, &who, limit, json).await
+                }
             }
             Command::Thread { event, json } => {
                 commands::reading::thread(&keys_ctx, &event, json).await

@@ -236,8 +236,45 @@ impl Engine {
         let lists = Filter::new()
             .authors(people.iter().copied())
             .kind(Kind::RelayList);
-        self.fetch("relay-lists", &self.config.discovery, vec![lists])
-            .await
+        let mut outcomes = self
+            .fetch("relay-lists", &self.config.discovery, vec![lists])
+            .await?;
+        // People with no relay list may still have the legacy relay map in
+        // their follow list (kind 3); the same relays were just asked about
+        // the same people, so this tells them nothing new.
+        let with_list: BTreeSet<PublicKey> = self
+            .store
+            .query(&[Filter::new()
+                .authors(people.iter().copied())
+                .kind(Kind::RelayList)
+                .limit(people.len())])?
+            .iter()
+            .map(|e| e.pubkey)
+            .collect();
+        let without: Vec<PublicKey> = people
+            .iter()
+            .filter(|p| !with_list.contains(p))
+            .copied()
+            .collect();
+        if !without.is_empty() {
+            let legacy = Filter::new()
+                .authors(without.iter().copied())
+                .kind(Kind::ContactList)
+                .limit(without.len());
+            let more = self
+                .fetch("legacy-relays", &self.config.discovery, vec![legacy])
+                .await?;
+            for (relay, o) in more {
+                let total = outcomes.entry(relay).or_insert_with(|| RelayOutcome {
+                    finished: true,
+                    ..RelayOutcome::default()
+                });
+                total.events += o.events;
+                total.finished &= o.finished;
+                total.error = total.error.take().or(o.error);
+            }
+        }
+        Ok(outcomes)
     }
 
     /// Reads replies, mentions, reposts and reactions addressed to `me` from
@@ -353,24 +390,46 @@ impl Engine {
         own_write: &[RelayUrl],
         tagged: &[PublicKey],
     ) -> Result<Vec<RelayUrl>, EngineError> {
-        let lists = self.store.query(&[Filter::new()
-            .authors(tagged.iter().copied())
-            .kind(Kind::RelayList)
-            .limit(tagged.len().max(1))])?;
-        let mut input = PlanInput::default();
-        for e in lists {
-            input.relay_lists.insert(e.pubkey.to_hex(), relay_list(&e));
-        }
+        let input = self.lists_input(tagged)?;
         let own = RelayList {
             write: own_write.iter().map(|r| r.to_string()).collect(),
             read: Vec::new(),
         };
         let tagged_hex: Vec<String> = tagged.iter().map(|p| p.to_hex()).collect();
         let targets = samizdat_outbox::publish_targets(&input, &own, &tagged_hex, 2, 12);
-        Ok(targets
-            .iter()
-            .filter_map(|t| RelayUrl::parse(t).ok())
-            .collect())
+        Ok(parse_urls(&targets))
+    }
+
+    /// Where to advertise the user's lists: their relays, the discovery
+    /// relays, and the read relays most of `audience` (followers and
+    /// mentioners) look in, from relay lists in the store; `cap` in all.
+    pub fn advertise_targets(
+        &self,
+        own: &RelayList,
+        discovery: &[String],
+        audience: &[PublicKey],
+        cap: usize,
+    ) -> Result<Vec<RelayUrl>, EngineError> {
+        let input = self.lists_input(audience)?;
+        let audience: Vec<String> = audience.iter().map(|p| p.to_hex()).collect();
+        let targets = samizdat_outbox::advertise_targets(&input, own, discovery, &audience, cap);
+        Ok(parse_urls(&targets))
+    }
+
+    /// A planner input holding only the relay lists of `people` in the store.
+    fn lists_input(&self, people: &[PublicKey]) -> Result<PlanInput, EngineError> {
+        let mut input = PlanInput::default();
+        if people.is_empty() {
+            return Ok(input);
+        }
+        let lists = self.store.query(&[Filter::new()
+            .authors(people.iter().copied())
+            .kind(Kind::RelayList)
+            .limit(people.len())])?;
+        for e in lists {
+            input.relay_lists.insert(e.pubkey.to_hex(), relay_list(&e));
+        }
+        Ok(input)
     }
 
     /// Newest notes and reposts of the people followed.
@@ -516,6 +575,13 @@ async fn pump(
         // Nobody listening is fine: the events are stored already.
         let _ = bus.send(event);
     }
+}
+
+/// The relay URLs among `urls` that parse.
+fn parse_urls(urls: &[String]) -> Vec<RelayUrl> {
+    urls.iter()
+        .filter_map(|t| RelayUrl::parse(t).ok())
+        .collect()
 }
 
 /// Reads a kind-10002 event: `r` tags, marker `read`, `write` or none (both).

@@ -44,16 +44,34 @@ impl Engine {
             .unwrap_or_default())
     }
 
+    /// Where to read `who`: their list's write relays plus the relays the
+    /// planner picks for them from all the evidence (so someone with a stale
+    /// list or none is read where they were seen or hinted at).
+    pub(crate) fn reading_relays_of(&self, who: PublicKey) -> Result<Vec<RelayUrl>, EngineError> {
+        let mut relays = self.write_relays_of(who)?;
+        let plan = samizdat_outbox::plan_with(&self.plan_input(&[who])?, self.config.algorithm);
+        for url in plan.assignments.keys() {
+            if let Ok(url) = RelayUrl::parse(url) {
+                if !relays.contains(&url) {
+                    relays.push(url);
+                }
+            }
+        }
+        Ok(relays)
+    }
+
     /// One person's notes, fetched from their own write relays (found on the
-    /// discovery relays), newest first.
+    /// discovery relays) and wherever else the evidence says they write,
+    /// newest first.
     pub async fn person(&self, who: PublicKey, limit: usize) -> Result<Vec<Event>, EngineError> {
         self.fetch_relay_lists(&[who]).await?;
-        let relays = self.write_relays_of(who)?;
+        let relays = self.reading_relays_of(who)?;
         let filter = Filter::new()
             .author(who)
             .kinds([Kind::TextNote, Kind::Repost, Kind::Metadata])
             .limit(limit);
-        self.fetch("person", &relays, vec![filter]).await?;
+        let list = Filter::new().author(who).kind(Kind::RelayList);
+        self.fetch("person", &relays, vec![filter, list]).await?;
         Ok(self.store.query(&[Filter::new()
             .author(who)
             .kinds([Kind::TextNote, Kind::Repost])

@@ -412,20 +412,17 @@ impl Session {
         if changes.is_empty() {
             return Err(SessionError::NothingToChange);
         }
-        let targets = self.own_list_targets().await?;
+        self.own_list_targets().await?;
+        let targets = self.advertise_targets().await?;
         let current = self.engine.versions(self.me, Kind::Metadata)?;
         let unsigned = compose::metadata(self.me, current.first(), changes);
         self.sign_and_publish(unsigned, &targets).await
     }
 
-    /// Publishes the relay list from the settings to the user's relays and
-    /// the discovery relays.
+    /// Publishes the relay list where people look, merged first with the
+    /// newest copy on the network (see [`Session::advertise_relay_list`]).
     pub async fn publish_relay_list(&self) -> Result<Published, SessionError> {
-        let settings = self.settings();
-        let targets = own_and_discovery(&settings);
-        let current = self.engine.versions(self.me, Kind::RelayList)?;
-        let unsigned = compose::relay_list(self.me, settings.relays.iter(), current.first());
-        self.sign_and_publish(unsigned, &targets).await
+        Ok(self.advertise_relay_list().await?.published)
     }
 
     /// Changes the settings with `change`, saves them, and applies them.

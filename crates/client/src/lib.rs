@@ -12,11 +12,13 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod access;
+pub mod advertise;
 pub mod compose;
 pub mod content;
 pub mod dm;
 mod engine;
 pub mod everyday;
+pub mod evidence;
 mod feeds;
 mod intents;
 pub mod keystore;

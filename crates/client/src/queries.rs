@@ -126,14 +126,19 @@ impl Session {
         Ok(())
     }
 
-    /// Fetches `who`'s relay list (kind 10002) and profile from `hints` (an
-    /// nprofile's relays, a NIP-05 document's): for people whose list is on
-    /// no discovery relay. Unusable URLs are skipped.
+    /// Records `hints` (an nprofile's relays, a NIP-05 document's) as
+    /// evidence of where `who` writes, and fetches their relay list (kind
+    /// 10002) and profile from there: for people whose list is on no
+    /// discovery relay. Unusable URLs are skipped.
     pub async fn fetch_relay_list_from(
         &self,
         who: PublicKey,
         hints: &[String],
+        source: samizdat_store::HintSource,
     ) -> Result<(), SessionError> {
+        self.engine
+            .store()
+            .record_relay_hints(&who, hints, source)?;
         let relays: Vec<samizdat_net::RelayUrl> = hints
             .iter()
             .filter_map(|h| samizdat_net::RelayUrl::parse(h).ok())
@@ -146,6 +151,18 @@ impl Session {
             .kinds([Kind::RelayList, Kind::Metadata]);
         self.engine.fetch("hinted", &relays, vec![filter]).await?;
         Ok(())
+    }
+
+    /// Where `who` writes, per relay: every piece of evidence with its age,
+    /// the relay's delivery record for them, and whether the plan reads
+    /// them there; their relay list is fetched from the discovery relays
+    /// first.
+    pub async fn person_relays(
+        &self,
+        who: PublicKey,
+    ) -> Result<crate::evidence::PersonRelays, SessionError> {
+        self.engine.fetch_relay_lists(&[who]).await?;
+        Ok(self.engine.person_relays(who, &self.follows()?)?)
     }
 
     /// One person's profile from the store.

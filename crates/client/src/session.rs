@@ -283,9 +283,19 @@ impl Session {
             self.config.refresh_every,
             |s| Box::pin(async move { s.refresh().await.map(|_| ()) }),
         );
+        // The relay list is advertised again when the user's relays change
+        // (checked as often as deliveries are retried, so changes in quick
+        // succession go out as one list).
+        let advertise = periodic(
+            Arc::downgrade(self),
+            self.config.deliver_every,
+            self.config.deliver_every,
+            |s| Box::pin(async move { s.readvertise_if_changed().await.map(|_| ()) }),
+        );
         if let Ok(mut tasks) = self.tasks.lock() {
             tasks.push(deliver);
             tasks.push(refresh);
+            tasks.push(advertise);
         }
     }
 

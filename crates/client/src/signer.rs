@@ -32,6 +32,11 @@ pub enum SignerError {
 pub trait Signer: Send + Sync {
     /// The identity's public key.
     fn public_key(&self) -> PublicKey;
+    /// True for a signer that refuses everything (a read-only session), so
+    /// background work that would need a signature is not even started.
+    fn is_locked(&self) -> bool {
+        false
+    }
     /// Signs an unsigned event (its `pubkey` must be ours).
     fn sign_event(&self, unsigned: UnsignedEvent) -> SignerFuture<'_, Event>;
     /// NIP-44 v2 encryption to `peer`.
@@ -143,6 +148,10 @@ fn locked<'a, T: Send + 'a>() -> SignerFuture<'a, T> {
 impl Signer for LockedSigner {
     fn public_key(&self) -> PublicKey {
         self.0
+    }
+
+    fn is_locked(&self) -> bool {
+        true
     }
 
     fn sign_event(&self, _unsigned: UnsignedEvent) -> SignerFuture<'_, Event> {

@@ -60,7 +60,7 @@ impl Engine {
             progress(if round == 1 {
                 "planning which relays to ask about whom"
             } else {
-                "re-planning around relays that failed"
+                "re-planning around failed relays and newer relay lists"
             });
             let input = self.plan_input(follows)?;
             with_relay_list = input.relay_lists.len();
@@ -91,7 +91,11 @@ impl Engine {
                     .get(&r.to_string())
                     .is_some_and(|o| !o.finished && o.error.is_some())
             });
-            if !failed {
+            // People's own relays answer for their relay lists too: a newer
+            // list found there replaces the discovery relay's copy, and the
+            // next round reads them where it now says.
+            let lists_changed = self.relay_lists_of(follows)? != input.relay_lists;
+            if !failed && !lists_changed {
                 break;
             }
         }
@@ -178,7 +182,13 @@ impl Engine {
                 .kinds([Kind::TextNote, Kind::Repost])
                 .since(since)
                 .limit(self.config.limit);
-            self.pool.subscribe(&relay, FEED_SUB, vec![filter])?;
+            // The same people's relay lists, from the same relay (no one
+            // else learns anything): a list kept only on the person's own
+            // relays, or newer there, is found this way.
+            let lists = Filter::new()
+                .authors(everyone.iter().copied())
+                .kind(Kind::RelayList);
+            self.pool.subscribe(&relay, FEED_SUB, vec![filter, lists])?;
             let o = outcomes.entry(relay.to_string()).or_default();
             o.asked += authors.len();
             o.finished = false;
@@ -197,19 +207,30 @@ impl Engine {
         ))
     }
 
-    /// What the planner needs, from the store.
-    fn plan_input(&self, follows: &[PublicKey]) -> Result<PlanInput, EngineError> {
+    /// The newest relay list of each of `people` in the store, by person (hex).
+    fn relay_lists_of(
+        &self,
+        people: &[PublicKey],
+    ) -> Result<BTreeMap<String, samizdat_outbox::RelayList>, EngineError> {
         let lists = self.store.query(&[Filter::new()
-            .authors(follows.iter().copied())
+            .authors(people.iter().copied())
             .kind(Kind::RelayList)
-            .limit(follows.len().max(1))])?;
-        let mut relay_lists = BTreeMap::new();
-        let mut urls = BTreeSet::new();
-        for event in lists {
-            let list = relay_list(&event);
-            urls.extend(list.write.iter().cloned());
-            relay_lists.insert(event.pubkey.to_hex(), list);
-        }
+            .limit(people.len().max(1))])?;
+        Ok(lists
+            .iter()
+            .map(|e| (e.pubkey.to_hex(), relay_list(e)))
+            .collect())
+    }
+
+    /// What the planner needs, from the store.
+    pub(crate) fn plan_input(&self, follows: &[PublicKey]) -> Result<PlanInput, EngineError> {
+        let relay_lists = self.relay_lists_of(follows)?;
+        let mut urls: BTreeSet<String> = relay_lists
+            .values()
+            .flat_map(|l| l.write.iter().cloned())
+            .collect();
+        let evidence = self.planner_evidence(follows)?;
+        urls.extend(evidence.values().flatten().map(|e| e.url.clone()));
         let mut relay_health = BTreeMap::new();
         for url in urls {
             if let Some(stats) = self.store.relay_stats(&url)? {
@@ -237,6 +258,7 @@ impl Engine {
         Ok(PlanInput {
             follows: follows.iter().map(|p| p.to_hex()).collect(),
             relay_lists,
+            evidence,
             relay_health,
             delivery,
             policy: Policy {

@@ -28,9 +28,7 @@ fn session(
     common::session_at(dir, signer, &[(own, true, true)], &[discovery], &auth)
 }
 
-fn url(h: &samizdat_relay::RelayHandle) -> String {
-    samizdat_net::RelayUrl::parse(&h.url()).unwrap().to_string()
-}
+use common::url;
 
 fn texts(messages: &[samizdat_client::dm::DmMessage]) -> Vec<&str> {
     messages.iter().map(|m| m.text.as_str()).collect()

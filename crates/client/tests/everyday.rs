@@ -16,9 +16,7 @@ use nostr::prelude::*;
 use samizdat_client::everyday::Pending;
 use samizdat_client::{LocalSigner, RelayRoles, Session};
 
-fn url(h: &samizdat_relay::RelayHandle) -> String {
-    samizdat_net::RelayUrl::parse(&h.url()).unwrap().to_string()
-}
+use common::url;
 
 fn session(
     dir: &Path,

@@ -23,7 +23,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use samizdat_relay::RelayHandle;
-use samizdat_store::Store;
+use samizdat_store::{Store, StoreConfig};
 
 pub use network::{populate, DemoRelay, Person};
 
@@ -137,7 +137,10 @@ impl DemoNetwork {
             } else {
                 letter_name(i - 1)
             };
-            let store = Arc::new(Store::open(dir.path().join(format!("{name}.sqlite")))?);
+            let store = Arc::new(Store::open_with(
+                dir.path().join(format!("{name}.sqlite")),
+                StoreConfig::relay(),
+            )?);
             let handle = samizdat_relay::start(
                 Default::default(),
                 Arc::clone(&store),

@@ -23,6 +23,6 @@ pub use model::{
     Delivery, Evidence, Orphan, OrphanReason, Plan, PlanInput, Policy, RelayHealth, RelayList,
     Source,
 };
-pub use planner::{plan, plan_with, Algorithm};
+pub use planner::{plan, plan_with, stale_lists, Algorithm};
 pub use publish::{advertise_targets, dm_targets, publish_targets, DmError};
 pub use score::{delivery_probability, evidence};

@@ -181,6 +181,11 @@ pub struct Plan {
     pub orphans: Vec<Orphan>,
     /// Relays used.
     pub connections: usize,
+    /// Followed people whose NIP-65 relay list is stale: it names no usable
+    /// write relay (every one down, failing or denied, or none at all), so
+    /// whatever they are read from comes from the other evidence.
+    #[serde(default)]
+    pub stale_lists: Vec<String>,
 }
 
 impl Plan {

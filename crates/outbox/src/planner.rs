@@ -131,7 +131,28 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
         Algorithm::TopN => choose_top_n(&c, &always, cap, k),
         Algorithm::Stochastic => choose_stochastic(input, &c, &always, cap, k),
     };
-    assign(input, c, &chosen, k, algorithm)
+    let mut plan = assign(input, c, &chosen, k, algorithm);
+    plan.stale_lists = stale_lists(input);
+    plan
+}
+
+/// Followed people whose relay list names no usable write relay.
+pub fn stale_lists(input: &PlanInput) -> Vec<String> {
+    let usable = |url: &String| !input.policy.denied.contains(url) && score::health(input, url) > 0.1;
+    let mut out: Vec<String> = input
+        .follows
+        .iter()
+        .filter(|p| {
+            input
+                .relay_lists
+                .get(*p)
+                .is_some_and(|list| !list.write.iter().any(usable))
+        })
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Plans with our algorithm.
@@ -455,5 +476,6 @@ fn assign(
         assignments,
         orphans,
         connections,
+        stale_lists: Vec::new(),
     }
 }

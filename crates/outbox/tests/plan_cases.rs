@@ -161,3 +161,40 @@ fn the_simulator_is_deterministic_and_calibrated() {
     }
     assert!(report.table().contains("margin over best baseline"));
 }
+
+#[test]
+fn a_stale_list_falls_back_to_other_evidence_and_is_named() {
+    use samizdat_outbox::{Evidence, Source};
+    let mut input = PlanInput {
+        follows: vec!["dead-list".into(), "fine".into()],
+        ..PlanInput::default()
+    };
+    input
+        .relay_lists
+        .insert("dead-list".into(), list(&["wss://down"]));
+    input.relay_lists.insert("fine".into(), list(&["wss://up"]));
+    input.relay_health.insert(
+        "wss://down".into(),
+        RelayHealth {
+            reachable: false,
+            success_rate: 0.0,
+        },
+    );
+    input.evidence.insert(
+        "dead-list".into(),
+        vec![Evidence {
+            url: "wss://seen".into(),
+            source: Source::Seen,
+            age_days: 3.0,
+        }],
+    );
+    let plan = plan(&input);
+    assert_eq!(plan.stale_lists, vec!["dead-list".to_string()]);
+    assert_eq!(plan.assignments["wss://seen"], vec!["dead-list".to_string()]);
+    assert!(plan.orphans.is_empty(), "{:?}", plan.orphans);
+    // Without the other evidence the stale list leaves them orphaned.
+    input.evidence.clear();
+    let plan = plan(&input);
+    assert_eq!(plan.orphans[0].reason, OrphanReason::AllRelaysUnusable);
+    assert_eq!(plan.stale_lists, vec!["dead-list".to_string()]);
+}

@@ -207,6 +207,10 @@ impl Store {
         if let Some(relay) = relay {
             mark_seen(tx, seq, relay, now).map_err(|e| err("recording seen-on-relay", e))?;
         }
+        if self.config.record_relay_hints {
+            crate::hints::record_tag_hints(tx, event, now)
+                .map_err(|e| err("recording relay hints", e))?;
+        }
         if event.kind == Kind::EventDeletion {
             apply_deletion(tx, event, author, created_at)
                 .map_err(|e| err("applying deletion", e))?;

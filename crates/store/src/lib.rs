@@ -21,6 +21,7 @@
 mod asynchronous;
 mod codec;
 mod error;
+mod hints;
 mod history;
 mod insert;
 mod ledger;
@@ -33,6 +34,7 @@ mod search;
 mod store;
 
 pub use error::{StoreError, StoreResult};
+pub use hints::{HintSource, RelayHint, SeenRelay};
 pub use insert::InsertOutcome;
 pub use ledger::LedgerEntry;
 pub use matching::{filter_matches, filter_matches_ignoring_search, has_empty_list};

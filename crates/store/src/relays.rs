@@ -340,6 +340,8 @@ impl Store {
 impl Store {
     /// Which of `authors` had at least one event received from `relay` since
     /// `since` (new or already known): what the relay delivered in a sync.
+    /// Profiles, follow lists and relay lists do not count: a relay that
+    /// holds only those is no source of the person's notes.
     pub fn delivered_since(
         &self,
         relay: &str,
@@ -351,7 +353,8 @@ impl Store {
             .prepare_cached(
                 "SELECT 1 FROM events e INDEXED BY events_author_time
                  JOIN event_seen s ON s.event = e.seq AND s.relay = (SELECT id FROM relays WHERE url = ?1)
-                 WHERE e.author = (SELECT id FROM authors WHERE pubkey = ?2) AND s.last_seen >= ?3 LIMIT 1",
+                 WHERE e.author = (SELECT id FROM authors WHERE pubkey = ?2) AND s.last_seen >= ?3
+                   AND e.kind NOT IN (0, 3) AND NOT (e.kind BETWEEN 10000 AND 19999) LIMIT 1",
             )
             .map_err(|e| self.err("reading deliveries", e))?;
         let mut out = std::collections::BTreeSet::new();

@@ -173,6 +173,20 @@ CREATE TABLE privacy_ledger (
 ) WITHOUT ROWID;
 "#,
     },
+    Migration {
+        name: "relay hints: where events and references say a person writes",
+        sql: r#"
+CREATE TABLE relay_hints (
+    pubkey    BLOB NOT NULL,
+    relay     TEXT NOT NULL,
+    source    TEXT NOT NULL,
+    count     INTEGER NOT NULL DEFAULT 0,
+    first_at  INTEGER NOT NULL,
+    last_at   INTEGER NOT NULL,
+    PRIMARY KEY (pubkey, relay, source)
+) WITHOUT ROWID;
+"#,
+    },
 ];
 
 /// The schema version this build writes.

@@ -33,6 +33,9 @@ pub struct StoreConfig {
     /// Most reader connections open at once; further readers wait for one.
     /// Reads are CPU-bound, so more than a few per core only adds memory.
     pub max_readers: usize,
+    /// Whether relay hints in the tags of stored events are recorded for
+    /// the outbox planner (a client's store; a relay's store turns it off).
+    pub record_relay_hints: bool,
 }
 
 impl Default for StoreConfig {
@@ -46,6 +49,18 @@ impl Default for StoreConfig {
             cache_kib: 64 * 1024,
             mmap_bytes: 256 << 20,
             max_readers: 8,
+            record_relay_hints: true,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// The defaults for a relay's store: no client-side bookkeeping (relay
+    /// hints are for a client's outbox planner).
+    pub fn relay() -> Self {
+        Self {
+            record_relay_hints: false,
+            ..Self::default()
         }
     }
 }

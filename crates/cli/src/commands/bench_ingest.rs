@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use nostr::prelude::*;
 use samizdat_net::{verify_batch, NetConfig, PolicyBook, Pool, PoolEvent};
 use samizdat_relay::RelayConfig;
-use samizdat_store::Store;
+use samizdat_store::{Store, StoreConfig};
 use serde_json::json;
 
 /// Runs the benchmark and prints its figures.
@@ -41,7 +41,7 @@ pub async fn run(events: usize, as_json: bool) -> anyhow::Result<()> {
     let verify_eps = events as f64 / verify_secs.0;
 
     // A loopback relay holding the events.
-    let relay_store = Arc::new(Store::open(dir.path().join("relay.sqlite"))?);
+    let relay_store = Arc::new(Store::open_with(dir.path().join("relay.sqlite"), StoreConfig::relay())?);
     for chunk in signed.chunks(10_000) {
         relay_store.insert_batch(chunk)?;
     }

@@ -128,10 +128,12 @@ async fn show(ctx: &super::keys::Context, as_json: bool) -> anyhow::Result<()> {
     let session = super::social::session(ctx, super::social::Access::Read).await?;
     let follows = session.follows()?;
     let plan = session.engine().plan(&follows)?;
+    let stale = session.engine().stale_fallbacks(&plan)?;
     if as_json {
         println!(
             "{}",
-            json!({"assignments": plan.assignments, "orphans": plan.orphans, "connections": plan.connections})
+            json!({"assignments": plan.assignments, "orphans": plan.orphans,
+                   "connections": plan.connections, "stale_lists": stale})
         );
         return Ok(());
     }
@@ -147,6 +149,22 @@ async fn show(ctx: &super::keys::Context, as_json: bool) -> anyhow::Result<()> {
     for o in &plan.orphans {
         let reason = serde_json::to_value(o.reason)?;
         println!("  orphan {}: {}", o.pubkey, reason.as_str().unwrap_or(""));
+    }
+    for s in &stale {
+        let from: Vec<String> = s
+            .read_from
+            .iter()
+            .map(|(url, why)| format!("{url} ({})", why.join(", ")))
+            .collect();
+        println!(
+            "  stale relay list {}: none of its relays works; read from {}",
+            s.person,
+            if from.is_empty() {
+                "nowhere".to_owned()
+            } else {
+                from.join(", ")
+            }
+        );
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use nostr::prelude::*;
 
 use super::keys::Context;
-use super::social::{parse_event_id, parse_person, session, Access};
+use super::social::{look_where_hinted, parse_event_id, parse_person_with_hints, session, Access};
 
 /// Prints events as JSON, or one line each (time, author, start of the text).
 pub(crate) fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()> {
@@ -23,13 +23,58 @@ pub(crate) fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()
     Ok(())
 }
 
-/// Runs `samizdat person`: someone's notes from their own write relays.
+/// Runs `samizdat person`: someone's notes from their own write relays
+/// (and wherever else the evidence says they write).
 pub async fn person(ctx: &Context, who: &str, limit: usize, as_json: bool) -> anyhow::Result<()> {
-    let who = parse_person(ctx, who).await?;
+    let person = parse_person_with_hints(ctx, who).await?;
     let session = session(ctx, Access::Read).await?;
-    let notes = session.person(who, limit).await;
+    look_where_hinted(&session, &person).await;
+    let notes = session.person(person.key, limit).await;
     session.shutdown().await;
     print_events(&notes?, as_json)
+}
+
+/// Runs `samizdat person --relays`: where someone writes, per relay, with
+/// the evidence, its age and the relay's delivery record.
+pub async fn person_relays(ctx: &Context, who: &str, as_json: bool) -> anyhow::Result<()> {
+    let person = parse_person_with_hints(ctx, who).await?;
+    let session = session(ctx, Access::Read).await?;
+    look_where_hinted(&session, &person).await;
+    let report = session.person_relays(person.key).await;
+    session.shutdown().await;
+    let report = report?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("{}", person.key.to_bech32()?);
+    match report.relay_list_at {
+        Some(at) => println!(
+            "  relay list (kind 10002) made {:.1} days ago{}",
+            Timestamp::now().as_secs().saturating_sub(at) as f64 / 86_400.0,
+            if report.stale_list {
+                ": STALE, none of its write relays works; read from the other evidence"
+            } else {
+                ""
+            }
+        ),
+        None => println!("  no relay list (kind 10002): read from the other evidence"),
+    }
+    if report.relays.is_empty() {
+        println!("  no evidence of any relay");
+    }
+    for r in &report.relays {
+        let mark = if r.planned { "read here" } else { "" };
+        let down = if r.reachable { "" } else { " (unreachable)" };
+        println!(
+            "  {}{down}  asked {} delivered {}  {mark}",
+            r.relay, r.asked, r.delivered
+        );
+        for e in &r.evidence {
+            println!("      {:<15} {:>6.1} days  {}", e.source, e.age_days, e.detail);
+        }
+    }
+    Ok(())
 }
 
 /// Runs `samizdat thread`: a conversation from its root, oldest first.

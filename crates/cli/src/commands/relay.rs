@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use samizdat_relay::RelayConfig;
-use samizdat_store::Store;
+use samizdat_store::{Store, StoreConfig};
 
 /// Arguments of `samizdat relay`.
 #[derive(clap::Args)]
@@ -32,7 +32,7 @@ pub async fn run(args: RelayArgs) -> anyhow::Result<()> {
     if let Some(dir) = args.db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let store = Arc::new(Store::open(&args.db)?);
+    let store = Arc::new(Store::open_with(&args.db, StoreConfig::relay())?);
     let relay = samizdat_relay::start(config, store, args.listen).await?;
     println!("samizdat relay listening on {}", relay.url());
     wait_for_signal().await?;

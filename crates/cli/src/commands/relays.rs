@@ -2,6 +2,7 @@
 //! relays, per-relay policies, and publishing the relay list.
 
 use samizdat_client::{RelayRoles, Session, Settings};
+use nostr::prelude::ToBech32;
 use samizdat_net::RelayUrl;
 
 use super::keys::Context;
@@ -31,7 +32,10 @@ pub enum RelaysCommand {
         /// Relay URL.
         url: String,
     },
-    /// Publish your relay list (kind 10002) to your relays and the discovery relays.
+    /// Publish your relay list (kind 10002) where people look: your relays, the
+    /// discovery relays and the inboxes of those who follow or mention you.
+    /// The newest copy on the network is merged in first (a list edited on
+    /// another device is never clobbered).
     Publish,
     /// Set a relay's connection or AUTH policy: allow, deny or ask.
     Policy {
@@ -128,8 +132,30 @@ async fn run(session: &Session, cmd: RelaysCommand) -> anyhow::Result<()> {
             );
         }
         RelaysCommand::Publish => {
-            let published = session.publish_relay_list().await?;
-            for (relay, outcome) in &published.deliveries {
+            let done = session.advertise_relay_list().await?;
+            let m = &done.merge;
+            if m.from_elsewhere {
+                println!("the newest relay list on the network was made elsewhere: merged");
+                for (what, urls) in [
+                    ("added", &m.added),
+                    ("removed", &m.removed),
+                    ("roles changed", &m.changed),
+                ] {
+                    for url in urls {
+                        println!("  {what}: {url}");
+                    }
+                }
+            }
+            println!(
+                "relay list {} {}",
+                done.published.event.id.to_bech32()?,
+                if done.new_version {
+                    "(new version)"
+                } else {
+                    "(the newest copy, sent again)"
+                }
+            );
+            for (relay, outcome) in &done.published.deliveries {
                 println!("  {relay}: {outcome:?}");
             }
         }

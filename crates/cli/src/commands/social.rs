@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use nostr::prelude::*;
 use samizdat_client::{LockedSigner, Published, Session, SessionConfig, Settings, Signer};
-use samizdat_store::{DeliveryState, Store};
+use samizdat_store::{DeliveryState, HintSource, Store};
 use serde_json::json;
 
 use super::keys::Context;
@@ -72,31 +72,61 @@ async fn me(
 /// Reads a person as npub, nprofile, hex, or a NIP-05 `name@domain`
 /// (resolved over the network).
 pub async fn parse_person(ctx: &Context, input: &str) -> anyhow::Result<PublicKey> {
-    Ok(parse_person_with_hints(ctx, input).await?.0)
+    Ok(parse_person_with_hints(ctx, input).await?.key)
 }
 
-/// Like [`parse_person`], with the relays the reference names: an
-/// nprofile's relay hints, or the relays a NIP-05 document lists.
-pub async fn parse_person_with_hints(
-    ctx: &Context,
-    input: &str,
-) -> anyhow::Result<(PublicKey, Vec<String>)> {
+/// A person as the user named them, with the relays the reference names.
+pub struct PersonRef {
+    /// Their key.
+    pub key: PublicKey,
+    /// An nprofile's relay hints, or the relays a NIP-05 document lists.
+    pub hints: Vec<String>,
+    /// Which of the two the hints are.
+    pub source: HintSource,
+}
+
+/// Like [`parse_person`], with the relays the reference names.
+pub async fn parse_person_with_hints(ctx: &Context, input: &str) -> anyhow::Result<PersonRef> {
     let input = input.trim().trim_start_matches("nostr:");
     if input.contains('@') {
         ctx.check_proxy().await?;
-        return Ok(samizdat_net::resolve_nip05(input, &ctx.transport()?).await?);
+        let (key, hints) = samizdat_net::resolve_nip05(input, &ctx.transport()?).await?;
+        return Ok(PersonRef {
+            key,
+            hints,
+            source: HintSource::Nip05,
+        });
     }
     if input.starts_with("nprofile1") {
         let p = nostr::nips::nip19::Nip19Profile::from_bech32(input)?;
-        return Ok((
-            p.public_key,
-            p.relays.iter().map(|r| r.to_string()).collect(),
-        ));
+        return Ok(PersonRef {
+            key: p.public_key,
+            hints: p.relays.iter().map(|r| r.to_string()).collect(),
+            source: HintSource::Reference,
+        });
     }
     let key = PublicKey::parse(input).with_context(|| {
         format!("{input:?} is not an npub, nprofile, hex public key or name@domain")
     })?;
-    Ok((key, Vec::new()))
+    Ok(PersonRef {
+        key,
+        hints: Vec::new(),
+        source: HintSource::Reference,
+    })
+}
+
+/// Records the reference's relays as evidence and asks them for the
+/// person's relay list (their list may be on no discovery relay).
+pub(crate) async fn look_where_hinted(session: &Session, person: &PersonRef) {
+    if person.hints.is_empty() {
+        return;
+    }
+    if let Err(e) = session
+        .fetch_relay_list_from(person.key, &person.hints, person.source)
+        .await
+    {
+        eprintln!("note: the relays the reference names did not answer: {e}");
+    }
 }
 
 /// Reads an event reference: note, nevent or hex id.
@@ -121,14 +151,11 @@ pub(crate) fn report(what: &str, published: &Published) -> anyhow::Result<()> {
 /// Runs `samizdat follow` / `unfollow`: starts from the newest follow list on
 /// any of the user's relays, changes one entry, keeps everything else.
 pub async fn follow(ctx: &Context, person: &str, add: bool) -> anyhow::Result<()> {
-    let (who, hints) = parse_person_with_hints(ctx, person).await?;
+    let person = parse_person_with_hints(ctx, person).await?;
+    let who = person.key;
     let session = session(ctx, Access::Sign).await?;
-    if add && !hints.is_empty() {
-        // Their relay list may be on no discovery relay: ask where the
-        // reference says they are.
-        if let Err(e) = session.fetch_relay_list_from(who, &hints).await {
-            eprintln!("note: the relays the reference names did not answer: {e}");
-        }
+    if add {
+        look_where_hinted(&session, &person).await;
     }
     let result = session.follow(who, add).await;
     session.shutdown().await;

@@ -177,6 +177,9 @@ impl Session {
             .kind(Kind::InboxRelays)
             .limit(1)])?;
         let unsigned = crate::compose::dm_relay_list(self.me, &parsed, current.first());
+        // Where people look for it: the user's relays, the discovery relays
+        // and the inboxes of those who follow or mention the user.
+        let targets = self.advertise_targets().await?;
         self.sign_and_publish(unsigned, &targets).await
     }
 

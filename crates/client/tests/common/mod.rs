@@ -71,3 +71,16 @@ pub fn session_at(
     )
     .unwrap()
 }
+
+/// A relay's URL in normalised form (as settings and relay lists hold it).
+pub fn url(h: &RelayHandle) -> String {
+    samizdat_net::RelayUrl::parse(&h.url()).unwrap().to_string()
+}
+
+/// A loopback address where nothing listens (connections are refused).
+pub fn dead_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("ws://127.0.0.1:{port}")
+}
