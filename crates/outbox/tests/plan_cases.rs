@@ -188,13 +188,13 @@ fn a_stale_list_falls_back_to_other_evidence_and_is_named() {
             age_days: 3.0,
         }],
     );
-    let plan = plan(&input);
-    assert_eq!(plan.stale_lists, vec!["dead-list".to_string()]);
-    assert_eq!(plan.assignments["wss://seen"], vec!["dead-list".to_string()]);
-    assert!(plan.orphans.is_empty(), "{:?}", plan.orphans);
+    let first = plan(&input);
+    assert_eq!(first.stale_lists, vec!["dead-list".to_string()]);
+    assert_eq!(first.assignments["wss://seen"], vec!["dead-list".to_string()]);
+    assert!(first.orphans.is_empty(), "{:?}", first.orphans);
     // Without the other evidence the stale list leaves them orphaned.
     input.evidence.clear();
-    let plan = plan(&input);
-    assert_eq!(plan.orphans[0].reason, OrphanReason::AllRelaysUnusable);
-    assert_eq!(plan.stale_lists, vec!["dead-list".to_string()]);
+    let second = plan(&input);
+    assert_eq!(second.orphans[0].reason, OrphanReason::AllRelaysUnusable);
+    assert_eq!(second.stale_lists, vec!["dead-list".to_string()]);
 }
