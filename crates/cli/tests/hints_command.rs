@@ -1,6 +1,7 @@
 //! `samizdat follow nprofile1…`: a person whose relay list is on no
 //! discovery relay is found through the nprofile's relay hints, and their
-//! notes arrive on the next sync.
+//! notes arrive on the next sync; `samizdat person --relays` shows the
+//! evidence per relay.
 
 mod common;
 
@@ -46,4 +47,26 @@ fn an_nprofile_hint_finds_a_list_no_discovery_relay_has() {
     run("alice", &["sync"]);
     let feed = run("alice", &["feed", "--json"]);
     assert!(feed.contains("found through a hint"), "{feed}");
+
+    let report: serde_json::Value =
+        serde_json::from_str(&run("alice", &["person", &npub, "--relays", "--json"])).unwrap();
+    let relays = report["relays"].as_array().unwrap();
+    let at_bobs = relays
+        .iter()
+        .find(|r| r["relay"] == bobs.url())
+        .unwrap_or_else(|| panic!("{report}"));
+    let sources: Vec<&str> = at_bobs["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    for s in ["nip65", "seen", "hint-reference"] {
+        assert!(sources.contains(&s), "{s} missing: {report}");
+    }
+    assert_eq!(at_bobs["planned"], true, "{report}");
+    assert!(at_bobs["delivered"].as_u64().unwrap() >= 1, "{report}");
+    assert_eq!(report["stale_list"], false);
+    let text = run("alice", &["person", &npub, "--relays"]);
+    assert!(text.contains("read here") && text.contains("hint-reference"), "{text}");
 }
