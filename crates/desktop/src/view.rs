@@ -231,6 +231,10 @@ pub struct PersonView {
     pub nip05: Option<samizdat_client::Nip05Badge>,
     /// Still fetching from their relays.
     pub loading: bool,
+    /// Where they write, per relay, with the evidence (from the store).
+    pub relays: Vec<samizdat_client::evidence::PersonRelay>,
+    /// Their relay list names no working relay.
+    pub stale_list: bool,
 }
 
 /// The relays page: settings, coverage and health.
@@ -250,6 +254,8 @@ pub struct RelaysView {
     pub coverage: Vec<(String, Vec<String>)>,
     /// Orphans: name and why.
     pub orphans: Vec<(String, String)>,
+    /// People whose relay list is stale: name and what they are read from instead.
+    pub stale: Vec<(String, String)>,
     /// Share of follows with a relay.
     pub covered: f64,
     /// Largest share of the follow list one relay learns.

@@ -114,6 +114,14 @@ fn follow_someone_from_their_page_and_see_their_notes() {
     wait_for(&mut h, "bob's page with his notes", |h| {
         shows(h, "hello from bob, second") && shows(h, "writes about rust")
     });
+    // Where he writes, and why we think so.
+    h.get_all_by_label_contains("Where they write: 1 relays")
+        .next()
+        .unwrap()
+        .click();
+    wait_for(&mut h, "his relay with its evidence", |h| {
+        shows(h, &format!("{bob_url}  asked")) && shows(h, "nip65 · ") && shows(h, "write relay")
+    });
     click(&mut h, "Follow");
     wait_for(&mut h, "the follow to be published", |h| {
         shows(h, "Unfollow")

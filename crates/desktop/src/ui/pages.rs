@@ -53,6 +53,46 @@ pub fn thread(
     .map(|(_, a)| a)
 }
 
+/// Where a person writes: each relay with its evidence, its delivery record
+/// and whether they are read there.
+fn person_relays(ui: &mut Ui, person: &PersonView) {
+    let title = format!(
+        "Where they write: {} relays{}",
+        person.relays.len(),
+        if person.stale_list {
+            " (their relay list is stale: none of its relays works)"
+        } else {
+            ""
+        }
+    );
+    egui::CollapsingHeader::new(title)
+        .id_salt("person-relays")
+        .show(ui, |ui| {
+            if person.relays.is_empty() {
+                ui.weak("no evidence of any relay yet");
+            }
+            for r in &person.relays {
+                let mut line = format!(
+                    "{}  asked {} · delivered {}",
+                    r.relay, r.asked, r.delivered
+                );
+                if r.planned {
+                    line.push_str(" · read here");
+                }
+                if !r.reachable {
+                    line.push_str(" · unreachable");
+                }
+                ui.label(line);
+                for e in &r.evidence {
+                    ui.weak(format!(
+                        "    {} · {:.0} days · {}",
+                        e.source, e.age_days, e.detail
+                    ));
+                }
+            }
+        });
+}
+
 /// A person's page: profile, follow / unfollow, their notes.
 pub fn person(
     ui: &mut Ui,
@@ -127,6 +167,7 @@ pub fn person(
     if person.profile.picture.is_some() {
         ui.weak("has a profile picture (remote images are not loaded)");
     }
+    person_relays(ui, person);
     ui.separator();
     let notes: Vec<_> = person.notes.iter().cloned().map(|n| (n, 0)).collect();
     if notes.is_empty() && !person.loading {

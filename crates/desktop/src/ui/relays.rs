@@ -120,6 +120,18 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
                 ui.label(format!("{who}: {why}"));
             }
         }
+        if !view.stale.is_empty() {
+            ui.label(
+                RichText::new(format!(
+                    "{} people have a stale relay list (none of its relays works):",
+                    view.stale.len()
+                ))
+                .strong(),
+            );
+            for (who, from) in &view.stale {
+                ui.label(format!("{who}: read from {from}"));
+            }
+        }
         ui.separator();
         ui.heading("What each relay learned");
         match &main.privacy {

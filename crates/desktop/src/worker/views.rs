@@ -186,7 +186,11 @@ impl Ctx {
     }
 
     fn person_view(&self, who: PublicKey, notes: &[Event], loading: bool) -> PersonView {
+        let follows = self.session.follows().unwrap_or_default();
+        let relays = self.session.engine().person_relays(who, &follows).ok();
         PersonView {
+            stale_list: relays.as_ref().is_some_and(|r| r.stale_list),
+            relays: relays.map(|r| r.relays).unwrap_or_default(),
             pubkey: who,
             profile: self.session.profile_of(who).unwrap_or_default(),
             notes: self.cards(notes),
@@ -279,6 +283,25 @@ impl Ctx {
                 (name(&o.pubkey), reason.replace('_', " "))
             })
             .collect();
+        let stale = self
+            .session
+            .engine()
+            .stale_fallbacks(&plan)?
+            .into_iter()
+            .map(|s| {
+                let from: Vec<String> = s
+                    .read_from
+                    .iter()
+                    .map(|(url, why)| format!("{} ({})", short_url(url), why.join(", ")))
+                    .collect();
+                let from = if from.is_empty() {
+                    "nowhere".to_owned()
+                } else {
+                    from.join(", ")
+                };
+                (name(&s.person), from)
+            })
+            .collect();
         let health = self
             .session
             .relay_health()?
@@ -316,6 +339,7 @@ impl Ctx {
             max_exposure: plan.max_exposure(follows),
             coverage,
             orphans,
+            stale,
             health,
         })
     }
@@ -528,4 +552,9 @@ impl Ctx {
             ctx.show_conversations();
         });
     }
+}
+
+/// A relay URL without its scheme, for compact lines.
+fn short_url(url: &str) -> &str {
+    url.trim_start_matches("wss://").trim_start_matches("ws://")
 }
