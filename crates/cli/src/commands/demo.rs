@@ -195,6 +195,13 @@ fn print_report(
     for (reason, who) in by_reason {
         println!("  orphaned ({reason}): {}", who.join(", "));
     }
+    if !report.plan.stale_lists.is_empty() {
+        let who: Vec<String> = report.plan.stale_lists.iter().map(|p| name_of(p)).collect();
+        println!(
+            "  stale relay lists (no listed relay works; read from other evidence where any): {}",
+            who.join(", ")
+        );
+    }
     println!();
     println!(
         "Done in {:.1} s. No relay was asked about anyone it was not picked for.",
@@ -236,6 +243,7 @@ fn json_report(
         "outbox": {
             "assignments": report.plan.assignments,
             "orphans": report.plan.orphans,
+            "stale_lists": report.plan.stale_lists,
             "connections": report.plan.connections,
             "follows": report.follows,
             "with_relay_list": report.with_relay_list,

@@ -30,6 +30,10 @@ pub struct SimArgs {
     /// share of the follow list (e.g. 0.25).
     #[arg(long)]
     max_exposure: Option<f64>,
+    /// Plan from NIP-65 lists alone (no kind-3, NIP-05, hint or seen-on
+    /// evidence): shows what the other sources of evidence are worth.
+    #[arg(long)]
+    lists_only: bool,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -47,6 +51,7 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         per_person: args.per_person,
         max_exposure: args.max_exposure,
+        lists_only: args.lists_only,
     });
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

@@ -29,6 +29,9 @@ pub struct SimConfig {
     pub per_person: usize,
     /// The exposure cap every algorithm plans under (`None`: none).
     pub max_exposure: Option<f64>,
+    /// Plan from NIP-65 lists alone: no kind-3, NIP-05, hint or seen-on
+    /// evidence (to measure what the other sources are worth).
+    pub lists_only: bool,
 }
 
 impl Default for SimConfig {
@@ -40,6 +43,7 @@ impl Default for SimConfig {
             max_connections: 20,
             per_person: 2,
             max_exposure: None,
+            lists_only: false,
         }
     }
 }
@@ -104,7 +108,11 @@ fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> Alg
     let mut input = PlanInput {
         follows: net.follows.iter().map(|p| p.pubkey.clone()).collect(),
         relay_lists: net.relay_lists.clone(),
-        evidence: net.evidence.clone(),
+        evidence: if config.lists_only {
+            BTreeMap::new()
+        } else {
+            net.evidence.clone()
+        },
         relay_health: BTreeMap::new(),
         delivery: BTreeMap::new(),
         policy: Policy {
@@ -153,7 +161,7 @@ fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> Alg
                     .or_default();
                 d.asked += 1;
                 d.delivered += u32::from(delivered);
-                if delivered {
+                if delivered && !config.lists_only {
                     let ev = input.evidence.entry(person.pubkey.clone()).or_default();
                     if !ev.iter().any(|e| e.url == *url && e.source == Source::Seen) {
                         ev.push(Evidence {
