@@ -68,5 +68,8 @@ fn an_nprofile_hint_finds_a_list_no_discovery_relay_has() {
     assert!(at_bobs["delivered"].as_u64().unwrap() >= 1, "{report}");
     assert_eq!(report["stale_list"], false);
     let text = run("alice", &["person", &npub, "--relays"]);
-    assert!(text.contains("read here") && text.contains("hint-reference"), "{text}");
+    assert!(
+        text.contains("read here") && text.contains("hint-reference"),
+        "{text}"
+    );
 }

@@ -115,7 +115,7 @@ fn follow_someone_from_their_page_and_see_their_notes() {
         shows(h, "hello from bob, second") && shows(h, "writes about rust")
     });
     // Where he writes, and why we think so.
-    h.get_all_by_label_contains("Where they write: 1 relays")
+    h.get_all_by_label_contains("Where they write: 1 relay")
         .next()
         .unwrap()
         .click();

@@ -138,7 +138,8 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
 
 /// Followed people whose relay list names no usable write relay.
 pub fn stale_lists(input: &PlanInput) -> Vec<String> {
-    let usable = |url: &String| !input.policy.denied.contains(url) && score::health(input, url) > 0.1;
+    let usable =
+        |url: &String| !input.policy.denied.contains(url) && score::health(input, url) > 0.1;
     let mut out: Vec<String> = input
         .follows
         .iter()

@@ -190,7 +190,10 @@ fn a_stale_list_falls_back_to_other_evidence_and_is_named() {
     );
     let first = plan(&input);
     assert_eq!(first.stale_lists, vec!["dead-list".to_string()]);
-    assert_eq!(first.assignments["wss://seen"], vec!["dead-list".to_string()]);
+    assert_eq!(
+        first.assignments["wss://seen"],
+        vec!["dead-list".to_string()]
+    );
     assert!(first.orphans.is_empty(), "{:?}", first.orphans);
     // Without the other evidence the stale list leaves them orphaned.
     input.evidence.clear();

@@ -41,7 +41,10 @@ pub async fn run(events: usize, as_json: bool) -> anyhow::Result<()> {
     let verify_eps = events as f64 / verify_secs.0;
 
     // A loopback relay holding the events.
-    let relay_store = Arc::new(Store::open_with(dir.path().join("relay.sqlite"), StoreConfig::relay())?);
+    let relay_store = Arc::new(Store::open_with(
+        dir.path().join("relay.sqlite"),
+        StoreConfig::relay(),
+    )?);
     for chunk in signed.chunks(10_000) {
         relay_store.insert_batch(chunk)?;
     }

@@ -71,7 +71,10 @@ pub async fn person_relays(ctx: &Context, who: &str, as_json: bool) -> anyhow::R
             r.relay, r.asked, r.delivered
         );
         for e in &r.evidence {
-            println!("      {:<15} {:>6.1} days  {}", e.source, e.age_days, e.detail);
+            println!(
+                "      {:<15} {:>6.1} days  {}",
+                e.source, e.age_days, e.detail
+            );
         }
     }
     Ok(())

@@ -1,8 +1,8 @@
 //! `samizdat relays …`: the profile's own relays with their roles, discovery
 //! relays, per-relay policies, and publishing the relay list.
 
-use samizdat_client::{RelayRoles, Session, Settings};
 use nostr::prelude::ToBech32;
+use samizdat_client::{RelayRoles, Session, Settings};
 use samizdat_net::RelayUrl;
 
 use super::keys::Context;

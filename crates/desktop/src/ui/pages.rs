@@ -57,8 +57,9 @@ pub fn thread(
 /// and whether they are read there.
 fn person_relays(ui: &mut Ui, person: &PersonView) {
     let title = format!(
-        "Where they write: {} relays{}",
+        "Where they write: {} relay{}{}",
         person.relays.len(),
+        if person.relays.len() == 1 { "" } else { "s" },
         if person.stale_list {
             " (their relay list is stale: none of its relays works)"
         } else {
@@ -72,10 +73,8 @@ fn person_relays(ui: &mut Ui, person: &PersonView) {
                 ui.weak("no evidence of any relay yet");
             }
             for r in &person.relays {
-                let mut line = format!(
-                    "{}  asked {} · delivered {}",
-                    r.relay, r.asked, r.delivered
-                );
+                let mut line =
+                    format!("{}  asked {} · delivered {}", r.relay, r.asked, r.delivered);
                 if r.planned {
                     line.push_str(" · read here");
                 }

@@ -123,8 +123,12 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
         if !view.stale.is_empty() {
             ui.label(
                 RichText::new(format!(
-                    "{} people have a stale relay list (none of its relays works):",
-                    view.stale.len()
+                    "{} a stale relay list (none of its relays works):",
+                    if view.stale.len() == 1 {
+                        "1 person has".to_owned()
+                    } else {
+                        format!("{} people have", view.stale.len())
+                    }
                 ))
                 .strong(),
             );
