@@ -267,7 +267,6 @@ impl Engine {
                 max_exposure: self.config.max_exposure,
                 ..Policy::default()
             },
-            ..PlanInput::default()
         })
     }
 }

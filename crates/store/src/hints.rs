@@ -341,10 +341,10 @@ mod tests {
         let store = Store::open(dir.path().join("s.sqlite")).unwrap();
         let e = event_with(vec![]);
         store
-            .insert_batch_from(Some("wss://a.example"), &[e.clone()])
+            .insert_batch_from(Some("wss://a.example"), std::slice::from_ref(&e))
             .unwrap();
         store
-            .insert_batch_from(Some("wss://b.example"), &[e.clone()])
+            .insert_batch_from(Some("wss://b.example"), std::slice::from_ref(&e))
             .unwrap();
         let seen = store.seen_relays(&[e.pubkey]).unwrap();
         let relays: Vec<&str> = seen.iter().map(|s| s.relay.as_str()).collect();
