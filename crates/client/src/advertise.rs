@@ -154,19 +154,17 @@ impl Session {
         if !audience.is_empty() {
             self.engine.fetch_relay_lists(&audience).await?;
         }
+        let with_role = |role: fn(&RelayRoles) -> bool| -> Vec<String> {
+            settings
+                .relays
+                .iter()
+                .filter(|(_, r)| role(r))
+                .map(|(u, _)| u.clone())
+                .collect()
+        };
         let own = samizdat_outbox::RelayList {
-            write: settings
-                .relays
-                .iter()
-                .filter(|(_, r)| r.write)
-                .map(|(u, _)| u.clone())
-                .collect(),
-            read: settings
-                .relays
-                .iter()
-                .filter(|(_, r)| r.read)
-                .map(|(u, _)| u.clone())
-                .collect(),
+            write: with_role(|r| r.write),
+            read: with_role(|r| r.read),
         };
         let discovery: Vec<String> = settings
             .discovery_relays()

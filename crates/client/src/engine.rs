@@ -251,11 +251,7 @@ impl Engine {
             .iter()
             .map(|e| e.pubkey)
             .collect();
-        let without: Vec<PublicKey> = people
-            .iter()
-            .filter(|p| !with_list.contains(p))
-            .copied()
-            .collect();
+        let without = crate::evidence::missing_from(people, &with_list);
         if !without.is_empty() {
             let legacy = Filter::new()
                 .authors(without.iter().copied())

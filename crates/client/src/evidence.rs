@@ -91,6 +91,15 @@ fn age_days(now: u64, at: u64) -> f64 {
     now.saturating_sub(at) as f64 / DAY
 }
 
+/// The people among `people` not in `have`, in order.
+pub(crate) fn missing_from(people: &[PublicKey], have: &BTreeSet<PublicKey>) -> Vec<PublicKey> {
+    people
+        .iter()
+        .filter(|p| !have.contains(p))
+        .copied()
+        .collect()
+}
+
 /// Reads the legacy relay map of a kind-3 event's content:
 /// `{"wss://…": {"read": true, "write": true}}`; the relays marked for
 /// writing (or with no marks). Anything else in the content is ignored.
@@ -149,11 +158,7 @@ impl Engine {
                 );
             }
         }
-        let without: Vec<PublicKey> = people
-            .iter()
-            .filter(|p| !with_list.contains(p))
-            .copied()
-            .collect();
+        let without = missing_from(people, &with_list);
         if !without.is_empty() {
             let contacts = self.store.query(&[Filter::new()
                 .authors(without.iter().copied())

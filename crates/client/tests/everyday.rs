@@ -8,25 +8,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use nostr::prelude::*;
 use samizdat_client::everyday::Pending;
-use samizdat_client::{LocalSigner, RelayRoles, Session};
+use samizdat_client::RelayRoles;
 
-use common::url;
-
-fn session(
-    dir: &Path,
-    keys: &Keys,
-    relays: &[(&str, bool, bool)],
-    discovery: &str,
-) -> Arc<Session> {
-    let signer = Arc::new(LocalSigner::new(keys.clone()));
-    common::session_at(dir, signer, relays, &[discovery], &[])
-}
+use common::{local_session, url};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spam_safe_inbox_relay_search_and_alerts() {
@@ -53,7 +41,7 @@ async fn spam_safe_inbox_relay_search_and_alerts() {
         ])
         .unwrap();
     let profile = dir.path().join("me");
-    let s = session(
+    let s = local_session(
         &profile,
         &me,
         &[(&url(&home), true, true), (&url(&open_inbox), true, false)],
@@ -83,7 +71,7 @@ async fn spam_safe_inbox_relay_search_and_alerts() {
 
     // Alerts.
     s.follow(stranger.public_key(), true).await.unwrap();
-    let other_device = session(
+    let other_device = local_session(
         &dir.path().join("me2"),
         &me,
         &[(&url(&home), true, true)],

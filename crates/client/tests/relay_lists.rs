@@ -7,24 +7,11 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
-
-use common::{dead_url, url};
+use common::{dead_url, local_session, url};
 use nostr::prelude::*;
 use samizdat_client::advertise::roles_of;
-use samizdat_client::{LocalSigner, RelayRoles, Session};
+use samizdat_client::{RelayRoles, Session};
 use samizdat_store::Store;
-
-fn session(
-    dir: &Path,
-    keys: &Keys,
-    relays: &[(&str, bool, bool)],
-    discovery: &str,
-) -> Arc<Session> {
-    let signer = Arc::new(LocalSigner::new(keys.clone()));
-    common::session_at(dir, signer, relays, &[discovery], &[])
-}
 
 fn note(k: &Keys, text: &str) -> Event {
     EventBuilder::new(Kind::TextNote, text).finalize(k).unwrap()
@@ -126,7 +113,7 @@ async fn people_are_found_through_hints_sightings_kind3_and_their_own_relays() {
         &[note(&erin, "erin where her new list says")],
     );
 
-    let s = session(
+    let s = local_session(
         &dir.path().join("me"),
         &me,
         &[(&url(&home), true, true)],
@@ -209,7 +196,7 @@ async fn a_dead_list_falls_back_to_where_events_were_seen() {
         .finalize(&frank)
         .unwrap();
     put(&home_store, &[mention]);
-    let s = session(
+    let s = local_session(
         &dir.path().join("me"),
         &me,
         &[(&url(&home), true, true)],
@@ -256,7 +243,7 @@ async fn publishing_merges_a_list_edited_elsewhere_and_advertises_where_follower
         .unwrap();
     put(&home_store, &[mention]);
 
-    let a = session(
+    let a = local_session(
         &dir.path().join("device-a"),
         &me,
         &[(&url(&home), true, true)],
@@ -265,7 +252,7 @@ async fn publishing_merges_a_list_edited_elsewhere_and_advertises_where_follower
     let first = a.advertise_relay_list().await.unwrap();
     assert!(first.new_version && !first.merge.from_elsewhere);
     // Device B (same key) adds a read relay and publishes.
-    let b = session(
+    let b = local_session(
         &dir.path().join("device-b"),
         &me,
         &[(&url(&home), true, true), (&url(&extra), true, false)],

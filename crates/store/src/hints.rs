@@ -172,43 +172,48 @@ impl Store {
             .map_err(|e| self.err("recording relay hints", e))
     }
 
-    /// Every hint recorded about `authors`.
-    pub fn relay_hints(&self, authors: &[PublicKey]) -> StoreResult<Vec<RelayHint>> {
+    /// Runs `sql` (one `?1`: the author's key) for each of `authors`,
+    /// turning each row into an item with `row`; `what` names the read in errors.
+    fn per_author<T>(
+        &self,
+        sql: &str,
+        authors: &[PublicKey],
+        what: &'static str,
+        row: impl Fn(PublicKey, &rusqlite::Row<'_>) -> rusqlite::Result<Option<T>>,
+    ) -> StoreResult<Vec<T>> {
         let conn = self.reader()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT relay, source, count, first_at, last_at FROM relay_hints WHERE pubkey = ?1",
-            )
-            .map_err(|e| self.err("reading relay hints", e))?;
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.err(what, e))?;
         let mut out = Vec::new();
         for author in authors {
             let rows = stmt
-                .query_map([&author.to_bytes()[..]], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                })
+                .query_map([&author.to_bytes()[..]], |r| row(*author, r))
                 .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| self.err("reading relay hints", e))?;
-            for (relay, source, count, first_at, last_at) in rows {
-                let Some(source) = HintSource::parse(&source) else {
-                    continue;
-                };
-                out.push(RelayHint {
-                    pubkey: *author,
-                    relay,
-                    source,
-                    count: count.max(0) as u64,
-                    first_at: first_at.max(0) as u64,
-                    last_at: last_at.max(0) as u64,
-                });
-            }
+                .map_err(|e| self.err(what, e))?;
+            out.extend(rows.into_iter().flatten());
         }
         Ok(out)
+    }
+
+    /// Every hint recorded about `authors`.
+    pub fn relay_hints(&self, authors: &[PublicKey]) -> StoreResult<Vec<RelayHint>> {
+        self.per_author(
+            "SELECT relay, source, count, first_at, last_at FROM relay_hints WHERE pubkey = ?1",
+            authors,
+            "reading relay hints",
+            |pubkey, r| {
+                let Some(source) = HintSource::parse(&r.get::<_, String>(1)?) else {
+                    return Ok(None);
+                };
+                Ok(Some(RelayHint {
+                    pubkey,
+                    relay: r.get(0)?,
+                    source,
+                    count: r.get::<_, i64>(2)?.max(0) as u64,
+                    first_at: r.get::<_, i64>(3)?.max(0) as u64,
+                    last_at: r.get::<_, i64>(4)?.max(0) as u64,
+                }))
+            },
+        )
     }
 
     /// Per author, the relays their stored events were received from, with
@@ -216,40 +221,25 @@ impl Store {
     /// lists do not count: discovery relays hold those for everyone, which
     /// says nothing about where a person writes.
     pub fn seen_relays(&self, authors: &[PublicKey]) -> StoreResult<Vec<SeenRelay>> {
-        let conn = self.reader()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT r.url, COUNT(*), MAX(s.last_seen)
-                 FROM events e INDEXED BY events_author_time
-                 JOIN event_seen s ON s.event = e.seq
-                 JOIN relays r ON r.id = s.relay
-                 WHERE e.author = (SELECT id FROM authors WHERE pubkey = ?1)
-                   AND e.kind NOT IN (0, 3) AND NOT (e.kind BETWEEN 10000 AND 19999)
-                 GROUP BY s.relay",
-            )
-            .map_err(|e| self.err("reading where events were seen", e))?;
-        let mut out = Vec::new();
-        for author in authors {
-            let rows = stmt
-                .query_map([&author.to_bytes()[..]], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                    ))
-                })
-                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| self.err("reading where events were seen", e))?;
-            for (relay, events, last_seen) in rows {
-                out.push(SeenRelay {
-                    pubkey: *author,
-                    relay,
-                    events: events.max(0) as u64,
-                    last_seen: last_seen.max(0) as u64,
-                });
-            }
-        }
-        Ok(out)
+        self.per_author(
+            "SELECT r.url, COUNT(*), MAX(s.last_seen)
+             FROM events e INDEXED BY events_author_time
+             JOIN event_seen s ON s.event = e.seq
+             JOIN relays r ON r.id = s.relay
+             WHERE e.author = (SELECT id FROM authors WHERE pubkey = ?1)
+               AND e.kind NOT IN (0, 3) AND NOT (e.kind BETWEEN 10000 AND 19999)
+             GROUP BY s.relay",
+            authors,
+            "reading where events were seen",
+            |pubkey, r| {
+                Ok(Some(SeenRelay {
+                    pubkey,
+                    relay: r.get(0)?,
+                    events: r.get::<_, i64>(1)?.max(0) as u64,
+                    last_seen: r.get::<_, i64>(2)?.max(0) as u64,
+                }))
+            },
+        )
     }
 }
 

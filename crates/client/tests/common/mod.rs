@@ -84,3 +84,15 @@ pub fn dead_url() -> String {
     drop(listener);
     format!("ws://127.0.0.1:{port}")
 }
+
+/// A session with a local key in `dir`: `relays` as (URL, read, write), one
+/// discovery relay, no AUTH policies.
+pub fn local_session(
+    dir: &std::path::Path,
+    keys: &nostr::prelude::Keys,
+    relays: &[(&str, bool, bool)],
+    discovery: &str,
+) -> Arc<samizdat_client::Session> {
+    let signer = Arc::new(samizdat_client::LocalSigner::new(keys.clone()));
+    session_at(dir, signer, relays, &[discovery], &[])
+}
