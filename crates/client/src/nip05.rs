@@ -62,7 +62,17 @@ impl Session {
         }
         let badge =
             match samizdat_net::resolve_nip05(&key.1, &self.engine.config().net.transport).await {
-                Ok((listed, _)) if listed == who => Nip05Badge::Verified,
+                Ok((listed, relays)) if listed == who => {
+                    // A verified document's relays are evidence of where they write.
+                    if let Err(e) = self.engine.store().record_relay_hints(
+                        &who,
+                        &relays,
+                        samizdat_store::HintSource::Nip05,
+                    ) {
+                        tracing::debug!(error = %e, "could not record NIP-05 relays");
+                    }
+                    Nip05Badge::Verified
+                }
                 Ok(_) => Nip05Badge::Mismatch,
                 Err(e) => Nip05Badge::Unverified(e.to_string()),
             };

@@ -3,7 +3,7 @@
 use nostr::prelude::*;
 
 use super::keys::Context;
-use super::social::{look_where_hinted, parse_event_id, parse_person_with_hints, session, Access};
+use super::social::{look_where_hinted, parse_event_ref, parse_person_with_hints, session, Access};
 
 /// Prints events as JSON, or one line each (time, author, start of the text).
 pub(crate) fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()> {
@@ -82,8 +82,12 @@ pub async fn person_relays(ctx: &Context, who: &str, as_json: bool) -> anyhow::R
 
 /// Runs `samizdat thread`: a conversation from its root, oldest first.
 pub async fn thread(ctx: &Context, event: &str, as_json: bool) -> anyhow::Result<()> {
-    let id = parse_event_id(event)?;
+    let (id, author) = parse_event_ref(event)?;
     let session = session(ctx, Access::Read).await?;
+    if let Some(author) = &author {
+        // The nevent says where its author writes: evidence for later too.
+        look_where_hinted(&session, author).await;
+    }
     let events = session.thread(id).await;
     session.shutdown().await;
     print_events(&events?, as_json)

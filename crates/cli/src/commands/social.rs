@@ -131,12 +131,25 @@ pub(crate) async fn look_where_hinted(session: &Session, person: &PersonRef) {
 
 /// Reads an event reference: note, nevent or hex id.
 pub(crate) fn parse_event_id(input: &str) -> anyhow::Result<EventId> {
+    Ok(parse_event_ref(input)?.0)
+}
+
+/// Reads an event reference with what an nevent says besides the id: its
+/// author and relay hints (as a [`PersonRef`] when the author is named).
+pub(crate) fn parse_event_ref(input: &str) -> anyhow::Result<(EventId, Option<PersonRef>)> {
     let input = input.trim().trim_start_matches("nostr:");
     if input.starts_with("nevent1") {
-        return Ok(nostr::nips::nip19::Nip19Event::from_bech32(input)?.event_id);
+        let n = nostr::nips::nip19::Nip19Event::from_bech32(input)?;
+        let author = n.author.map(|key| PersonRef {
+            key,
+            hints: n.relays.iter().map(|r| r.to_string()).collect(),
+            source: HintSource::Reference,
+        });
+        return Ok((n.event_id, author));
     }
-    EventId::parse(input)
-        .with_context(|| format!("{input:?} is not a note, nevent or hex event id"))
+    let id = EventId::parse(input)
+        .with_context(|| format!("{input:?} is not a note, nevent or hex event id"))?;
+    Ok((id, None))
 }
 
 /// Prints what was published and each relay's answer.
