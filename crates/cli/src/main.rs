@@ -125,6 +125,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write all your own events (profile and list history, notes, DM gift
+    /// wraps) to FILE as JSON Lines; `--with-key` adds your key, still
+    /// encrypted under its passphrase.
+    Export {
+        /// Where to write.
+        file: std::path::PathBuf,
+        /// Include the key (as ncryptsec).
+        #[arg(long)]
+        with_key: bool,
+    },
+    /// Verify and store the events of a backup; bad lines are reported by
+    /// number and the good ones kept. A profile without a key takes the
+    /// backup's. `--publish` sends them to your relays again.
+    Import {
+        /// The backup (JSON Lines).
+        file: std::path::PathBuf,
+        /// Queue them for your relays (DM wraps: your DM relays).
+        #[arg(long)]
+        publish: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// What each relay has learned from you: people asked about, your events
     /// it holds, AUTH, how it was reached (your IP or a proxy), searches.
     Privacy {
@@ -341,6 +364,14 @@ fn main() -> std::process::ExitCode {
             }
             Command::Alerts { json } => commands::social::alerts(&keys_ctx, json).await,
             Command::Privacy { json } => commands::social::privacy(&keys_ctx, json).await,
+            Command::Export { file, with_key } => {
+                commands::backup::export(&keys_ctx, &file, with_key).await
+            }
+            Command::Import {
+                file,
+                publish,
+                json,
+            } => commands::backup::import(&keys_ctx, &file, publish, json).await,
             Command::Set {
                 action,
                 name,

@@ -152,6 +152,24 @@ fn write_encrypted(
     write_private(path, text.as_bytes())
 }
 
+/// Writes an already encrypted key (an `ncryptsec` from a backup) to `path`
+/// (which must not exist), readable by the owner alone. It is checked to be
+/// a well-formed ncryptsec; it is never decrypted here.
+pub fn store_encrypted(path: &Path, ncryptsec: &str) -> Result<(), KeyError> {
+    if path.exists() {
+        return Err(KeyError::Exists(path.to_path_buf()));
+    }
+    let key = EncryptedSecretKey::from_bech32(ncryptsec.trim()).map_err(|e| KeyError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let text = key.to_bech32().map_err(|e| KeyError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!("encoding failed: {e}"),
+    })?;
+    write_private(path, text.as_bytes())
+}
+
 /// Writes a file readable by the owner alone, atomically (temp file + rename).
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
     let io = |op, source| KeyError::Io {

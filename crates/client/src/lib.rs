@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod advertise;
+pub mod backup;
 pub mod compose;
 pub mod content;
 pub mod dm;

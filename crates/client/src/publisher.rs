@@ -54,6 +54,24 @@ impl Engine {
         self.deliver_due().await
     }
 
+    /// Runs delivery rounds until nothing due is left or a round makes no
+    /// progress (at most 100 rounds): for large re-sends.
+    pub async fn deliver_all_due(&self) -> Result<usize, EngineError> {
+        let mut total = 0;
+        for _ in 0..100 {
+            let round = self.deliver_due().await?;
+            if round.is_empty() {
+                break;
+            }
+            total += round.len();
+            let now = Timestamp::now().as_secs();
+            if self.store.due_deliveries(now, 1)?.is_empty() {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
     /// Tries every delivery that is due now, relays in parallel, and records
     /// each result. Returns what each attempt gave.
     pub async fn deliver_due(&self) -> Result<Vec<(String, PublishOutcome)>, EngineError> {

@@ -22,6 +22,7 @@
 mod backoff;
 mod ingest;
 mod message;
+mod negentropy;
 mod nip05;
 mod nip11;
 mod policy;
@@ -35,6 +36,7 @@ mod validate;
 
 pub use backoff::{delay as backoff_delay, penalty_factor, BackoffConfig};
 pub use message::{parse as parse_relay_message, RelayMessage};
+pub use negentropy::{NegError, NegOutcome};
 pub use nip05::{resolve as resolve_nip05, Nip05Error};
 pub use nip11::{fetch_limits, RelayLimits};
 pub use policy::{Approver, Decision, PolicyBook, Question};

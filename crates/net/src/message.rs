@@ -45,6 +45,20 @@ pub enum RelayMessage {
     Notice(String),
     /// `["AUTH", challenge]`.
     Auth(String),
+    /// `["NEG-MSG", sub, hex]` (NIP-77).
+    NegMsg {
+        /// NEG subscription id.
+        sub: String,
+        /// The negentropy message, hex-encoded.
+        message: String,
+    },
+    /// `["NEG-ERR", sub, reason]` (NIP-77).
+    NegErr {
+        /// NEG subscription id.
+        sub: String,
+        /// Why (machine-readable prefix first).
+        reason: String,
+    },
     /// Anything else, with what was wrong with it.
     Malformed(String),
 }
@@ -108,6 +122,17 @@ pub fn parse(text: &str) -> RelayMessage {
             None => RelayMessage::Malformed("CLOSED without a subscription id".into()),
         },
         Some("NOTICE") => RelayMessage::Notice(str_at(1).unwrap_or_default()),
+        Some("NEG-MSG") => match (str_at(1), str_at(2)) {
+            (Some(sub), Some(message)) => RelayMessage::NegMsg { sub, message },
+            _ => RelayMessage::Malformed("NEG-MSG needs a subscription id and a message".into()),
+        },
+        Some("NEG-ERR") => match str_at(1) {
+            Some(sub) => RelayMessage::NegErr {
+                sub,
+                reason: str_at(2).unwrap_or_default(),
+            },
+            None => RelayMessage::Malformed("NEG-ERR without a subscription id".into()),
+        },
         Some("AUTH") => str_at(1)
             .map(RelayMessage::Auth)
             .unwrap_or_else(|| RelayMessage::Malformed("AUTH without a challenge".into())),

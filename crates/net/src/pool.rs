@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::backoff::BackoffConfig;
+use crate::negentropy::{NegError, NegOutcome, NegSync};
 use crate::policy::PolicyBook;
 use crate::relay::{Command, RelayActor};
 use crate::transport::TransportConfig;
@@ -238,6 +239,7 @@ struct ActorHandle {
 pub struct Pool {
     shared: Arc<PoolShared>,
     relays: Mutex<HashMap<RelayUrl, ActorHandle>>,
+    next_neg: std::sync::atomic::AtomicU64,
 }
 
 impl Pool {
@@ -263,6 +265,7 @@ impl Pool {
             Self {
                 shared,
                 relays: Mutex::new(HashMap::new()),
+                next_neg: std::sync::atomic::AtomicU64::new(1),
             },
             rx,
         )
@@ -333,6 +336,45 @@ impl Pool {
         answer
             .await
             .unwrap_or_else(|_| PublishOutcome::Failed("the relay connection ended".into()))
+    }
+
+    /// Reconciles our events matching `filter` (`items`: their created_at
+    /// and id) with what `relay` holds, by NIP-77 negentropy: which of ours
+    /// it lacks and which of its we lack. A relay without NIP-77 answers
+    /// [`NegError::Unsupported`]; the whole exchange ends within `timeout`.
+    pub async fn negentropy(
+        &self,
+        url: &RelayUrl,
+        filter: Filter,
+        items: Vec<(Timestamp, EventId)>,
+        timeout: std::time::Duration,
+    ) -> Result<NegOutcome, NegError> {
+        let (reply, answer) = oneshot::channel();
+        let deadline = std::time::Instant::now() + timeout;
+        let sync = match NegSync::new(filter, items, reply, deadline) {
+            Ok(sync) => sync,
+            Err((e, _)) => return Err(e),
+        };
+        let sub = format!(
+            "neg-{}",
+            self.next_neg
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        self.send(
+            url,
+            Command::Negentropy {
+                sub,
+                sync: Box::new(sync),
+            },
+        )
+        .map_err(|e| NegError::Failed(e.to_string()))?;
+        // The actor answers by the deadline while connected; a relay that
+        // never connects is answered here.
+        match tokio::time::timeout(timeout + std::time::Duration::from_secs(1), answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(NegError::Failed("the relay connection ended".into())),
+            Err(_) => Err(NegError::TimedOut),
+        }
     }
 
     /// Closes the connection to one relay and forgets its subscriptions.

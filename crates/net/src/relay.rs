@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::backoff;
 use crate::ingest::{self, IngestItem};
 use crate::message::{self, RelayMessage};
+use crate::negentropy::{AfterError, NegBook, NegSync};
 use crate::nip11::{self, RelayLimits};
 use crate::pool::{PoolEvent, PoolShared, PublishOutcome};
 use crate::session::{narrowed, Session};
@@ -36,6 +37,11 @@ pub(crate) enum Command {
     Publish {
         event: Event,
         reply: oneshot::Sender<PublishOutcome>,
+    },
+    /// A NIP-77 reconciliation under NEG subscription `sub`.
+    Negentropy {
+        sub: String,
+        sync: Box<NegSync>,
     },
     Shutdown,
 }
@@ -67,6 +73,8 @@ pub(crate) struct RelayActor {
     limits: Option<RelayLimits>,
     /// Why the last connection attempt failed (told to unsent publishes).
     last_error: Option<String>,
+    /// NIP-77 reconciliations in flight.
+    pub(crate) negs: NegBook,
 }
 
 impl RelayActor {
@@ -84,6 +92,7 @@ impl RelayActor {
             pending: HashMap::new(),
             limits: None,
             last_error: None,
+            negs: NegBook::default(),
         }
     }
 
@@ -225,6 +234,13 @@ impl RelayActor {
                         self.queue_publish(event, reply);
                     }
                 }
+                Some(Command::Negentropy { sub, sync }) => {
+                    // Opened once connected (a denied relay fails it at once).
+                    self.negs.add(sub, *sync, false);
+                    if denied {
+                        self.negs.fail_all("denied by policy");
+                    }
+                }
             }
             if denied {
                 // A policy change may have allowed the relay: try again.
@@ -291,6 +307,7 @@ impl RelayActor {
             p.deadline = Instant::now() + self.shared.config.ok_timeout;
             out.push(json!(["EVENT", p.event]).to_string());
         }
+        self.negs.open_all(&mut out);
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         let end = loop {
             for msg in out.drain(..) {
@@ -334,9 +351,13 @@ impl RelayActor {
                             p.sent = true;
                         }
                     }
+                    Some(Command::Negentropy { sub, sync }) => {
+                        out.extend(self.negs.add(sub, *sync, true));
+                    }
                 },
                 _ = tick.tick() => {
                     self.expire(&mut s, &ingest_tx).await;
+                    self.negs.expire(Instant::now());
                 }
                 frame = stream.next() => match frame {
                     Some(Ok(Message::Text(text))) => {
@@ -374,6 +395,7 @@ impl RelayActor {
     ) -> SessionEnd {
         drop(ingest_tx);
         let _ = ingest_task.await;
+        self.negs.fail_all("the connection ended");
         for p in self.pending.values_mut() {
             p.sent = false;
         }
@@ -474,6 +496,7 @@ impl RelayActor {
                         for p in self.pending.values().filter(|p| p.auth_retried) {
                             out.push(json!(["EVENT", p.event]).to_string());
                         }
+                        self.negs.reopen_after_auth(out);
                     } else {
                         self.decline_auth(s, &format!("auth-required: AUTH refused: {reason}"))
                             .await;
@@ -523,8 +546,18 @@ impl RelayActor {
                 )
                 .await;
             }
+            RelayMessage::NegMsg { sub, message } => self.negs.on_msg(&sub, &message, out),
+            RelayMessage::NegErr { sub, reason } => {
+                let reason: String = reason.chars().take(500).collect();
+                if let AfterError::Authenticate = self.negs.on_err(&sub, &reason, s.authenticated) {
+                    if !self.try_auth(s, out).await {
+                        self.negs.refuse_waiting_for_auth(&reason);
+                    }
+                }
+            }
             RelayMessage::Notice(text) => {
                 let text: String = text.chars().take(500).collect();
+                self.negs.on_notice(&text);
                 self.emit(PoolEvent::Notice {
                     relay: self.url.clone(),
                     text,

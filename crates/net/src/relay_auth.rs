@@ -54,6 +54,7 @@ impl RelayActor {
             relay: self.url.clone(),
         })
         .await;
+        self.negs.refuse_waiting_for_auth(reason);
         for (id, _) in std::mem::take(&mut s.deferred_subs) {
             self.emit(PoolEvent::Closed {
                 relay: self.url.clone(),

@@ -38,7 +38,7 @@ pub use hints::{HintSource, RelayHint, SeenRelay};
 pub use insert::InsertOutcome;
 pub use ledger::LedgerEntry;
 pub use matching::{filter_matches, filter_matches_ignoring_search, has_empty_list};
-pub use publish_queue::{Delivery, DeliveryState, QueuedEvent};
+pub use publish_queue::{Delivery, DeliveryState, QueuedEvent, Requeued};
 pub use relays::{FailureClass, RelayStats, Sighting};
 pub use schema::SCHEMA_VERSION;
 pub use store::{Store, StoreConfig};

@@ -3,7 +3,7 @@
 //! never loses a post — after a restart the pending deliveries are still due.
 
 use nostr::prelude::*;
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use crate::codec::{EventRow, EVENT_COLUMNS};
 use crate::error::StoreResult;
@@ -183,6 +183,78 @@ impl Store {
                 event: row.into_event()?,
                 deliveries,
             });
+        }
+        Ok(out)
+    }
+}
+
+/// What [`Store::requeue`] did with one relay's missing events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requeued {
+    /// Events put back in the queue for the relay.
+    pub queued: Vec<EventId>,
+    /// Events the relay refused before (with its reason): not queued again,
+    /// so a refusing relay is reported, not retried forever.
+    pub refused: Vec<(EventId, String)>,
+}
+
+impl Store {
+    /// Puts the user's stored events `ids` back in the publishing queue for
+    /// `relay` (due now), except those the relay refused before.
+    pub fn requeue(&self, relay: &str, ids: &[EventId]) -> StoreResult<Requeued> {
+        let now = Timestamp::now().as_secs() as i64;
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction()
+            .map_err(|e| self.err("requeueing deliveries", e))?;
+        let mut out = Requeued::default();
+        for id in ids {
+            let previous: Option<(String, Option<String>)> = tx
+                .prepare_cached("SELECT state, last_error FROM publish_queue WHERE id = ?1 AND relay = ?2")
+                .and_then(|mut s| {
+                    s.query_row(params![id.as_bytes(), relay], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
+                .map_err(|e| self.err("reading a delivery", e))?;
+            if let Some((state, error)) = &previous {
+                if state == DeliveryState::Rejected.as_str() {
+                    out.refused.push((*id, error.clone().unwrap_or_default()));
+                    continue;
+                }
+            }
+            tx.prepare_cached(
+                "INSERT INTO publish_queue (id, relay, state, next_attempt_at, queued_at, updated_at)
+                 VALUES (?1, ?2, 'pending', ?3, ?3, ?3)
+                 ON CONFLICT (id, relay) DO UPDATE SET state = 'pending', next_attempt_at = ?3, updated_at = ?3",
+            )
+            .and_then(|mut s| s.execute(params![id.as_bytes(), relay, now]))
+            .map_err(|e| self.err("requeueing a delivery", e))?;
+            out.queued.push(*id);
+        }
+        tx.commit()
+            .map_err(|e| self.err("committing requeued deliveries", e))?;
+        Ok(out)
+    }
+
+    /// The state and last error of each of `ids`' deliveries to `relay`.
+    pub fn delivery_states(
+        &self,
+        relay: &str,
+        ids: &[EventId],
+    ) -> StoreResult<Vec<(EventId, DeliveryState, Option<String>)>> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT state, last_error FROM publish_queue WHERE id = ?1 AND relay = ?2")
+            .map_err(|e| self.err("reading deliveries", e))?;
+        let mut out = Vec::new();
+        for id in ids {
+            let row: Option<(String, Option<String>)> = stmt
+                .query_row(params![id.as_bytes(), relay], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(|e| self.err("reading deliveries", e))?;
+            if let Some((state, error)) = row {
+                out.push((*id, DeliveryState::parse(&state), error));
+            }
         }
         Ok(out)
     }

@@ -369,3 +369,33 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// Which of `ids` were received from `relay` at or after `since` (new or
+    /// already known): what a relay showed it holds in a check.
+    pub fn seen_since(
+        &self,
+        relay: &str,
+        ids: &[EventId],
+        since: u64,
+    ) -> StoreResult<std::collections::HashSet<EventId>> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT 1 FROM events e JOIN event_seen s ON s.event = e.seq
+                   AND s.relay = (SELECT id FROM relays WHERE url = ?1)
+                 WHERE e.id = ?2 AND s.last_seen >= ?3",
+            )
+            .map_err(|e| self.err("reading sightings", e))?;
+        let mut out = std::collections::HashSet::new();
+        for id in ids {
+            if stmt
+                .exists(params![relay, id.as_bytes(), since as i64])
+                .map_err(|e| self.err("reading sightings", e))?
+            {
+                out.insert(*id);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod backup;
 pub mod bench;
 mod bench_feed;
 mod bench_ingest;
