@@ -216,9 +216,7 @@ pub fn read(input: &mut dyn BufRead, me: Option<PublicKey>) -> Result<ImportRepo
         // Without a header, the first event's author is taken as the owner.
         let owner = *owner.get_or_insert(event.pubkey);
         if !is_own(&event, &owner) {
-            report
-                .bad
-                .push((n, "not this profile's event".to_owned()));
+            report.bad.push((n, "not this profile's event".to_owned()));
             continue;
         }
         report.events.push(event);
@@ -279,7 +277,11 @@ impl crate::session::Session {
             .collect();
         let mut queued = 0;
         for event in events {
-            let targets = if event.kind == Kind::GiftWrap { &dm } else { &write };
+            let targets = if event.kind == Kind::GiftWrap {
+                &dm
+            } else {
+                &write
+            };
             if targets.is_empty() {
                 continue;
             }

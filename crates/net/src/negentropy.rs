@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use negentropy::{Id, Negentropy, NegentropyStorageVector};
 use nostr::prelude::*;
 use serde_json::json;
-use tokio::sync::oneshot;
 use std::time::Instant;
+use tokio::sync::oneshot;
 
 /// Largest negentropy frame we ask for (bytes before hex): keeps each
 /// NEG-MSG well under common message-size limits.
@@ -71,11 +71,15 @@ pub(crate) struct NegSync {
     auth_retried: bool,
 }
 
-fn start(items: &[(u64, [u8; 32])]) -> Result<(Negentropy<'static, NegentropyStorageVector>, String), NegError> {
+fn start(
+    items: &[(u64, [u8; 32])],
+) -> Result<(Negentropy<'static, NegentropyStorageVector>, String), NegError> {
     let broken = |e: negentropy::Error| NegError::Failed(e.to_string());
     let mut storage = NegentropyStorageVector::with_capacity(items.len());
     for (at, id) in items {
-        storage.insert(*at, Id::from_byte_array(*id)).map_err(broken)?;
+        storage
+            .insert(*at, Id::from_byte_array(*id))
+            .map_err(broken)?;
     }
     storage.seal().map_err(broken)?;
     let mut neg = Negentropy::owned(storage, FRAME_LIMIT).map_err(broken)?;
@@ -127,7 +131,9 @@ impl NegSync {
     fn finish(self, result: Result<(), NegError>) {
         let answer = result.map(|()| {
             let ids = |v: &[Id]| -> Vec<EventId> {
-                v.iter().filter_map(|id| EventId::from_slice(id.as_bytes()).ok()).collect()
+                v.iter()
+                    .filter_map(|id| EventId::from_slice(id.as_bytes()).ok())
+                    .collect()
             };
             NegOutcome {
                 have: ids(&self.have),
@@ -155,10 +161,17 @@ pub(crate) struct NegBook {
 
 impl NegBook {
     /// Adds a reconciliation; `Some(message)` to send if connected.
-    pub(crate) fn add(&mut self, sub: String, mut sync: NegSync, connected: bool) -> Option<String> {
+    pub(crate) fn add(
+        &mut self,
+        sub: String,
+        mut sync: NegSync,
+        connected: bool,
+    ) -> Option<String> {
         let msg = connected.then(|| sync.open(&sub));
         if let Some(old) = self.syncs.insert(sub, sync) {
-            old.finish(Err(NegError::Failed("replaced by a newer reconciliation".into())));
+            old.finish(Err(NegError::Failed(
+                "replaced by a newer reconciliation".into(),
+            )));
         }
         msg
     }
@@ -309,45 +322,16 @@ impl NegBook {
 
 /// Lower-case hex of NEG messages (NIP-77 hex-encodes the binary protocol).
 mod hex {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-
     pub(super) fn encode(bytes: impl AsRef<[u8]>) -> String {
-        let bytes = bytes.as_ref();
-        let mut out = String::with_capacity(bytes.len() * 2);
-        for b in bytes {
-            out.push(DIGITS[usize::from(b >> 4)] as char);
-            out.push(DIGITS[usize::from(b & 0xf)] as char);
-        }
-        out
+        faster_hex::hex_string(bytes.as_ref())
     }
 
     pub(super) fn decode(text: &str) -> Result<Vec<u8>, String> {
-        let nibble = |c: u8| -> Result<u8, String> {
-            match c {
-                b'0'..=b'9' => Ok(c - b'0'),
-                b'a'..=b'f' => Ok(c - b'a' + 10),
-                b'A'..=b'F' => Ok(c - b'A' + 10),
-                _ => Err(format!("{:?} is not a hex digit", c as char)),
-            }
-        };
-        let bytes = text.as_bytes();
-        if bytes.len() % 2 != 0 {
+        let mut out = vec![0u8; text.len() / 2];
+        if text.len() % 2 != 0 {
             return Err("odd number of hex digits".into());
         }
-        bytes
-            .chunks(2)
-            .map(|pair| Ok(nibble(pair[0])? << 4 | nibble(pair[1])?))
-            .collect()
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn round_trips_and_refuses_junk() {
-            let bytes = [0u8, 1, 0x7f, 0x80, 0xff];
-            assert_eq!(super::encode(bytes), "00017f80ff");
-            assert_eq!(super::decode("00017F80ff").unwrap(), bytes);
-            assert!(super::decode("0").is_err() && super::decode("zz").is_err());
-        }
+        faster_hex::hex_decode(text.as_bytes(), &mut out).map_err(|e| e.to_string())?;
+        Ok(out)
     }
 }

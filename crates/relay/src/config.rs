@@ -30,6 +30,8 @@ pub struct RelayConfig {
     /// Accept an event only from its NIP-42-authenticated author
     /// (`auth-required:` otherwise). Off by default.
     pub auth_required_for_writes: bool,
+    /// Answer NIP-77 negentropy reconciliation (`NEG-OPEN`). On by default.
+    pub negentropy: bool,
 }
 
 /// Bounds on what one client may ask of the relay.
@@ -84,6 +86,7 @@ impl Default for RelayConfig {
             limits: Limits::default(),
             rate: RateLimits::default(),
             auth_required_for_writes: false,
+            negentropy: true,
         }
     }
 }

@@ -113,6 +113,7 @@ pub async fn serve(socket: WebSocket, state: Arc<RelayState>, ip: IpAddr, host: 
             challenge,
             ip,
             host,
+            negs: Default::default(),
         };
         let mut shutdown = state.shutdown.clone();
         tracing::debug!("connected");
@@ -165,6 +166,8 @@ struct Connection {
     challenge: String,
     ip: IpAddr,
     host: Option<String>,
+    /// NIP-77 reconciliations in flight.
+    negs: crate::negentropy::Sessions,
 }
 
 impl Connection {
@@ -197,6 +200,13 @@ impl Connection {
             Some("REQ") => self.handle_req(items).await,
             Some("CLOSE") => self.handle_close(items),
             Some("AUTH") => self.handle_auth(items),
+            Some("NEG-OPEN") if self.state.config.negentropy => self.handle_neg_open(items).await,
+            Some("NEG-MSG") if self.state.config.negentropy => self.handle_neg_msg(items),
+            Some("NEG-CLOSE") if self.state.config.negentropy => {
+                if let Some(sub) = items.get(1).and_then(Value::as_str) {
+                    self.negs.close(sub);
+                }
+            }
             Some("COUNT") => {
                 let sub = items.get(1).and_then(Value::as_str).unwrap_or("");
                 self.send(messages::closed(sub, "unsupported: COUNT is not supported"));
@@ -443,6 +453,62 @@ impl Connection {
                 self.send(messages::closed(sub, &reason));
             }
         }
+    }
+
+    /// NIP-77 `NEG-OPEN`: the set of stored events matching the filter that
+    /// this connection may read, reconciled against the client's message.
+    async fn handle_neg_open(&mut self, items: &[Value]) {
+        use crate::negentropy::{err, parse_open, MAX_RECORDS};
+        let open = match parse_open(items, self.state.config.limits.max_subid_length) {
+            Ok(open) => open,
+            Err((Some(sub), why)) => return self.send(err(&sub, &why)),
+            Err((None, why)) => return self.send(messages::notice(&why)),
+        };
+        if !self.state.allow_req(self.ip) {
+            return self.send(err(&open.sub, "rate-limited: too many requests"));
+        }
+        let private_only = open.filter.kinds.as_ref().is_some_and(|k| {
+            !k.is_empty() && k.iter().all(|k| PRIVATE_KINDS.contains(&k.as_u16()))
+        });
+        if private_only && self.shared.authenticated().is_empty() {
+            return self.send(err(
+                &open.sub,
+                "auth-required: direct messages are reconciled only with their authenticated recipient",
+            ));
+        }
+        let mut filter = open.filter.clone();
+        filter.limit = Some(filter.limit.unwrap_or(MAX_RECORDS + 1).min(MAX_RECORDS + 1));
+        let events = match self.state.store.query_async(vec![filter]).await {
+            Ok(events) => events,
+            Err(e) => return self.send(err(&open.sub, &format!("invalid: {e}"))),
+        };
+        if events.len() > MAX_RECORDS {
+            return self.send(err(
+                &open.sub,
+                &format!("blocked: more than {MAX_RECORDS} events match; narrow the filter"),
+            ));
+        }
+        let records: Vec<(u64, [u8; 32])> = events
+            .iter()
+            .filter(|e| self.shared.can_read(e))
+            .map(|e| (e.created_at.as_secs(), e.id.to_bytes()))
+            .collect();
+        let answer = self.negs.open(&open.sub, &records, &open.message);
+        self.send(answer);
+    }
+
+    /// NIP-77 `NEG-MSG`: the next round of a reconciliation.
+    fn handle_neg_msg(&mut self, items: &[Value]) {
+        use crate::negentropy::{decode, err};
+        let Some(sub) = items.get(1).and_then(Value::as_str) else {
+            return self.send(messages::notice("invalid: NEG-MSG needs a subscription id"));
+        };
+        let answer = match items.get(2).and_then(Value::as_str).map(decode) {
+            Some(Ok(bytes)) => self.negs.next(sub, &bytes),
+            Some(Err(why)) => err(sub, &why),
+            None => err(sub, "invalid: NEG-MSG needs a message"),
+        };
+        self.send(answer);
     }
 
     fn handle_close(&mut self, items: &[Value]) {

@@ -30,6 +30,7 @@ mod auth;
 mod config;
 mod connection;
 mod messages;
+mod negentropy;
 mod nip11;
 mod server;
 mod state;

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::config::RelayConfig;
 
 /// NIPs this relay implements.
-pub const SUPPORTED_NIPS: &[u16] = &[1, 9, 11, 40, 42, 50, 70];
+pub const SUPPORTED_NIPS: &[u16] = &[1, 9, 11, 40, 42, 50, 70, 77];
 
 /// The document served for `Accept: application/nostr+json`.
 pub fn information_document(config: &RelayConfig) -> Value {
@@ -32,7 +32,10 @@ pub fn information_document(config: &RelayConfig) -> Value {
     let mut doc = json!({
         "name": config.name,
         "description": config.description,
-        "supported_nips": SUPPORTED_NIPS,
+        "supported_nips": SUPPORTED_NIPS
+            .iter()
+            .filter(|n| config.negentropy || **n != 77)
+            .collect::<Vec<_>>(),
         "software": "samizdat",
         "version": env!("CARGO_PKG_VERSION"),
         "limitation": limitation,

@@ -39,7 +39,7 @@ async fn nip11_declares_the_real_limits() {
     let doc: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["name"], "test relay");
     assert_eq!(doc["limitation"]["max_limit"], 123);
-    for nip in [1, 9, 11, 40, 42, 50, 70] {
+    for nip in [1, 9, 11, 40, 42, 50, 70, 77] {
         assert!(
             doc["supported_nips"]
                 .as_array()

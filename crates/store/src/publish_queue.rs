@@ -210,10 +210,14 @@ impl Store {
         let mut out = Requeued::default();
         for id in ids {
             let previous: Option<(String, Option<String>)> = tx
-                .prepare_cached("SELECT state, last_error FROM publish_queue WHERE id = ?1 AND relay = ?2")
+                .prepare_cached(
+                    "SELECT state, last_error FROM publish_queue WHERE id = ?1 AND relay = ?2",
+                )
                 .and_then(|mut s| {
-                    s.query_row(params![id.as_bytes(), relay], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()
+                    s.query_row(params![id.as_bytes(), relay], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
                 })
                 .map_err(|e| self.err("reading a delivery", e))?;
             if let Some((state, error)) = &previous {
@@ -244,12 +248,16 @@ impl Store {
     ) -> StoreResult<Vec<(EventId, DeliveryState, Option<String>)>> {
         let conn = self.reader()?;
         let mut stmt = conn
-            .prepare_cached("SELECT state, last_error FROM publish_queue WHERE id = ?1 AND relay = ?2")
+            .prepare_cached(
+                "SELECT state, last_error FROM publish_queue WHERE id = ?1 AND relay = ?2",
+            )
             .map_err(|e| self.err("reading deliveries", e))?;
         let mut out = Vec::new();
         for id in ids {
             let row: Option<(String, Option<String>)> = stmt
-                .query_row(params![id.as_bytes(), relay], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![id.as_bytes(), relay], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()
                 .map_err(|e| self.err("reading deliveries", e))?;
             if let Some((state, error)) = row {

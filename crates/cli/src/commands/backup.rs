@@ -15,15 +15,16 @@ use super::social::{session, Access};
 pub async fn export(ctx: &Context, file: &Path, with_key: bool) -> anyhow::Result<()> {
     let profile = ctx.profile()?;
     let ncryptsec = if with_key {
-        let key = keystore::load(&profile.key_path())
-            .context("--with-key needs this profile's key file (a remote-signer profile has none)")?;
+        let key = keystore::load(&profile.key_path()).context(
+            "--with-key needs this profile's key file (a remote-signer profile has none)",
+        )?;
         Some(key.to_bech32()?)
     } else {
         None
     };
     let session = session(ctx, Access::Read).await?;
-    let out = std::fs::File::create(file)
-        .with_context(|| format!("creating {}", file.display()))?;
+    let out =
+        std::fs::File::create(file).with_context(|| format!("creating {}", file.display()))?;
     let mut out = std::io::BufWriter::new(out);
     let report = session.export_backup(ncryptsec, &mut out);
     session.shutdown().await;
@@ -45,7 +46,12 @@ pub async fn export(ctx: &Context, file: &Path, with_key: bool) -> anyhow::Resul
 
 /// Runs `samizdat import FILE [--publish]`. A profile with no key yet takes
 /// the backup's key (still encrypted) if the backup carries one.
-pub async fn import(ctx: &Context, file: &Path, publish: bool, as_json: bool) -> anyhow::Result<()> {
+pub async fn import(
+    ctx: &Context,
+    file: &Path,
+    publish: bool,
+    as_json: bool,
+) -> anyhow::Result<()> {
     let open = || -> anyhow::Result<BufReader<std::fs::File>> {
         Ok(BufReader::new(
             std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
