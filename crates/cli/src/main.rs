@@ -125,6 +125,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check that each of your relays still holds your events (DM relays:
+    /// the gift wraps to you), by NIP-77 negentropy or by ids, and re-send
+    /// what is missing through the publishing queue.
+    Replicate {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write all your own events (profile and list history, notes, DM gift
     /// wraps) to FILE as JSON Lines; `--with-key` adds your key, still
     /// encrypted under its passphrase.
@@ -364,6 +372,7 @@ fn main() -> std::process::ExitCode {
             }
             Command::Alerts { json } => commands::social::alerts(&keys_ctx, json).await,
             Command::Privacy { json } => commands::social::privacy(&keys_ctx, json).await,
+            Command::Replicate { json } => commands::replicate::replicate(&keys_ctx, json).await,
             Command::Export { file, with_key } => {
                 commands::backup::export(&keys_ctx, &file, with_key).await
             }

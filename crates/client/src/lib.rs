@@ -33,6 +33,7 @@ pub mod pow;
 mod profile;
 mod publisher;
 mod queries;
+pub mod replicate;
 mod session;
 mod settings;
 mod signer;

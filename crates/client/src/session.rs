@@ -39,6 +39,9 @@ pub struct SessionConfig {
     pub deliver_every: Duration,
     /// How often the background re-plans and refreshes the live feed.
     pub refresh_every: Duration,
+    /// How often the background checks that the user's relays still hold
+    /// their events and re-sends what is missing (see `replicate`).
+    pub replicate_every: Duration,
     /// Who answers "ask" connect / AUTH policies (the desktop's dialog);
     /// without one, "ask" means no.
     pub approver: Option<Arc<dyn samizdat_net::Approver>>,
@@ -50,6 +53,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("engine", &self.engine)
             .field("deliver_every", &self.deliver_every)
             .field("refresh_every", &self.refresh_every)
+            .field("replicate_every", &self.replicate_every)
             .field("approver", &self.approver.is_some())
             .finish()
     }
@@ -61,6 +65,7 @@ impl Default for SessionConfig {
             engine: EngineConfig::default(),
             deliver_every: Duration::from_secs(15),
             refresh_every: Duration::from_secs(15 * 60),
+            replicate_every: Duration::from_secs(6 * 3600),
             approver: None,
         }
     }
@@ -292,10 +297,17 @@ impl Session {
             self.config.deliver_every,
             |s| Box::pin(async move { s.readvertise_if_changed().await.map(|_| ()) }),
         );
+        let replicate = periodic(
+            Arc::downgrade(self),
+            self.config.replicate_every,
+            self.config.replicate_every,
+            |s| Box::pin(async move { s.replicate(|_| {}).await.map(|_| ()) }),
+        );
         if let Ok(mut tasks) = self.tasks.lock() {
             tasks.push(deliver);
             tasks.push(refresh);
             tasks.push(advertise);
+            tasks.push(replicate);
         }
     }
 

@@ -72,4 +72,14 @@ pub enum Alert {
         /// Who.
         person: PublicKey,
     },
+    /// A relay lacked some of the user's events run after run of the
+    /// replication check (they were re-sent each time).
+    RelayLosesEvents {
+        /// The relay.
+        relay: String,
+        /// Events it lacked this time.
+        missing: usize,
+        /// Runs in a row it lacked some.
+        runs: u32,
+    },
 }

@@ -14,5 +14,6 @@ pub mod outbox;
 pub mod reading;
 pub mod relay;
 pub mod relays;
+pub mod replicate;
 pub mod social;
 pub mod watch;

@@ -114,6 +114,15 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
                     "{who} has no DM relays (kind 10050): the message was not sent anywhere"
                 )));
             }
+            EngineUpdate::Alert(Alert::RelayLosesEvents {
+                relay,
+                missing,
+                runs,
+            }) => {
+                sink.send(Update::Alert(format!(
+                    "{relay} lost {missing} of your events again ({runs} checks in a row); they were re-sent — consider another relay"
+                )));
+            }
             EngineUpdate::Alert(Alert::PostNotEverywhere { event, missing }) => {
                 let id = event.to_bech32().unwrap_or_else(|_| event.to_hex());
                 sink.send(Update::Alert(format!(
