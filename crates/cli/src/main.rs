@@ -133,6 +133,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// On a new device (after `init --import` or `init --bunker`): find your
+    /// relay lists, then fetch your whole history from every relay you ever
+    /// listed (profile, follow-list versions, lists, notes, reactions, DMs).
+    Restore {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write all your own events (profile and list history, notes, DM gift
     /// wraps) to FILE as JSON Lines; `--with-key` adds your key, still
     /// encrypted under its passphrase.
@@ -373,6 +381,7 @@ fn main() -> std::process::ExitCode {
             Command::Alerts { json } => commands::social::alerts(&keys_ctx, json).await,
             Command::Privacy { json } => commands::social::privacy(&keys_ctx, json).await,
             Command::Replicate { json } => commands::replicate::replicate(&keys_ctx, json).await,
+            Command::Restore { json } => commands::replicate::restore(&keys_ctx, json).await,
             Command::Export { file, with_key } => {
                 commands::backup::export(&keys_ctx, &file, with_key).await
             }

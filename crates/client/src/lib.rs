@@ -34,6 +34,7 @@ mod profile;
 mod publisher;
 mod queries;
 pub mod replicate;
+pub mod restore;
 mod session;
 mod settings;
 mod signer;

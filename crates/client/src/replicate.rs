@@ -135,12 +135,20 @@ impl Session {
             }
         }
         let progress = &progress;
-        let checks = jobs.iter().map(|(relay, scope, filter, events)| async move {
-            let started = Instant::now();
-            let found = self.check(relay, filter, events).await;
-            progress(&format!("{relay} ({scope}) checked"));
-            (relay.clone(), *scope, events.len(), found, started.elapsed())
-        });
+        let checks = jobs
+            .iter()
+            .map(|(relay, scope, filter, events)| async move {
+                let started = Instant::now();
+                let found = self.check(relay, filter, events).await;
+                progress(&format!("{relay} ({scope}) checked"));
+                (
+                    relay.clone(),
+                    *scope,
+                    events.len(),
+                    found,
+                    started.elapsed(),
+                )
+            });
         let mut rows = Vec::new();
         for (relay, scope, checked, found, took) in join_all(checks).await {
             let mut row = RelayReplication {
@@ -192,9 +200,7 @@ impl Session {
                 match state {
                     samizdat_store::DeliveryState::Delivered => row.delivered += 1,
                     samizdat_store::DeliveryState::Pending => row.pending += 1,
-                    _ => row
-                        .refused
-                        .push((id.to_hex(), error.unwrap_or_default())),
+                    _ => row.refused.push((id.to_hex(), error.unwrap_or_default())),
                 }
             }
             if row.error.is_none() {
@@ -222,8 +228,14 @@ impl Session {
 
     /// Which of `events` (ours, matching `filter`) `relay` lacks, and which
     /// of its events matching `filter` the store lacks.
-    async fn check(&self, relay: &RelayUrl, filter: &Filter, events: &[Event]) -> Result<Found, String> {
-        let items: Vec<(Timestamp, EventId)> = events.iter().map(|e| (e.created_at, e.id)).collect();
+    async fn check(
+        &self,
+        relay: &RelayUrl,
+        filter: &Filter,
+        events: &[Event],
+    ) -> Result<Found, String> {
+        let items: Vec<(Timestamp, EventId)> =
+            events.iter().map(|e| (e.created_at, e.id)).collect();
         match self
             .engine
             .pool
@@ -239,14 +251,20 @@ impl Session {
             Err(NegError::Refused(why)) => Err(why),
             Err(e) => {
                 tracing::debug!(%relay, error = %e, "no negentropy; asking for ids");
-                self.check_by_ids(relay, events).await.map_err(|e| e.to_string())
+                self.check_by_ids(relay, events)
+                    .await
+                    .map_err(|e| e.to_string())
             }
         }
     }
 
     /// The id fallback: asks `relay` for every id; what it sends back (new
     /// or known) it holds.
-    async fn check_by_ids(&self, relay: &RelayUrl, events: &[Event]) -> Result<Found, SessionError> {
+    async fn check_by_ids(
+        &self,
+        relay: &RelayUrl,
+        events: &[Event],
+    ) -> Result<Found, SessionError> {
         let ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
         let held = self.fetch_ids(relay, &ids).await?;
         let request_bytes: u64 = ids.len() as u64 * 67 + 64;
@@ -264,7 +282,11 @@ impl Session {
     }
 
     /// Asks `relay` for `ids` and returns those it sent (stored on the way).
-    async fn fetch_ids(&self, relay: &RelayUrl, ids: &[EventId]) -> Result<HashSet<EventId>, SessionError> {
+    async fn fetch_ids(
+        &self,
+        relay: &RelayUrl,
+        ids: &[EventId],
+    ) -> Result<HashSet<EventId>, SessionError> {
         let since = Timestamp::now().as_secs();
         let filters: Vec<Filter> = ids
             .chunks(IDS_PER_FILTER)

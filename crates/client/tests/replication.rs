@@ -17,10 +17,14 @@ use samizdat_store::Store;
 /// Deletes events from a relay's database file behind its back.
 fn lose(path: &std::path::Path, ids: &[EventId]) {
     let conn = rusqlite::Connection::open(path).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
     for id in ids {
         let n = conn
-            .execute("DELETE FROM events WHERE id = ?1", [id.as_bytes().as_slice()])
+            .execute(
+                "DELETE FROM events WHERE id = ?1",
+                [id.as_bytes().as_slice()],
+            )
             .unwrap();
         assert_eq!(n, 1);
     }
@@ -111,7 +115,10 @@ async fn replicate_restores_lost_and_missing_events_and_reports_refusals() {
     let own = first.own_events;
     assert!(own >= 20, "{first:#?}");
     let f = row(&first, &url(&full), "outbox");
-    assert_eq!((f.method, f.missing, f.requeued), (Some(Method::Negentropy), 0, 0));
+    assert_eq!(
+        (f.method, f.missing, f.requeued),
+        (Some(Method::Negentropy), 0, 0)
+    );
     let h = row(&first, &url(&half), "outbox");
     assert_eq!(h.method, Some(Method::Ids), "NIP-77 off there: ids");
     assert_eq!((h.missing, h.delivered), (10, 10), "{h:#?}");
@@ -124,7 +131,11 @@ async fn replicate_restores_lost_and_missing_events_and_reports_refusals() {
     assert_eq!(p.refused.len(), 20, "{p:#?}");
     assert!(p.refused[0].1.contains("content"), "{p:#?}");
     let d = row(&first, &url(&dms), "dm");
-    assert_eq!((d.method, d.missing, d.delivered), (Some(Method::Negentropy), 1, 1), "{d:#?}");
+    assert_eq!(
+        (d.method, d.missing, d.delivered),
+        (Some(Method::Negentropy), 1, 1),
+        "{d:#?}"
+    );
     assert!(
         f.bytes < h.bytes,
         "negentropy exchanges less than the id fallback: {} vs {}",

@@ -14,12 +14,7 @@ use crate::Store;
 /// Copies the stored event `seq` into the history if its author is one of
 /// the user's own keys (called just before a newer version replaces it).
 pub(crate) fn keep_if_own(tx: &Transaction<'_>, seq: i64, author: i64) -> rusqlite::Result<()> {
-    let own: bool = tx
-        .prepare_cached(
-            "SELECT 1 FROM own_keys k JOIN authors a ON a.pubkey = k.pubkey WHERE a.id = ?1",
-        )?
-        .exists([author])?;
-    if !own {
+    if !is_own(tx, author)? {
         return Ok(());
     }
     let row = tx
@@ -32,6 +27,31 @@ pub(crate) fn keep_if_own(tx: &Transaction<'_>, seq: i64, author: i64) -> rusqli
     let Ok(event) = row.into_event() else {
         return Ok(());
     };
+    put(tx, &event)
+}
+
+/// Keeps `event`, an older version than the one stored, in the history if
+/// its author is one of the user's own keys (a version that arrives late,
+/// e.g. from a relay a new device restores from, still becomes history).
+pub(crate) fn keep_older_if_own(
+    tx: &Transaction<'_>,
+    event: &Event,
+    author: i64,
+) -> rusqlite::Result<()> {
+    if is_own(tx, author)? {
+        put(tx, event)?;
+    }
+    Ok(())
+}
+
+fn is_own(tx: &Transaction<'_>, author: i64) -> rusqlite::Result<bool> {
+    tx.prepare_cached(
+        "SELECT 1 FROM own_keys k JOIN authors a ON a.pubkey = k.pubkey WHERE a.id = ?1",
+    )?
+    .exists([author])
+}
+
+fn put(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT OR IGNORE INTO replaced_history (id, pubkey, kind, created_at, event) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?

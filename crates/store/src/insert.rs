@@ -160,6 +160,10 @@ impl Store {
                 let new_wins =
                     created_at > old_created || (created_at == old_created && id[..] < old_id[..]);
                 if !new_wins {
+                    if old_id[..] != id[..] {
+                        crate::history::keep_older_if_own(tx, event, author)
+                            .map_err(|e| err("keeping an older version", e))?;
+                    }
                     return Ok(InsertOutcome::RejectedOlder);
                 }
                 crate::history::keep_if_own(tx, old_seq, author)

@@ -399,3 +399,34 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// Events received from `relay` at or after `since` (new or known)
+    /// created at or before `until`: how many, and the oldest `created_at`
+    /// among them. Paging through what a relay holds uses it.
+    pub fn received_since(
+        &self,
+        relay: &str,
+        since: u64,
+        until: u64,
+    ) -> StoreResult<(u64, Option<u64>)> {
+        let conn = self.reader()?;
+        conn.prepare_cached(
+            "SELECT COUNT(*), MIN(e.created_at) FROM event_seen s JOIN events e ON e.seq = s.event
+             WHERE s.relay = (SELECT id FROM relays WHERE url = ?1) AND s.last_seen >= ?2
+               AND e.created_at <= ?3",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![relay, since as i64, until.min(i64::MAX as u64) as i64],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?.max(0) as u64,
+                        r.get::<_, Option<i64>>(1)?.map(|t| t.max(0) as u64),
+                    ))
+                },
+            )
+        })
+        .map_err(|e| self.err("reading what a relay sent", e))
+    }
+}

@@ -392,4 +392,23 @@ fn own_replaced_versions_are_kept_others_are_not() {
         ids(&store, &[filter(r#"{"kinds":[3],"limit":10}"#)]).len(),
         2
     );
+    // An older version arriving after the newer one (restoring on a new
+    // device) is refused as current but kept as history too.
+    let late = event(&me, 3, "", &[&["p", &keys(20).public_key().to_hex()]], 50);
+    assert_eq!(
+        store.insert(&late).unwrap(),
+        samizdat_store::InsertOutcome::RejectedOlder
+    );
+    let versions = store.versions(&me.public_key(), Kind::ContactList).unwrap();
+    assert_eq!(versions.len(), 4);
+    assert_eq!(versions[3].id, late.id);
+    let late_other = event(&other, 3, "", &[], 50);
+    store.insert(&late_other).unwrap();
+    assert_eq!(
+        store
+            .versions(&other.public_key(), Kind::ContactList)
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -76,3 +76,72 @@ pub async fn replicate(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Runs `samizdat restore [--json]`: a new device fetches the user's whole
+/// history from every relay they ever listed.
+pub async fn restore(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
+    // Signing: DM relays serve gift wraps only after AUTH.
+    let session = session(ctx, Access::Sign).await?;
+    let bar = (!as_json).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} relays  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let report = session
+        .restore(|p| {
+            if let Some(bar) = &bar {
+                bar.set_length(p.total as u64);
+                bar.set_position(p.done as u64);
+                bar.set_message(p.message);
+            }
+        })
+        .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    session.shutdown().await;
+    let report = report?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let kind_name = |k: u16| match k {
+        0 => "profile".to_owned(),
+        1 => "notes".to_owned(),
+        3 => "follow list".to_owned(),
+        5 => "deletions".to_owned(),
+        6 => "reposts".to_owned(),
+        7 => "reactions".to_owned(),
+        10000 => "mute list".to_owned(),
+        10002 => "relay list".to_owned(),
+        10003 => "bookmarks".to_owned(),
+        10050 => "DM relays".to_owned(),
+        30000 => "follow sets".to_owned(),
+        other => format!("kind {other}"),
+    };
+    println!("restored:");
+    for (kind, n) in &report.by_kind {
+        let versions = report
+            .versions
+            .get(kind)
+            .filter(|v| **v > 1)
+            .map(|v| format!(" ({v} versions kept)"))
+            .unwrap_or_default();
+        println!("  {:<12} {n}{versions}", kind_name(*kind));
+    }
+    println!("  {:<12} {}", "DM wraps", report.dm_wraps);
+    println!("found where:");
+    for r in &report.relays {
+        match &r.error {
+            Some(e) => println!("  {} ({}): could not read: {e}", r.relay, r.found_through),
+            None => println!("  {} ({}): {} events", r.relay, r.found_through, r.events),
+        }
+    }
+    if report.adopted_relays {
+        println!("your relays were taken from your newest relay list (samizdat relays)");
+    }
+    Ok(())
+}
