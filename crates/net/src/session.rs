@@ -51,7 +51,9 @@ impl Session {
         }
     }
 
-    /// Opens a logical subscription as one or more REQs within the relay's limits.
+    /// Opens a logical subscription as one or more REQs within the relay's
+    /// limits: at most `max_filters` filters and `max_message_length` bytes
+    /// per REQ (a relay drops a REQ that is too long without an answer).
     pub(crate) fn open(
         &mut self,
         id: &str,
@@ -69,7 +71,12 @@ impl Session {
             })
             .collect();
         let per_req = limits.max_filters.unwrap_or(usize::MAX).max(1);
-        let chunks: Vec<Vec<Filter>> = filters.chunks(per_req).map(<[Filter]>::to_vec).collect();
+        let budget = limits
+            .max_message_length
+            .unwrap_or(DEFAULT_MESSAGE_BUDGET)
+            .saturating_sub(REQ_OVERHEAD)
+            .max(1);
+        let chunks = pack(filters, per_req, budget);
         let single = chunks.len() == 1;
         for (i, chunk) in chunks.into_iter().enumerate() {
             let wire_id = if single {
@@ -171,6 +178,34 @@ pub(crate) fn narrowed(filters: &[Filter], caught_up: Option<Timestamp>) -> Vec<
         .collect()
 }
 
+/// Bytes assumed allowed per message when the relay does not say (NIP-11):
+/// below the common 128 KiB.
+const DEFAULT_MESSAGE_BUDGET: usize = 96 * 1024;
+
+/// Room for `["REQ","<id>",` and the closing bracket.
+const REQ_OVERHEAD: usize = 256;
+
+/// Splits `filters` into REQs of at most `per_req` filters and about
+/// `budget` bytes each (a single larger filter still goes alone).
+fn pack(filters: Vec<Filter>, per_req: usize, budget: usize) -> Vec<Vec<Filter>> {
+    let mut out: Vec<Vec<Filter>> = Vec::new();
+    let mut size = 0;
+    for f in filters {
+        let len = serde_json::to_string(&f).map_or(0, |s| s.len()) + 1;
+        match out.last_mut() {
+            Some(last) if last.len() < per_req && size + len <= budget => {
+                size += len;
+                last.push(f);
+            }
+            _ => {
+                size = len;
+                out.push(vec![f]);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +228,26 @@ mod tests {
         // A later `since` is kept.
         let later = vec![Filter::new().since(Timestamp::from_secs(200_000))];
         assert_eq!(narrowed(&later, Some(caught))[0].since, later[0].since);
+    }
+
+    #[test]
+    fn long_filters_are_packed_under_the_message_budget() {
+        let ids: Vec<EventId> = (0..1_000u32)
+            .map(|i| {
+                let mut bytes = [7u8; 32];
+                bytes[..4].copy_from_slice(&i.to_be_bytes());
+                EventId::from_byte_array(bytes)
+            })
+            .collect();
+        let filters: Vec<Filter> = ids
+            .chunks(250)
+            .map(|c| Filter::new().ids(c.iter().copied()))
+            .collect();
+        let packed = super::pack(filters.clone(), 32, 30_000);
+        assert_eq!(packed.len(), 4, "250 ids are ~17 KB: two do not fit 30 KB");
+        assert!(packed.iter().all(|p| p.len() == 1));
+        assert_eq!(super::pack(filters, 32, 40_000).len(), 2);
+        let small = vec![Filter::new().limit(1); 5];
+        assert_eq!(super::pack(small, 2, 40_000).len(), 3);
     }
 }

@@ -25,6 +25,17 @@ pub enum BenchCommand {
     /// in ms, share of the last 7 days' notes in hand at 1, 3 and 10 s, ours
     /// against a greedy (Gossip-like) plan in the same run.
     Feed(super::bench_feed::FeedBenchArgs),
+    /// Replication check: bytes and time to find 1% missing of N own events
+    /// on a relay by NIP-77 negentropy and, in the same run, by the id
+    /// fallback (a relay with NIP-77 off); then again with nothing missing.
+    Replicate {
+        /// Events of the user's.
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Proof of work: our miner's hashes per second on all cores and, in the
     /// same run, plain SHA-256 of the same message size on one core.
     Pow {
@@ -80,6 +91,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Relay(args) => relay(args).await,
         BenchCommand::Ingest(args) => super::bench_ingest::run(args.events, args.json).await,
         BenchCommand::Feed(args) => super::bench_feed::run(args).await,
+        BenchCommand::Replicate { events, json } => super::bench_replicate::run(events, json).await,
         BenchCommand::Pow {
             secs,
             content,

@@ -4,6 +4,7 @@ pub mod backup;
 pub mod bench;
 mod bench_feed;
 mod bench_ingest;
+mod bench_replicate;
 pub mod bunker;
 pub mod demo;
 pub mod dm;
