@@ -71,7 +71,7 @@ pub async fn import(
             .context("the backup names no key and holds no event")?;
         if let Some(key) = peek.header.as_ref().and_then(|h| h.ncryptsec.as_deref()) {
             keystore::store_encrypted(&profile.key_path(), key)?;
-            println!("took the backup's key (still encrypted under its passphrase)");
+            eprintln!("took the backup's key (still encrypted under its passphrase)");
         }
         settings.pubkey = Some(owner);
         settings.save(&profile.settings_path())?;
