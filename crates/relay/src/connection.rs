@@ -467,8 +467,10 @@ impl Connection {
         if !self.state.allow_req(self.ip) {
             return self.send(err(&open.sub, "rate-limited: too many requests"));
         }
-        let private_only = open.filter.kinds.as_ref().is_some_and(|k| {
-            !k.is_empty() && k.iter().all(|k| PRIVATE_KINDS.contains(&k.as_u16()))
+        let private_only = open.filters.iter().all(|f| {
+            f.kinds.as_ref().is_some_and(|k| {
+                !k.is_empty() && k.iter().all(|k| PRIVATE_KINDS.contains(&k.as_u16()))
+            })
         });
         if private_only && self.shared.authenticated().is_empty() {
             return self.send(err(
@@ -476,9 +478,16 @@ impl Connection {
                 "auth-required: direct messages are reconciled only with their authenticated recipient",
             ));
         }
-        let mut filter = open.filter.clone();
-        filter.limit = Some(filter.limit.unwrap_or(MAX_RECORDS + 1).min(MAX_RECORDS + 1));
-        let events = match self.state.store.query_async(vec![filter]).await {
+        let filters: Vec<Filter> = open
+            .filters
+            .iter()
+            .cloned()
+            .map(|mut f| {
+                f.limit = Some(f.limit.unwrap_or(MAX_RECORDS + 1).min(MAX_RECORDS + 1));
+                f
+            })
+            .collect();
+        let events = match self.state.store.query_async(filters).await {
             Ok(events) => events,
             Err(e) => return self.send(err(&open.sub, &format!("invalid: {e}"))),
         };

@@ -15,6 +15,9 @@ use serde_json::{json, Value};
 /// Most events one reconciliation covers; a larger set gets `blocked:`.
 pub const MAX_RECORDS: usize = 500_000;
 
+/// Most filters one `NEG-OPEN` may carry (as an array).
+const MAX_FILTERS: usize = 16;
+
 /// Most reconciliations one connection may hold open.
 pub const MAX_SESSIONS: usize = 8;
 
@@ -35,8 +38,9 @@ pub fn err(sub: &str, reason: &str) -> String {
 pub struct Open {
     /// Subscription id.
     pub sub: String,
-    /// Which events to reconcile.
-    pub filter: Filter,
+    /// Which events to reconcile (NIP-77 sends one filter; NDK's client
+    /// sends an array of them, taken as their union).
+    pub filters: Vec<Filter>,
     /// The client's first message.
     pub message: Vec<u8>,
 }
@@ -66,14 +70,26 @@ pub fn parse_open(items: &[Value], max_subid: usize) -> Result<Open, (Option<Str
         ));
     }
     let bad = |why: String| (Some(sub.to_owned()), why);
-    let filter = items
+    let raw = items
         .get(2)
         .cloned()
-        .ok_or_else(|| bad("invalid: NEG-OPEN needs a filter".into()))
-        .and_then(|f| {
+        .ok_or_else(|| bad("invalid: NEG-OPEN needs a filter".into()))?;
+    let raw = match raw {
+        Value::Array(many) if !many.is_empty() && many.len() <= MAX_FILTERS => many,
+        Value::Array(_) => {
+            return Err(bad(format!(
+                "invalid: NEG-OPEN takes one filter (or 1 to {MAX_FILTERS} in an array)"
+            )))
+        }
+        one => vec![one],
+    };
+    let filters = raw
+        .into_iter()
+        .map(|f| {
             serde_json::from_value::<Filter>(f)
                 .map_err(|e| bad(format!("invalid: malformed filter ({e})")))
-        })?;
+        })
+        .collect::<Result<Vec<Filter>, _>>()?;
     let message = items
         .get(3)
         .and_then(Value::as_str)
@@ -81,7 +97,7 @@ pub fn parse_open(items: &[Value], max_subid: usize) -> Result<Open, (Option<Str
         .and_then(|m| decode(m).map_err(bad))?;
     Ok(Open {
         sub: sub.to_owned(),
-        filter,
+        filters,
         message,
     })
 }
