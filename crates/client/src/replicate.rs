@@ -80,6 +80,47 @@ pub struct RelayReplication {
     pub error: Option<String>,
 }
 
+impl RelayReplication {
+    /// One line for people: how it was checked and what it holds.
+    pub fn sentence(&self) -> String {
+        let how = match self.method {
+            Some(Method::Negentropy) => "negentropy",
+            Some(Method::Ids) => "ids",
+            None => "failed",
+        };
+        let head = format!(
+            "{} ({}, {how}, {} bytes, {} ms)",
+            self.relay, self.scope, self.bytes, self.millis
+        );
+        if let Some(e) = &self.error {
+            return format!("{head}: could not check: {e}");
+        }
+        let mut line = format!(
+            "{head}: holds {} of {}, missing {}, re-sent {} ({} accepted, {} still queued), refused {}",
+            self.held,
+            self.checked,
+            self.missing,
+            self.requeued,
+            self.delivered,
+            self.pending,
+            self.refused.len()
+        );
+        if self.fetched > 0 {
+            line.push_str(&format!(", {} of yours fetched from it", self.fetched));
+        }
+        if let Some((_, why)) = self.refused.first() {
+            line.push_str(&format!("; refused because: {why}"));
+        }
+        if self.losing_runs >= LOSING_RUNS_ALERT {
+            line.push_str(&format!(
+                "; it lacked some of your events {} checks in a row",
+                self.losing_runs
+            ));
+        }
+        line
+    }
+}
+
 /// A whole replication run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplicationReport {

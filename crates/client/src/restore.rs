@@ -75,6 +75,52 @@ pub struct RestoreReport {
     pub adopted_relays: bool,
 }
 
+/// A name for people for what a kind holds.
+pub fn kind_name(kind: u16) -> String {
+    match kind {
+        0 => "profile".into(),
+        1 => "notes".into(),
+        3 => "follow list".into(),
+        5 => "deletions".into(),
+        6 => "reposts".into(),
+        7 => "reactions".into(),
+        10000 => "mute list".into(),
+        10002 => "relay list".into(),
+        10003 => "bookmarks".into(),
+        10050 => "DM relays".into(),
+        30000 => "follow sets".into(),
+        other => format!("kind {other}"),
+    }
+}
+
+impl RestoreReport {
+    /// Lines for people: what was restored, then what was found where.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec!["restored:".to_owned()];
+        for (kind, n) in &self.by_kind {
+            let versions = self
+                .versions
+                .get(kind)
+                .filter(|v| **v > 1)
+                .map(|v| format!(" ({v} versions kept)"))
+                .unwrap_or_default();
+            out.push(format!("  {:<12} {n}{versions}", kind_name(*kind)));
+        }
+        out.push(format!("  {:<12} {}", "DM wraps", self.dm_wraps));
+        out.push("found where:".to_owned());
+        for r in &self.relays {
+            out.push(match &r.error {
+                Some(e) => format!("  {} ({}): could not read: {e}", r.relay, r.found_through),
+                None => format!("  {} ({}): {} events", r.relay, r.found_through, r.events),
+            });
+        }
+        if self.adopted_relays {
+            out.push("your relays were taken from your newest relay list".to_owned());
+        }
+        out
+    }
+}
+
 impl Session {
     /// Relays named in any version of the user's lists in the store, with
     /// the list that named them.

@@ -88,6 +88,21 @@ pub enum Command {
     OpenConversation(Vec<PublicKey>),
     /// Benchmark: replace the feed by `n` generated notes.
     BenchFeed(usize),
+    /// Own data: check the relays, restore, back up.
+    OwnData(OwnData),
+}
+
+/// What the "Your data" section asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnData {
+    /// Check every relay holds the user's events; re-send what is missing.
+    Replicate,
+    /// Fetch the user's whole history from every relay they ever listed.
+    Restore,
+    /// Write a backup (JSON Lines, without the key) to this file.
+    Export(std::path::PathBuf),
+    /// Read a backup from this file.
+    Import(std::path::PathBuf),
 }
 
 /// A profile on the start screen.
@@ -167,4 +182,6 @@ pub enum Update {
     Done(Result<String, String>),
     /// A policy says "ask": the user must answer.
     Ask(u64, Question),
+    /// What an own-data operation did, line by line (`None`: it is running).
+    OwnData(Option<Vec<String>>),
 }

@@ -523,3 +523,41 @@ fn proof_of_work_shows_progress_cancels_and_publishes() {
     assert_eq!(mine.len(), 1, "the cancelled post never reached the relay");
     assert!(samizdat_client::pow::leading_zero_bits(mine[0].id.as_bytes()) >= 10);
 }
+
+#[test]
+fn your_data_checks_relays_and_backs_up() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (_r, relay_store, url) = relay(&rt, dir.path(), "home", RelayConfig::default());
+    let alice = Keys::generate();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &alice, &[&url], &[], &[]);
+    let mut h = app(&home);
+    unlock(&mut h);
+    fill(&mut h, "New note", "kept everywhere");
+    click(&mut h, "Post");
+    wait_for(&mut h, "the note delivered", |h| shows(h, "delivered 1/1"));
+    // The relay loses everything of hers behind her back.
+    let lost = relay_store
+        .query(&[Filter::new().author(alice.public_key()).limit(10)])
+        .unwrap();
+    assert_eq!(lost.len(), 1);
+    drop(relay_store);
+    let conn = rusqlite::Connection::open(dir.path().join("home.sqlite")).unwrap();
+    conn.execute("DELETE FROM events", []).unwrap();
+    drop(conn);
+    click(&mut h, "Settings");
+    click(&mut h, "Check my relays");
+    wait_for(&mut h, "the check's report", |h| {
+        shows(h, "missing 1, re-sent 1 (1 accepted")
+    });
+    let backup = dir.path().join("alice.jsonl");
+    fill(&mut h, "Backup file", backup.to_str().unwrap());
+    click(&mut h, "Export");
+    wait_for(&mut h, "the export", |h| shows(h, "wrote 1 events"));
+    click(&mut h, "Import");
+    wait_for(&mut h, "the import", |h| shows(h, "1 already here, 0 bad"));
+    assert!(std::fs::read_to_string(&backup)
+        .unwrap()
+        .contains("kept everywhere"));
+}

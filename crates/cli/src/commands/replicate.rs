@@ -1,8 +1,6 @@
 //! `samizdat replicate`: check that each of your relays still holds your
 //! events (negentropy where it can, ids where not) and re-send what is missing.
 
-use samizdat_client::replicate::Method;
-
 use super::keys::Context;
 use super::social::{session, Access};
 
@@ -36,43 +34,7 @@ pub async fn replicate(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
         report.own_events, report.dm_wraps
     );
     for r in &report.relays {
-        let how = match r.method {
-            Some(Method::Negentropy) => "negentropy",
-            Some(Method::Ids) => "ids",
-            None => "failed",
-        };
-        print!(
-            "  {} ({}, {how}, {} bytes, {} ms): ",
-            r.relay, r.scope, r.bytes, r.millis
-        );
-        if let Some(e) = &r.error {
-            println!("could not check: {e}");
-            continue;
-        }
-        println!(
-            "holds {} of {}, missing {}, re-sent {} ({} accepted, {} still queued), refused {}{}",
-            r.held,
-            r.checked,
-            r.missing,
-            r.requeued,
-            r.delivered,
-            r.pending,
-            r.refused.len(),
-            if r.fetched > 0 {
-                format!(", {} of yours fetched from it", r.fetched)
-            } else {
-                String::new()
-            }
-        );
-        if let Some((_, why)) = r.refused.first() {
-            println!("      refused: {why}");
-        }
-        if r.losing_runs >= 2 {
-            println!(
-                "      this relay lacked some of your events {} checks in a row",
-                r.losing_runs
-            );
-        }
+        println!("  {}", r.sentence());
     }
     Ok(())
 }
@@ -108,40 +70,8 @@ pub async fn restore(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    let kind_name = |k: u16| match k {
-        0 => "profile".to_owned(),
-        1 => "notes".to_owned(),
-        3 => "follow list".to_owned(),
-        5 => "deletions".to_owned(),
-        6 => "reposts".to_owned(),
-        7 => "reactions".to_owned(),
-        10000 => "mute list".to_owned(),
-        10002 => "relay list".to_owned(),
-        10003 => "bookmarks".to_owned(),
-        10050 => "DM relays".to_owned(),
-        30000 => "follow sets".to_owned(),
-        other => format!("kind {other}"),
-    };
-    println!("restored:");
-    for (kind, n) in &report.by_kind {
-        let versions = report
-            .versions
-            .get(kind)
-            .filter(|v| **v > 1)
-            .map(|v| format!(" ({v} versions kept)"))
-            .unwrap_or_default();
-        println!("  {:<12} {n}{versions}", kind_name(*kind));
-    }
-    println!("  {:<12} {}", "DM wraps", report.dm_wraps);
-    println!("found where:");
-    for r in &report.relays {
-        match &r.error {
-            Some(e) => println!("  {} ({}): could not read: {e}", r.relay, r.found_through),
-            None => println!("  {} ({}): {} events", r.relay, r.found_through, r.events),
-        }
-    }
-    if report.adopted_relays {
-        println!("your relays were taken from your newest relay list (samizdat relays)");
+    for line in report.lines() {
+        println!("{line}");
     }
     Ok(())
 }

@@ -140,6 +140,10 @@ pub struct Main {
     pub network: String,
     /// The proxy field.
     pub proxy_field: String,
+    /// The backup file field ("Your data").
+    pub backup_path: String,
+    /// What the last own-data operation said (`Some(empty)`: running).
+    pub own_data: Option<Vec<String>>,
     /// Proof of work for the next post (bits; 0 for none).
     pub pow_bits: u8,
     /// A post being mined: its progress, when it started, its target.
@@ -197,6 +201,8 @@ impl Main {
             privacy: None,
             network: String::new(),
             proxy_field: String::new(),
+            backup_path: String::new(),
+            own_data: None,
             mining: None,
         }
     }
@@ -456,6 +462,7 @@ impl Main {
                 self.held_back = held;
             }
             Update::Pending(p) => self.pending = p,
+            Update::OwnData(lines) => self.own_data = Some(lines.unwrap_or_default()),
             Update::Privacy(p) => self.privacy = Some(*p),
             Update::Network(n) => self.network = n,
             Update::Thread(id, notes) => {

@@ -301,9 +301,57 @@ pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
     });
     ui.weak("With a proxy, every connection goes through it and nothing connects when it is down. NIP-42 AUTH is denied unless a relay's policy allows or asks (Relays tab).");
     ui.separator();
+    own_data(ui, main, commands);
+    ui.separator();
     ui.label(format!("Profile: {}", main.profile));
     ui.monospace(nostr::nips::nip19::ToBech32::to_bech32(&main.me).unwrap_or_default());
     ui.weak("Keys: j / k move, Enter opens the thread, r replies, / searches, Esc goes back.");
+}
+
+/// "Your data": replication check, restore, backups (one command each).
+fn own_data(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
+    use crate::protocol::OwnData;
+    ui.heading("Your data");
+    ui.horizontal(|ui| {
+        if ui
+            .button("Check my relays")
+            .on_hover_text("do your relays still hold your events? what is missing is sent again")
+            .clicked()
+        {
+            commands.push(Command::OwnData(OwnData::Replicate));
+        }
+        if ui
+            .button("Restore from relays")
+            .on_hover_text("fetch your whole history from every relay you ever listed")
+            .clicked()
+        {
+            commands.push(Command::OwnData(OwnData::Restore));
+        }
+    });
+    ui.horizontal(|ui| {
+        labelled_field(ui, "Backup file", &mut main.backup_path, false);
+        let path = main.backup_path.trim();
+        if ui.button("Export").clicked() && !path.is_empty() {
+            commands.push(Command::OwnData(OwnData::Export(path.into())));
+        }
+        if ui.button("Import").clicked() && !path.is_empty() {
+            commands.push(Command::OwnData(OwnData::Import(path.into())));
+        }
+    });
+    match &main.own_data {
+        Some(lines) if lines.is_empty() => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.weak("working…");
+            });
+        }
+        Some(lines) => {
+            for line in lines {
+                ui.label(line);
+            }
+        }
+        None => {}
+    }
 }
 
 /// The first-run card: suggested relays, "use my own relay", and

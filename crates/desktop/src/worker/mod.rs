@@ -5,6 +5,7 @@
 
 mod listen;
 mod open;
+mod own_data;
 mod views;
 
 use std::collections::HashMap;

@@ -73,6 +73,7 @@ impl Ctx {
                 });
             }
             Command::OpenConversation(with) => self.open_conversation(with),
+            Command::OwnData(what) => self.own_data(what),
             Command::BenchFeed(n) => {
                 let events = samizdat_demo::load::signed_notes(n);
                 self.sink.send(Update::Feed(self.cards(&events)));
