@@ -113,6 +113,44 @@ pub(crate) fn hints_in_tags(event: &Event) -> Vec<(PublicKey, &str)> {
     out
 }
 
+/// Most references read from one event's content.
+const MAX_CONTENT_REFERENCES: usize = 32;
+
+/// The (person, relays) that `nostr:nprofile1…`, `nostr:nevent1…` (with an
+/// author) and `nostr:naddr1…` references in a text name.
+pub(crate) fn hints_in_content(content: &str) -> Vec<(PublicKey, Vec<String>)> {
+    use nostr::nips::nip19::{FromBech32, Nip19Coordinate, Nip19Event, Nip19Profile};
+    let mut out = Vec::new();
+    for (i, _) in content
+        .match_indices("nostr:n")
+        .take(MAX_CONTENT_REFERENCES)
+    {
+        let token: String = content[i + "nostr:".len()..]
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        let found = if token.starts_with("nprofile1") {
+            Nip19Profile::from_bech32(&token)
+                .ok()
+                .map(|p| (p.public_key, p.relays))
+        } else if token.starts_with("nevent1") {
+            Nip19Event::from_bech32(&token)
+                .ok()
+                .and_then(|e| e.author.map(|a| (a, e.relays)))
+        } else if token.starts_with("naddr1") {
+            Nip19Coordinate::from_bech32(&token)
+                .ok()
+                .map(|c| (c.coordinate.public_key, c.relays))
+        } else {
+            None
+        };
+        if let Some((pk, relays)) = found.filter(|(_, r)| !r.is_empty()) {
+            out.push((pk, relays.iter().map(|r| r.to_string()).collect()));
+        }
+    }
+    out
+}
+
 /// Upserts one hint inside an open transaction.
 pub(crate) fn put_hint(
     tx: &Transaction<'_>,
@@ -144,6 +182,13 @@ pub(crate) fn record_tag_hints(
     for (pubkey, relay) in hints_in_tags(event) {
         if pubkey != event.pubkey {
             put_hint(tx, &pubkey, relay, HintSource::Tag, at)?;
+        }
+    }
+    if event.content.contains("nostr:n") {
+        for (pubkey, relays) in hints_in_content(&event.content) {
+            for relay in relays.iter().filter_map(|r| plausible_relay(r)) {
+                put_hint(tx, &pubkey, relay, HintSource::Reference, at)?;
+            }
         }
     }
     Ok(())
@@ -294,6 +339,21 @@ mod tests {
                 (dave, "ws://127.0.0.1:7000"),
             ]
         );
+    }
+
+    #[test]
+    fn references_in_content_name_their_relays() {
+        use nostr::nips::nip19::{Nip19Profile, ToBech32};
+        let bob = Keys::generate().public_key();
+        let nprofile = Nip19Profile::new(bob, [RelayUrl::parse("wss://bob.example").unwrap()])
+            .to_bech32()
+            .unwrap();
+        let text = format!("say hi to nostr:{nprofile}, and nostr:nprofile1garbage; nostr:npub1x");
+        assert_eq!(
+            hints_in_content(&text),
+            vec![(bob, vec!["wss://bob.example".to_owned()])]
+        );
+        assert!(hints_in_content("nostr:n").is_empty());
     }
 
     #[test]
