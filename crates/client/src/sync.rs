@@ -138,8 +138,10 @@ impl Engine {
         for (relay, people) in assigned {
             let people: Vec<PublicKey> = people.iter().copied().collect();
             let delivered = self.store.delivered_since(relay, &people, since)?;
-            let outcomes: Vec<(PublicKey, bool)> =
-                people.iter().map(|p| (*p, delivered.contains(p))).collect();
+            let outcomes: Vec<(PublicKey, u32)> = people
+                .iter()
+                .map(|p| (*p, delivered.get(p).copied().unwrap_or(0)))
+                .collect();
             self.store.record_asked(relay, &outcomes)?;
         }
         Ok(())
@@ -246,11 +248,21 @@ impl Engine {
             }
         }
         let mut delivery = BTreeMap::new();
+        let volume = self.store.delivery_volume(follows)?;
         for (relay, per_author) in self.store.delivery_history(follows)? {
+            let events_of = volume.get(&relay);
             let m: BTreeMap<String, samizdat_outbox::Delivery> = per_author
                 .into_iter()
                 .map(|(p, (asked, delivered))| {
-                    (p.to_hex(), samizdat_outbox::Delivery { asked, delivered })
+                    let events = events_of.and_then(|v| v.get(&p)).copied().unwrap_or(0);
+                    (
+                        p.to_hex(),
+                        samizdat_outbox::Delivery {
+                            asked,
+                            delivered,
+                            events,
+                        },
+                    )
                 })
                 .collect();
             delivery.insert(relay, m);
@@ -261,6 +273,7 @@ impl Engine {
             evidence,
             relay_health,
             delivery,
+            relay_depth: BTreeMap::new(),
             policy: Policy {
                 max_connections: self.config.max_connections,
                 per_person: self.config.per_person,

@@ -155,5 +155,8 @@ async fn a_reads_b_through_the_outbox_model_and_around_a_dead_relay() {
     engine.sync(&follows, |_| {}).await.unwrap();
     let history = a_store.delivery_history(&[b.public_key()]).unwrap();
     assert_eq!(history[&b_url][&b.public_key()], (2, 2));
+    // And how many of their events it returned: volume the planner weighs.
+    let volume = a_store.delivery_volume(&[b.public_key()]).unwrap();
+    assert!(volume[&b_url][&b.public_key()] >= 1, "{volume:?}");
     engine.shutdown().await;
 }

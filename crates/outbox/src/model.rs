@@ -81,6 +81,9 @@ pub struct Delivery {
     pub asked: u32,
     /// Times it delivered at least one of their events.
     pub delivered: u32,
+    /// How many of their events it returned the last time it was asked (0:
+    /// unknown): relays that keep more of someone's history are worth more.
+    pub events: u32,
 }
 
 /// The user's rules for relay selection.
@@ -142,6 +145,9 @@ pub struct PlanInput {
     pub relay_health: BTreeMap<String, RelayHealth>,
     /// Delivery history by relay, then person.
     pub delivery: BTreeMap<String, BTreeMap<String, Delivery>>,
+    /// How far back each relay was seen to keep events (the age in days of
+    /// the oldest event it returned to anyone): a lower bound on its retention.
+    pub relay_depth: BTreeMap<String, f64>,
     /// Rules.
     pub policy: Policy,
 }

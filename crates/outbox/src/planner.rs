@@ -179,11 +179,23 @@ fn choose_probabilistic<'a>(
     cap: usize,
     k: usize,
 ) -> Vec<String> {
-    // relay -> [(person, p)]
+    // relay -> [(person, value)]: the chance it delivers them or, once
+    // relays have said how many events they returned, the expected share
+    // of their events; people weigh by how much they post.
+    let volume = score::Volume::learn(input);
+    let weight: BTreeMap<&str, f64> = c
+        .per_person
+        .keys()
+        .map(|p| (p.as_str(), volume.as_ref().map_or(1.0, |v| v.weight(p))))
+        .collect();
     let mut by_relay: BTreeMap<&str, Vec<(&str, f64)>> = BTreeMap::new();
     for (person, relays) in &c.per_person {
         for (url, strength) in relays {
             let p = p_deliver(input, person, url, *strength);
+            let p = match &volume {
+                Some(v) => v.share(input, person, url, p),
+                None => p,
+            };
             if p > 0.0 {
                 by_relay
                     .entry(url.as_str())
@@ -226,7 +238,7 @@ fn choose_probabilistic<'a>(
                 } else {
                     1.0
                 };
-                (miss[person] * p * first, (*person, *p))
+                (miss[person] * p * first * weight[person], (*person, *p))
             })
             .collect();
         if gains.len() > capacity {
@@ -372,6 +384,63 @@ fn choose_stochastic(
     cap_by_demand(wanted, always, cap)
 }
 
+/// One relay per person, at most `capacity` people per relay, as many
+/// people as possible: each takes their best relay with room, else frees a
+/// place by moving someone to another of their relays (augmenting paths).
+/// `ranked` holds each person's relays, best first, in the order people
+/// are served.
+fn match_first_relays<'a>(
+    ranked: &[(&'a String, Vec<&'a String>)],
+    capacity: usize,
+) -> Vec<(&'a String, &'a String)> {
+    let options: BTreeMap<&String, &Vec<&String>> = ranked.iter().map(|(p, o)| (*p, o)).collect();
+    let mut holders: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
+    fn place<'a>(
+        person: &'a String,
+        options: &BTreeMap<&'a String, &Vec<&'a String>>,
+        holders: &mut BTreeMap<&'a String, Vec<&'a String>>,
+        capacity: usize,
+        seen: &mut BTreeSet<&'a String>,
+    ) -> bool {
+        let Some(mine) = options.get(person) else {
+            return false;
+        };
+        for url in mine.iter() {
+            if holders.get(url).map_or(0, Vec::len) < capacity {
+                holders.entry(url).or_default().push(person);
+                return true;
+            }
+        }
+        for url in mine.iter() {
+            if !seen.insert(url) {
+                continue;
+            }
+            let current: Vec<&String> = holders.get(url).cloned().unwrap_or_default();
+            for (i, other) in current.iter().enumerate() {
+                if place(other, options, holders, capacity, seen) {
+                    // `other` moved elsewhere: take their place here.
+                    if let Some(h) = holders.get_mut(url) {
+                        h[i] = person;
+                    }
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    for (person, _) in ranked {
+        let mut seen = BTreeSet::new();
+        place(person, &options, &mut holders, capacity, &mut seen);
+    }
+    let mut out = Vec::new();
+    for (url, people) in holders {
+        for person in people {
+            out.push((person, url));
+        }
+    }
+    out
+}
+
 /// Assigns each person to up to `k` chosen relays with evidence for them
 /// (ours: the most likely to deliver; baselines: the strongest evidence).
 fn assign(
@@ -382,6 +451,7 @@ fn assign(
     algorithm: Algorithm,
 ) -> Plan {
     let chosen_set: BTreeSet<&str> = chosen.iter().map(String::as_str).collect();
+    let volume = score::Volume::learn(input);
     let mut assignments: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut orphans = c.orphans;
     let capacity = input.policy.relay_capacity(c.per_person.len());
@@ -403,13 +473,19 @@ fn assign(
     // Each person's relays, best first; with a cap, every person gets a first
     // relay before anyone gets a second, so capacity goes to coverage first.
     let mut ranked: Vec<(&String, Vec<&String>)> = Vec::new();
+    // With volume known, the heaviest posters (by what their best relay
+    // returns) are served first: a full relay's room goes to most events.
+    let mut value_of: BTreeMap<&String, f64> = BTreeMap::new();
     for (person, relays) in people {
         let mut options: Vec<(&String, f64)> = relays
             .iter()
             .filter(|(url, _)| chosen_set.contains(url.as_str()))
             .map(|(url, strength)| {
-                let rank = match algorithm {
-                    Algorithm::Samizdat => p_deliver(input, person, url, *strength),
+                let rank = match (algorithm, &volume) {
+                    (Algorithm::Samizdat, Some(v)) => {
+                        v.share(input, person, url, p_deliver(input, person, url, *strength))
+                    }
+                    (Algorithm::Samizdat, None) => p_deliver(input, person, url, *strength),
                     _ => *strength,
                 };
                 (url, rank)
@@ -423,12 +499,29 @@ fn assign(
             continue;
         }
         options.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        if let Some(v) = &volume {
+            value_of.insert(person, v.weight(person) * options[0].1);
+        }
         ranked.push((person, options.into_iter().map(|(u, _)| u).collect()));
+    }
+    if capacity != usize::MAX && !value_of.is_empty() {
+        ranked.sort_by(|a, b| value_of[b.0].total_cmp(&value_of[a.0]).then(a.0.cmp(b.0)));
     }
     let passes = if capacity == usize::MAX { 1 } else { k };
     let per_pass = if passes == 1 { k } else { 1 };
     let mut placed: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
-    for _ in 0..passes {
+    let mut remaining = passes;
+    if capacity != usize::MAX && algorithm == Algorithm::Samizdat && value_of.is_empty() {
+        // Under an exposure cap, first relays are a matching: someone whose
+        // only way in is a full relay may move a person who has another.
+        let firsts = match_first_relays(&ranked, capacity);
+        for (person, url) in firsts {
+            *load.entry(url.clone()).or_insert(0) += 1;
+            placed.entry(person).or_default().push(url);
+        }
+        remaining -= 1;
+    }
+    for _ in 0..remaining {
         for (person, options) in &ranked {
             let mine = placed.entry(person).or_default();
             let mut added = 0;

@@ -91,6 +91,68 @@ pub fn relay_delivery_rate(input: &PlanInput, url: &str) -> f64 {
     (delivered as f64 + 2.0) / (asked as f64 + 2.5)
 }
 
+/// How much of each person's history the relays hold, learned from how many
+/// events each relay returned: people who post more weigh more (recall is
+/// counted in events), and a relay that returned fewer of someone's events
+/// than another is expected to keep less of them.
+pub struct Volume<'a> {
+    /// Per person, the most events any relay returned for them.
+    activity: BTreeMap<&'a str, f64>,
+    /// The median of `activity`: the weight of someone never read yet.
+    typical: f64,
+}
+
+/// The share of a year a relay is assumed to keep before it was seen.
+const PRIOR_DEPTH_SHARE: f64 = 0.6;
+
+impl<'a> Volume<'a> {
+    /// Learns from the input's delivery history; `None` when no relay ever
+    /// said how many events it returned (then people weigh the same).
+    pub fn learn(input: &'a PlanInput) -> Option<Self> {
+        let mut activity: BTreeMap<&str, f64> = BTreeMap::new();
+        for per_person in input.delivery.values() {
+            for (person, d) in per_person {
+                if d.events > 0 {
+                    let a = activity.entry(person.as_str()).or_insert(0.0);
+                    *a = a.max(f64::from(d.events));
+                }
+            }
+        }
+        if activity.is_empty() {
+            return None;
+        }
+        let mut all: Vec<f64> = activity.values().copied().collect();
+        all.sort_by(f64::total_cmp);
+        let typical = all[all.len() / 2].max(1.0);
+        Some(Self { activity, typical })
+    }
+
+    /// How much reaching `person` is worth (their events, as far as known).
+    pub fn weight(&self, person: &str) -> f64 {
+        self.activity.get(person).copied().unwrap_or(self.typical)
+    }
+
+    /// The share of `person`'s events `relay` is expected to return, given
+    /// `p`, the chance it delivers them at all.
+    pub fn share(&self, input: &PlanInput, person: &str, relay: &str, p: f64) -> f64 {
+        let d = delivery(input, relay, person);
+        match self.activity.get(person) {
+            // It was asked: what it returned against the best relay's count,
+            // discounted by how reliably it answers.
+            Some(a) if d.asked > 0 => {
+                (f64::from(d.events) / a).clamp(0.0, 1.0) * p.clamp(0.05, 1.0).sqrt()
+            }
+            _ => {
+                let depth = input
+                    .relay_depth
+                    .get(relay)
+                    .map_or(PRIOR_DEPTH_SHARE, |d| (d / 365.0).clamp(0.05, 1.0));
+                p * depth
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +166,7 @@ mod tests {
             Delivery {
                 asked: 5,
                 delivered: 0,
+                ..Delivery::default()
             },
         );
         let good = delivery_probability(
@@ -112,6 +175,7 @@ mod tests {
             Delivery {
                 asked: 5,
                 delivered: 5,
+                ..Delivery::default()
             },
         );
         assert!(

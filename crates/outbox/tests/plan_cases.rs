@@ -89,6 +89,7 @@ fn a_relay_that_never_delivers_is_dropped_by_ours_not_by_greedy_cover() {
                 Delivery {
                     asked: 4,
                     delivered: 0,
+                    ..Delivery::default()
                 },
             );
         if i < 6 {
@@ -101,6 +102,7 @@ fn a_relay_that_never_delivers_is_dropped_by_ours_not_by_greedy_cover() {
                     Delivery {
                         asked: 4,
                         delivered: 4,
+                        ..Delivery::default()
                     },
                 );
         }
@@ -200,4 +202,39 @@ fn a_stale_list_falls_back_to_other_evidence_and_is_named() {
     let second = plan(&input);
     assert_eq!(second.orphans[0].reason, OrphanReason::AllRelaysUnusable);
     assert_eq!(second.stale_lists, vec!["dead-list".to_string()]);
+}
+
+#[test]
+fn under_a_cap_the_relay_that_keeps_more_goes_to_the_heavier_poster() {
+    let mut input = PlanInput {
+        follows: vec!["amy-light".into(), "zed-heavy".into()],
+        ..PlanInput::default()
+    };
+    for p in ["amy-light", "zed-heavy"] {
+        input
+            .relay_lists
+            .insert(p.into(), list(&["wss://deep", "wss://shallow"]));
+    }
+    let seen = |events| Delivery {
+        asked: 1,
+        delivered: 1,
+        events,
+    };
+    let deep = input.delivery.entry("wss://deep".into()).or_default();
+    deep.insert("zed-heavy".into(), seen(500));
+    deep.insert("amy-light".into(), seen(5));
+    let shallow = input.delivery.entry("wss://shallow".into()).or_default();
+    shallow.insert("zed-heavy".into(), seen(40));
+    shallow.insert("amy-light".into(), seen(5));
+    // (By name or by fewest options, amy would be served first.)
+    input.policy.max_exposure = Some(0.5);
+    let plan = plan(&input);
+    assert_eq!(
+        plan.assignments["wss://deep"],
+        vec!["zed-heavy".to_string()]
+    );
+    assert_eq!(
+        plan.assignments["wss://shallow"],
+        vec!["amy-light".to_string()]
+    );
 }

@@ -60,7 +60,7 @@ prop_compose! {
             input.relay_health.insert(relay(i), RelayHealth { reachable, success_rate: rate });
         }
         for (r, p, asked, delivered) in delivery {
-            input.delivery.entry(relay(r)).or_insert_with(BTreeMap::new).insert(person(p), Delivery { asked, delivered: delivered.min(asked) });
+            input.delivery.entry(relay(r)).or_insert_with(BTreeMap::new).insert(person(p), Delivery { asked, delivered: delivered.min(asked), ..Delivery::default() });
         }
         input.policy = Policy {
             max_connections: cap,

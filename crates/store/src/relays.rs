@@ -273,9 +273,10 @@ impl Store {
 }
 
 impl Store {
-    /// Records that `relay` was asked about `author`, and whether it
-    /// delivered anything: the outbox planner learns from this across sessions.
-    pub fn record_asked(&self, relay: &str, outcomes: &[(PublicKey, bool)]) -> StoreResult<()> {
+    /// Records that `relay` was asked about `author`, and how many of their
+    /// events it returned (0: nothing): the outbox planner learns from this
+    /// across sessions.
+    pub fn record_asked(&self, relay: &str, outcomes: &[(PublicKey, u32)]) -> StoreResult<()> {
         let mut conn = self.writer();
         let tx = conn
             .transaction()
@@ -283,21 +284,57 @@ impl Store {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO delivery_stats (relay, author, asked, delivered) VALUES (?1, ?2, 1, ?3)
-                     ON CONFLICT (relay, author) DO UPDATE SET asked = asked + 1, delivered = delivered + excluded.delivered",
+                    "INSERT INTO delivery_stats (relay, author, asked, delivered, events) VALUES (?1, ?2, 1, ?3, ?4)
+                     ON CONFLICT (relay, author) DO UPDATE SET asked = asked + 1,
+                       delivered = delivered + excluded.delivered, events = excluded.events",
                 )
                 .map_err(|e| self.err("recording delivery history", e))?;
-            for (author, delivered) in outcomes {
+            for (author, events) in outcomes {
                 stmt.execute(params![
                     relay,
                     &author.to_bytes()[..],
-                    i64::from(*delivered)
+                    i64::from(*events > 0),
+                    i64::from(*events)
                 ])
                 .map_err(|e| self.err("recording delivery history", e))?;
             }
         }
         tx.commit()
             .map_err(|e| self.err("committing delivery history", e))
+    }
+
+    /// How many events each relay returned for these authors the last time
+    /// it was asked: relay → author → events.
+    #[allow(clippy::type_complexity)]
+    pub fn delivery_volume(
+        &self,
+        authors: &[PublicKey],
+    ) -> StoreResult<std::collections::BTreeMap<String, std::collections::BTreeMap<PublicKey, u32>>>
+    {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT relay, events FROM delivery_stats WHERE author = ?1 AND events > 0",
+            )
+            .map_err(|e| self.err("reading delivery volume", e))?;
+        let mut out: std::collections::BTreeMap<
+            String,
+            std::collections::BTreeMap<PublicKey, u32>,
+        > = std::collections::BTreeMap::new();
+        for author in authors {
+            let rows = stmt
+                .query_map([&author.to_bytes()[..]], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| self.err("reading delivery volume", e))?;
+            for (relay, events) in rows {
+                out.entry(relay)
+                    .or_default()
+                    .insert(*author, events.clamp(0, i64::from(u32::MAX)) as u32);
+            }
+        }
+        Ok(out)
     }
 
     /// Delivery history for these authors: relay → author → (asked, delivered).
@@ -338,7 +375,7 @@ impl Store {
 }
 
 impl Store {
-    /// Which of `authors` had at least one event received from `relay` since
+    /// How many events of each of `authors` were received from `relay` since
     /// `since` (new or already known): what the relay delivered in a sync.
     /// Profiles, follow lists and relay lists do not count: a relay that
     /// holds only those is no source of the person's notes.
@@ -347,23 +384,25 @@ impl Store {
         relay: &str,
         authors: &[PublicKey],
         since: u64,
-    ) -> StoreResult<std::collections::BTreeSet<PublicKey>> {
+    ) -> StoreResult<std::collections::BTreeMap<PublicKey, u32>> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT 1 FROM events e INDEXED BY events_author_time
+                "SELECT COUNT(*) FROM events e INDEXED BY events_author_time
                  JOIN event_seen s ON s.event = e.seq AND s.relay = (SELECT id FROM relays WHERE url = ?1)
                  WHERE e.author = (SELECT id FROM authors WHERE pubkey = ?2) AND s.last_seen >= ?3
-                   AND e.kind NOT IN (0, 3) AND NOT (e.kind BETWEEN 10000 AND 19999) LIMIT 1",
+                   AND e.kind NOT IN (0, 3) AND NOT (e.kind BETWEEN 10000 AND 19999)",
             )
             .map_err(|e| self.err("reading deliveries", e))?;
-        let mut out = std::collections::BTreeSet::new();
+        let mut out = std::collections::BTreeMap::new();
         for author in authors {
-            let hit = stmt
-                .exists(params![relay, &author.to_bytes()[..], since as i64])
+            let n: i64 = stmt
+                .query_row(params![relay, &author.to_bytes()[..], since as i64], |r| {
+                    r.get(0)
+                })
                 .map_err(|e| self.err("reading deliveries", e))?;
-            if hit {
-                out.insert(*author);
+            if n > 0 {
+                out.insert(*author, n.min(i64::from(u32::MAX)) as u32);
             }
         }
         Ok(out)

@@ -187,6 +187,12 @@ CREATE TABLE relay_hints (
 ) WITHOUT ROWID;
 "#,
     },
+    Migration {
+        name: "delivery volume: how many events a relay returned per author",
+        sql: r#"
+ALTER TABLE delivery_stats ADD COLUMN events INTEGER NOT NULL DEFAULT 0;
+"#,
+    },
 ];
 
 /// The schema version this build writes.

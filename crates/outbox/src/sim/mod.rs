@@ -115,6 +115,7 @@ fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> Alg
         },
         relay_health: BTreeMap::new(),
         delivery: BTreeMap::new(),
+        relay_depth: BTreeMap::new(),
         policy: Policy {
             max_connections: config.max_connections,
             per_person: config.per_person,
@@ -149,10 +150,17 @@ fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> Alg
                 let Some(r) = net.relay_index(url) else {
                     continue;
                 };
-                let delivered = person
+                let served: Vec<f64> = person
                     .event_ages
                     .iter()
-                    .any(|&age| net.serves(person, r, age));
+                    .copied()
+                    .filter(|&age| net.serves(person, r, age))
+                    .collect();
+                let delivered = !served.is_empty();
+                if let Some(oldest) = served.iter().copied().reduce(f64::max) {
+                    let depth = input.relay_depth.entry(url.to_string()).or_insert(0.0);
+                    *depth = depth.max(oldest);
+                }
                 let d = input
                     .delivery
                     .entry(url.to_string())
@@ -161,6 +169,7 @@ fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> Alg
                     .or_default();
                 d.asked += 1;
                 d.delivered += u32::from(delivered);
+                d.events = served.len() as u32;
                 if delivered && !config.lists_only {
                     let ev = input.evidence.entry(person.pubkey.clone()).or_default();
                     if !ev.iter().any(|e| e.url == *url && e.source == Source::Seen) {
