@@ -499,7 +499,7 @@ fn assign(
             continue;
         }
         options.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-        if let Some(v) = &volume {
+        if let (Algorithm::Samizdat, Some(v)) = (algorithm, &volume) {
             value_of.insert(person, v.weight(person) * options[0].1);
         }
         ranked.push((person, options.into_iter().map(|(u, _)| u).collect()));
