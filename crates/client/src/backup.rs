@@ -16,16 +16,6 @@ use nostr::prelude::*;
 use samizdat_store::{Store, StoreError};
 use serde::Serialize;
 
-/// The replaceable kinds whose earlier versions the store keeps for the user.
-const HISTORY_KINDS: [Kind; 6] = [
-    Kind::Metadata,
-    Kind::ContactList,
-    Kind::RelayList,
-    Kind::InboxRelays,
-    Kind::MuteList,
-    Kind::Bookmarks,
-];
-
 /// Most events one backup holds.
 const MAX_EVENTS: usize = 5_000_000;
 
@@ -107,7 +97,7 @@ pub fn own_events(store: &Store, me: PublicKey) -> Result<(Vec<Event>, usize, us
     let mut events = store.query(&[Filter::new().author(me).limit(MAX_EVENTS)])?;
     let mut ids: BTreeSet<EventId> = events.iter().map(|e| e.id).collect();
     let mut earlier = 0;
-    for kind in HISTORY_KINDS {
+    for kind in crate::own::OWN_LIST_KINDS {
         for v in store.versions(&me, kind)? {
             if ids.insert(v.id) {
                 earlier += 1;

@@ -6,20 +6,24 @@ use samizdat_net::RelayUrl;
 
 use crate::engine::{Engine, EngineError};
 
+/// The user's own profile and lists: fetched before a change, restored on a
+/// new device, their earlier versions kept and backed up.
+pub const OWN_LIST_KINDS: [Kind; 7] = [
+    Kind::Metadata,
+    Kind::ContactList,
+    Kind::RelayList,
+    Kind::InboxRelays,
+    Kind::MuteList,
+    Kind::Bookmarks,
+    Kind::FollowSet,
+];
+
 impl Engine {
     /// Fetches the user's own profile, follow list and relay list from their
     /// relays and the discovery relays, so that a change starts from the
     /// newest copy anywhere (the store keeps the newest of each).
     pub async fn fetch_own(&self, me: PublicKey, relays: &[RelayUrl]) -> Result<(), EngineError> {
-        let filter = Filter::new().author(me).kinds([
-            Kind::Metadata,
-            Kind::ContactList,
-            Kind::RelayList,
-            Kind::InboxRelays,
-            Kind::MuteList,
-            Kind::Bookmarks,
-            Kind::FollowSet,
-        ]);
+        let filter = Filter::new().author(me).kinds(OWN_LIST_KINDS);
         self.fetch("own", relays, vec![filter]).await?;
         Ok(())
     }

@@ -25,17 +25,6 @@ const MAX_PAGES: usize = 200;
 /// Rounds of "new relays found in the lists just fetched".
 const MAX_DISCOVERY_ROUNDS: usize = 4;
 
-/// The kinds that say where the user's data is.
-const LIST_KINDS: [Kind; 7] = [
-    Kind::Metadata,
-    Kind::ContactList,
-    Kind::RelayList,
-    Kind::InboxRelays,
-    Kind::MuteList,
-    Kind::Bookmarks,
-    Kind::FollowSet,
-];
-
 /// Where restore is.
 #[derive(Debug, Clone)]
 pub struct RestoreProgress {
@@ -171,7 +160,9 @@ impl Session {
             found.insert(url, how.to_owned());
         }
         let mut asked: BTreeSet<RelayUrl> = BTreeSet::new();
-        let lists = Filter::new().author(self.me).kinds(LIST_KINDS);
+        let lists = Filter::new()
+            .author(self.me)
+            .kinds(crate::own::OWN_LIST_KINDS);
         for _ in 0..MAX_DISCOVERY_ROUNDS {
             let new: Vec<RelayUrl> = found
                 .keys()
@@ -202,15 +193,7 @@ impl Session {
             .filter(|(_, how)| *how == "dm relays")
             .map(|(u, _)| u)
             .collect();
-        self.change_settings(|s| {
-            for r in &dm_relays {
-                let entry = s.policies.entry(r.to_string()).or_default();
-                if entry.auth.is_none() {
-                    entry.auth = Some("allow".into());
-                }
-            }
-            Ok(())
-        })?;
+        self.allow_auth_unless_set(dm_relays.iter())?;
         // 3. Everything of the user's, relay by relay, page by page.
         let total = found.len();
         let mut report = RestoreReport::default();
@@ -258,7 +241,7 @@ impl Session {
         for e in store.query(&[Filter::new().author(self.me).limit(5_000_000)])? {
             *report.by_kind.entry(e.kind.as_u16()).or_default() += 1;
         }
-        for kind in LIST_KINDS {
+        for kind in crate::own::OWN_LIST_KINDS {
             let n = self.engine.versions(self.me, kind)?.len();
             if n > 0 {
                 report.versions.insert(kind.as_u16(), n);

@@ -141,9 +141,28 @@ impl Session {
         Ok(())
     }
 
-    /// Publishes the user's DM relays (kind 10050) to their relays and the
-    /// discovery relays. Those relays may ask for AUTH to serve the user's
-    /// wraps; AUTH is allowed there unless the user set a policy already.
+    /// Allows NIP-42 AUTH on `relays` where the user set no AUTH policy:
+    /// the user's own DM relays serve gift wraps only after AUTH.
+    pub(crate) fn allow_auth_unless_set<'a>(
+        &self,
+        relays: impl Iterator<Item = &'a RelayUrl>,
+    ) -> Result<(), SessionError> {
+        let relays: Vec<String> = relays.map(|r| r.to_string()).collect();
+        self.change_settings(|s| {
+            for r in &relays {
+                let entry = s.policies.entry(r.clone()).or_default();
+                if entry.auth.is_none() {
+                    entry.auth = Some("allow".into());
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Publishes the user's DM relays (kind 10050) where people look (their
+    /// relays, the discovery relays, the inboxes of followers). Those relays
+    /// may ask for AUTH to serve the user's wraps; AUTH is allowed there
+    /// unless the user set a policy already.
     pub async fn set_dm_relays(
         &self,
         urls: &[String],
@@ -155,15 +174,7 @@ impl Session {
         if parsed.is_empty() {
             return Err(SessionError::NoDmRelays("you".into()));
         }
-        self.change_settings(|s| {
-            for r in &parsed {
-                let entry = s.policies.entry(r.to_string()).or_default();
-                if entry.auth.is_none() {
-                    entry.auth = Some("allow".into());
-                }
-            }
-            Ok(())
-        })?;
+        self.allow_auth_unless_set(parsed.iter())?;
         let targets = self.own_list_targets().await?;
         self.engine
             .fetch(
