@@ -72,7 +72,7 @@ pub(crate) struct RelayActor {
     pub(crate) pending: HashMap<EventId, Pending>,
     limits: Option<RelayLimits>,
     /// Why the last connection attempt failed (told to unsent publishes).
-    last_error: Option<String>,
+    pub(crate) last_error: Option<String>,
     /// NIP-77 reconciliations in flight.
     pub(crate) negs: NegBook,
 }
@@ -182,12 +182,6 @@ impl RelayActor {
         }
     }
 
-    fn fail_pending(&mut self, outcome: PublishOutcome) {
-        for (_, p) in self.pending.drain() {
-            let _ = p.reply.send(outcome.clone());
-        }
-    }
-
     /// Waits (for `wait`, or until a command when `None`) while disconnected,
     /// keeping track of commands. Returns true on shutdown.
     async fn idle(&mut self, wait: Option<Duration>, denied: bool) -> bool {
@@ -247,39 +241,6 @@ impl RelayActor {
                 return false;
             }
         }
-    }
-
-    /// Answers publishes whose time ran out while no connection was open.
-    fn expire_unsent(&mut self) {
-        let now = Instant::now();
-        let late: Vec<EventId> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.deadline <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in late {
-            if let Some(p) = self.pending.remove(&id) {
-                let _ = p.reply.send(PublishOutcome::Failed(match &self.last_error {
-                    Some(e) => format!("relay unreachable: {e}"),
-                    None => "relay unreachable".into(),
-                }));
-            }
-        }
-    }
-
-    fn queue_publish(&mut self, event: Event, reply: oneshot::Sender<PublishOutcome>) {
-        let deadline = Instant::now() + self.shared.config.ok_timeout;
-        self.pending.insert(
-            event.id,
-            Pending {
-                event,
-                reply,
-                deadline,
-                sent: false,
-                auth_retried: false,
-            },
-        );
     }
 
     async fn session(&mut self, ws: WsStream) -> SessionEnd {
@@ -603,17 +564,7 @@ impl RelayActor {
     /// OK and EOSE timeouts.
     async fn expire(&mut self, s: &mut Session, ingest_tx: &mpsc::Sender<IngestItem>) {
         let now = Instant::now();
-        let late: Vec<EventId> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.sent && p.deadline <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in late {
-            if let Some(p) = self.pending.remove(&id) {
-                let _ = p.reply.send(PublishOutcome::Timeout);
-            }
-        }
+        self.expire_sent(now);
         let eose_timeout = self.shared.config.eose_timeout;
         let overdue: Vec<String> = s
             .wire
