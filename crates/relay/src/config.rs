@@ -32,6 +32,9 @@ pub struct RelayConfig {
     pub auth_required_for_writes: bool,
     /// Answer NIP-77 negentropy reconciliation (`NEG-OPEN`). On by default.
     pub negentropy: bool,
+    /// NIP-13: the least proof of work (leading zero bits of the id) an event
+    /// needs to be accepted (`pow:` otherwise); 0 turns it off (the default).
+    pub min_pow: u8,
 }
 
 /// Bounds on what one client may ask of the relay.
@@ -87,6 +90,7 @@ impl Default for RelayConfig {
             rate: RateLimits::default(),
             auth_required_for_writes: false,
             negentropy: true,
+            min_pow: 0,
         }
     }
 }

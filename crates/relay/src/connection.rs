@@ -321,6 +321,7 @@ impl Connection {
         if event.kind == Kind::Authentication {
             return Err("invalid: AUTH events are sent with AUTH, not EVENT".into());
         }
+        crate::pow::check(event, self.state.config.min_pow)?;
         if self.state.config.auth_required_for_writes
             && !self.shared.authenticated().contains(&event.pubkey)
         {

@@ -32,6 +32,7 @@ mod connection;
 mod messages;
 mod negentropy;
 mod nip11;
+mod pow;
 mod server;
 mod state;
 mod subscriptions;

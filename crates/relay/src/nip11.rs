@@ -25,6 +25,7 @@ pub fn information_document(config: &RelayConfig) -> Value {
         "auth_required": false,
         "payment_required": false,
         "restricted_writes": config.auth_required_for_writes,
+        "min_pow_difficulty": config.min_pow,
     });
     if l.created_at_lower_limit > 0 {
         limitation["created_at_lower_limit"] = json!(l.created_at_lower_limit);
