@@ -127,6 +127,47 @@ impl Engine {
         people: &[PublicKey],
     ) -> Result<BTreeMap<PublicKey, Vec<RelayEvidence>>, EngineError> {
         let now = Timestamp::now().as_secs();
+        let lists = self.store.query(&[Filter::new()
+            .authors(people.iter().copied())
+            .kind(Kind::RelayList)
+            .limit(people.len().max(1))])?;
+        let with_list: BTreeSet<PublicKey> = lists.iter().map(|e| e.pubkey).collect();
+        let mut out = self.other_evidence(people, &with_list)?;
+        for event in &lists {
+            let list = relay_list(event);
+            let age_days = age_days(now, event.created_at.as_secs());
+            let mut items: Vec<RelayEvidence> = list
+                .write
+                .iter()
+                .map(|url| (url, "nip65", "write relay"))
+                .chain(
+                    list.read
+                        .iter()
+                        .filter(|u| !list.write.contains(u))
+                        .map(|url| (url, "nip65-read", "read relay")),
+                )
+                .map(|(url, source, detail)| RelayEvidence {
+                    relay: url.clone(),
+                    source,
+                    age_days,
+                    detail: detail.into(),
+                })
+                .collect();
+            let mine = out.entry(event.pubkey).or_default();
+            items.append(mine);
+            *mine = items;
+        }
+        Ok(out)
+    }
+
+    /// The evidence besides NIP-65 lists: the kind-3 relay map of those not
+    /// in `with_list`, where their events were seen, and hints.
+    fn other_evidence(
+        &self,
+        people: &[PublicKey],
+        with_list: &BTreeSet<PublicKey>,
+    ) -> Result<BTreeMap<PublicKey, Vec<RelayEvidence>>, EngineError> {
+        let now = Timestamp::now().as_secs();
         let mut out: BTreeMap<PublicKey, Vec<RelayEvidence>> = BTreeMap::new();
         let mut push = |who: PublicKey, relay: String, source, at: u64, detail: String| {
             out.entry(who).or_default().push(RelayEvidence {
@@ -136,29 +177,7 @@ impl Engine {
                 detail,
             });
         };
-        let lists = self.store.query(&[Filter::new()
-            .authors(people.iter().copied())
-            .kind(Kind::RelayList)
-            .limit(people.len().max(1))])?;
-        let mut with_list = BTreeSet::new();
-        for event in &lists {
-            with_list.insert(event.pubkey);
-            let list = relay_list(event);
-            let at = event.created_at.as_secs();
-            for url in &list.write {
-                push(event.pubkey, url.clone(), "nip65", at, "write relay".into());
-            }
-            for url in list.read.iter().filter(|u| !list.write.contains(u)) {
-                push(
-                    event.pubkey,
-                    url.clone(),
-                    "nip65-read",
-                    at,
-                    "read relay".into(),
-                );
-            }
-        }
-        let without = missing_from(people, &with_list);
+        let without = missing_from(people, with_list);
         if !without.is_empty() {
             let contacts = self.store.query(&[Filter::new()
                 .authors(without.iter().copied())
@@ -192,13 +211,15 @@ impl Engine {
         Ok(out)
     }
 
-    /// The evidence the planner weighs besides NIP-65 lists, per person (hex).
+    /// The evidence the planner weighs besides NIP-65 lists, per person
+    /// (hex); `with_list` are the people whose lists the planner already has.
     pub(crate) fn planner_evidence(
         &self,
         people: &[PublicKey],
+        with_list: &BTreeSet<PublicKey>,
     ) -> Result<BTreeMap<String, Vec<Evidence>>, EngineError> {
         Ok(self
-            .relay_evidence(people)?
+            .other_evidence(people, with_list)?
             .into_iter()
             .map(|(who, items)| {
                 let items: Vec<Evidence> = items

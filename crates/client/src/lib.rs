@@ -39,6 +39,7 @@ mod session;
 mod settings;
 mod signer;
 mod sync;
+mod targets;
 mod updates;
 
 pub use engine::{

@@ -132,6 +132,18 @@ pub struct ReplicationReport {
     pub relays: Vec<RelayReplication>,
 }
 
+impl ReplicationReport {
+    /// Lines for people: the totals, then one sentence per relay.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "{} of your events, {} DM gift wraps to you",
+            self.own_events, self.dm_wraps
+        )];
+        out.extend(self.relays.iter().map(|r| format!("  {}", r.sentence())));
+        out
+    }
+}
+
 /// What a check found.
 struct Found {
     method: Method,

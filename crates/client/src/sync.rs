@@ -231,7 +231,11 @@ impl Engine {
             .values()
             .flat_map(|l| l.write.iter().cloned())
             .collect();
-        let evidence = self.planner_evidence(follows)?;
+        let with_list: BTreeSet<PublicKey> = relay_lists
+            .keys()
+            .filter_map(|p| PublicKey::from_hex(p).ok())
+            .collect();
+        let evidence = self.planner_evidence(follows, &with_list)?;
         urls.extend(evidence.values().flatten().map(|e| e.url.clone()));
         let mut relay_health = BTreeMap::new();
         for url in urls {

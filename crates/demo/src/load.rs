@@ -39,3 +39,17 @@ pub fn signed_notes(n: usize) -> Vec<Event> {
             .collect()
     })
 }
+
+/// Signs `n` notes of one author (`keys`), one second apart and ending ten
+/// seconds ago (a replication check's own history; `bench replicate`).
+pub fn own_notes(keys: &Keys, n: usize) -> Vec<Event> {
+    let base = Timestamp::now().as_secs().saturating_sub(n as u64 + 10);
+    (0..n)
+        .filter_map(|i| {
+            EventBuilder::new(Kind::TextNote, format!("note {i} of the replication bench"))
+                .custom_created_at(Timestamp::from_secs(base + i as u64))
+                .finalize(keys)
+                .ok()
+        })
+        .collect()
+}

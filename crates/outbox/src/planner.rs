@@ -115,6 +115,8 @@ fn usable_relays(input: &PlanInput, person: &str) -> Result<BTreeMap<String, f64
 /// Plans with the given algorithm.
 pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
     let c = candidates(input);
+    // Learned once: how many events each relay returned per person.
+    let volume = score::Volume::learn(input);
     let cap = input.policy.max_connections;
     let k = input.policy.per_person.max(1);
     let always: Vec<String> = input
@@ -126,12 +128,12 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
         .cloned()
         .collect();
     let chosen = match algorithm {
-        Algorithm::Samizdat => choose_probabilistic(input, &c, &always, cap, k),
+        Algorithm::Samizdat => choose_probabilistic(input, volume.as_ref(), &c, &always, cap, k),
         Algorithm::GreedyCover => choose_greedy(&c, &always, cap, k),
         Algorithm::TopN => choose_top_n(&c, &always, cap, k),
         Algorithm::Stochastic => choose_stochastic(input, &c, &always, cap, k),
     };
-    let mut plan = assign(input, c, &chosen, k, algorithm);
+    let mut plan = assign(input, volume.as_ref(), c, &chosen, k, algorithm);
     plan.stale_lists = stale_lists(input);
     plan
 }
@@ -174,6 +176,7 @@ fn p_deliver(input: &PlanInput, person: &str, url: &str, strength: f64) -> f64 {
 
 fn choose_probabilistic<'a>(
     input: &'a PlanInput,
+    volume: Option<&score::Volume<'_>>,
     c: &'a Candidates,
     always: &[String],
     cap: usize,
@@ -182,7 +185,6 @@ fn choose_probabilistic<'a>(
     // relay -> [(person, value)]: the chance it delivers them or, once
     // relays have said how many events they returned, the expected share
     // of their events; people weigh by how much they post.
-    let volume = score::Volume::learn(input);
     let weight: BTreeMap<&str, f64> = c
         .per_person
         .keys()
@@ -445,13 +447,13 @@ fn match_first_relays<'a>(
 /// (ours: the most likely to deliver; baselines: the strongest evidence).
 fn assign(
     input: &PlanInput,
+    volume: Option<&score::Volume<'_>>,
     c: Candidates,
     chosen: &[String],
     k: usize,
     algorithm: Algorithm,
 ) -> Plan {
     let chosen_set: BTreeSet<&str> = chosen.iter().map(String::as_str).collect();
-    let volume = score::Volume::learn(input);
     let mut assignments: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut orphans = c.orphans;
     let capacity = input.policy.relay_capacity(c.per_person.len());

@@ -22,19 +22,9 @@ pub async fn run(events: usize, as_json: bool) -> anyhow::Result<()> {
     anyhow::ensure!(events >= 100, "--events must be at least 100");
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
     let me = Keys::generate();
-    let signer_keys = me.clone();
-    let all: Vec<Event> = tokio::task::spawn_blocking(move || {
-        let base = Timestamp::now().as_secs() - events as u64 - 10;
-        (0..events)
-            .filter_map(|i| {
-                EventBuilder::new(Kind::TextNote, format!("note {i} of the replication bench"))
-                    .custom_created_at(Timestamp::from(base + i as u64))
-                    .finalize(&signer_keys)
-                    .ok()
-            })
-            .collect()
-    })
-    .await?;
+    let author = me.clone();
+    let all = tokio::task::spawn_blocking(move || samizdat_demo::load::own_notes(&author, events))
+        .await?;
     let on_relays: Vec<Event> = all
         .iter()
         .enumerate()

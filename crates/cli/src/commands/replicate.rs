@@ -1,42 +1,59 @@
 //! `samizdat replicate`: check that each of your relays still holds your
-//! events (negentropy where it can, ids where not) and re-send what is missing.
+//! events (negentropy where it can, ids where not) and re-send what is
+//! missing; `samizdat restore`: a new device fetches your whole history.
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use super::keys::Context;
 use super::social::{session, Access};
 
+/// A progress bar for people (none with `--json`), `template` in
+/// indicatif's syntax, ticking while the relays answer.
+fn progress(as_json: bool, template: &str) -> Option<ProgressBar> {
+    (!as_json).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    })
+}
+
+/// Clears the bar and prints the report as JSON or as its lines.
+fn print(
+    bar: Option<ProgressBar>,
+    report: serde_json::Value,
+    lines: Vec<String>,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for line in lines {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
 /// Runs `samizdat replicate [--json]`.
 pub async fn replicate(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
     let session = session(ctx, Access::Read).await?;
-    let spinner = (!as_json).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar.set_message("checking your relays");
-        bar
-    });
+    let bar = progress(as_json, "{spinner} {msg}");
     let report = session
         .replicate(|msg| {
-            if let Some(bar) = &spinner {
+            if let Some(bar) = &bar {
                 bar.set_message(msg.to_owned());
             }
         })
         .await;
-    if let Some(bar) = spinner {
-        bar.finish_and_clear();
-    }
     session.shutdown().await;
     let report = report?;
-    if as_json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
-    }
-    println!(
-        "{} of your events, {} DM gift wraps to you",
-        report.own_events, report.dm_wraps
-    );
-    for r in &report.relays {
-        println!("  {}", r.sentence());
-    }
-    Ok(())
+    print(bar, serde_json::to_value(&report)?, report.lines(), as_json)
 }
 
 /// Runs `samizdat restore [--json]`: a new device fetches the user's whole
@@ -44,14 +61,7 @@ pub async fn replicate(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
 pub async fn restore(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
     // Signing: DM relays serve gift wraps only after AUTH.
     let session = session(ctx, Access::Sign).await?;
-    let bar = (!as_json).then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} relays  {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    let bar = progress(as_json, "{bar:30} {pos}/{len} relays  {msg}");
     let report = session
         .restore(|p| {
             if let Some(bar) = &bar {
@@ -61,17 +71,7 @@ pub async fn restore(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
             }
         })
         .await;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
     session.shutdown().await;
     let report = report?;
-    if as_json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
-    }
-    for line in report.lines() {
-        println!("{line}");
-    }
-    Ok(())
+    print(bar, serde_json::to_value(&report)?, report.lines(), as_json)
 }

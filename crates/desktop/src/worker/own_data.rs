@@ -18,14 +18,7 @@ impl Ctx {
                     .session
                     .replicate(|_| {})
                     .await
-                    .map(|r| {
-                        let mut lines = vec![format!(
-                            "{} of your events, {} DM gift wraps to you",
-                            r.own_events, r.dm_wraps
-                        )];
-                        lines.extend(r.relays.iter().map(|row| row.sentence()));
-                        lines
-                    })
+                    .map(|r| r.lines())
                     .map_err(|e| e.to_string()),
                 OwnData::Restore => ctx
                     .session
