@@ -8,6 +8,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::policy::{Policy, PolicyConfig};
+
 /// Everything a relay can be told. [`RelayConfig::default`] suits a personal relay.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -20,6 +22,8 @@ pub struct RelayConfig {
     pub pubkey: Option<String>,
     /// Contact address shown in the NIP-11 document.
     pub contact: Option<String>,
+    /// Icon URL shown in the NIP-11 document.
+    pub icon: Option<String>,
     /// This relay's public URL. When set, NIP-42 AUTH events must name it; when
     /// unset they must name the host the client connected to.
     pub relay_url: Option<String>,
@@ -35,6 +39,11 @@ pub struct RelayConfig {
     /// NIP-13: the least proof of work (leading zero bits of the id) an event
     /// needs to be accepted (`pow:` otherwise); 0 turns it off (the default).
     pub min_pow: u8,
+    /// Who may write and read ([`PolicyConfig`]): public by default.
+    pub policy: PolicyConfig,
+    /// Serve Prometheus metrics at `/metrics`. On by default; they hold
+    /// counts only (no keys, addresses or content).
+    pub metrics: bool,
 }
 
 /// Bounds on what one client may ask of the relay.
@@ -64,6 +73,9 @@ pub struct Limits {
     /// Bytes of outgoing messages queued for one connection before a client
     /// that does not read is disconnected.
     pub max_outgoing_bytes: usize,
+    /// Open websocket connections from one client address (0: no limit);
+    /// more are answered with HTTP 429.
+    pub max_connections_per_ip: usize,
 }
 
 /// Token-bucket rates. Zero disables a limit.
@@ -85,12 +97,15 @@ impl Default for RelayConfig {
             description: "A personal Nostr relay (Samizdat).".into(),
             pubkey: None,
             contact: None,
+            icon: None,
             relay_url: None,
             limits: Limits::default(),
             rate: RateLimits::default(),
             auth_required_for_writes: false,
             negentropy: true,
             min_pow: 0,
+            policy: PolicyConfig::default(),
+            metrics: true,
         }
     }
 }
@@ -109,6 +124,7 @@ impl Default for Limits {
             created_at_upper_limit: 15 * 60,
             created_at_lower_limit: 0,
             max_outgoing_bytes: 16 * 1024 * 1024,
+            max_connections_per_ip: 256,
         }
     }
 }
@@ -153,9 +169,57 @@ impl RelayConfig {
             path: path.display().to_string(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
             message: e.to_string(),
-        })
+        })?;
+        config.check().map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Checks what the types cannot: the policy's keys parse and a
+    /// restricted write mode names an owner.
+    pub fn check(&self) -> Result<(), String> {
+        Policy::from_config(&self.policy).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_file_with_a_policy_reads_and_a_bad_key_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relay.toml");
+        let owner = nostr::prelude::Keys::generate().public_key().to_hex();
+        std::fs::write(
+            &path,
+            format!("min_pow = 8\n[policy]\nwrite = \"personal\"\nowners = [\"{owner}\"]\n[limits]\nmax_connections_per_ip = 4\n"),
+        )
+        .unwrap();
+        let config = RelayConfig::from_file(&path).unwrap();
+        assert_eq!(config.policy.write, crate::policy::WriteMode::Personal);
+        assert_eq!(config.limits.max_connections_per_ip, 4);
+        assert_eq!(
+            config.policy.auth_read_kinds,
+            crate::policy::DEFAULT_AUTH_READ_KINDS
+        );
+        std::fs::write(
+            &path,
+            "[policy]\nwrite = \"owner\"\nowners = [\"npub1nope\"]\n",
+        )
+        .unwrap();
+        let err = RelayConfig::from_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("policy.owners") && err.contains("npub1nope"),
+            "{err}"
+        );
+        std::fs::write(&path, "[policy]\nwrite = \"friends\"\n").unwrap();
+        let err = RelayConfig::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains("friends"), "{err}");
     }
 }

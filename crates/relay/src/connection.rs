@@ -13,20 +13,16 @@ use std::sync::{Arc, RwLock};
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use nostr::prelude::*;
-use samizdat_store::{InsertOutcome, StoreError};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tracing::Instrument;
 
+use crate::admission::{check_event, verdict};
 use crate::auth::{new_challenge, verify_auth};
 use crate::messages;
 use crate::state::RelayState;
 use crate::subscriptions::SubKey;
 use crate::writer::WriteJob;
-
-/// Kinds whose metadata is private to their recipients (NIP-04 DMs, NIP-59
-/// gift wraps): served only to an authenticated author or `p`-tagged recipient.
-const PRIVATE_KINDS: &[u16] = &[4, 1059];
 
 /// The parts of a connection that fan-out needs from other tasks.
 pub struct ConnectionShared {
@@ -61,22 +57,20 @@ impl ConnectionShared {
             .map(|a| a.clone())
             .unwrap_or_default()
     }
-
-    /// Whether this connection may see `event`: DMs and gift wraps only go to
-    /// their authenticated author or recipients.
-    pub fn can_read(&self, event: &Event) -> bool {
-        if !PRIVATE_KINDS.contains(&event.kind.as_u16()) {
-            return true;
-        }
-        let authed = self.authenticated();
-        !authed.is_empty()
-            && (authed.contains(&event.pubkey)
-                || event.tags.public_keys().any(|p| authed.contains(&p)))
-    }
 }
 
 /// Serves one upgraded websocket until it closes or the relay shuts down.
-pub async fn serve(socket: WebSocket, state: Arc<RelayState>, ip: IpAddr, host: Option<String>) {
+///
+/// `slot` is the connection's place in the per-address count; it is released
+/// when this returns.
+pub async fn serve(
+    socket: WebSocket,
+    state: Arc<RelayState>,
+    slot: crate::state::ConnectionSlot,
+    ip: IpAddr,
+    host: Option<String>,
+) {
+    let _slot = slot;
     let id = state.next_connection_id();
     let span = tracing::info_span!("conn", id, peer = %state.peer_tag(ip));
     async move {
@@ -87,7 +81,7 @@ pub async fn serve(socket: WebSocket, state: Arc<RelayState>, ip: IpAddr, host: 
             id,
             outgoing: tx,
             queued_bytes: Arc::clone(&queued),
-            max_queued_bytes: state.config.limits.max_outgoing_bytes,
+            max_queued_bytes: state.config().limits.max_outgoing_bytes,
             overflowed: Notify::new(),
             authenticated: RwLock::new(Vec::new()),
         });
@@ -159,24 +153,27 @@ pub async fn serve(socket: WebSocket, state: Arc<RelayState>, ip: IpAddr, host: 
     .await;
 }
 
-struct Connection {
-    state: Arc<RelayState>,
-    shared: Arc<ConnectionShared>,
-    subs: HashSet<SubscriptionId>,
+/// One connection's own state, handled on its read loop. Fields are visible
+/// to the modules that answer its messages (`reads`, `negentropy`).
+pub(crate) struct Connection {
+    pub(crate) state: Arc<RelayState>,
+    pub(crate) shared: Arc<ConnectionShared>,
+    pub(crate) subs: HashSet<SubscriptionId>,
     challenge: String,
-    ip: IpAddr,
+    pub(crate) ip: IpAddr,
     host: Option<String>,
     /// NIP-77 reconciliations in flight.
-    negs: crate::negentropy::Sessions,
+    pub(crate) negs: crate::negentropy::Sessions,
 }
 
 impl Connection {
-    fn send(&self, msg: String) {
+    pub(crate) fn send(&self, msg: String) {
         self.shared.send(msg);
     }
 
     async fn handle_text(&mut self, text: &str) {
-        let max = self.state.config.limits.max_message_length;
+        let config = self.state.config();
+        let max = config.limits.max_message_length;
         if text.len() > max {
             self.send(messages::notice(&format!(
                 "invalid: message of {} bytes is over the limit of {max}",
@@ -200,16 +197,13 @@ impl Connection {
             Some("REQ") => self.handle_req(items).await,
             Some("CLOSE") => self.handle_close(items),
             Some("AUTH") => self.handle_auth(items),
-            Some("NEG-OPEN") if self.state.config.negentropy => self.handle_neg_open(items).await,
-            Some("NEG-MSG") if self.state.config.negentropy => self.handle_neg_msg(items),
-            Some("NEG-CLOSE") if self.state.config.negentropy => {
+            Some("COUNT") => self.handle_count(items).await,
+            Some("NEG-OPEN") if config.negentropy => self.handle_neg_open(items).await,
+            Some("NEG-MSG") if config.negentropy => self.handle_neg_msg(items),
+            Some("NEG-CLOSE") if config.negentropy => {
                 if let Some(sub) = items.get(1).and_then(Value::as_str) {
                     self.negs.close(sub);
                 }
-            }
-            Some("COUNT") => {
-                let sub = items.get(1).and_then(Value::as_str).unwrap_or("");
-                self.send(messages::closed(sub, "unsupported: COUNT is not supported"));
             }
             Some(other) => {
                 let verb: String = other.chars().take(32).collect();
@@ -238,25 +232,23 @@ impl Connection {
         };
         let event: Event = match serde_json::from_value(raw.clone()) {
             Ok(e) => e,
-            Err(e) => {
-                self.send(messages::ok(
-                    &id,
-                    false,
-                    &format!("invalid: malformed event ({e})"),
-                ));
-                return;
-            }
+            Err(e) => return self.refuse(&id, &format!("invalid: malformed event ({e})")),
         };
-        if let Err(reason) = self.check_event(&event) {
-            self.send(messages::ok(&id, false, &reason));
-            return;
+        let checked = check_event(
+            &self.state.config(),
+            &self.state.policy(),
+            &self.shared.authenticated(),
+            &event,
+        );
+        if let Err(reason) = checked {
+            return self.refuse(&id, &reason);
         }
         if !self.state.allow_event(self.ip, &event.pubkey) {
-            self.send(messages::ok(&id, false, "rate-limited: slow down"));
-            return;
+            return self.refuse(&id, "rate-limited: slow down");
         }
         if event.kind.is_ephemeral() {
             self.state.fan_out(&event);
+            self.state.metrics.event_answered(true, "");
             self.send(messages::ok(&id, true, ""));
             return;
         }
@@ -268,12 +260,12 @@ impl Connection {
             .await
             .is_err()
         {
-            self.send(messages::ok(&id, false, "error: relay is shutting down"));
-            return;
+            return self.refuse(&id, "error: relay is shutting down");
         }
         // Wait for the commit off the read loop, so one client's events batch
         // together and its next messages are read meanwhile.
         let shared = Arc::clone(&self.shared);
+        let state = Arc::clone(&self.state);
         tokio::spawn(async move {
             let (accepted, reason) = match answer.await {
                 Ok(Ok(outcome)) => verdict(&outcome),
@@ -283,242 +275,15 @@ impl Connection {
                 }
                 Err(_) => (false, "error: relay is shutting down".to_string()),
             };
+            state.metrics.event_answered(accepted, &reason);
             shared.send(messages::ok(&id, accepted, &reason));
         });
     }
 
-    /// Everything checked before an event is queued for storage.
-    fn check_event(&self, event: &Event) -> Result<(), String> {
-        let limits = &self.state.config.limits;
-        if event.tags.len() > limits.max_event_tags {
-            return Err(format!(
-                "invalid: {} tags, more than the limit of {}",
-                event.tags.len(),
-                limits.max_event_tags
-            ));
-        }
-        if event.content.len() > limits.max_content_length {
-            return Err(format!(
-                "invalid: content of {} bytes, more than the limit of {}",
-                event.content.len(),
-                limits.max_content_length
-            ));
-        }
-        if !event.verify_id() {
-            return Err("invalid: event id does not match its content".into());
-        }
-        if !event.verify_signature() {
-            return Err("invalid: bad signature".into());
-        }
-        let now = Timestamp::now().as_secs();
-        let at = event.created_at.as_secs();
-        if at > now + limits.created_at_upper_limit {
-            return Err("invalid: created_at is too far in the future".into());
-        }
-        if limits.created_at_lower_limit > 0 && at + limits.created_at_lower_limit < now {
-            return Err("invalid: created_at is too far in the past".into());
-        }
-        if event.kind == Kind::Authentication {
-            return Err("invalid: AUTH events are sent with AUTH, not EVENT".into());
-        }
-        crate::pow::check(event, self.state.config.min_pow)?;
-        if self.state.config.auth_required_for_writes
-            && !self.shared.authenticated().contains(&event.pubkey)
-        {
-            return Err(
-                "auth-required: this relay takes events only from their authenticated author"
-                    .into(),
-            );
-        }
-        if event.is_protected() && !self.shared.authenticated().contains(&event.pubkey) {
-            return Err(
-                "auth-required: this event may only be published by its authenticated author"
-                    .into(),
-            );
-        }
-        Ok(())
-    }
-
-    async fn handle_req(&mut self, items: &[Value]) {
-        let limits = self.state.config.limits.clone();
-        let Some(sub) = items.get(1).and_then(Value::as_str) else {
-            self.send(messages::notice(
-                "invalid: REQ needs a subscription id string",
-            ));
-            return;
-        };
-        if sub.is_empty() || sub.chars().count() > limits.max_subid_length {
-            self.send(messages::closed(
-                sub,
-                &format!(
-                    "invalid: subscription id must be 1 to {} characters",
-                    limits.max_subid_length
-                ),
-            ));
-            return;
-        }
-        let sub_id = SubscriptionId::new(sub);
-        let raw_filters = &items[2..];
-        if raw_filters.is_empty() {
-            self.send(messages::closed(
-                sub,
-                "invalid: REQ needs at least one filter",
-            ));
-            return;
-        }
-        if raw_filters.len() > limits.max_filters {
-            self.send(messages::closed(
-                sub,
-                &format!(
-                    "invalid: {} filters, more than the limit of {}",
-                    raw_filters.len(),
-                    limits.max_filters
-                ),
-            ));
-            return;
-        }
-        let mut filters = Vec::with_capacity(raw_filters.len());
-        for raw in raw_filters {
-            match serde_json::from_value::<Filter>(raw.clone()) {
-                Ok(mut f) => {
-                    if f.ids.is_none() || f.limit.is_some() {
-                        f.limit = Some(
-                            f.limit
-                                .unwrap_or(limits.default_limit)
-                                .min(limits.max_limit),
-                        );
-                    }
-                    filters.push(f);
-                }
-                Err(e) => {
-                    self.send(messages::closed(
-                        sub,
-                        &format!("invalid: malformed filter ({e})"),
-                    ));
-                    return;
-                }
-            }
-        }
-        if !self.state.allow_req(self.ip) {
-            self.send(messages::closed(sub, "rate-limited: too many REQs"));
-            return;
-        }
-        if !self.subs.contains(&sub_id) && self.subs.len() >= limits.max_subscriptions {
-            self.send(messages::closed(
-                sub,
-                &format!(
-                    "restricted: {} open subscriptions is the limit; CLOSE one first",
-                    limits.max_subscriptions
-                ),
-            ));
-            return;
-        }
-        let private_only = filters.iter().all(|f| {
-            f.kinds.as_ref().is_some_and(|k| {
-                !k.is_empty() && k.iter().all(|k| PRIVATE_KINDS.contains(&k.as_u16()))
-            })
-        });
-        if private_only && self.shared.authenticated().is_empty() {
-            self.send(messages::closed(
-                sub,
-                "auth-required: direct messages are served only to their authenticated recipient",
-            ));
-            return;
-        }
-        // Register first so nothing stored during the query is missed.
-        let key = SubKey {
-            conn: self.shared.id,
-            id: sub_id.clone(),
-        };
-        self.write_subs(|s| s.insert(key.clone(), filters.clone(), Arc::clone(&self.shared)));
-        self.subs.insert(sub_id.clone());
-        match self.state.store.query_async(filters).await {
-            Ok(events) => {
-                for event in events.iter().filter(|e| self.shared.can_read(e)) {
-                    self.send(messages::event(&sub_id, &event.as_json()));
-                }
-                self.send(messages::eose(&sub_id));
-            }
-            Err(e) => {
-                self.write_subs(|s| s.remove(&key));
-                self.subs.remove(&sub_id);
-                let reason = match e {
-                    StoreError::FilterTooLarge { .. } | StoreError::UnboundedFilter { .. } => {
-                        format!("invalid: {e}")
-                    }
-                    other => {
-                        tracing::warn!(error = %other, "query failed");
-                        "error: could not run the query".to_string()
-                    }
-                };
-                self.send(messages::closed(sub, &reason));
-            }
-        }
-    }
-
-    /// NIP-77 `NEG-OPEN`: the set of stored events matching the filter that
-    /// this connection may read, reconciled against the client's message.
-    async fn handle_neg_open(&mut self, items: &[Value]) {
-        use crate::negentropy::{err, parse_open, MAX_RECORDS};
-        let open = match parse_open(items, self.state.config.limits.max_subid_length) {
-            Ok(open) => open,
-            Err((Some(sub), why)) => return self.send(err(&sub, &why)),
-            Err((None, why)) => return self.send(messages::notice(&why)),
-        };
-        if !self.state.allow_req(self.ip) {
-            return self.send(err(&open.sub, "rate-limited: too many requests"));
-        }
-        let private_only = open.filters.iter().all(|f| {
-            f.kinds.as_ref().is_some_and(|k| {
-                !k.is_empty() && k.iter().all(|k| PRIVATE_KINDS.contains(&k.as_u16()))
-            })
-        });
-        if private_only && self.shared.authenticated().is_empty() {
-            return self.send(err(
-                &open.sub,
-                "auth-required: direct messages are reconciled only with their authenticated recipient",
-            ));
-        }
-        let filters: Vec<Filter> = open
-            .filters
-            .iter()
-            .cloned()
-            .map(|mut f| {
-                f.limit = Some(f.limit.unwrap_or(MAX_RECORDS + 1).min(MAX_RECORDS + 1));
-                f
-            })
-            .collect();
-        let events = match self.state.store.query_async(filters).await {
-            Ok(events) => events,
-            Err(e) => return self.send(err(&open.sub, &format!("invalid: {e}"))),
-        };
-        if events.len() > MAX_RECORDS {
-            return self.send(err(
-                &open.sub,
-                &format!("blocked: more than {MAX_RECORDS} events match; narrow the filter"),
-            ));
-        }
-        let records: Vec<(u64, [u8; 32])> = events
-            .iter()
-            .filter(|e| self.shared.can_read(e))
-            .map(|e| (e.created_at.as_secs(), e.id.to_bytes()))
-            .collect();
-        let answer = self.negs.open(&open.sub, &records, &open.message);
-        self.send(answer);
-    }
-
-    /// NIP-77 `NEG-MSG`: the next round of a reconciliation.
-    fn handle_neg_msg(&mut self, items: &[Value]) {
-        use crate::negentropy::{decode, err};
-        let Some(sub) = items.get(1).and_then(Value::as_str) else {
-            return self.send(messages::notice("invalid: NEG-MSG needs a subscription id"));
-        };
-        let answer = match items.get(2).and_then(Value::as_str).map(decode) {
-            Some(Ok(bytes)) => self.negs.next(sub, &bytes),
-            Some(Err(why)) => err(sub, &why),
-            None => err(sub, "invalid: NEG-MSG needs a message"),
-        };
-        self.send(answer);
+    /// Answers an EVENT with OK false and counts the refusal.
+    fn refuse(&self, id: &EventId, reason: &str) {
+        self.state.metrics.event_answered(false, reason);
+        self.send(messages::ok(id, false, reason));
     }
 
     fn handle_close(&mut self, items: &[Value]) {
@@ -552,7 +317,8 @@ impl Connection {
                 return;
             }
         };
-        let relay_url = self.state.config.relay_url.as_deref();
+        let config = self.state.config();
+        let relay_url = config.relay_url.as_deref();
         match verify_auth(&event, &self.challenge, relay_url, self.host.as_deref()) {
             Ok(pubkey) => {
                 if let Ok(mut authed) = self.shared.authenticated.write() {
@@ -567,7 +333,10 @@ impl Connection {
         }
     }
 
-    fn write_subs<T>(&self, f: impl FnOnce(&mut crate::subscriptions::Subscriptions) -> T) -> T {
+    pub(crate) fn write_subs<T>(
+        &self,
+        f: impl FnOnce(&mut crate::subscriptions::Subscriptions) -> T,
+    ) -> T {
         match self.state.subscriptions.write() {
             Ok(mut s) => f(&mut s),
             Err(poisoned) => f(&mut poisoned.into_inner()),
@@ -578,22 +347,5 @@ impl Connection {
         let ids: Vec<SubscriptionId> = self.subs.drain().collect();
         let conn = self.shared.id;
         self.write_subs(|s| s.remove_connection(conn, ids));
-    }
-}
-
-/// The OK answer for a store outcome.
-fn verdict(outcome: &InsertOutcome) -> (bool, String) {
-    match outcome {
-        InsertOutcome::Stored | InsertOutcome::ReplacedOlder | InsertOutcome::Ephemeral => {
-            (true, String::new())
-        }
-        InsertOutcome::Duplicate => (true, "duplicate: already have this event".into()),
-        InsertOutcome::RejectedOlder => (
-            false,
-            "duplicate: a newer version of this replaceable event is stored".into(),
-        ),
-        InsertOutcome::Deleted => (false, "blocked: its author deleted this event".into()),
-        InsertOutcome::Expired => (false, "invalid: this event has expired".into()),
-        InsertOutcome::TooLarge(reason) => (false, format!("invalid: {reason}")),
     }
 }

@@ -157,3 +157,68 @@ impl Sessions {
         self.open.remove(sub);
     }
 }
+
+impl crate::connection::Connection {
+    /// NIP-77 `NEG-OPEN`: the set of stored events matching the filter that
+    /// this connection may read, reconciled against the client's message.
+    pub(crate) async fn handle_neg_open(&mut self, items: &[Value]) {
+        self.state.metrics.request("NEG-OPEN");
+        let open = match parse_open(items, self.state.config().limits.max_subid_length) {
+            Ok(open) => open,
+            Err((Some(sub), why)) => return self.send(err(&sub, &why)),
+            Err((None, why)) => return self.send(crate::messages::notice(&why)),
+        };
+        if !self.state.allow_req(self.ip) {
+            return self.send(err(&open.sub, "rate-limited: too many requests"));
+        }
+        if let Err(reason) = self.read_access(&open.filters) {
+            return self.send(err(&open.sub, &reason));
+        }
+        let filters: Vec<Filter> = open
+            .filters
+            .iter()
+            .cloned()
+            .map(|mut f| {
+                f.limit = Some(f.limit.unwrap_or(MAX_RECORDS + 1).min(MAX_RECORDS + 1));
+                f
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let result = self.state.store.query_async(filters).await;
+        self.state.metrics.query_took(started.elapsed());
+        let events = match result {
+            Ok(events) => events,
+            Err(e) => return self.send(err(&open.sub, &crate::reads::query_failure(e))),
+        };
+        if events.len() > MAX_RECORDS {
+            return self.send(err(
+                &open.sub,
+                &format!("blocked: more than {MAX_RECORDS} events match; narrow the filter"),
+            ));
+        }
+        let policy = self.state.policy();
+        let authed = self.shared.authenticated();
+        let records: Vec<(u64, [u8; 32])> = events
+            .iter()
+            .filter(|e| policy.can_read(e, &authed))
+            .map(|e| (e.created_at.as_secs(), e.id.to_bytes()))
+            .collect();
+        let answer = self.negs.open(&open.sub, &records, &open.message);
+        self.send(answer);
+    }
+
+    /// NIP-77 `NEG-MSG`: the next round of a reconciliation.
+    pub(crate) fn handle_neg_msg(&mut self, items: &[Value]) {
+        let Some(sub) = items.get(1).and_then(Value::as_str) else {
+            return self.send(crate::messages::notice(
+                "invalid: NEG-MSG needs a subscription id",
+            ));
+        };
+        let answer = match items.get(2).and_then(Value::as_str).map(decode) {
+            Some(Ok(bytes)) => self.negs.next(sub, &bytes),
+            Some(Err(why)) => err(sub, &why),
+            None => err(sub, "invalid: NEG-MSG needs a message"),
+        };
+        self.send(answer);
+    }
+}

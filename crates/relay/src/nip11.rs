@@ -4,12 +4,24 @@
 use serde_json::{json, Value};
 
 use crate::config::RelayConfig;
+use crate::policy::Policy;
 
 /// NIPs this relay implements.
-pub const SUPPORTED_NIPS: &[u16] = &[1, 9, 11, 40, 42, 50, 70, 77];
+pub const SUPPORTED_NIPS: &[u16] = &[1, 9, 11, 13, 40, 42, 45, 50, 70, 77, 86];
 
-/// The document served for `Accept: application/nostr+json`.
+/// The document a relay started with `config` serves (before any NIP-86
+/// change). A policy that does not resolve is shown as the default one.
 pub fn information_document(config: &RelayConfig) -> Value {
+    document(
+        config,
+        &Policy::from_config(&config.policy).unwrap_or_default(),
+    )
+}
+
+/// The document served for `Accept: application/nostr+json`: identity,
+/// limits and the policy in force (its write mode, the kinds that need
+/// AUTH to read), so a client learns them before it is refused.
+pub(crate) fn document(config: &RelayConfig, policy: &Policy) -> Value {
     let l = &config.limits;
     let mut limitation = json!({
         "max_message_length": l.max_message_length,
@@ -21,10 +33,9 @@ pub fn information_document(config: &RelayConfig) -> Value {
         "max_event_tags": l.max_event_tags,
         "max_content_length": l.max_content_length,
         "created_at_upper_limit": l.created_at_upper_limit,
-        "min_pow_difficulty": 0,
-        "auth_required": false,
+        "auth_required": policy.auth_read_all(),
         "payment_required": false,
-        "restricted_writes": config.auth_required_for_writes,
+        "restricted_writes": config.auth_required_for_writes || policy.restricts_writes(),
         "min_pow_difficulty": config.min_pow,
     });
     if l.created_at_lower_limit > 0 {
@@ -40,9 +51,19 @@ pub fn information_document(config: &RelayConfig) -> Value {
         "software": "samizdat",
         "version": env!("CARGO_PKG_VERSION"),
         "limitation": limitation,
+        "policy": {
+            "write": policy.write_mode().as_str(),
+            "auth_read_kinds": policy.auth_read_kinds(),
+            "auth_read_all": policy.auth_read_all(),
+        },
     });
-    if let Some(pk) = &config.pubkey {
+    let mut owners: Vec<String> = policy.owners().iter().map(|k| k.to_hex()).collect();
+    owners.sort();
+    if let Some(pk) = config.pubkey.as_ref().or(owners.first()) {
         doc["pubkey"] = json!(pk);
+    }
+    if let Some(icon) = &config.icon {
+        doc["icon"] = json!(icon);
     }
     if let Some(contact) = &config.contact {
         doc["contact"] = json!(contact);

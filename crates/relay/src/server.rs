@@ -1,22 +1,26 @@
-//! The HTTP side: one route that serves websocket upgrades (NIP-01) and the
-//! NIP-11 document, startup on any address (`127.0.0.1:0` for tests), and
-//! graceful shutdown.
+//! The HTTP side: `/` serves websocket upgrades (NIP-01), the NIP-11
+//! document and NIP-86 management (POST); `/metrics` serves Prometheus
+//! metrics. Startup on any address (`127.0.0.1:0` for tests), live reload of
+//! the config, and graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use samizdat_store::Store;
+use nostr::prelude::{Event, PublicKey};
+use samizdat_store::{InsertOutcome, Store};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::RelayConfig;
+use crate::management::{self, UsedTokens};
 use crate::state::RelayState;
 use crate::{connection, nip11, writer};
 
@@ -32,6 +36,17 @@ pub enum RelayError {
         #[source]
         source: std::io::Error,
     },
+    /// The config cannot be put in force (a policy key that does not parse,
+    /// a restricted policy without an owner) or the store cannot be read.
+    #[error("relay config refused: {0}")]
+    Config(String),
+}
+
+/// What the HTTP handlers share: the relay state and the used NIP-98 tokens.
+#[derive(Clone)]
+struct Http {
+    state: Arc<RelayState>,
+    tokens: Arc<UsedTokens>,
 }
 
 /// A running relay. Dropping it does not stop it; call [`RelayHandle::shutdown`].
@@ -62,6 +77,68 @@ impl RelayHandle {
             .read()
             .map(|s| s.len())
             .unwrap_or(0)
+    }
+
+    /// Puts a new config in force (what SIGHUP does): limits, rates, policy,
+    /// identity. Open connections stay open and follow the new config from
+    /// their next message; the listening address cannot change. On error the
+    /// old config stays.
+    pub fn reload(&self, config: RelayConfig) -> Result<(), RelayError> {
+        self.state.reload(config).map_err(RelayError::Config)?;
+        tracing::info!("relay config reloaded");
+        Ok(())
+    }
+
+    /// Takes events fetched by the operator's own tooling (a mirror of
+    /// another relay): each is checked like an EVENT from a client
+    /// authenticated as the owner (id, signature, limits, policy, work), then
+    /// committed and fanned out to live subscriptions. Returns per event
+    /// whether it was stored, or the refusal.
+    pub async fn ingest(&self, events: Vec<Event>) -> Vec<Result<InsertOutcome, String>> {
+        let config = self.state.config();
+        let policy = self.state.policy();
+        let owners: Vec<PublicKey> = policy.owners().iter().copied().collect();
+        let mut pending = Vec::with_capacity(events.len());
+        for event in events {
+            if let Err(reason) = crate::admission::check_event(&config, &policy, &owners, &event) {
+                pending.push(Err(reason));
+                continue;
+            }
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            if self
+                .state
+                .writer
+                .send(writer::WriteJob { event, reply })
+                .await
+                .is_err()
+            {
+                pending.push(Err("error: relay is shutting down".into()));
+                continue;
+            }
+            pending.push(Ok(answer));
+        }
+        let mut results = Vec::with_capacity(pending.len());
+        for p in pending {
+            results.push(match p {
+                Ok(answer) => match answer.await {
+                    Ok(Ok(outcome)) => Ok(outcome),
+                    Ok(Err(e)) => Err(format!("error: {e}")),
+                    Err(_) => Err("error: relay is shutting down".into()),
+                },
+                Err(reason) => Err(reason),
+            });
+        }
+        results
+    }
+
+    /// The event store the relay serves.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.state.store
+    }
+
+    /// The Prometheus metrics text, as `/metrics` serves it.
+    pub fn metrics(&self) -> String {
+        self.state.metrics.render()
     }
 
     /// Stops accepting connections, closes the open ones, commits every
@@ -96,7 +173,9 @@ pub async fn start(
     })?;
     let (stop, stopped) = watch::channel(false);
     let (write_tx, write_rx) = mpsc::channel(16_384);
-    let state = Arc::new(RelayState::new(config, store, write_tx, stopped.clone()));
+    let state = Arc::new(
+        RelayState::new(config, store, write_tx, stopped.clone()).map_err(RelayError::Config)?,
+    );
     let writer = tokio::spawn(writer::run(Arc::clone(&state), write_rx));
     let janitor_state = Arc::clone(&state);
     let janitor = tokio::spawn(async move {
@@ -109,9 +188,15 @@ pub async fn start(
             }
         }
     });
+    let http = Http {
+        state: Arc::clone(&state),
+        tokens: Arc::new(UsedTokens::default()),
+    };
     let app = Router::new()
-        .route("/", get(root))
-        .with_state(Arc::clone(&state));
+        .route("/", get(root).post(manage))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(management::MAX_BODY))
+        .with_state(http);
     let mut shutdown = stopped;
     // Nostr is many small messages (EVENTs then EOSE): without TCP_NODELAY,
     // Nagle's algorithm and the client's delayed ACKs add ~40 ms to answers.
@@ -145,23 +230,42 @@ pub async fn start(
 }
 
 async fn root(
-    State(state): State<Arc<RelayState>>,
+    State(Http { state, .. }): State<Http>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let config = state.config();
     if let Ok(ws) = ws {
+        let slot = match state.admit_connection(peer.ip()) {
+            Ok(slot) => slot,
+            Err("blocked") => {
+                tracing::info!(peer = %state.peer_tag(peer.ip()), "blocked address refused");
+                return (
+                    StatusCode::FORBIDDEN,
+                    "blocked: this address may not connect\n",
+                )
+                    .into_response();
+            }
+            Err(_) => {
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited: too many connections from this address\n",
+                )
+                    .into_response()
+            }
+        };
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .map(str::to_owned);
         // Frames between the declared limit and this hard cap get a NOTICE;
         // beyond it the connection is dropped before the frame is buffered.
-        let hard_cap = state.config.limits.max_message_length.saturating_mul(2) + 65_536;
+        let hard_cap = config.limits.max_message_length.saturating_mul(2) + 65_536;
         return ws
             .max_message_size(hard_cap)
             .max_frame_size(hard_cap)
-            .on_upgrade(move |socket| connection::serve(socket, state, peer.ip(), host))
+            .on_upgrade(move |socket| connection::serve(socket, state, slot, peer.ip(), host))
             .into_response();
     }
     let wants_info = headers
@@ -169,7 +273,7 @@ async fn root(
         .and_then(|h| h.to_str().ok())
         .is_some_and(|a| a.contains("application/nostr+json"));
     let mut response = if wants_info {
-        let body = nip11::information_document(&state.config).to_string();
+        let body = nip11::document(&config, &state.policy()).to_string();
         let mut r = (StatusCode::OK, body).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -194,7 +298,35 @@ async fn root(
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET"),
+        HeaderValue::from_static("GET, POST"),
+    );
+    response
+}
+
+/// NIP-86: `POST /` with a NIP-98 authorization.
+async fn manage(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
+    let (status, body) = management::handle(http.state, &http.tokens, &headers, &body).await;
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+/// Prometheus metrics, when the config serves them.
+async fn metrics(State(Http { state, .. }): State<Http>) -> Response {
+    if !state.config().metrics {
+        return (StatusCode::NOT_FOUND, "metrics are turned off\n").into_response();
+    }
+    let mut response = (StatusCode::OK, state.metrics.render()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
     );
     response
 }

@@ -50,13 +50,26 @@ async fn commit(state: &Arc<RelayState>, jobs: Vec<WriteJob>) {
     let (events, replies): (Vec<Event>, Vec<_>) =
         jobs.into_iter().map(|j| (j.event, j.reply)).unzip();
     let store = Arc::clone(&state.store);
+    let owners = state.policy().owners().clone();
     let result = tokio::task::spawn_blocking(move || {
         let outcome = store.insert_batch(&events);
-        (events, outcome)
+        // A new follow list of an owner changes who may write (personal
+        // policy) from this batch on.
+        let follows = match &outcome {
+            Ok(outcomes) if owner_list_changed(&events, outcomes, &owners) => {
+                crate::state::owner_follows(&store, &owners).ok()
+            }
+            _ => None,
+        };
+        (events, outcome, follows)
     })
     .await;
     match result {
-        Ok((events, Ok(outcomes))) => {
+        Ok((events, Ok(outcomes), follows)) => {
+            if let Some(follows) = follows {
+                tracing::info!(follows = follows.len(), "owner's follow list changed");
+                state.update_policy(|p| p.follows = follows);
+            }
             for ((event, reply), outcome) in events.iter().zip(replies).zip(outcomes) {
                 if outcome.is_stored() {
                     state.fan_out(event);
@@ -64,7 +77,7 @@ async fn commit(state: &Arc<RelayState>, jobs: Vec<WriteJob>) {
                 let _ = reply.send(Ok(outcome));
             }
         }
-        Ok((_, Err(e))) => {
+        Ok((_, Err(e), _)) => {
             tracing::warn!(error = %e, "batch not stored");
             for reply in replies {
                 let _ = reply.send(Err(e.to_string()));
@@ -77,4 +90,16 @@ async fn commit(state: &Arc<RelayState>, jobs: Vec<WriteJob>) {
             }
         }
     }
+}
+
+/// True if a stored event of the batch is a follow list by an owner.
+fn owner_list_changed(
+    events: &[Event],
+    outcomes: &[InsertOutcome],
+    owners: &std::collections::HashSet<PublicKey>,
+) -> bool {
+    events
+        .iter()
+        .zip(outcomes)
+        .any(|(e, o)| o.is_stored() && e.kind == Kind::ContactList && owners.contains(&e.pubkey))
 }

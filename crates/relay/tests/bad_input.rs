@@ -60,8 +60,12 @@ async fn wrong_filters_and_subscription_ids_are_closed_with_reasons() {
     expect_prefix(&mut c, "CLOSED", "invalid:").await;
     c.send(json!(["REQ", "x".repeat(65), {}])).await;
     expect_prefix(&mut c, "CLOSED", "invalid:").await;
-    c.send(json!(["COUNT", "c", {}])).await;
-    expect_prefix(&mut c, "CLOSED", "unsupported:").await;
+    c.send(json!(["COUNT", "c", {"kinds": "one"}])).await;
+    expect_prefix(&mut c, "CLOSED", "invalid:").await;
+    c.send(json!(["COUNT", "c"])).await;
+    expect_prefix(&mut c, "CLOSED", "invalid:").await;
+    c.send(json!(["COUNT"])).await;
+    expect_prefix(&mut c, "NOTICE", "invalid:").await;
     still_usable(&mut c).await;
 }
 

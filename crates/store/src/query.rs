@@ -82,6 +82,44 @@ impl Store {
         rows.into_iter().map(EventRow::into_event).collect()
     }
 
+    /// NIP-45: how many stored events match any of `filters` (each counted
+    /// once), leaving out events of `hidden_kinds`. Answered from the indexes
+    /// the same planner picks for a query, without reading any event's
+    /// content; `limit` is ignored.
+    pub fn count(&self, filters: &[Filter], hidden_kinds: &[u16]) -> StoreResult<u64> {
+        let conn = self.reader()?;
+        let now = Timestamp::now().as_secs() as i64;
+        let mut parts = Vec::new();
+        let mut params = Vec::new();
+        for filter in filters {
+            let mut filter = filter.clone();
+            filter.limit = Some(1);
+            let Some(mut plan) = self.plan(&conn, &filter, now)? else {
+                continue;
+            };
+            if !hidden_kinds.is_empty() {
+                plan.conditions.push(format!(
+                    "e.kind NOT IN ({})",
+                    placeholders(hidden_kinds.len())
+                ));
+                plan.params
+                    .extend(hidden_kinds.iter().map(|k| Value::Integer(i64::from(*k))));
+            }
+            let (sql, p) = plan.sql_selecting(None, "e.seq", false);
+            parts.push(sql);
+            params.extend(p);
+        }
+        if parts.is_empty() {
+            return Ok(0);
+        }
+        let sql = format!("SELECT count(*) FROM ({})", parts.join(" UNION "));
+        let n: i64 = conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(rusqlite::params_from_iter(params), |r| r.get(0)))
+            .map_err(|e| self.err("counting events", e))?;
+        Ok(n as u64)
+    }
+
     /// SQLite's query plan for the first step of answering `filter`, one line
     /// per plan node. For tests and diagnostics: it shows which index drives.
     pub fn explain(&self, filter: &Filter) -> StoreResult<Vec<String>> {
@@ -350,12 +388,22 @@ impl Store {
 impl Plan {
     /// The SQL and its parameters, for the whole range or one time window.
     fn sql(&self, window: Option<(i64, i64)>) -> (String, Vec<Value>) {
+        self.sql_selecting(window, EVENT_COLUMNS, self.ordered)
+    }
+
+    /// The SQL selecting `columns`, newest first and limited when `ordered`.
+    fn sql_selecting(
+        &self,
+        window: Option<(i64, i64)>,
+        columns: &str,
+        ordered: bool,
+    ) -> (String, Vec<Value>) {
         let (lower, upper) = window.unwrap_or((self.since, self.until));
         let mut params = Vec::new();
         let mut sql;
         if let Some((cond, tag_params)) = &self.tag_driver {
             sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM tags t CROSS JOIN events e ON e.seq = t.event \
+                "SELECT {columns} FROM tags t CROSS JOIN events e ON e.seq = t.event \
                  CROSS JOIN authors a ON a.id = e.author WHERE {cond} AND t.created_at >= ? AND t.created_at <= ?"
             );
             params.extend(tag_params.iter().cloned());
@@ -370,7 +418,7 @@ impl Plan {
                 Driver::Ids | Driver::Tag => "",
             };
             sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events e {index} CROSS JOIN authors a ON a.id = e.author \
+                "SELECT {columns} FROM events e {index} CROSS JOIN authors a ON a.id = e.author \
                  WHERE e.created_at >= ? AND e.created_at <= ?"
             );
         }
@@ -381,7 +429,7 @@ impl Plan {
             sql.push_str(cond);
         }
         params.extend(self.params.iter().cloned());
-        if self.ordered {
+        if ordered {
             sql.push_str(" ORDER BY e.created_at DESC, e.id LIMIT ?");
             params.push(Value::Integer(self.limit as i64));
         }

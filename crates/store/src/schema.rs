@@ -193,6 +193,19 @@ CREATE TABLE relay_hints (
 ALTER TABLE delivery_stats ADD COLUMN events INTEGER NOT NULL DEFAULT 0;
 "#,
     },
+    Migration {
+        name: "moderation: a relay's banned and allowed keys, banned events, blocked addresses, settings",
+        sql: r#"
+CREATE TABLE moderation (
+    list    TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    reason  TEXT NOT NULL DEFAULT '',
+    admin   TEXT NOT NULL DEFAULT '',
+    at      INTEGER NOT NULL,
+    PRIMARY KEY (list, value)
+) WITHOUT ROWID;
+"#,
+    },
 ];
 
 /// The schema version this build writes.

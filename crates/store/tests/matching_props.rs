@@ -256,5 +256,12 @@ proptest! {
         let expected = reference_query(&reference_stored(&events), &filters);
         let got = ids(&store, &filters);
         prop_assert_eq!(got, expected, "filters: {:?}", filters.iter().map(|f| f.as_json()).collect::<Vec<_>>());
+        // NIP-45 COUNT ignores `limit`: it equals the unlimited query's length.
+        let unlimited: Vec<Filter> = filters.iter().cloned().map(|mut f| { f.limit = None; f }).collect();
+        let all = reference_query(&reference_stored(&events), &unlimited);
+        let counted = store.count(&filters, &[]).unwrap();
+        prop_assert_eq!(counted as usize, all.len(), "count of {:?}", filters.iter().map(|f| f.as_json()).collect::<Vec<_>>());
+        let without_notes = all.iter().filter(|id| events.iter().any(|e| e.id == **id && e.kind != Kind::TextNote)).count();
+        prop_assert_eq!(store.count(&filters, &[1]).unwrap() as usize, without_notes);
     }
 }

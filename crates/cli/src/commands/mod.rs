@@ -14,6 +14,7 @@ pub mod lists;
 pub mod outbox;
 pub mod reading;
 pub mod relay;
+pub mod relay_mirror;
 pub mod relays;
 pub mod replicate;
 pub mod social;

@@ -1,14 +1,20 @@
-//! `samizdat relay`: run the relay on a store file until a signal arrives.
+//! `samizdat relay`: run the relay on a store file until a signal arrives;
+//! SIGHUP re-reads the config file and puts it in force without dropping
+//! connections.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use samizdat_relay::RelayConfig;
+use nostr::prelude::Filter;
+use samizdat_relay::{RelayConfig, RelayHandle, WriteMode};
 use samizdat_store::{Store, StoreConfig};
 
-/// Arguments of `samizdat relay`.
+use super::relay_mirror::Mirror;
+
+/// Arguments of `samizdat relay`. Flags override the config file.
 #[derive(clap::Args)]
 pub struct RelayArgs {
     /// Address to listen on.
@@ -17,44 +23,127 @@ pub struct RelayArgs {
     /// The relay's database file (created if missing).
     #[arg(long)]
     db: PathBuf,
-    /// TOML config file (limits, rate limits, NIP-11 identity).
+    /// TOML config file (identity, limits, rate limits, policy); re-read on SIGHUP.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Who may write: public, owner (the owner's keys only) or personal (the
+    /// owner, whom they follow, and events that tag them).
+    #[arg(long, value_name = "public|owner|personal")]
+    policy: Option<WriteMode>,
+    /// The owner's key (npub or hex); repeat for several. Owners are admins.
+    #[arg(long = "owner", value_name = "KEY")]
+    owners: Vec<String>,
+    /// A key allowed to use the NIP-86 management API; repeat for several.
+    #[arg(long = "admin", value_name = "KEY")]
+    admins: Vec<String>,
+    /// NIP-13: least proof of work (bits) an event needs.
+    #[arg(long, value_name = "BITS")]
+    min_pow: Option<u8>,
+    /// Every reader must authenticate (NIP-42) before reading anything.
+    #[arg(long)]
+    auth_read_all: bool,
+    /// Another relay to pull missing events from by NIP-77 negentropy (at
+    /// start, then every --mirror-every seconds); repeat for several. The
+    /// events pass this relay's checks and policy like any EVENT.
+    #[arg(long = "mirror", value_name = "URL")]
+    mirrors: Vec<String>,
+    /// Seconds between mirror passes.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    mirror_every: u64,
+}
+
+impl RelayArgs {
+    /// The config file (or the defaults) with the flags applied, checked.
+    fn config(&self) -> anyhow::Result<RelayConfig> {
+        let mut config = match &self.config {
+            Some(path) => RelayConfig::from_file(path)?,
+            None => RelayConfig::default(),
+        };
+        if let Some(mode) = self.policy {
+            config.policy.write = mode;
+        }
+        config.policy.owners.extend(self.owners.iter().cloned());
+        config.policy.admins.extend(self.admins.iter().cloned());
+        if let Some(bits) = self.min_pow {
+            config.min_pow = bits;
+        }
+        if self.auth_read_all {
+            config.policy.auth_read_all = true;
+        }
+        config.check().map_err(anyhow::Error::msg)?;
+        Ok(config)
+    }
 }
 
 /// Runs the relay until SIGINT or SIGTERM, then shuts down gracefully:
 /// in-flight writes are committed before the process exits.
 pub async fn run(args: RelayArgs) -> anyhow::Result<()> {
-    let config = match &args.config {
-        Some(path) => RelayConfig::from_file(path)?,
-        None => RelayConfig::default(),
-    };
+    let config = args.config()?;
     if let Some(dir) = args.db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let store = Arc::new(Store::open_with(&args.db, StoreConfig::relay())?);
+    let policy = config.policy.write.as_str();
     let relay = samizdat_relay::start(config, store, args.listen).await?;
-    println!("samizdat relay listening on {}", relay.url());
-    wait_for_signal().await?;
+    println!(
+        "samizdat relay listening on {} (write policy: {policy})",
+        relay.url()
+    );
+    let mut mirrors = Vec::new();
+    for url in &args.mirrors {
+        mirrors.push(Mirror::new(url)?);
+    }
+    serve_until_stopped(&args, &relay, &mut mirrors).await?;
+    for mirror in mirrors {
+        mirror.shutdown().await;
+    }
     println!("shutting down: committing queued events");
     relay.shutdown().await;
     println!("stopped");
     Ok(())
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// One pass over every mirror, each reported on its own line.
+async fn mirror_all(relay: &RelayHandle, mirrors: &mut [Mirror]) {
+    for mirror in mirrors.iter_mut() {
+        let from = mirror.url().to_string();
+        match mirror.run(relay, Filter::new()).await {
+            Ok(report) => println!("{}", report.line(&from)),
+            Err(e) => eprintln!("mirror {from} failed, will try again: {e:#}"),
+        }
+    }
+}
+
+/// Waits for SIGINT/SIGTERM; on SIGHUP reloads the config (a bad file is
+/// reported and the running config stays); runs the mirrors on their tick.
+async fn serve_until_stopped(
+    args: &RelayArgs,
+    relay: &RelayHandle,
+    mirrors: &mut [Mirror],
+) -> anyhow::Result<()> {
+    let mut tick = tokio::time::interval(Duration::from_secs(args.mirror_every.max(1)));
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
-            _ = term.recv() => {}
+        let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+        loop {
+            tokio::select! {
+                _ = tick.tick(), if !mirrors.is_empty() => mirror_all(relay, mirrors).await,
+                r = tokio::signal::ctrl_c() => return r.context("waiting for SIGINT"),
+                _ = term.recv() => return Ok(()),
+                _ = hup.recv() => match args.config().and_then(|c| Ok(relay.reload(c)?)) {
+                    Ok(()) => println!("config reloaded"),
+                    Err(e) => eprintln!("config not reloaded, the running one stays: {e:#}"),
+                },
+            }
         }
     }
     #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
-    Ok(())
+    loop {
+        tokio::select! {
+            _ = tick.tick(), if !mirrors.is_empty() => mirror_all(relay, mirrors).await,
+            r = tokio::signal::ctrl_c() => return r.context("waiting for Ctrl-C"),
+        }
+    }
 }

@@ -130,6 +130,21 @@ impl Client {
         }
     }
 
+    /// Sends a NIP-45 COUNT; the count, or the CLOSED reason as Err.
+    pub async fn count(&mut self, sub: &str, filters: Vec<Value>) -> Result<u64, String> {
+        let mut msg = vec![json!("COUNT"), json!(sub)];
+        msg.extend(filters);
+        self.send(Value::Array(msg)).await;
+        loop {
+            let m = self.recv().await;
+            match m[0].as_str() {
+                Some("COUNT") if m[1] == sub => return Ok(m[2]["count"].as_u64().unwrap()),
+                Some("CLOSED") if m[1] == sub => return Err(m[2].as_str().unwrap().to_owned()),
+                _ => {}
+            }
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
@@ -156,4 +171,65 @@ pub fn now() -> u64 {
 
 pub fn ids(events: &[Event]) -> Vec<EventId> {
     events.iter().map(|e| e.id).collect()
+}
+
+/// One HTTP/1.1 request over a fresh TCP connection; (status, headers, body).
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    tcp.write_all(body).await.unwrap();
+    let mut out = Vec::new();
+    tcp.read_to_end(&mut out).await.unwrap();
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// The websocket handshake's HTTP status (101 when upgraded), without
+/// keeping the connection.
+pub async fn upgrade_status(addr: std::net::SocketAddr) -> u16 {
+    let headers = [
+        ("Upgrade", "websocket".to_string()),
+        ("Connection", "Upgrade".to_string()),
+        ("Sec-WebSocket-Version", "13".to_string()),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==".to_string()),
+    ];
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let mut req = format!("GET / HTTP/1.1\r\nHost: {addr}\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }

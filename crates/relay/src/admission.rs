@@ -1,0 +1,81 @@
+//! Everything an EVENT passes before it is queued for storage: size, id,
+//! signature, time window, proof of work, NIP-42/NIP-70 authorship, and the
+//! write policy. Each refusal carries its NIP-01 prefix.
+
+use nostr::prelude::*;
+use samizdat_store::InsertOutcome;
+
+use crate::config::RelayConfig;
+use crate::policy::Policy;
+
+/// `Err` with the refusal when `event` may not be stored; `authed` are the
+/// keys the connection authenticated as.
+pub fn check_event(
+    config: &RelayConfig,
+    policy: &Policy,
+    authed: &[PublicKey],
+    event: &Event,
+) -> Result<(), String> {
+    let limits = &config.limits;
+    if event.tags.len() > limits.max_event_tags {
+        return Err(format!(
+            "invalid: {} tags, more than the limit of {}",
+            event.tags.len(),
+            limits.max_event_tags
+        ));
+    }
+    if event.content.len() > limits.max_content_length {
+        return Err(format!(
+            "invalid: content of {} bytes, more than the limit of {}",
+            event.content.len(),
+            limits.max_content_length
+        ));
+    }
+    if !event.verify_id() {
+        return Err("invalid: event id does not match its content".into());
+    }
+    if !event.verify_signature() {
+        return Err("invalid: bad signature".into());
+    }
+    let now = Timestamp::now().as_secs();
+    let at = event.created_at.as_secs();
+    if at > now + limits.created_at_upper_limit {
+        return Err("invalid: created_at is too far in the future".into());
+    }
+    if limits.created_at_lower_limit > 0 && at + limits.created_at_lower_limit < now {
+        return Err("invalid: created_at is too far in the past".into());
+    }
+    if event.kind == Kind::Authentication {
+        return Err("invalid: AUTH events are sent with AUTH, not EVENT".into());
+    }
+    policy.check_write(event)?;
+    crate::pow::check(event, config.min_pow)?;
+    if config.auth_required_for_writes && !authed.contains(&event.pubkey) {
+        return Err(
+            "auth-required: this relay takes events only from their authenticated author".into(),
+        );
+    }
+    if event.is_protected() && !authed.contains(&event.pubkey) {
+        return Err(
+            "auth-required: this event may only be published by its authenticated author".into(),
+        );
+    }
+    Ok(())
+}
+
+/// The OK answer for a store outcome.
+pub fn verdict(outcome: &InsertOutcome) -> (bool, String) {
+    match outcome {
+        InsertOutcome::Stored | InsertOutcome::ReplacedOlder | InsertOutcome::Ephemeral => {
+            (true, String::new())
+        }
+        InsertOutcome::Duplicate => (true, "duplicate: already have this event".into()),
+        InsertOutcome::RejectedOlder => (
+            false,
+            "duplicate: a newer version of this replaceable event is stored".into(),
+        ),
+        InsertOutcome::Deleted => (false, "blocked: its author deleted this event".into()),
+        InsertOutcome::Expired => (false, "invalid: this event has expired".into()),
+        InsertOutcome::TooLarge(reason) => (false, format!("invalid: {reason}")),
+    }
+}

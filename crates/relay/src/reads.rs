@@ -1,0 +1,200 @@
+//! The read side of a connection: `REQ` (stored events, then live ones) and
+//! NIP-45 `COUNT` (answered from the indexes), both behind the same request
+//! parsing, rate limit and read policy.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use nostr::prelude::*;
+use samizdat_store::StoreError;
+use serde_json::{json, Value};
+
+use crate::connection::Connection;
+use crate::messages;
+use crate::subscriptions::SubKey;
+
+/// A parsed `REQ` or `COUNT`, or the answer that refuses it.
+enum Parsed {
+    Request {
+        sub: String,
+        filters: Vec<Filter>,
+    },
+    /// Refused with `CLOSED` for this subscription.
+    Closed(String, String),
+    /// No usable subscription id: a NOTICE.
+    Notice(String),
+}
+
+impl Connection {
+    /// Parses `[verb, sub, filter…]` within the configured limits.
+    fn parse_request(&self, verb: &str, items: &[Value]) -> Parsed {
+        let limits = self.state.config().limits.clone();
+        let Some(sub) = items.get(1).and_then(Value::as_str) else {
+            return Parsed::Notice(format!("invalid: {verb} needs a subscription id string"));
+        };
+        let closed = |reason: String| Parsed::Closed(sub.to_string(), reason);
+        if sub.is_empty() || sub.chars().count() > limits.max_subid_length {
+            return closed(format!(
+                "invalid: subscription id must be 1 to {} characters",
+                limits.max_subid_length
+            ));
+        }
+        let raw_filters = &items[2..];
+        if raw_filters.is_empty() {
+            return closed(format!("invalid: {verb} needs at least one filter"));
+        }
+        if raw_filters.len() > limits.max_filters {
+            return closed(format!(
+                "invalid: {} filters, more than the limit of {}",
+                raw_filters.len(),
+                limits.max_filters
+            ));
+        }
+        let mut filters = Vec::with_capacity(raw_filters.len());
+        for raw in raw_filters {
+            match serde_json::from_value::<Filter>(raw.clone()) {
+                Ok(mut f) => {
+                    if f.ids.is_none() || f.limit.is_some() {
+                        f.limit = Some(
+                            f.limit
+                                .unwrap_or(limits.default_limit)
+                                .min(limits.max_limit),
+                        );
+                    }
+                    filters.push(f);
+                }
+                Err(e) => return closed(format!("invalid: malformed filter ({e})")),
+            }
+        }
+        if !self.state.allow_req(self.ip) {
+            return closed(format!("rate-limited: too many {verb}s"));
+        }
+        if let Err(reason) = self.read_access(&filters) {
+            return closed(reason);
+        }
+        Parsed::Request {
+            sub: sub.to_string(),
+            filters,
+        }
+    }
+
+    /// The read policy for a request: `auth-required:` when every reader must
+    /// authenticate, or when every filter asks only for private kinds.
+    pub(crate) fn read_access(&self, filters: &[Filter]) -> Result<(), String> {
+        let policy = self.state.policy();
+        let anonymous = self.shared.authenticated().is_empty();
+        if anonymous && policy.auth_read_all() {
+            return Err("auth-required: this relay serves authenticated readers only".into());
+        }
+        if anonymous && policy.only_auth_read_kinds(filters) {
+            return Err(
+                "auth-required: these kinds are served only to their authenticated author or recipient"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// `REQ`: register the subscription, send what is stored, then `EOSE`.
+    pub(crate) async fn handle_req(&mut self, items: &[Value]) {
+        self.state.metrics.request("REQ");
+        let (sub, filters) = match self.parse_request("REQ", items) {
+            Parsed::Request { sub, filters } => (sub, filters),
+            Parsed::Closed(sub, reason) => return self.send(messages::closed(&sub, &reason)),
+            Parsed::Notice(text) => return self.send(messages::notice(&text)),
+        };
+        let max_subscriptions = self.state.config().limits.max_subscriptions;
+        let sub_id = SubscriptionId::new(&sub);
+        if !self.subs.contains(&sub_id) && self.subs.len() >= max_subscriptions {
+            return self.send(messages::closed(
+                &sub,
+                &format!(
+                    "restricted: {max_subscriptions} open subscriptions is the limit; CLOSE one first"
+                ),
+            ));
+        }
+        // Register first so nothing stored during the query is missed.
+        let key = SubKey {
+            conn: self.shared.id,
+            id: sub_id.clone(),
+        };
+        self.write_subs(|s| s.insert(key.clone(), filters.clone(), Arc::clone(&self.shared)));
+        self.subs.insert(sub_id.clone());
+        let started = Instant::now();
+        let result = self.state.store.query_async(filters).await;
+        self.state.metrics.query_took(started.elapsed());
+        match result {
+            Ok(events) => {
+                let policy = self.state.policy();
+                let authed = self.shared.authenticated();
+                for event in events.iter().filter(|e| policy.can_read(e, &authed)) {
+                    self.send(messages::event(&sub_id, &event.as_json()));
+                }
+                self.send(messages::eose(&sub_id));
+            }
+            Err(e) => {
+                self.write_subs(|s| s.remove(&key));
+                self.subs.remove(&sub_id);
+                self.send(messages::closed(&sub, &query_failure(e)));
+            }
+        }
+    }
+
+    /// NIP-45 `COUNT`: `["COUNT", sub, {"count": n}]`. Private kinds are
+    /// counted only for a request scoped to the authenticated key (its own
+    /// events, or events tagging it); otherwise they are left out, so a count
+    /// never reveals who messages whom.
+    pub(crate) async fn handle_count(&mut self, items: &[Value]) {
+        self.state.metrics.request("COUNT");
+        let (sub, filters) = match self.parse_request("COUNT", items) {
+            Parsed::Request { sub, filters } => (sub, filters),
+            Parsed::Closed(sub, reason) => return self.send(messages::closed(&sub, &reason)),
+            Parsed::Notice(text) => return self.send(messages::notice(&text)),
+        };
+        let authed = self.shared.authenticated();
+        let scoped_to_self = !authed.is_empty()
+            && filters.iter().all(|f| {
+                let own = f
+                    .authors
+                    .as_ref()
+                    .is_some_and(|a| !a.is_empty() && a.iter().all(|k| authed.contains(k)));
+                let tagged = SingleLetterTag::from_char('p')
+                    .ok()
+                    .and_then(|p| f.generic_tags.get(&p))
+                    .is_some_and(|p| {
+                        !p.is_empty() && p.iter().all(|v| authed.iter().any(|k| k.to_hex() == *v))
+                    });
+                own || tagged
+            });
+        let hidden = if scoped_to_self {
+            Vec::new()
+        } else {
+            self.state.policy().auth_read_kinds()
+        };
+        let store = Arc::clone(&self.state.store);
+        let started = Instant::now();
+        let result = tokio::task::spawn_blocking(move || store.count(&filters, &hidden))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))
+            .and_then(|r| r);
+        self.state.metrics.query_took(started.elapsed());
+        match result {
+            Ok(count) => self.send(json!(["COUNT", sub, {"count": count}]).to_string()),
+            Err(e) => self.send(messages::closed(&sub, &query_failure(e))),
+        }
+    }
+}
+
+/// The `CLOSED` reason for a store error: the filter's fault says so, any
+/// other failure is logged and reported without detail.
+pub(crate) fn query_failure(e: StoreError) -> String {
+    match e {
+        StoreError::FilterTooLarge { .. } | StoreError::UnboundedFilter { .. } => {
+            format!("invalid: {e}")
+        }
+        other => {
+            tracing::warn!(error = %other, "query failed");
+            "error: could not run the query".to_string()
+        }
+    }
+}
