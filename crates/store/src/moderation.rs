@@ -150,9 +150,9 @@ mod tests {
         let store = Store::open(dir.path().join("s.sqlite")).unwrap();
         let keys = Keys::generate();
         let target = Keys::generate().public_key();
-        let event = EventBuilder::text_note("spam")
+        let event = EventBuilder::new(Kind::TextNote, "spam")
             .tag(Tag::public_key(target))
-            .sign_with_keys(&keys)
+            .finalize(&keys)
             .unwrap();
         store.insert(&event).unwrap();
         assert!(store.remove_event(&event.id).unwrap());

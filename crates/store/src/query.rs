@@ -105,14 +105,18 @@ impl Store {
                 plan.params
                     .extend(hidden_kinds.iter().map(|k| Value::Integer(i64::from(*k))));
             }
-            let (sql, p) = plan.sql_selecting(None, "e.seq", false);
+            let (sql, p) = plan.sql_selecting(None, "e.seq AS seq", false);
             parts.push(sql);
             params.extend(p);
         }
         if parts.is_empty() {
             return Ok(0);
         }
-        let sql = format!("SELECT count(*) FROM ({})", parts.join(" UNION "));
+        // An event matches through several tag values or filters: each once.
+        let sql = format!(
+            "SELECT count(DISTINCT seq) FROM ({})",
+            parts.join(" UNION ALL ")
+        );
         let n: i64 = conn
             .prepare_cached(&sql)
             .and_then(|mut s| s.query_row(rusqlite::params_from_iter(params), |r| r.get(0)))
