@@ -65,6 +65,8 @@ impl MirrorReport {
 /// A connection to the relay being mirrored.
 pub struct Mirror {
     pool: Pool,
+    /// Where the pool keeps what it fetched (verified).
+    scratch_store: Arc<Store>,
     events: mpsc::Receiver<PoolEvent>,
     from: RelayUrl,
     next_sub: u64,
@@ -80,12 +82,13 @@ impl Mirror {
             eose_timeout: EXCHANGE_TIMEOUT,
             ..NetConfig::default()
         };
-        let (pool, events) = Pool::new(config, store, PolicyBook::new(), None);
+        let (pool, events) = Pool::new(config, Arc::clone(&store), PolicyBook::new(), None);
         let from = pool
             .relay_url(from)
             .with_context(|| format!("mirror address {from:?}"))?;
         Ok(Self {
             pool,
+            scratch_store: store,
             events,
             from,
             next_sub: 0,
@@ -139,10 +142,13 @@ impl Mirror {
         })
     }
 
-    /// Fetches `ids` from the mirrored relay; the verified events that came.
+    /// Fetches `ids` from the mirrored relay; the verified events it sent
+    /// (read back from the scratch store, so an event fetched in an earlier
+    /// pass and refused here then counts again).
     async fn fetch(&mut self, ids: &[EventId]) -> anyhow::Result<Vec<Event>> {
         let mut got = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_FILTER * 8) {
+            let since = Timestamp::now().as_secs();
             self.next_sub += 1;
             let sub = format!("mirror-{}", self.next_sub);
             let filters: Vec<Filter> = chunk
@@ -154,9 +160,6 @@ impl Mirror {
             loop {
                 let event = tokio::time::timeout_at(deadline, self.events.recv()).await;
                 match event {
-                    Ok(Some(PoolEvent::Events { sub: s, events, .. })) if s == sub => {
-                        got.extend(events)
-                    }
                     Ok(Some(PoolEvent::Eose { sub: s, .. })) if s == sub => break,
                     Ok(Some(PoolEvent::Closed { sub: s, reason, .. })) if s == sub => {
                         bail!("{} closed the fetch: {reason}", self.from)
@@ -167,6 +170,14 @@ impl Mirror {
                 }
             }
             self.pool.unsubscribe(&self.from, &sub)?;
+            let sent = self
+                .scratch_store
+                .seen_since(&self.from.to_string(), chunk, since)?;
+            let sent: Vec<EventId> = sent.into_iter().collect();
+            for part in sent.chunks(IDS_PER_FILTER) {
+                let filter = Filter::new().ids(part.iter().copied()).limit(part.len());
+                got.extend(self.scratch_store.query(&[filter])?);
+            }
         }
         Ok(got)
     }
