@@ -18,7 +18,7 @@ async fn relay(dir: &tempfile::TempDir, name: &str) -> (RelayHandle, Arc<Store>,
     let store = Arc::new(Store::open(dir.path().join(format!("{name}.sqlite"))).unwrap());
     let handle = samizdat_relay::start(
         RelayConfig::default(),
-        Arc::clone(&store),
+        store.clone(),
         "127.0.0.1:0".parse().unwrap(),
     )
     .await

@@ -22,7 +22,7 @@ async fn nostr_tools_bans_a_key_through_nip86_with_nip98() {
         },
         ..RelayConfig::default()
     };
-    let relay = samizdat_relay::start(config, Arc::clone(&store), "127.0.0.1:0".parse().unwrap())
+    let relay = samizdat_relay::start(config, store.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let url = relay.url();

@@ -27,7 +27,7 @@ async fn a_post_survives_a_crash_and_reaches_every_relay() {
     let up_store = Arc::new(Store::open(dir.path().join("up.sqlite")).unwrap());
     let up = samizdat_relay::start(
         Default::default(),
-        Arc::clone(&up_store),
+        up_store.clone(),
         "127.0.0.1:0".parse().unwrap(),
     )
     .await
@@ -88,7 +88,7 @@ async fn a_post_survives_a_crash_and_reaches_every_relay() {
     }
 
     let later_store = Arc::new(Store::open(dir.path().join("later.sqlite")).unwrap());
-    let later = samizdat_relay::start(Default::default(), Arc::clone(&later_store), later_addr)
+    let later = samizdat_relay::start(Default::default(), later_store.clone(), later_addr)
         .await
         .unwrap();
     let engine = Engine::new(

@@ -143,7 +143,7 @@ impl DemoNetwork {
             )?);
             let handle = samizdat_relay::start(
                 Default::default(),
-                Arc::clone(&store),
+                store.clone(),
                 ([127, 0, 0, 1], 0).into(),
             )
             .await

@@ -47,6 +47,7 @@ mod pow;
 mod reads;
 mod server;
 mod state;
+mod storage;
 mod subscriptions;
 mod writer;
 
@@ -54,3 +55,4 @@ pub use config::{ConfigError, Limits, RateLimits, RelayConfig};
 pub use nip11::{information_document, SUPPORTED_NIPS};
 pub use policy::{parse_key, PolicyConfig, WriteMode, DEFAULT_AUTH_READ_KINDS};
 pub use server::{start, RelayError, RelayHandle};
+pub use storage::RelayStorage;

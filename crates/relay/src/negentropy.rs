@@ -184,7 +184,7 @@ impl crate::connection::Connection {
             })
             .collect();
         let started = std::time::Instant::now();
-        let result = self.state.store.query_async(filters).await;
+        let result = crate::storage::blocking(&self.state.store, move |s| s.query(&filters)).await;
         self.state.metrics.query_took(started.elapsed());
         let events = match result {
             Ok(events) => events,

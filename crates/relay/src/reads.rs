@@ -121,7 +121,7 @@ impl Connection {
         self.write_subs(|s| s.insert(key.clone(), filters.clone(), Arc::clone(&self.shared)));
         self.subs.insert(sub_id.clone());
         let started = Instant::now();
-        let result = self.state.store.query_async(filters).await;
+        let result = crate::storage::blocking(&self.state.store, move |s| s.query(&filters)).await;
         self.state.metrics.query_took(started.elapsed());
         match result {
             Ok(events) => {
@@ -171,12 +171,9 @@ impl Connection {
         } else {
             self.state.policy().auth_read_kinds()
         };
-        let store = Arc::clone(&self.state.store);
         let started = Instant::now();
-        let result = tokio::task::spawn_blocking(move || store.count(&filters, &hidden))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))
-            .and_then(|r| r);
+        let result =
+            crate::storage::blocking(&self.state.store, move |s| s.count(&filters, &hidden)).await;
         self.state.metrics.query_took(started.elapsed());
         match result {
             Ok(count) => self.send(json!(["COUNT", sub, {"count": count}]).to_string()),

@@ -15,7 +15,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use nostr::prelude::{Event, PublicKey};
-use samizdat_store::{InsertOutcome, Store};
+use samizdat_store::InsertOutcome;
+
+use crate::storage::RelayStorage;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -132,7 +134,7 @@ impl RelayHandle {
     }
 
     /// The event store the relay serves.
-    pub fn store(&self) -> &Arc<Store> {
+    pub fn store(&self) -> &Arc<dyn RelayStorage> {
         &self.state.store
     }
 
@@ -158,7 +160,7 @@ impl RelayHandle {
 /// Starts a relay on `listen` over `store` and returns once it accepts connections.
 pub async fn start(
     config: RelayConfig,
-    store: Arc<Store>,
+    store: Arc<dyn RelayStorage>,
     listen: SocketAddr,
 ) -> Result<RelayHandle, RelayError> {
     let listener = tokio::net::TcpListener::bind(listen)

@@ -11,12 +11,13 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use nostr::prelude::*;
-use samizdat_store::{Store, StoreResult};
+use samizdat_store::StoreResult;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::{RateLimits, RelayConfig};
 use crate::metrics::Metrics;
 use crate::policy::{Moderation, Policy};
+use crate::storage::RelayStorage;
 use crate::subscriptions::Subscriptions;
 use crate::writer::WriteJob;
 
@@ -25,7 +26,7 @@ pub struct RelayState {
     config: RwLock<Arc<RelayConfig>>,
     policy: RwLock<Arc<Policy>>,
     /// The event store.
-    pub store: Arc<Store>,
+    pub store: Arc<dyn RelayStorage>,
     /// Open subscriptions, for fan-out.
     pub subscriptions: RwLock<Subscriptions>,
     /// Queue to the single writer task (group commit).
@@ -79,7 +80,7 @@ pub(crate) mod lists {
 }
 
 /// Reads the moderation lists out of the store.
-fn load_moderation(store: &Store) -> StoreResult<Moderation> {
+fn load_moderation(store: &dyn RelayStorage) -> StoreResult<Moderation> {
     let values = |list: &str| -> StoreResult<Vec<String>> {
         Ok(store
             .moderation_list(list)?
@@ -114,7 +115,7 @@ fn load_moderation(store: &Store) -> StoreResult<Moderation> {
 
 /// Whom the owners follow: the `p` tags of their newest follow lists stored here.
 pub(crate) fn owner_follows(
-    store: &Store,
+    store: &dyn RelayStorage,
     owners: &HashSet<PublicKey>,
 ) -> StoreResult<HashSet<PublicKey>> {
     if owners.is_empty() {
@@ -132,7 +133,7 @@ pub(crate) fn owner_follows(
 }
 
 /// The settings an admin changed (name, description, icon), applied over `config`.
-fn apply_settings(store: &Store, mut config: RelayConfig) -> StoreResult<RelayConfig> {
+fn apply_settings(store: &dyn RelayStorage, mut config: RelayConfig) -> StoreResult<RelayConfig> {
     let setting = |list: &str| -> StoreResult<Option<String>> {
         Ok(store.moderation_list(list)?.pop().map(|e| e.value))
     };
@@ -149,14 +150,17 @@ fn apply_settings(store: &Store, mut config: RelayConfig) -> StoreResult<RelayCo
 }
 
 /// Builds the policy in force from a config and the store.
-pub(crate) fn load_policy(store: &Store, config: &RelayConfig) -> Result<Policy, String> {
+pub(crate) fn load_policy(
+    store: &dyn RelayStorage,
+    config: &RelayConfig,
+) -> Result<Policy, String> {
     let mut policy = Policy::from_config(&config.policy)?;
     policy.moderation = load_moderation(store).map_err(|e| e.to_string())?;
     policy.follows = owner_follows(store, policy.owners()).map_err(|e| e.to_string())?;
     Ok(policy)
 }
 
-fn load_salt(store: &Store) -> StoreResult<[u8; 16]> {
+fn load_salt(store: &dyn RelayStorage) -> StoreResult<[u8; 16]> {
     let stored = store.moderation_list(lists::SALT)?.pop().and_then(|e| {
         let mut out = [0u8; 16];
         faster_hex::hex_decode(e.value.as_bytes(), &mut out).ok()?;
@@ -198,13 +202,13 @@ impl RelayState {
     /// resolve or the store cannot be read.
     pub fn new(
         config: RelayConfig,
-        store: Arc<Store>,
+        store: Arc<dyn RelayStorage>,
         writer: mpsc::Sender<WriteJob>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Self, String> {
-        let policy = load_policy(&store, &config)?;
-        let config = apply_settings(&store, config).map_err(|e| e.to_string())?;
-        let salt = load_salt(&store).map_err(|e| e.to_string())?;
+        let policy = load_policy(store.as_ref(), &config)?;
+        let config = apply_settings(store.as_ref(), config).map_err(|e| e.to_string())?;
+        let salt = load_salt(store.as_ref()).map_err(|e| e.to_string())?;
         Ok(Self {
             limiters: RwLock::new(Limiters::new(&config.rate)),
             config: RwLock::new(Arc::new(config)),
@@ -250,8 +254,8 @@ impl RelayState {
     /// rates, policy and identity change for the next message. The policy is
     /// checked first; on error nothing changes.
     pub fn reload(&self, config: RelayConfig) -> Result<(), String> {
-        let policy = load_policy(&self.store, &config)?;
-        let config = apply_settings(&self.store, config).map_err(|e| e.to_string())?;
+        let policy = load_policy(self.store.as_ref(), &config)?;
+        let config = apply_settings(self.store.as_ref(), config).map_err(|e| e.to_string())?;
         {
             let mut limiters = self.limiters.write().unwrap_or_else(|p| p.into_inner());
             if !same_rates(&limiters.rate, &config.rate) {

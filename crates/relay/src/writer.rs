@@ -57,7 +57,7 @@ async fn commit(state: &Arc<RelayState>, jobs: Vec<WriteJob>) {
         // policy) from this batch on.
         let follows = match &outcome {
             Ok(outcomes) if owner_list_changed(&events, outcomes, &owners) => {
-                crate::state::owner_follows(&store, &owners).ok()
+                crate::state::owner_follows(store.as_ref(), &owners).ok()
             }
             _ => None,
         };

@@ -36,7 +36,7 @@ fn hex_nibble(b: u8) -> u8 {
 
 /// The single-letter tags of an event that NIP-01 filters can match: the tag
 /// letter as a byte and the first value.
-pub(crate) fn indexable_tags(event: &Event) -> impl Iterator<Item = (u8, &str)> + '_ {
+pub fn indexable_tags(event: &Event) -> impl Iterator<Item = (u8, &str)> + '_ {
     event.tags.iter().filter_map(|tag| {
         let slice = tag.as_slice();
         let name = slice.first()?;
@@ -47,12 +47,12 @@ pub(crate) fn indexable_tags(event: &Event) -> impl Iterator<Item = (u8, &str)> 
 }
 
 /// The `d` tag value used to address an addressable event ("" when absent).
-pub(crate) fn d_tag(event: &Event) -> String {
+pub fn d_tag(event: &Event) -> String {
     event.tags.identifier().unwrap_or_default()
 }
 
 /// The NIP-40 expiration of an event, if it has a well-formed one.
-pub(crate) fn expiration(event: &Event) -> Option<i64> {
+pub fn expiration(event: &Event) -> Option<i64> {
     event.tags.expiration().map(|t| t.as_secs() as i64)
 }
 
@@ -113,6 +113,6 @@ impl EventRow {
 }
 
 /// Kinds whose content is ciphertext: never put in the full-text index.
-pub(crate) fn is_searchable(kind: Kind, content: &str) -> bool {
+pub fn is_searchable(kind: Kind, content: &str) -> bool {
     !content.is_empty() && !matches!(kind.as_u16(), 4 | 13 | 1059 | 1060 | 24133)
 }

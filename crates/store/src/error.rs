@@ -92,6 +92,15 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// Another database engine standing behind the same interface (the
+    /// relay's PostgreSQL backend) failed.
+    #[error("database failure during {operation}: {message}")]
+    Backend {
+        /// What the store was doing.
+        operation: &'static str,
+        /// The engine's error.
+        message: String,
+    },
     /// The blocking task running a store call from async code was cancelled or panicked.
     #[error("store task failed: {0}")]
     Task(String),

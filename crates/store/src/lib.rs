@@ -45,6 +45,14 @@ pub use relays::{FailureClass, RelayStats, Sighting};
 pub use schema::SCHEMA_VERSION;
 pub use store::{Store, StoreConfig};
 
+/// The NIP-01 storage rules as plain functions, for another engine standing
+/// behind the same interface (the relay's PostgreSQL backend): which tags are
+/// indexed, the address of a replaceable event, NIP-40 expiry, what is
+/// searchable. One definition serves both engines.
+pub mod rules {
+    pub use crate::codec::{d_tag, expiration, indexable_tags, is_searchable};
+}
+
 #[doc(hidden)]
 pub mod testing {
     //! Hooks for this crate's migration tests; not a stable API.

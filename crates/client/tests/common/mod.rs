@@ -14,7 +14,7 @@ pub async fn relay_with(
     config: RelayConfig,
 ) -> (RelayHandle, Arc<Store>) {
     let store = Arc::new(Store::open(dir.path().join(format!("{name}.sqlite"))).unwrap());
-    let handle = samizdat_relay::start(config, Arc::clone(&store), "127.0.0.1:0".parse().unwrap())
+    let handle = samizdat_relay::start(config, store.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     (handle, store)

@@ -51,7 +51,7 @@ pub fn relay_at(
     let handle = rt
         .block_on(samizdat_relay::start(
             config,
-            Arc::clone(&store),
+            store.clone(),
             addr.parse().unwrap(),
         ))
         .unwrap();

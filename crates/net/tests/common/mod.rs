@@ -47,7 +47,7 @@ pub fn pool(
 pub async fn our_relay(config: RelayConfig) -> (RelayHandle, Arc<Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path().join("relay.sqlite")).unwrap());
-    let handle = samizdat_relay::start(config, Arc::clone(&store), "127.0.0.1:0".parse().unwrap())
+    let handle = samizdat_relay::start(config, store.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     (handle, store, dir)

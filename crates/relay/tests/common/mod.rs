@@ -23,7 +23,7 @@ pub struct TestRelay {
 pub async fn start_relay(config: RelayConfig) -> TestRelay {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path().join("relay.sqlite")).unwrap());
-    let handle = samizdat_relay::start(config, Arc::clone(&store), "127.0.0.1:0".parse().unwrap())
+    let handle = samizdat_relay::start(config, store.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     TestRelay { handle, store, dir }

@@ -1,0 +1,94 @@
+//! The one interface the relay needs from a database, with two engines
+//! behind it: the SQLite store (`samizdat_store::Store`, the default, shared
+//! with the client) and PostgreSQL ([`crate::PgStore`], for a relay that
+//! outgrows one machine). Both apply the same NIP-01 rules (replaceable and
+//! addressable versions, NIP-09 deletions with tombstones, NIP-40 expiry,
+//! ephemeral kinds) and answer filters with the same results; the relay's
+//! test suite runs on both.
+
+use std::sync::Arc;
+
+use nostr::prelude::{Event, EventId, Filter};
+use samizdat_store::{InsertOutcome, ModerationEntry, Store, StoreError, StoreResult};
+
+/// What the relay stores and asks. Calls block: the relay runs them on
+/// tokio's blocking pool.
+pub trait RelayStorage: Send + Sync + 'static {
+    /// Stores a batch (verified events) in one transaction; one outcome per event.
+    fn insert_batch(&self, events: &[Event]) -> StoreResult<Vec<InsertOutcome>>;
+    /// Answers NIP-01 filters, OR-ed, newest first (ties by lowest id), each
+    /// filter's `limit` applied to it.
+    fn query(&self, filters: &[Filter]) -> StoreResult<Vec<Event>>;
+    /// NIP-45: matching events, each once, leaving out `hidden_kinds`.
+    fn count(&self, filters: &[Filter], hidden_kinds: &[u16]) -> StoreResult<u64>;
+    /// Removes events past their NIP-40 expiry; how many.
+    fn purge_expired(&self) -> StoreResult<usize>;
+    /// Flushes what the engine buffers (SQLite's WAL); a no-op elsewhere.
+    fn checkpoint(&self) -> StoreResult<()>;
+    /// Removes one event whatever its kind (an admin's ban); true if it was stored.
+    fn remove_event(&self, id: &EventId) -> StoreResult<bool>;
+    /// Adds to a moderation list (or updates the reason and admin).
+    fn moderation_add(&self, list: &str, value: &str, reason: &str, admin: &str)
+        -> StoreResult<()>;
+    /// Removes from a moderation list; true if it was there.
+    fn moderation_remove(&self, list: &str, value: &str) -> StoreResult<bool>;
+    /// Makes `value` the only entry of `list` (a setting).
+    fn moderation_set_only(&self, list: &str, value: &str, admin: &str) -> StoreResult<()>;
+    /// A moderation list, oldest first.
+    fn moderation_list(&self, list: &str) -> StoreResult<Vec<ModerationEntry>>;
+    /// Which engine, for logs (`sqlite PATH`, `postgres HOST/DB`); no secrets.
+    fn describe(&self) -> String;
+}
+
+impl RelayStorage for Store {
+    fn insert_batch(&self, events: &[Event]) -> StoreResult<Vec<InsertOutcome>> {
+        Store::insert_batch(self, events)
+    }
+    fn query(&self, filters: &[Filter]) -> StoreResult<Vec<Event>> {
+        Store::query(self, filters)
+    }
+    fn count(&self, filters: &[Filter], hidden_kinds: &[u16]) -> StoreResult<u64> {
+        Store::count(self, filters, hidden_kinds)
+    }
+    fn purge_expired(&self) -> StoreResult<usize> {
+        Store::purge_expired(self)
+    }
+    fn checkpoint(&self) -> StoreResult<()> {
+        Store::checkpoint(self)
+    }
+    fn remove_event(&self, id: &EventId) -> StoreResult<bool> {
+        Store::remove_event(self, id)
+    }
+    fn moderation_add(
+        &self,
+        list: &str,
+        value: &str,
+        reason: &str,
+        admin: &str,
+    ) -> StoreResult<()> {
+        Store::moderation_add(self, list, value, reason, admin)
+    }
+    fn moderation_remove(&self, list: &str, value: &str) -> StoreResult<bool> {
+        Store::moderation_remove(self, list, value)
+    }
+    fn moderation_set_only(&self, list: &str, value: &str, admin: &str) -> StoreResult<()> {
+        Store::moderation_set_only(self, list, value, admin)
+    }
+    fn moderation_list(&self, list: &str) -> StoreResult<Vec<ModerationEntry>> {
+        Store::moderation_list(self, list)
+    }
+    fn describe(&self) -> String {
+        format!("sqlite {}", self.path().display())
+    }
+}
+
+/// Runs a storage call on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    storage: &Arc<dyn RelayStorage>,
+    f: impl FnOnce(&dyn RelayStorage) -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    let storage = Arc::clone(storage);
+    tokio::task::spawn_blocking(move || f(storage.as_ref()))
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+}
