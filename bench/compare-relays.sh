@@ -3,18 +3,20 @@
 #
 # Runs `samizdat bench relay` (events signed before the clock starts; 50
 # clients publishing with OK-wait, then tag REQs) against:
-#   - our relay (`samizdat relay`),
+#   - our relay (`samizdat relay`) on SQLite, and on PostgreSQL (a throwaway
+#     server from bench/postgres.sh, also pinned to core 0; synchronous_commit
+#     off, which matches SQLite's WAL with synchronous=NORMAL),
 #   - nostr-rs-relay 0.8.12 (crates.io; built once into the cache),
 #   - the Python nostr-relay package (PyPI; installed once into a venv in the cache),
 # each relay pinned to core 0 and the load generator to core 1, and prints
 # every result and our ratio to each. Independent relays are built/installed
 # outside the repository, in $SAMIZDAT_BENCH_CACHE (default ~/.cache/samizdat-bench).
 #
-# Usage: bench/compare-relays.sh [--events N] [--reqs N] [--clients N] [--skip-rs] [--skip-py]
+# Usage: bench/compare-relays.sh [--events N] [--reqs N] [--clients N] [--skip-rs] [--skip-py] [--skip-pg]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-EVENTS=20000 REQS=5000 CLIENTS=50 SKIP_RS=0 SKIP_PY=0
+EVENTS=20000 REQS=5000 CLIENTS=50 SKIP_RS=0 SKIP_PY=0 SKIP_PG=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) EVENTS=$2; shift 2 ;;
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     --clients) CLIENTS=$2; shift 2 ;;
     --skip-rs) SKIP_RS=1; shift ;;
     --skip-py) SKIP_PY=1; shift ;;
+    --skip-pg) SKIP_PG=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,6 +50,18 @@ load() { # label port
 taskset -c 0 "$SAMIZDAT" --log warn relay --listen 127.0.0.1:7911 --db "$WORK/samizdat.sqlite" \
   --config bench/relay-bench.toml > "$WORK/samizdat.log" 2>&1 &
 PIDS+=($!); wait_port 7911; load samizdat 7911
+
+# --- ours on PostgreSQL (a fresh database each run)
+if [ "$SKIP_PG" = 0 ]; then
+  PG_URL=$(bench/postgres.sh start)
+  PG_PID=$(head -1 target/postgres/data/postmaster.pid)
+  taskset -cp 0 "$PG_PID" >/dev/null
+  for child in $(pgrep -P "$PG_PID"); do taskset -cp 0 "$child" >/dev/null; done
+  psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS samizdat_bench" -c "CREATE DATABASE samizdat_bench"
+  taskset -c 0 "$SAMIZDAT" --log warn relay --listen 127.0.0.1:7914 --db "${PG_URL%/postgres}/samizdat_bench" \
+    --config bench/relay-bench.toml > "$WORK/samizdat-pg.log" 2>&1 &
+  PIDS+=($!); wait_port 7914; load samizdat-postgres 7914
+fi
 
 # --- nostr-rs-relay
 if [ "$SKIP_RS" = 0 ]; then

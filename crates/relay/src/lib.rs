@@ -42,6 +42,7 @@ mod messages;
 mod metrics;
 mod negentropy;
 mod nip11;
+mod pg;
 mod policy;
 mod pow;
 mod reads;
@@ -53,6 +54,7 @@ mod writer;
 
 pub use config::{ConfigError, Limits, RateLimits, RelayConfig};
 pub use nip11::{information_document, SUPPORTED_NIPS};
+pub use pg::PgStore;
 pub use policy::{parse_key, PolicyConfig, WriteMode, DEFAULT_AUTH_READ_KINDS};
 pub use server::{start, RelayError, RelayHandle};
 pub use storage::RelayStorage;

@@ -6,13 +6,10 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use base64::Engine;
 use common::*;
 use nostr::prelude::*;
 use samizdat_relay::{PolicyConfig, RelayConfig};
-use samizdat_store::{Store, StoreConfig};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -121,17 +118,9 @@ async fn an_admin_bans_a_key_and_its_next_event_is_refused_even_after_a_restart(
     );
 
     // Restart on the same database: the ban, the banned event and the name hold.
-    let TestRelay { handle, store, dir } = relay;
     c.close().await;
-    handle.shutdown().await;
-    drop(store);
-    let store = Arc::new(
-        Store::open_with(dir.path().join("relay.sqlite"), StoreConfig::default()).unwrap(),
-    );
-    let handle = samizdat_relay::start(admin_config(&admin), store, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let mut c = Client::connect(&handle.url()).await;
+    let relay = relay.restart(admin_config(&admin)).await;
+    let mut c = Client::connect(&relay.handle.url()).await;
     let ok = c.publish(&signed(&spammer, 1, "third", &[], now())).await;
     assert!(ok[3].as_str().unwrap().starts_with("blocked:"), "{ok}");
     let ok = c.publish(&note).await;
@@ -141,7 +130,7 @@ async fn an_admin_bans_a_key_and_its_next_event_is_refused_even_after_a_restart(
         doc["name"], "renamed",
         "the static document is the config's"
     );
-    handle.shutdown().await;
+    relay.handle.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

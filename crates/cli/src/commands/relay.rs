@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use nostr::prelude::Filter;
-use samizdat_relay::{RelayConfig, RelayHandle, WriteMode};
+use samizdat_relay::{PgStore, RelayConfig, RelayHandle, RelayStorage, WriteMode};
 use samizdat_store::{Store, StoreConfig};
 
 use super::relay_mirror::Mirror;
@@ -20,8 +20,10 @@ pub struct RelayArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7777")]
     listen: SocketAddr,
-    /// The relay's database file (created if missing).
-    #[arg(long)]
+    /// The relay's database: a SQLite file (created if missing), or a
+    /// PostgreSQL URL (`postgres://user:password@host:port/db`; tables are
+    /// created if missing).
+    #[arg(long, value_name = "FILE|URL")]
     db: PathBuf,
     /// TOML config file (identity, limits, rate limits, policy); re-read on SIGHUP.
     #[arg(long)]
@@ -79,10 +81,8 @@ impl RelayArgs {
 /// in-flight writes are committed before the process exits.
 pub async fn run(args: RelayArgs) -> anyhow::Result<()> {
     let config = args.config()?;
-    if let Some(dir) = args.db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let store = Arc::new(Store::open_with(&args.db, StoreConfig::relay())?);
+    let store = open_storage(&args.db)?;
+    tracing::info!(db = %store.describe(), "relay database open");
     let policy = config.policy.write.as_str();
     let relay = samizdat_relay::start(config, store, args.listen).await?;
     println!(
@@ -101,6 +101,19 @@ pub async fn run(args: RelayArgs) -> anyhow::Result<()> {
     relay.shutdown().await;
     println!("stopped");
     Ok(())
+}
+
+/// The relay's database: PostgreSQL for a `postgres://` URL, else a SQLite file.
+fn open_storage(db: &std::path::Path) -> anyhow::Result<Arc<dyn RelayStorage>> {
+    let text = db.to_string_lossy();
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        let store = PgStore::connect(&text, None).context("opening the PostgreSQL database")?;
+        return Ok(Arc::new(store));
+    }
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(Arc::new(Store::open_with(db, StoreConfig::relay())?))
 }
 
 /// One pass over every mirror, each reported on its own line.

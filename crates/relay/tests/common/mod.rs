@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use nostr::prelude::*;
-use samizdat_relay::{RelayConfig, RelayHandle};
+use samizdat_relay::{PgStore, RelayConfig, RelayHandle, RelayStorage};
 use samizdat_store::Store;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -16,17 +16,93 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub struct TestRelay {
     pub handle: RelayHandle,
-    pub store: Arc<Store>,
+    pub store: Arc<dyn RelayStorage>,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL schema, when this run is on PostgreSQL.
+    pub schema: Option<String>,
+}
+
+/// The PostgreSQL server for this run, when the test binary is one of the
+/// `pg_*` suites (the same tests, on PostgreSQL). `.ci/run` starts a server
+/// with `bench/postgres.sh` and sets `SAMIZDAT_TEST_POSTGRES`; without it a
+/// `pg_*` suite runs on SQLite again (and says so), except under CI where
+/// that is an error.
+pub fn postgres_url() -> Option<String> {
+    let exe = std::env::current_exe().unwrap();
+    let name = exe.file_name().unwrap().to_string_lossy().into_owned();
+    if !name.starts_with("pg_") {
+        return None;
+    }
+    match std::env::var("SAMIZDAT_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("SAMIZDAT_TEST_POSTGRES is not set: start bench/postgres.sh")
+        }
+        _ => {
+            eprintln!("SAMIZDAT_TEST_POSTGRES is not set: this PostgreSQL suite runs on SQLite");
+            None
+        }
+    }
+}
+
+/// Opens the backend this test binary runs on: a fresh SQLite file in
+/// `dir`, or a fresh schema (or `schema` again) on PostgreSQL.
+pub fn open_storage(
+    dir: &std::path::Path,
+    schema: Option<&str>,
+) -> (Arc<dyn RelayStorage>, Option<String>) {
+    match postgres_url() {
+        Some(url) => {
+            let schema = schema.map(str::to_owned).unwrap_or_else(|| {
+                let tag: u64 = rand::random();
+                format!("t_{tag:016x}")
+            });
+            let store = PgStore::connect(&url, Some(&schema)).unwrap();
+            (Arc::new(store), Some(schema))
+        }
+        None => (
+            Arc::new(Store::open(dir.join("relay.sqlite")).unwrap()),
+            None,
+        ),
+    }
 }
 
 pub async fn start_relay(config: RelayConfig) -> TestRelay {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path().join("relay.sqlite")).unwrap());
+    let (store, schema) = open_storage(dir.path(), None);
     let handle = samizdat_relay::start(config, store.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    TestRelay { handle, store, dir }
+    TestRelay {
+        handle,
+        store,
+        dir,
+        schema,
+    }
+}
+
+impl TestRelay {
+    /// Stops the relay and starts it again on the same database.
+    pub async fn restart(self, config: RelayConfig) -> TestRelay {
+        let TestRelay {
+            handle,
+            store,
+            dir,
+            schema,
+        } = self;
+        handle.shutdown().await;
+        drop(store);
+        let (store, schema) = open_storage(dir.path(), schema.as_deref());
+        let handle = samizdat_relay::start(config, store.clone(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        TestRelay {
+            handle,
+            store,
+            dir,
+            schema,
+        }
+    }
 }
 
 pub struct Client {

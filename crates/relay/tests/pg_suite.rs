@@ -1,0 +1,18 @@
+//! The relay's suites again, on PostgreSQL: NIP-01 conformance, bad input,
+//! AUTH and privacy, policies, COUNT, management and PoW, each test on its
+//! own schema of the server `SAMIZDAT_TEST_POSTGRES` names (`.ci/run` starts
+//! one with `bench/postgres.sh`). The harness picks the engine from this
+//! binary's name (`pg_*`).
+
+#[path = "auth_privacy.rs"]
+mod auth_privacy;
+#[path = "bad_input.rs"]
+mod bad_input;
+#[path = "management.rs"]
+mod management;
+#[path = "nip01.rs"]
+mod nip01;
+#[path = "policy.rs"]
+mod policy;
+#[path = "pow.rs"]
+mod pow;
