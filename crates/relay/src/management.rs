@@ -180,7 +180,7 @@ pub async fn handle(
     state.metrics.admin_action();
     let admin_hex = admin.to_hex();
     let span_state = Arc::clone(&state);
-    let outcome = tokio::task::spawn_blocking(move || {
+    let outcome = crate::storage::spawn_blocking(move || {
         call(&span_state, &admin_hex, &method, &params).map(|r| (method, params, r))
     })
     .await;

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use nostr::prelude::*;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Transaction};
+use postgres::{Client, GenericClient, NoTls, Statement, Transaction};
 use samizdat_store::rules::{d_tag, expiration, indexable_tags, is_searchable};
 use samizdat_store::{InsertOutcome, ModerationEntry, StoreError, StoreResult};
 
@@ -79,9 +79,36 @@ CREATE TABLE IF NOT EXISTS moderation (
 );
 "#;
 
+/// Prepared statements kept per connection, by SQL text (filter shapes are
+/// few: the text depends on which conditions a filter has, not on its values).
+const STATEMENT_CACHE: usize = 512;
+
+/// One connection and its prepared statements.
+struct Conn {
+    client: Client,
+    statements: std::collections::HashMap<String, Statement>,
+}
+
+/// The statement for `sql`, prepared once per connection.
+fn prepared(
+    client: &mut impl GenericClient,
+    statements: &mut std::collections::HashMap<String, Statement>,
+    sql: &str,
+) -> Result<Statement, postgres::Error> {
+    if let Some(statement) = statements.get(sql) {
+        return Ok(statement.clone());
+    }
+    let statement = client.prepare(sql)?;
+    if statements.len() >= STATEMENT_CACHE {
+        statements.clear();
+    }
+    statements.insert(sql.to_string(), statement.clone());
+    Ok(statement)
+}
+
 /// The relay's events in PostgreSQL.
 pub struct PgStore {
-    clients: Vec<Mutex<Client>>,
+    clients: Vec<Mutex<Conn>>,
     next: AtomicUsize,
     described: String,
 }
@@ -109,7 +136,7 @@ fn now() -> i64 {
 /// tokio runtime (the client drives its own runtime, which tokio forbids
 /// inside another one).
 fn off_runtime<T: Send>(f: impl FnOnce() -> StoreResult<T> + Send) -> StoreResult<T> {
-    if tokio::runtime::Handle::try_current().is_err() {
+    if crate::storage::on_blocking_pool() || tokio::runtime::Handle::try_current().is_err() {
         return f();
     }
     std::thread::scope(|s| {
@@ -207,7 +234,10 @@ impl PgStore {
                     ))
                     .map_err(backend("creating the tables"))?;
             }
-            clients.push(Mutex::new(client));
+            clients.push(Mutex::new(Conn {
+                client,
+                statements: std::collections::HashMap::new(),
+            }));
         }
         Ok(Self {
             clients,
@@ -220,12 +250,12 @@ impl PgStore {
     /// runtime (see [`off_runtime`]).
     fn with_client<T: Send>(
         &self,
-        f: impl FnOnce(&mut Client) -> StoreResult<T> + Send,
+        f: impl FnOnce(&mut Conn) -> StoreResult<T> + Send,
     ) -> StoreResult<T> {
         off_runtime(|| self.with_client_here(f))
     }
 
-    fn with_client_here<T>(&self, f: impl FnOnce(&mut Client) -> StoreResult<T>) -> StoreResult<T> {
+    fn with_client_here<T>(&self, f: impl FnOnce(&mut Conn) -> StoreResult<T>) -> StoreResult<T> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         for i in 0..self.clients.len() {
             if let Ok(mut c) = self.clients[(start + i) % self.clients.len()].try_lock() {
@@ -238,8 +268,15 @@ impl PgStore {
         f(&mut c)
     }
 
-    fn insert_one(tx: &mut Transaction<'_>, event: &Event, now: i64) -> StoreResult<InsertOutcome> {
+    fn insert_one(
+        tx: &mut Transaction<'_>,
+        statements: &mut std::collections::HashMap<String, Statement>,
+        event: &Event,
+        now: i64,
+    ) -> StoreResult<InsertOutcome> {
         let err = backend("inserting an event");
+        let mut st =
+            |tx: &mut Transaction<'_>, sql: &str| prepared(tx, statements, sql).map_err(&err);
         if event.kind.is_ephemeral() {
             return Ok(InsertOutcome::Ephemeral);
         }
@@ -261,21 +298,16 @@ impl PgStore {
         }
         let id = event.id.as_bytes().to_vec();
         let pubkey = event.pubkey.to_bytes().to_vec();
-        if tx
-            .query_opt("SELECT 1 FROM events WHERE id = $1", &[&id])
-            .map_err(&err)?
-            .is_some()
-        {
+        let known = st(
+            tx,
+            "SELECT EXISTS (SELECT 1 FROM events WHERE id = $1),
+                    EXISTS (SELECT 1 FROM deleted_ids WHERE id = $1 AND pubkey = $2)",
+        )?;
+        let row = tx.query_one(&known, &[&id, &pubkey]).map_err(&err)?;
+        if row.get::<_, bool>(0) {
             return Ok(InsertOutcome::Duplicate);
         }
-        if tx
-            .query_opt(
-                "SELECT 1 FROM deleted_ids WHERE id = $1 AND pubkey = $2",
-                &[&id, &pubkey],
-            )
-            .map_err(&err)?
-            .is_some()
-        {
+        if row.get::<_, bool>(1) {
             return Ok(InsertOutcome::Deleted);
         }
         let created_at = event.created_at.as_secs() as i64;
@@ -290,27 +322,24 @@ impl PgStore {
         let mut outcome = InsertOutcome::Stored;
         if let Some(dtag) = &address {
             let lock_key = format!("{}:{kind}:{dtag}", event.pubkey.to_hex());
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                &[&lock_key],
-            )
-            .map_err(&err)?;
+            let lock = st(tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")?;
+            tx.execute(&lock, &[&lock_key]).map_err(&err)?;
+            let tomb = st(
+                tx,
+                "SELECT until FROM deleted_addresses WHERE pubkey = $1 AND kind = $2 AND dtag = $3",
+            )?;
             let until: Option<i64> = tx
-                .query_opt(
-                    "SELECT until FROM deleted_addresses WHERE pubkey = $1 AND kind = $2 AND dtag = $3",
-                    &[&pubkey, &kind, dtag],
-                )
+                .query_opt(&tomb, &[&pubkey, &kind, dtag])
                 .map_err(&err)?
                 .map(|r| r.get(0));
             if until.is_some_and(|until| created_at <= until) {
                 return Ok(InsertOutcome::Deleted);
             }
-            let older = tx
-                .query(
-                    "SELECT seq, created_at, id FROM events WHERE pubkey = $1 AND kind = $2 AND dtag = $3",
-                    &[&pubkey, &kind, dtag],
-                )
-                .map_err(&err)?;
+            let versions = st(
+                tx,
+                "SELECT seq, created_at, id FROM events WHERE pubkey = $1 AND kind = $2 AND dtag = $3",
+            )?;
+            let older = tx.query(&versions, &[&pubkey, &kind, dtag]).map_err(&err)?;
             for row in older {
                 let (old_seq, old_created, old_id): (i64, i64, Vec<u8>) =
                     (row.get(0), row.get(1), row.get(2));
@@ -319,15 +348,19 @@ impl PgStore {
                 if !new_wins {
                     return Ok(InsertOutcome::RejectedOlder);
                 }
-                tx.execute("DELETE FROM events WHERE seq = $1", &[&old_seq])
-                    .map_err(&err)?;
+                let delete = st(tx, "DELETE FROM events WHERE seq = $1")?;
+                tx.execute(&delete, &[&old_seq]).map_err(&err)?;
                 outcome = InsertOutcome::ReplacedOlder;
             }
         }
+        let insert = st(
+            tx,
+            "INSERT INTO events (id, pubkey, kind, created_at, dtag, expires_at, searchable, content, raw)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING seq",
+        )?;
         let inserted = tx
             .query_opt(
-                "INSERT INTO events (id, pubkey, kind, created_at, dtag, expires_at, searchable, content, raw)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING seq",
+                &insert,
                 &[
                     &id,
                     &pubkey,
@@ -345,13 +378,18 @@ impl PgStore {
             return Ok(InsertOutcome::Duplicate);
         };
         let seq: i64 = row.get(0);
-        for (name, value) in indexable_tags(event) {
-            tx.execute(
-                "INSERT INTO tags (name, value, created_at, event) VALUES ($1, $2, $3, $4)
+        let (names, values): (Vec<String>, Vec<String>) = indexable_tags(event)
+            .map(|(name, value)| ((name as char).to_string(), value.to_string()))
+            .unzip();
+        if !names.is_empty() {
+            let tags = st(
+                tx,
+                "INSERT INTO tags (name, value, created_at, event)
+                 SELECT n, v, $3, $4 FROM UNNEST($1::text[], $2::text[]) AS u(n, v)
                  ON CONFLICT DO NOTHING",
-                &[&(name as char).to_string(), &value, &created_at, &seq],
-            )
-            .map_err(&err)?;
+            )?;
+            tx.execute(&tags, &[&names, &values, &created_at, &seq])
+                .map_err(&err)?;
         }
         if event.kind == Kind::EventDeletion {
             Self::apply_deletion(tx, event, &pubkey, created_at)?;
@@ -506,13 +544,14 @@ fn limit_of(filter: &Filter) -> StoreResult<usize> {
 impl RelayStorage for PgStore {
     fn insert_batch(&self, events: &[Event]) -> StoreResult<Vec<InsertOutcome>> {
         let now = now();
-        self.with_client(|client| {
+        self.with_client(|conn| {
+            let Conn { client, statements } = conn;
             let mut tx = client
                 .transaction()
                 .map_err(backend("starting a transaction"))?;
             let mut outcomes = Vec::with_capacity(events.len());
             for event in events {
-                outcomes.push(Self::insert_one(&mut tx, event, now)?);
+                outcomes.push(Self::insert_one(&mut tx, statements, event, now)?);
             }
             tx.commit().map_err(backend("committing inserts"))?;
             Ok(outcomes)
@@ -538,7 +577,10 @@ impl RelayStorage for PgStore {
                  ORDER BY e.created_at DESC, e.id ASC LIMIT {limit}"
             );
             let found = self.with_client(|c| {
-                c.query(sql.text.as_str(), &sql.refs())
+                let statement = prepared(&mut c.client, &mut c.statements, &sql.text)
+                    .map_err(backend("preparing a query"))?;
+                c.client
+                    .query(&statement, &sql.refs())
                     .map_err(backend("running a query"))
             })?;
             for row in found {
@@ -579,7 +621,10 @@ impl RelayStorage for PgStore {
         );
         let n: i64 = self
             .with_client(|c| {
-                c.query_one(sql.text.as_str(), &sql.refs())
+                let statement = prepared(&mut c.client, &mut c.statements, &sql.text)
+                    .map_err(backend("preparing a count"))?;
+                c.client
+                    .query_one(&statement, &sql.refs())
                     .map_err(backend("counting events"))
             })?
             .get(0);
@@ -589,12 +634,13 @@ impl RelayStorage for PgStore {
     fn purge_expired(&self) -> StoreResult<usize> {
         let now = now();
         self.with_client(|c| {
-            c.execute(
-                "DELETE FROM events WHERE expires_at IS NOT NULL AND expires_at <= $1",
-                &[&now],
-            )
-            .map(|n| n as usize)
-            .map_err(backend("purging expired events"))
+            c.client
+                .execute(
+                    "DELETE FROM events WHERE expires_at IS NOT NULL AND expires_at <= $1",
+                    &[&now],
+                )
+                .map(|n| n as usize)
+                .map_err(backend("purging expired events"))
         })
     }
 
@@ -605,7 +651,8 @@ impl RelayStorage for PgStore {
     fn remove_event(&self, id: &EventId) -> StoreResult<bool> {
         let id = id.as_bytes().to_vec();
         self.with_client(|c| {
-            c.execute("DELETE FROM events WHERE id = $1", &[&id])
+            c.client
+                .execute("DELETE FROM events WHERE id = $1", &[&id])
                 .map(|n| n > 0)
                 .map_err(backend("removing an event"))
         })
@@ -620,7 +667,7 @@ impl RelayStorage for PgStore {
     ) -> StoreResult<()> {
         let at = now();
         self.with_client(|c| {
-            c.execute(
+            c.client.execute(
                 "INSERT INTO moderation (list, value, reason, admin, at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (list, value) DO UPDATE SET reason = $3, admin = $4, at = $5",
                 &[&list, &value, &reason, &admin, &at],
@@ -632,19 +679,20 @@ impl RelayStorage for PgStore {
 
     fn moderation_remove(&self, list: &str, value: &str) -> StoreResult<bool> {
         self.with_client(|c| {
-            c.execute(
-                "DELETE FROM moderation WHERE list = $1 AND value = $2",
-                &[&list, &value],
-            )
-            .map(|n| n > 0)
-            .map_err(backend("writing a moderation list"))
+            c.client
+                .execute(
+                    "DELETE FROM moderation WHERE list = $1 AND value = $2",
+                    &[&list, &value],
+                )
+                .map(|n| n > 0)
+                .map_err(backend("writing a moderation list"))
         })
     }
 
     fn moderation_set_only(&self, list: &str, value: &str, admin: &str) -> StoreResult<()> {
         let at = now();
         self.with_client(|c| {
-            let mut tx = c.transaction().map_err(backend("writing a setting"))?;
+            let mut tx = c.client.transaction().map_err(backend("writing a setting"))?;
             tx.execute("DELETE FROM moderation WHERE list = $1", &[&list])
                 .map_err(backend("writing a setting"))?;
             tx.execute(
@@ -658,7 +706,7 @@ impl RelayStorage for PgStore {
 
     fn moderation_list(&self, list: &str) -> StoreResult<Vec<ModerationEntry>> {
         let rows = self.with_client(|c| {
-            c.query(
+            c.client.query(
                 "SELECT value, reason, admin, at FROM moderation WHERE list = $1 ORDER BY at, value",
                 &[&list],
             )

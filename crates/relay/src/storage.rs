@@ -82,13 +82,37 @@ impl RelayStorage for Store {
     }
 }
 
+thread_local! {
+    static ON_BLOCKING_POOL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True inside [`spawn_blocking`]: an engine with a synchronous client that
+/// drives its own runtime (PostgreSQL) may block here directly.
+pub(crate) fn on_blocking_pool() -> bool {
+    ON_BLOCKING_POOL.with(|f| f.get())
+}
+
+/// `tokio::task::spawn_blocking`, marking the thread as one where storage
+/// calls may block (see [`on_blocking_pool`]).
+pub(crate) async fn spawn_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
+        ON_BLOCKING_POOL.with(|flag| flag.set(true));
+        let out = f();
+        ON_BLOCKING_POOL.with(|flag| flag.set(false));
+        out
+    })
+    .await
+}
+
 /// Runs a storage call on the blocking pool.
 pub async fn blocking<T: Send + 'static>(
     storage: &Arc<dyn RelayStorage>,
     f: impl FnOnce(&dyn RelayStorage) -> StoreResult<T> + Send + 'static,
 ) -> StoreResult<T> {
     let storage = Arc::clone(storage);
-    tokio::task::spawn_blocking(move || f(storage.as_ref()))
+    spawn_blocking(move || f(storage.as_ref()))
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
 }

@@ -51,7 +51,7 @@ async fn commit(state: &Arc<RelayState>, jobs: Vec<WriteJob>) {
         jobs.into_iter().map(|j| (j.event, j.reply)).unzip();
     let store = Arc::clone(&state.store);
     let owners = state.policy().owners().clone();
-    let result = tokio::task::spawn_blocking(move || {
+    let result = crate::storage::spawn_blocking(move || {
         let outcome = store.insert_batch(&events);
         // A new follow list of an owner changes who may write (personal
         // policy) from this batch on.
