@@ -571,10 +571,33 @@ impl RelayStorage for PgStore {
             if limit == 0 {
                 continue;
             }
-            let limit = sql.param(limit.min(i64::MAX as usize) as i64);
+            // A filter with tags and no ids or authors walks the tag index of
+            // its most selective tag, newest first (PostgreSQL would otherwise
+            // walk every event by time and probe its tags). An event matches
+            // once per value at most, so `limit × values` rows hold `limit`
+            // distinct events.
+            let driver = (filter.ids.is_none() && filter.authors.is_none())
+                .then(|| filter.generic_tags.iter().min_by_key(|(_, v)| v.len()))
+                .flatten();
+            let (from, order, fetch) = match driver {
+                Some((letter, values)) => {
+                    let name = sql.param(letter.as_char().to_string());
+                    let values_len = values.len();
+                    let values = sql.param(values.iter().cloned().collect::<Vec<String>>());
+                    (
+                        format!(
+                            "tags d JOIN events e ON e.seq = d.event AND d.name = {name} AND d.value = ANY({values})"
+                        ),
+                        "d.created_at DESC, e.id ASC",
+                        limit.saturating_mul(values_len.max(1)),
+                    )
+                }
+                None => ("events e".to_string(), "e.created_at DESC, e.id ASC", limit),
+            };
+            let fetch = sql.param(fetch.min(i64::MAX as usize) as i64);
             sql.text = format!(
-                "SELECT e.seq, e.created_at, e.id, e.raw FROM events e WHERE {cond}
-                 ORDER BY e.created_at DESC, e.id ASC LIMIT {limit}"
+                "SELECT e.seq, e.created_at, e.id, e.raw FROM {from} WHERE {cond}
+                 ORDER BY {order} LIMIT {fetch}"
             );
             let found = self.with_client(|c| {
                 let statement = prepared(&mut c.client, &mut c.statements, &sql.text)
@@ -583,9 +606,13 @@ impl RelayStorage for PgStore {
                     .query(&statement, &sql.refs())
                     .map_err(backend("running a query"))
             })?;
+            let mut this_filter = std::collections::HashSet::new();
             for row in found {
                 let seq: i64 = row.get(0);
-                if seen.insert(seq) {
+                if this_filter.len() >= limit {
+                    break;
+                }
+                if this_filter.insert(seq) && seen.insert(seq) {
                     rows.push((seq, row.get(1), row.get(2), row.get(3)));
                 }
             }

@@ -111,6 +111,35 @@ fn main() {
     let (common_times, common_n) = search(common);
     let (rare_times, rare_n) = search(rare);
 
+    // NIP-45 COUNT from the indexes, beside loading the same events: the
+    // busiest author's notes, and every note.
+    let timed = |f: &dyn Fn() -> usize| {
+        let mut times = Vec::new();
+        let mut n = 0;
+        for _ in 0..5 {
+            let start = Instant::now();
+            n = f();
+            times.push(start.elapsed());
+        }
+        (median(&mut times), n)
+    };
+    let author = Filter::new().author(keys[0]).kind(Kind::TextNote);
+    let notes = Filter::new().kind(Kind::TextNote);
+    let (count_author, n_author) = timed(&|| {
+        store
+            .count(std::slice::from_ref(&author), &[])
+            .expect("count") as usize
+    });
+    let (load_author, _) = timed(&|| {
+        let f = author.clone().limit(total);
+        store.query(&[f]).expect("query").len()
+    });
+    let (count_all, n_all) = timed(&|| {
+        store
+            .count(std::slice::from_ref(&notes), &[])
+            .expect("count") as usize
+    });
+
     let disk = store.size_on_disk().expect("size");
     let raw_per_event = raw_json as f64 / inserted as f64;
     let disk_per_event = disk as f64 / inserted as f64;
@@ -137,6 +166,16 @@ fn main() {
         "  search rare word '{rare}'  : median {:.2} ms, p95 {:.2} ms, {rare_n} results (target <= 50 ms)",
         ms(median(&mut rare_times.clone())),
         ms(p95(&mut rare_times.clone()))
+    );
+    println!(
+        "  COUNT one author's notes   : {:.2} ms ({n_author} events; loading them: {:.2} ms, {:.0}x)",
+        ms(count_author),
+        ms(load_author),
+        load_author.as_secs_f64() / count_author.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "  COUNT every note           : {:.2} ms ({n_all} events)",
+        ms(count_all)
     );
     println!(
         "  disk: {:.0} bytes/event vs raw JSON {:.0} bytes/event = {:.2}x (target <= 2x); file {:.1} MiB",
