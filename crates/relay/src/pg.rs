@@ -174,6 +174,21 @@ impl Sql {
         format!("${}", self.params.len())
     }
 
+    /// `column = $n` for one value (so an index can be walked in order and
+    /// stopped at the limit), `column = ANY($n)` for several.
+    fn any<T>(&mut self, column: &str, mut values: Vec<T>) -> String
+    where
+        T: ToSql + Sync + Send + 'static,
+        Vec<T>: ToSql + Sync + Send + 'static,
+    {
+        if values.len() == 1 {
+            if let Some(one) = values.pop() {
+                return format!("{column} = {}", self.param(one));
+            }
+        }
+        format!("{column} = ANY({})", self.param(values))
+    }
+
     fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
         self.params
             .iter()
@@ -494,15 +509,15 @@ fn conditions(filter: &Filter, sql: &mut Sql, now: i64) -> StoreResult<Option<St
     )];
     if let Some(ids) = &filter.ids {
         let ids: Vec<Vec<u8>> = ids.iter().map(|i| i.as_bytes().to_vec()).collect();
-        parts.push(format!("e.id = ANY({})", sql.param(ids)));
+        parts.push(sql.any("e.id", ids));
     }
     if let Some(authors) = &filter.authors {
         let keys: Vec<Vec<u8>> = authors.iter().map(|k| k.to_bytes().to_vec()).collect();
-        parts.push(format!("e.pubkey = ANY({})", sql.param(keys)));
+        parts.push(sql.any("e.pubkey", keys));
     }
     if let Some(kinds) = &filter.kinds {
         let kinds: Vec<i32> = kinds.iter().map(|k| i32::from(k.as_u16())).collect();
-        parts.push(format!("e.kind = ANY({})", sql.param(kinds)));
+        parts.push(sql.any("e.kind", kinds));
     }
     if let Some(since) = filter.since {
         let since = since.as_secs().min(i64::MAX as u64) as i64;
@@ -514,10 +529,10 @@ fn conditions(filter: &Filter, sql: &mut Sql, now: i64) -> StoreResult<Option<St
     }
     for (letter, values) in &filter.generic_tags {
         let values: Vec<String> = values.iter().cloned().collect();
+        let name = sql.param(letter.as_char().to_string());
+        let value = sql.any("t.value", values);
         parts.push(format!(
-            "EXISTS (SELECT 1 FROM tags t WHERE t.event = e.seq AND t.name = {} AND t.value = ANY({}))",
-            sql.param(letter.as_char().to_string()),
-            sql.param(values)
+            "EXISTS (SELECT 1 FROM tags t WHERE t.event = e.seq AND t.name = {name} AND {value})"
         ));
     }
     if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -583,11 +598,10 @@ impl RelayStorage for PgStore {
                 Some((letter, values)) => {
                     let name = sql.param(letter.as_char().to_string());
                     let values_len = values.len();
-                    let values = sql.param(values.iter().cloned().collect::<Vec<String>>());
+                    let values =
+                        sql.any("d.value", values.iter().cloned().collect::<Vec<String>>());
                     (
-                        format!(
-                            "tags d JOIN events e ON e.seq = d.event AND d.name = {name} AND d.value = ANY({values})"
-                        ),
+                        format!("tags d JOIN events e ON e.seq = d.event AND d.name = {name} AND {values}"),
                         "d.created_at DESC, e.id ASC",
                         limit.saturating_mul(values_len.max(1)),
                     )
