@@ -2,7 +2,8 @@
 //! AUTH and privacy, policies, COUNT, management and PoW, each test on its
 //! own schema of the server `SAMIZDAT_TEST_POSTGRES` names (`.ci/run` starts
 //! one with `bench/postgres.sh`). The harness picks the engine from this
-//! binary's name (`pg_*`).
+//! binary's name (`pg_*`). Each suite brings its own copy of the harness.
+#![allow(clippy::duplicate_mod)]
 
 #[path = "auth_privacy.rs"]
 mod auth_privacy;
