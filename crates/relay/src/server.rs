@@ -185,7 +185,11 @@ pub async fn start(
         loop {
             tick.tick().await;
             janitor_state.prune_rate_limiters();
-            if let Err(e) = janitor_state.store.purge_expired() {
+            // On the blocking pool: a purge is disk work (and PostgreSQL's
+            // client must not block a runtime thread).
+            let purged =
+                crate::storage::blocking(&janitor_state.store, |s| s.purge_expired()).await;
+            if let Err(e) = purged {
                 tracing::warn!(error = %e, "purging expired events failed");
             }
         }
