@@ -1,6 +1,6 @@
 //! Everything an EVENT passes before it is queued for storage: size, id,
-//! signature, time window, proof of work, NIP-42/NIP-70 authorship, and the
-//! write policy. Each refusal carries its NIP-01 prefix.
+//! time window, the write policy, proof of work, signature (the costly check
+//! last), NIP-42/NIP-70 authorship. Each refusal carries its NIP-01 prefix.
 
 use nostr::prelude::*;
 use samizdat_store::InsertOutcome;
@@ -34,9 +34,6 @@ pub fn check_event(
     if !event.verify_id() {
         return Err("invalid: event id does not match its content".into());
     }
-    if !event.verify_signature() {
-        return Err("invalid: bad signature".into());
-    }
     let now = Timestamp::now().as_secs();
     let at = event.created_at.as_secs();
     if at > now + limits.created_at_upper_limit {
@@ -48,8 +45,13 @@ pub fn check_event(
     if event.kind == Kind::Authentication {
         return Err("invalid: AUTH events are sent with AUTH, not EVENT".into());
     }
+    // The policy and the work are checked before the signature: a stranger's
+    // spam on a personal relay is refused without the costly Schnorr check.
     policy.check_write(event)?;
     crate::pow::check(event, config.min_pow)?;
+    if !event.verify_signature() {
+        return Err("invalid: bad signature".into());
+    }
     if config.auth_required_for_writes && !authed.contains(&event.pubkey) {
         return Err(
             "auth-required: this relay takes events only from their authenticated author".into(),

@@ -104,18 +104,7 @@ async fn an_admin_bans_a_key_and_its_next_event_is_refused_even_after_a_restart(
     // Rename: NIP-11 shows it.
     let (_, answer) = call(&relay, &admin, "changerelayname", json!(["renamed"])).await;
     assert_eq!(answer["result"], true);
-    let (_, _, doc) = http(
-        relay.handle.local_addr(),
-        "GET",
-        "/",
-        &[("Accept", "application/nostr+json".into())],
-        b"",
-    )
-    .await;
-    assert_eq!(
-        serde_json::from_str::<Value>(&doc).unwrap()["name"],
-        "renamed"
-    );
+    assert_eq!(nip11(relay.handle.local_addr()).await["name"], "renamed");
 
     // Restart on the same database: the ban, the banned event and the name hold.
     c.close().await;

@@ -75,15 +75,7 @@ async fn personal_relay_takes_its_owner_follows_and_replies_and_a_new_follow_at_
     );
 
     // NIP-11 says what the relay takes.
-    let (_, _, body) = http(
-        relay.handle.local_addr(),
-        "GET",
-        "/",
-        &[("Accept", "application/nostr+json".into())],
-        b"",
-    )
-    .await;
-    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let doc = nip11(relay.handle.local_addr()).await;
     assert_eq!(doc["policy"]["write"], "personal");
     assert_eq!(doc["limitation"]["restricted_writes"], true);
     assert_eq!(doc["pubkey"], owner_hex);

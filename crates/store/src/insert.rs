@@ -102,7 +102,7 @@ impl Store {
         if expires_at.is_some_and(|t| t <= now) {
             return Ok(InsertOutcome::Expired);
         }
-        if let Some(reason) = self.size_violation(event) {
+        if let Some(reason) = crate::rules::size_violation(event, &self.config) {
             return Ok(InsertOutcome::TooLarge(reason));
         }
         let id = event.id.as_bytes();
@@ -220,21 +220,6 @@ impl Store {
                 .map_err(|e| err("applying deletion", e))?;
         }
         Ok(outcome)
-    }
-
-    fn size_violation(&self, event: &Event) -> Option<String> {
-        let tags = event.tags.len();
-        if tags > self.config.max_tags {
-            return Some(format!("{tags} tags, more than {}", self.config.max_tags));
-        }
-        let content = event.content.len();
-        if content > self.config.max_content_bytes {
-            return Some(format!(
-                "{content} bytes of content, more than {}",
-                self.config.max_content_bytes
-            ));
-        }
-        None
     }
 
     /// Removes events whose NIP-40 expiration has passed; returns how many.

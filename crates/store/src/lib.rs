@@ -30,6 +30,7 @@ mod moderation;
 mod publish_queue;
 mod query;
 mod relays;
+pub mod rules;
 mod schema;
 mod search;
 mod store;
@@ -44,14 +45,6 @@ pub use publish_queue::{Delivery, DeliveryState, QueuedEvent, Requeued};
 pub use relays::{FailureClass, RelayStats, Sighting};
 pub use schema::SCHEMA_VERSION;
 pub use store::{Store, StoreConfig};
-
-/// The NIP-01 storage rules as plain functions, for another engine standing
-/// behind the same interface (the relay's PostgreSQL backend): which tags are
-/// indexed, the address of a replaceable event, NIP-40 expiry, what is
-/// searchable. One definition serves both engines.
-pub mod rules {
-    pub use crate::codec::{d_tag, expiration, indexable_tags, is_searchable};
-}
 
 #[doc(hidden)]
 pub mod testing {

@@ -17,7 +17,7 @@ use rusqlite::types::Value;
 use rusqlite::Connection;
 
 use crate::codec::{encode_tag_value, EventRow, EVENT_COLUMNS};
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
 use crate::search::fts_query;
 use crate::Store;
 
@@ -148,26 +148,8 @@ impl Store {
 
     /// Turns a filter into a plan, or `None` when it cannot match anything.
     fn plan(&self, conn: &Connection, filter: &Filter, now: i64) -> StoreResult<Option<Plan>> {
-        let values = filter.ids.as_ref().map_or(0, |v| v.len())
-            + filter.authors.as_ref().map_or(0, |v| v.len())
-            + filter.kinds.as_ref().map_or(0, |v| v.len())
-            + filter.generic_tags.values().map(|v| v.len()).sum::<usize>();
-        if values > self.config.max_filter_values {
-            return Err(StoreError::FilterTooLarge {
-                values,
-                max: self.config.max_filter_values,
-            });
-        }
-        let limit = match (filter.limit, &filter.ids) {
-            (Some(limit), Some(ids)) => limit.min(ids.len()),
-            (Some(limit), None) => limit,
-            (None, Some(ids)) => ids.len(),
-            (None, None) => {
-                return Err(StoreError::UnboundedFilter {
-                    filter: filter.as_json(),
-                })
-            }
-        };
+        crate::rules::check_filter_size(filter, &self.config)?;
+        let limit = crate::rules::filter_limit(filter)?;
         let since = filter
             .since
             .map_or(0, |t| t.as_secs().min(i64::MAX as u64) as i64);

@@ -68,8 +68,17 @@ pub fn open_storage(
 }
 
 pub async fn start_relay(config: RelayConfig) -> TestRelay {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, schema) = open_storage(dir.path(), None);
+    start_in(config, tempfile::tempdir().unwrap(), None).await
+}
+
+/// Starts a relay on the backend of this run, in `dir` (SQLite) or on
+/// `schema` (PostgreSQL; a fresh one when `None`).
+async fn start_in(
+    config: RelayConfig,
+    dir: tempfile::TempDir,
+    schema: Option<String>,
+) -> TestRelay {
+    let (store, schema) = open_storage(dir.path(), schema.as_deref());
     let handle = samizdat_relay::start(config, store.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -92,16 +101,7 @@ impl TestRelay {
         } = self;
         handle.shutdown().await;
         drop(store);
-        let (store, schema) = open_storage(dir.path(), schema.as_deref());
-        let handle = samizdat_relay::start(config, store.clone(), "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        TestRelay {
-            handle,
-            store,
-            dir,
-            schema,
-        }
+        start_in(config, dir, schema).await
     }
 }
 
@@ -308,4 +308,11 @@ pub async fn upgrade_status(addr: std::net::SocketAddr) -> u16 {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0)
+}
+
+/// The relay's NIP-11 document, as a client fetches it.
+pub async fn nip11(addr: std::net::SocketAddr) -> Value {
+    let accept = [("Accept", "application/nostr+json".to_string())];
+    let (_, _, body) = http(addr, "GET", "/", &accept, b"").await;
+    serde_json::from_str(&body).unwrap()
 }

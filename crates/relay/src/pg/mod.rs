@@ -13,20 +13,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use nostr::prelude::*;
-use postgres::types::ToSql;
-use postgres::{Client, GenericClient, NoTls, Statement, Transaction};
-use samizdat_store::rules::{d_tag, expiration, indexable_tags, is_searchable};
+use postgres::{Client, GenericClient, NoTls, Statement};
 use samizdat_store::{InsertOutcome, ModerationEntry, StoreError, StoreResult};
 
 use crate::storage::RelayStorage;
 
+mod filters;
+mod insert;
+
+use filters::{conditions, Sql};
+
 /// Connections kept open to the database.
 const CONNECTIONS: usize = 4;
-/// Most ids/authors/kinds/tag values one filter may list (as the SQLite store).
-const MAX_FILTER_VALUES: usize = 10_000;
-/// Most tags and content bytes an event may carry (as the SQLite store).
-const MAX_TAGS: usize = 2_500;
-const MAX_CONTENT_BYTES: usize = 256 * 1024;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS events (
@@ -84,13 +82,13 @@ CREATE TABLE IF NOT EXISTS moderation (
 const STATEMENT_CACHE: usize = 512;
 
 /// One connection and its prepared statements.
-struct Conn {
+pub(super) struct Conn {
     client: Client,
     statements: std::collections::HashMap<String, Statement>,
 }
 
 /// The statement for `sql`, prepared once per connection.
-fn prepared(
+pub(super) fn prepared(
     client: &mut impl GenericClient,
     statements: &mut std::collections::HashMap<String, Statement>,
     sql: &str,
@@ -113,7 +111,7 @@ pub struct PgStore {
     described: String,
 }
 
-fn backend(operation: &'static str) -> impl Fn(postgres::Error) -> StoreError {
+pub(super) fn backend(operation: &'static str) -> impl Fn(postgres::Error) -> StoreError {
     move |e| {
         // The client's Display leaves out the cause ("connection refused").
         let mut message = e.to_string();
@@ -157,43 +155,6 @@ impl Drop for PgStore {
         if tokio::runtime::Handle::try_current().is_ok() {
             let _ = std::thread::spawn(move || drop(clients)).join();
         }
-    }
-}
-
-/// SQL text and its parameters, numbered as they are pushed.
-#[derive(Default)]
-struct Sql {
-    text: String,
-    params: Vec<Box<dyn ToSql + Sync + Send>>,
-}
-
-impl Sql {
-    /// Pushes a parameter and returns its placeholder (`$n`).
-    fn param(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
-        self.params.push(Box::new(value));
-        format!("${}", self.params.len())
-    }
-
-    /// `column = $n` for one value (so an index can be walked in order and
-    /// stopped at the limit), `column = ANY($n)` for several.
-    fn any<T>(&mut self, column: &str, mut values: Vec<T>) -> String
-    where
-        T: ToSql + Sync + Send + 'static,
-        Vec<T>: ToSql + Sync + Send + 'static,
-    {
-        if values.len() == 1 {
-            if let Some(one) = values.pop() {
-                return format!("{column} = {}", self.param(one));
-            }
-        }
-        format!("{column} = ANY({})", self.param(values))
-    }
-
-    fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
-        self.params
-            .iter()
-            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-            .collect()
     }
 }
 
@@ -282,278 +243,6 @@ impl PgStore {
             .unwrap_or_else(|p| p.into_inner());
         f(&mut c)
     }
-
-    fn insert_one(
-        tx: &mut Transaction<'_>,
-        statements: &mut std::collections::HashMap<String, Statement>,
-        event: &Event,
-        now: i64,
-    ) -> StoreResult<InsertOutcome> {
-        let err = backend("inserting an event");
-        let mut st =
-            |tx: &mut Transaction<'_>, sql: &str| prepared(tx, statements, sql).map_err(&err);
-        if event.kind.is_ephemeral() {
-            return Ok(InsertOutcome::Ephemeral);
-        }
-        let expires_at = expiration(event);
-        if expires_at.is_some_and(|t| t <= now) {
-            return Ok(InsertOutcome::Expired);
-        }
-        if event.tags.len() > MAX_TAGS {
-            return Ok(InsertOutcome::TooLarge(format!(
-                "{} tags, more than {MAX_TAGS}",
-                event.tags.len()
-            )));
-        }
-        if event.content.len() > MAX_CONTENT_BYTES {
-            return Ok(InsertOutcome::TooLarge(format!(
-                "{} bytes of content, more than {MAX_CONTENT_BYTES}",
-                event.content.len()
-            )));
-        }
-        let id = event.id.as_bytes().to_vec();
-        let pubkey = event.pubkey.to_bytes().to_vec();
-        let known = st(
-            tx,
-            "SELECT EXISTS (SELECT 1 FROM events WHERE id = $1),
-                    EXISTS (SELECT 1 FROM deleted_ids WHERE id = $1 AND pubkey = $2)",
-        )?;
-        let row = tx.query_one(&known, &[&id, &pubkey]).map_err(&err)?;
-        if row.get::<_, bool>(0) {
-            return Ok(InsertOutcome::Duplicate);
-        }
-        if row.get::<_, bool>(1) {
-            return Ok(InsertOutcome::Deleted);
-        }
-        let created_at = event.created_at.as_secs() as i64;
-        let kind = i32::from(event.kind.as_u16());
-        let address = (event.kind.is_replaceable() || event.kind.is_addressable()).then(|| {
-            if event.kind.is_addressable() {
-                d_tag(event)
-            } else {
-                String::new()
-            }
-        });
-        let mut outcome = InsertOutcome::Stored;
-        if let Some(dtag) = &address {
-            let lock_key = format!("{}:{kind}:{dtag}", event.pubkey.to_hex());
-            let lock = st(tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")?;
-            tx.execute(&lock, &[&lock_key]).map_err(&err)?;
-            let tomb = st(
-                tx,
-                "SELECT until FROM deleted_addresses WHERE pubkey = $1 AND kind = $2 AND dtag = $3",
-            )?;
-            let until: Option<i64> = tx
-                .query_opt(&tomb, &[&pubkey, &kind, dtag])
-                .map_err(&err)?
-                .map(|r| r.get(0));
-            if until.is_some_and(|until| created_at <= until) {
-                return Ok(InsertOutcome::Deleted);
-            }
-            let versions = st(
-                tx,
-                "SELECT seq, created_at, id FROM events WHERE pubkey = $1 AND kind = $2 AND dtag = $3",
-            )?;
-            let older = tx.query(&versions, &[&pubkey, &kind, dtag]).map_err(&err)?;
-            for row in older {
-                let (old_seq, old_created, old_id): (i64, i64, Vec<u8>) =
-                    (row.get(0), row.get(1), row.get(2));
-                let new_wins =
-                    created_at > old_created || (created_at == old_created && id < old_id);
-                if !new_wins {
-                    return Ok(InsertOutcome::RejectedOlder);
-                }
-                let delete = st(tx, "DELETE FROM events WHERE seq = $1")?;
-                tx.execute(&delete, &[&old_seq]).map_err(&err)?;
-                outcome = InsertOutcome::ReplacedOlder;
-            }
-        }
-        let insert = st(
-            tx,
-            "INSERT INTO events (id, pubkey, kind, created_at, dtag, expires_at, searchable, content, raw)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING seq",
-        )?;
-        let inserted = tx
-            .query_opt(
-                &insert,
-                &[
-                    &id,
-                    &pubkey,
-                    &kind,
-                    &created_at,
-                    &address,
-                    &expires_at,
-                    &is_searchable(event.kind, &event.content),
-                    &event.content,
-                    &event.as_json(),
-                ],
-            )
-            .map_err(&err)?;
-        let Some(row) = inserted else {
-            return Ok(InsertOutcome::Duplicate);
-        };
-        let seq: i64 = row.get(0);
-        let (names, values): (Vec<String>, Vec<String>) = indexable_tags(event)
-            .map(|(name, value)| ((name as char).to_string(), value.to_string()))
-            .unzip();
-        if !names.is_empty() {
-            let tags = st(
-                tx,
-                "INSERT INTO tags (name, value, created_at, event)
-                 SELECT n, v, $3, $4 FROM UNNEST($1::text[], $2::text[]) AS u(n, v)
-                 ON CONFLICT DO NOTHING",
-            )?;
-            tx.execute(&tags, &[&names, &values, &created_at, &seq])
-                .map_err(&err)?;
-        }
-        if event.kind == Kind::EventDeletion {
-            Self::apply_deletion(tx, event, &pubkey, created_at)?;
-        }
-        Ok(outcome)
-    }
-
-    /// NIP-09, as the SQLite store applies it: the author's own events named
-    /// by `e` tags, older versions of addresses named by `a` tags; tombstones
-    /// keep them out; deletion requests are not deleted.
-    fn apply_deletion(
-        tx: &mut Transaction<'_>,
-        deletion: &Event,
-        pubkey: &Vec<u8>,
-        created_at: i64,
-    ) -> StoreResult<()> {
-        let err = backend("applying a deletion");
-        for tag in deletion.tags.iter() {
-            let slice = tag.as_slice();
-            let (Some(name), Some(value)) = (slice.first(), slice.get(1)) else {
-                continue;
-            };
-            match name.as_str() {
-                "e" => {
-                    let Ok(target) = EventId::from_hex(value) else {
-                        continue;
-                    };
-                    let target = target.as_bytes().to_vec();
-                    tx.execute(
-                        "DELETE FROM events WHERE id = $1 AND pubkey = $2 AND kind <> 5",
-                        &[&target, pubkey],
-                    )
-                    .map_err(&err)?;
-                    tx.execute(
-                        "INSERT INTO deleted_ids (id, pubkey) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                        &[&target, pubkey],
-                    )
-                    .map_err(&err)?;
-                }
-                "a" => {
-                    let mut parts = value.splitn(3, ':');
-                    let (Some(kind), Some(author), dtag) =
-                        (parts.next(), parts.next(), parts.next())
-                    else {
-                        continue;
-                    };
-                    let Ok(kind) = kind.parse::<u16>() else {
-                        continue;
-                    };
-                    let kind_v = Kind::from_u16(kind);
-                    if author != deletion.pubkey.to_hex()
-                        || kind == 5
-                        || !(kind_v.is_replaceable() || kind_v.is_addressable())
-                    {
-                        continue;
-                    }
-                    let dtag = if kind_v.is_addressable() {
-                        dtag.unwrap_or("")
-                    } else {
-                        ""
-                    };
-                    let kind = i32::from(kind);
-                    tx.execute(
-                        "DELETE FROM events WHERE pubkey = $1 AND kind = $2 AND dtag = $3 AND created_at <= $4",
-                        &[pubkey, &kind, &dtag, &created_at],
-                    )
-                    .map_err(&err)?;
-                    tx.execute(
-                        "INSERT INTO deleted_addresses (pubkey, kind, dtag, until) VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (pubkey, kind, dtag) DO UPDATE
-                         SET until = GREATEST(deleted_addresses.until, EXCLUDED.until)",
-                        &[pubkey, &kind, &dtag, &created_at],
-                    )
-                    .map_err(&err)?;
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The WHERE conditions of one filter (after `e.`), or `None` when it
-/// cannot match; errors for the same bounds the SQLite store enforces.
-fn conditions(filter: &Filter, sql: &mut Sql, now: i64) -> StoreResult<Option<String>> {
-    let values = filter.ids.as_ref().map_or(0, |v| v.len())
-        + filter.authors.as_ref().map_or(0, |v| v.len())
-        + filter.kinds.as_ref().map_or(0, |v| v.len())
-        + filter.generic_tags.values().map(|v| v.len()).sum::<usize>();
-    if values > MAX_FILTER_VALUES {
-        return Err(StoreError::FilterTooLarge {
-            values,
-            max: MAX_FILTER_VALUES,
-        });
-    }
-    if samizdat_store::has_empty_list(filter) {
-        return Ok(None);
-    }
-    let mut parts = vec![format!(
-        "(e.expires_at IS NULL OR e.expires_at > {})",
-        sql.param(now)
-    )];
-    if let Some(ids) = &filter.ids {
-        let ids: Vec<Vec<u8>> = ids.iter().map(|i| i.as_bytes().to_vec()).collect();
-        parts.push(sql.any("e.id", ids));
-    }
-    if let Some(authors) = &filter.authors {
-        let keys: Vec<Vec<u8>> = authors.iter().map(|k| k.to_bytes().to_vec()).collect();
-        parts.push(sql.any("e.pubkey", keys));
-    }
-    if let Some(kinds) = &filter.kinds {
-        let kinds: Vec<i32> = kinds.iter().map(|k| i32::from(k.as_u16())).collect();
-        parts.push(sql.any("e.kind", kinds));
-    }
-    if let Some(since) = filter.since {
-        let since = since.as_secs().min(i64::MAX as u64) as i64;
-        parts.push(format!("e.created_at >= {}", sql.param(since)));
-    }
-    if let Some(until) = filter.until {
-        let until = until.as_secs().min(i64::MAX as u64) as i64;
-        parts.push(format!("e.created_at <= {}", sql.param(until)));
-    }
-    for (letter, values) in &filter.generic_tags {
-        let values: Vec<String> = values.iter().cloned().collect();
-        let name = sql.param(letter.as_char().to_string());
-        let value = sql.any("t.value", values);
-        parts.push(format!(
-            "EXISTS (SELECT 1 FROM tags t WHERE t.event = e.seq AND t.name = {name} AND {value})"
-        ));
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        parts.push(format!(
-            "e.searchable AND to_tsvector('simple', e.content) @@ plainto_tsquery('simple', {})",
-            sql.param(search.to_string())
-        ));
-    }
-    Ok(Some(parts.join(" AND ")))
-}
-
-/// The rows' limit for a filter, as the SQLite store computes it.
-fn limit_of(filter: &Filter) -> StoreResult<usize> {
-    match (filter.limit, &filter.ids) {
-        (Some(limit), Some(ids)) => Ok(limit.min(ids.len())),
-        (Some(limit), None) => Ok(limit),
-        (None, Some(ids)) => Ok(ids.len()),
-        (None, None) => Err(StoreError::UnboundedFilter {
-            filter: filter.as_json(),
-        }),
-    }
 }
 
 impl RelayStorage for PgStore {
@@ -578,7 +267,7 @@ impl RelayStorage for PgStore {
         let mut rows: Vec<(i64, i64, Vec<u8>, String)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for filter in filters {
-            let limit = limit_of(filter)?;
+            let limit = samizdat_store::rules::filter_limit(filter)?;
             let mut sql = Sql::default();
             let Some(cond) = conditions(filter, &mut sql, now)? else {
                 continue;

@@ -1,0 +1,91 @@
+//! Reading: a NIP-01 filter turned into SQL conditions with numbered
+//! parameters, under the same bounds as the SQLite store.
+
+use nostr::prelude::*;
+use postgres::types::ToSql;
+use samizdat_store::{StoreConfig, StoreResult};
+
+/// SQL text and its parameters, numbered as they are pushed.
+#[derive(Default)]
+pub(super) struct Sql {
+    pub(super) text: String,
+    params: Vec<Box<dyn ToSql + Sync + Send>>,
+}
+
+impl Sql {
+    /// Pushes a parameter and returns its placeholder (`$n`).
+    pub(super) fn param(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
+        self.params.push(Box::new(value));
+        format!("${}", self.params.len())
+    }
+
+    /// `column = $n` for one value (so an index can be walked in order and
+    /// stopped at the limit), `column = ANY($n)` for several.
+    pub(super) fn any<T>(&mut self, column: &str, mut values: Vec<T>) -> String
+    where
+        T: ToSql + Sync + Send + 'static,
+        Vec<T>: ToSql + Sync + Send + 'static,
+    {
+        if values.len() == 1 {
+            if let Some(one) = values.pop() {
+                return format!("{column} = {}", self.param(one));
+            }
+        }
+        format!("{column} = ANY({})", self.param(values))
+    }
+
+    pub(super) fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect()
+    }
+}
+
+/// The WHERE conditions of one filter (after `e.`), or `None` when it
+/// cannot match; errors for the same bounds the SQLite store enforces.
+pub(super) fn conditions(filter: &Filter, sql: &mut Sql, now: i64) -> StoreResult<Option<String>> {
+    samizdat_store::rules::check_filter_size(filter, &StoreConfig::default())?;
+    if samizdat_store::has_empty_list(filter) {
+        return Ok(None);
+    }
+    let mut parts = vec![format!(
+        "(e.expires_at IS NULL OR e.expires_at > {})",
+        sql.param(now)
+    )];
+    if let Some(ids) = &filter.ids {
+        let ids: Vec<Vec<u8>> = ids.iter().map(|i| i.as_bytes().to_vec()).collect();
+        parts.push(sql.any("e.id", ids));
+    }
+    if let Some(authors) = &filter.authors {
+        let keys: Vec<Vec<u8>> = authors.iter().map(|k| k.to_bytes().to_vec()).collect();
+        parts.push(sql.any("e.pubkey", keys));
+    }
+    if let Some(kinds) = &filter.kinds {
+        let kinds: Vec<i32> = kinds.iter().map(|k| i32::from(k.as_u16())).collect();
+        parts.push(sql.any("e.kind", kinds));
+    }
+    if let Some(since) = filter.since {
+        let since = since.as_secs().min(i64::MAX as u64) as i64;
+        parts.push(format!("e.created_at >= {}", sql.param(since)));
+    }
+    if let Some(until) = filter.until {
+        let until = until.as_secs().min(i64::MAX as u64) as i64;
+        parts.push(format!("e.created_at <= {}", sql.param(until)));
+    }
+    for (letter, values) in &filter.generic_tags {
+        let values: Vec<String> = values.iter().cloned().collect();
+        let name = sql.param(letter.as_char().to_string());
+        let value = sql.any("t.value", values);
+        parts.push(format!(
+            "EXISTS (SELECT 1 FROM tags t WHERE t.event = e.seq AND t.name = {name} AND {value})"
+        ));
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        parts.push(format!(
+            "e.searchable AND to_tsvector('simple', e.content) @@ plainto_tsquery('simple', {})",
+            sql.param(search.to_string())
+        ));
+    }
+    Ok(Some(parts.join(" AND ")))
+}
