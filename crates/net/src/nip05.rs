@@ -52,7 +52,17 @@ pub async fn resolve(
     let doc: Value = fetch_json(&url, &path, "application/json", config)
         .await
         .ok_or_else(|| Nip05Error::NoDocument(domain.to_owned()))?;
-    let hex = doc["names"][&name]
+    read_answer(&doc, &name, identifier)
+}
+
+/// Reads a `nostr.json` document for `name` (lower case): the key it lists
+/// and the relays it names for that key (strings, unchecked).
+pub fn read_answer(
+    doc: &Value,
+    name: &str,
+    identifier: &str,
+) -> Result<(PublicKey, Vec<String>), Nip05Error> {
+    let hex = doc["names"][name]
         .as_str()
         .ok_or_else(|| Nip05Error::NotListed(identifier.to_owned()))?;
     let key = PublicKey::from_hex(hex).map_err(|_| Nip05Error::NotListed(identifier.to_owned()))?;

@@ -103,8 +103,9 @@ pub(crate) async fn fetch_json(
     parse_response(&raw)
 }
 
-/// Parses an HTTP/1.1 response with a JSON body (plain, or chunked).
-fn parse_response(raw: &[u8]) -> Option<Value> {
+/// Parses an HTTP/1.1 response with a JSON body (plain, or chunked);
+/// `None` for anything but a `200` with a JSON body.
+pub fn parse_response(raw: &[u8]) -> Option<Value> {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..split]).ok()?;
     let body = &raw[split + 4..];

@@ -169,14 +169,16 @@ impl RelayConfig {
             path: path.display().to_string(),
             source,
         })?;
-        let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        config.check().map_err(|message| ConfigError::Parse {
+        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
             path: path.display().to_string(),
             message,
-        })?;
+        })
+    }
+
+    /// Parses and checks a TOML config text; the error says what is wrong.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let config: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.check()?;
         Ok(config)
     }
 

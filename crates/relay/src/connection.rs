@@ -13,12 +13,12 @@ use std::sync::{Arc, RwLock};
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use nostr::prelude::*;
-use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tracing::Instrument;
 
 use crate::admission::{check_event, verdict};
 use crate::auth::{new_challenge, verify_auth};
+use crate::inbound::{self, Frame, Refusal};
 use crate::messages;
 use crate::state::RelayState;
 use crate::subscriptions::SubKey;
@@ -173,67 +173,28 @@ impl Connection {
 
     async fn handle_text(&mut self, text: &str) {
         let config = self.state.config();
-        let max = config.limits.max_message_length;
-        if text.len() > max {
-            self.send(messages::notice(&format!(
-                "invalid: message of {} bytes is over the limit of {max}",
-                text.len()
-            )));
-            return;
-        }
-        let value: Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                self.send(messages::notice(&format!("invalid: malformed JSON ({e})")));
-                return;
-            }
+        let frame = match inbound::parse(text, &config.limits, config.negentropy) {
+            Ok(frame) => frame,
+            Err(Refusal::Event { id, reason }) => return self.refuse(&id, &reason),
+            Err(refusal) => return self.send(refusal.message()),
         };
-        let Some(items) = value.as_array() else {
-            self.send(messages::notice("invalid: a message must be a JSON array"));
-            return;
-        };
-        match items.first().and_then(Value::as_str) {
-            Some("EVENT") => self.handle_event(items).await,
-            Some("REQ") => self.handle_req(items).await,
-            Some("CLOSE") => self.handle_close(items),
-            Some("AUTH") => self.handle_auth(items),
-            Some("COUNT") => self.handle_count(items).await,
-            Some("NEG-OPEN") if config.negentropy => self.handle_neg_open(items).await,
-            Some("NEG-MSG") if config.negentropy => self.handle_neg_msg(items),
-            Some("NEG-CLOSE") if config.negentropy => {
-                if let Some(sub) = items.get(1).and_then(Value::as_str) {
-                    self.negs.close(sub);
-                }
+        match frame {
+            Frame::Event(event) => self.handle_event(*event).await,
+            Frame::Req { sub, filters } => self.handle_req(sub, filters).await,
+            Frame::Count { sub, filters } => self.handle_count(sub, filters).await,
+            Frame::Close(sub) => self.handle_close(&sub),
+            Frame::Auth(event) => self.handle_auth(&event),
+            Frame::NegOpen(open) => self.handle_neg_open(open).await,
+            Frame::NegMsg { sub, message } => {
+                let answer = self.negs.next(&sub, &message);
+                self.send(answer);
             }
-            Some(other) => {
-                let verb: String = other.chars().take(32).collect();
-                self.send(messages::notice(&format!(
-                    "invalid: unknown message type {verb:?}"
-                )));
-            }
-            None => self.send(messages::notice(
-                "invalid: a message must start with a verb (EVENT, REQ, CLOSE, AUTH)",
-            )),
+            Frame::NegClose(sub) => self.negs.close(&sub),
         }
     }
 
-    async fn handle_event(&mut self, items: &[Value]) {
-        let Some(raw) = items.get(1) else {
-            self.send(messages::notice("invalid: EVENT without an event"));
-            return;
-        };
-        let Some(id) = raw
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(|s| EventId::from_hex(s).ok())
-        else {
-            self.send(messages::notice("invalid: EVENT without a valid id"));
-            return;
-        };
-        let event: Event = match serde_json::from_value(raw.clone()) {
-            Ok(e) => e,
-            Err(e) => return self.refuse(&id, &format!("invalid: malformed event ({e})")),
-        };
+    async fn handle_event(&mut self, event: Event) {
+        let id = event.id;
         let checked = check_event(
             &self.state.config(),
             &self.state.policy(),
@@ -286,13 +247,7 @@ impl Connection {
         self.send(messages::ok(id, false, reason));
     }
 
-    fn handle_close(&mut self, items: &[Value]) {
-        let Some(sub) = items.get(1).and_then(Value::as_str) else {
-            self.send(messages::notice(
-                "invalid: CLOSE needs a subscription id string",
-            ));
-            return;
-        };
+    fn handle_close(&mut self, sub: &str) {
         let sub_id = SubscriptionId::new(sub);
         if self.subs.remove(&sub_id) {
             let key = SubKey {
@@ -303,23 +258,10 @@ impl Connection {
         }
     }
 
-    fn handle_auth(&mut self, items: &[Value]) {
-        let Some(raw) = items.get(1) else {
-            self.send(messages::notice("invalid: AUTH without an event"));
-            return;
-        };
-        let event: Event = match serde_json::from_value(raw.clone()) {
-            Ok(e) => e,
-            Err(e) => {
-                self.send(messages::notice(&format!(
-                    "invalid: malformed AUTH event ({e})"
-                )));
-                return;
-            }
-        };
+    fn handle_auth(&mut self, event: &Event) {
         let config = self.state.config();
         let relay_url = config.relay_url.as_deref();
-        match verify_auth(&event, &self.challenge, relay_url, self.host.as_deref()) {
+        match verify_auth(event, &self.challenge, relay_url, self.host.as_deref()) {
             Ok(pubkey) => {
                 if let Ok(mut authed) = self.shared.authenticated.write() {
                     if !authed.contains(&pubkey) {

@@ -35,6 +35,7 @@ pub fn err(sub: &str, reason: &str) -> String {
 }
 
 /// A parsed `NEG-OPEN`.
+#[derive(Debug)]
 pub struct Open {
     /// Subscription id.
     pub sub: String,
@@ -161,13 +162,8 @@ impl Sessions {
 impl crate::connection::Connection {
     /// NIP-77 `NEG-OPEN`: the set of stored events matching the filter that
     /// this connection may read, reconciled against the client's message.
-    pub(crate) async fn handle_neg_open(&mut self, items: &[Value]) {
+    pub(crate) async fn handle_neg_open(&mut self, open: Open) {
         self.state.metrics.request("NEG-OPEN");
-        let open = match parse_open(items, self.state.config().limits.max_subid_length) {
-            Ok(open) => open,
-            Err((Some(sub), why)) => return self.send(err(&sub, &why)),
-            Err((None, why)) => return self.send(crate::messages::notice(&why)),
-        };
         if !self.state.allow_req(self.ip) {
             return self.send(err(&open.sub, "rate-limited: too many requests"));
         }
@@ -204,21 +200,6 @@ impl crate::connection::Connection {
             .map(|e| (e.created_at.as_secs(), e.id.to_bytes()))
             .collect();
         let answer = self.negs.open(&open.sub, &records, &open.message);
-        self.send(answer);
-    }
-
-    /// NIP-77 `NEG-MSG`: the next round of a reconciliation.
-    pub(crate) fn handle_neg_msg(&mut self, items: &[Value]) {
-        let Some(sub) = items.get(1).and_then(Value::as_str) else {
-            return self.send(crate::messages::notice(
-                "invalid: NEG-MSG needs a subscription id",
-            ));
-        };
-        let answer = match items.get(2).and_then(Value::as_str).map(decode) {
-            Some(Ok(bytes)) => self.negs.next(sub, &bytes),
-            Some(Err(why)) => err(sub, &why),
-            None => err(sub, "invalid: NEG-MSG needs a message"),
-        };
         self.send(answer);
     }
 }

@@ -7,75 +7,20 @@ use std::time::Instant;
 
 use nostr::prelude::*;
 use samizdat_store::StoreError;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::connection::Connection;
 use crate::messages;
 use crate::subscriptions::SubKey;
 
-/// A parsed `REQ` or `COUNT`, or the answer that refuses it.
-enum Parsed {
-    Request {
-        sub: String,
-        filters: Vec<Filter>,
-    },
-    /// Refused with `CLOSED` for this subscription.
-    Closed(String, String),
-    /// No usable subscription id: a NOTICE.
-    Notice(String),
-}
-
 impl Connection {
-    /// Parses `[verb, sub, filter…]` within the configured limits.
-    fn parse_request(&self, verb: &str, items: &[Value]) -> Parsed {
-        let limits = self.state.config().limits.clone();
-        let Some(sub) = items.get(1).and_then(Value::as_str) else {
-            return Parsed::Notice(format!("invalid: {verb} needs a subscription id string"));
-        };
-        let closed = |reason: String| Parsed::Closed(sub.to_string(), reason);
-        if sub.is_empty() || sub.chars().count() > limits.max_subid_length {
-            return closed(format!(
-                "invalid: subscription id must be 1 to {} characters",
-                limits.max_subid_length
-            ));
-        }
-        let raw_filters = &items[2..];
-        if raw_filters.is_empty() {
-            return closed(format!("invalid: {verb} needs at least one filter"));
-        }
-        if raw_filters.len() > limits.max_filters {
-            return closed(format!(
-                "invalid: {} filters, more than the limit of {}",
-                raw_filters.len(),
-                limits.max_filters
-            ));
-        }
-        let mut filters = Vec::with_capacity(raw_filters.len());
-        for raw in raw_filters {
-            match serde_json::from_value::<Filter>(raw.clone()) {
-                Ok(mut f) => {
-                    if f.ids.is_none() || f.limit.is_some() {
-                        f.limit = Some(
-                            f.limit
-                                .unwrap_or(limits.default_limit)
-                                .min(limits.max_limit),
-                        );
-                    }
-                    filters.push(f);
-                }
-                Err(e) => return closed(format!("invalid: malformed filter ({e})")),
-            }
-        }
+    /// The rate limit and read policy for a parsed `REQ` or `COUNT`: the
+    /// `CLOSED` reason when it may not run.
+    fn admit_request(&self, verb: &str, filters: &[Filter]) -> Result<(), String> {
         if !self.state.allow_req(self.ip) {
-            return closed(format!("rate-limited: too many {verb}s"));
+            return Err(format!("rate-limited: too many {verb}s"));
         }
-        if let Err(reason) = self.read_access(&filters) {
-            return closed(reason);
-        }
-        Parsed::Request {
-            sub: sub.to_string(),
-            filters,
-        }
+        self.read_access(filters)
     }
 
     /// The read policy for a request: `auth-required:` when every reader must
@@ -96,13 +41,11 @@ impl Connection {
     }
 
     /// `REQ`: register the subscription, send what is stored, then `EOSE`.
-    pub(crate) async fn handle_req(&mut self, items: &[Value]) {
+    pub(crate) async fn handle_req(&mut self, sub: String, filters: Vec<Filter>) {
         self.state.metrics.request("REQ");
-        let (sub, filters) = match self.parse_request("REQ", items) {
-            Parsed::Request { sub, filters } => (sub, filters),
-            Parsed::Closed(sub, reason) => return self.send(messages::closed(&sub, &reason)),
-            Parsed::Notice(text) => return self.send(messages::notice(&text)),
-        };
+        if let Err(reason) = self.admit_request("REQ", &filters) {
+            return self.send(messages::closed(&sub, &reason));
+        }
         let max_subscriptions = self.state.config().limits.max_subscriptions;
         let sub_id = SubscriptionId::new(&sub);
         if !self.subs.contains(&sub_id) && self.subs.len() >= max_subscriptions {
@@ -144,13 +87,11 @@ impl Connection {
     /// counted only for a request scoped to the authenticated key (its own
     /// events, or events tagging it); otherwise they are left out, so a count
     /// never reveals who messages whom.
-    pub(crate) async fn handle_count(&mut self, items: &[Value]) {
+    pub(crate) async fn handle_count(&mut self, sub: String, filters: Vec<Filter>) {
         self.state.metrics.request("COUNT");
-        let (sub, filters) = match self.parse_request("COUNT", items) {
-            Parsed::Request { sub, filters } => (sub, filters),
-            Parsed::Closed(sub, reason) => return self.send(messages::closed(&sub, &reason)),
-            Parsed::Notice(text) => return self.send(messages::notice(&text)),
-        };
+        if let Err(reason) = self.admit_request("COUNT", &filters) {
+            return self.send(messages::closed(&sub, &reason));
+        }
         let authed = self.shared.authenticated();
         let scoped_to_self = !authed.is_empty()
             && filters.iter().all(|f| {

@@ -232,7 +232,7 @@ fn record(
 }
 
 /// A readable summary of a signing request, for the user to approve.
-pub(crate) fn summary(app: &PublicKey, name: Option<&str>, unsigned: &UnsignedEvent) -> String {
+pub fn summary(app: &PublicKey, name: Option<&str>, unsigned: &UnsignedEvent) -> String {
     let who = name.map(str::to_owned).unwrap_or_else(|| {
         let npub = app.to_bech32().unwrap_or_else(|_| app.to_hex());
         format!("app {}…", &npub[..npub.len().min(16)])
@@ -419,7 +419,7 @@ async fn handle(
 /// Reads a `nostrconnect://` URI: the app's key, its name (from `name=` or the
 /// older `metadata={"name":…}`) and the secret to echo. Written here because
 /// the protocol crate only reads the older form.
-fn parse_nostrconnect(uri: &str) -> Result<(PublicKey, Option<String>, String), String> {
+pub fn parse_nostrconnect(uri: &str) -> Result<(PublicKey, Option<String>, String), String> {
     let rest = uri
         .strip_prefix("nostrconnect://")
         .ok_or("give this bunker a nostrconnect:// URI (a bunker:// URI is for clients)")?;
@@ -447,8 +447,9 @@ fn parse_nostrconnect(uri: &str) -> Result<(PublicKey, Option<String>, String), 
     Ok((public_key, name, secret))
 }
 
-/// Reads the `sign_event` parameter: kind, content, tags, created_at.
-fn parse_unsigned(json: &str, pubkey: PublicKey) -> Option<UnsignedEvent> {
+/// Reads the `sign_event` parameter: kind, content, tags, created_at;
+/// `None` when it is not an event template.
+pub fn parse_unsigned(json: &str, pubkey: PublicKey) -> Option<UnsignedEvent> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
     let kind = u16::try_from(v.get("kind")?.as_u64()?).ok()?;
     let content = v

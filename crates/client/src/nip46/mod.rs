@@ -8,12 +8,15 @@ mod permissions;
 mod remote;
 mod transport;
 
-pub use bunker::{AuditRecord, Bunker, BunkerConfig, Prompt};
+pub use bunker::{
+    parse_nostrconnect, parse_unsigned, summary as sign_request_summary, AuditRecord, Bunker,
+    BunkerConfig, Prompt,
+};
 pub use login::{
     is_remote, login, remember, remote_profile, resume, LoginError, RemoteConnection, RemoteProfile,
 };
 pub use permissions::{AppPermissions, Decision as PermissionDecision, PermissionBook};
-pub use remote::{Pairing, RemoteSigner, RemoteSignerError};
+pub use remote::{parse_bunker_uri, Pairing, RemoteSigner, RemoteSignerError};
 
 /// Percent-encodes a URI query value.
 pub(crate) fn percent_encode(s: &str) -> String {

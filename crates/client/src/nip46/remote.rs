@@ -446,7 +446,7 @@ impl Signer for RemoteSigner {
 
 /// Reads a `bunker://` URI: the signer's key, its usable relays, and the
 /// pairing secret if there is one.
-fn parse_bunker_uri(
+pub fn parse_bunker_uri(
     uri: &str,
     allow_plain_ws: bool,
 ) -> Result<(PublicKey, Vec<RelayUrl>, Option<String>), RemoteSignerError> {
