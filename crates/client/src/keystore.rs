@@ -22,6 +22,8 @@ pub type Passphrase = SecretString;
 pub const DEFAULT_LOG_N: u8 = 18;
 /// Lowest cost accepted when the user asks for a cheaper one.
 pub const MIN_LOG_N: u8 = 8;
+/// Highest cost accepted, written or read (NIP-49's table stops at 22: 4 GiB).
+pub const MAX_LOG_N: u8 = 22;
 
 /// Why a key operation failed. No variant ever holds a secret.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +52,7 @@ pub enum KeyError {
     #[error("the passphrase is empty")]
     EmptyPassphrase,
     /// A `log_n` outside what is allowed.
-    #[error("scrypt log_n {0} is out of range ({MIN_LOG_N} to 22)")]
+    #[error("scrypt log_n {0} is out of range ({MIN_LOG_N} to {MAX_LOG_N})")]
     BadLogN(u8),
     /// Input to import that is not a key.
     #[error("not a key: expected an nsec, 64 hex characters or an ncryptsec")]
@@ -107,7 +109,7 @@ pub fn parse_import(input: &str) -> Result<ImportedKey, KeyError> {
 }
 
 fn check_log_n(log_n: u8) -> Result<(), KeyError> {
-    if (MIN_LOG_N..=22).contains(&log_n) {
+    if (MIN_LOG_N..=MAX_LOG_N).contains(&log_n) {
         Ok(())
     } else {
         Err(KeyError::BadLogN(log_n))
@@ -248,9 +250,14 @@ pub fn decrypt(
     encrypted: &EncryptedSecretKey,
     passphrase: &SecretString,
 ) -> Result<Keys, KeyError> {
-    let max = encrypted.log_n().max(EncryptedSecretKey::MAX_LOG_N);
+    // An imported ncryptsec names its own cost: past 22 scrypt would ask for
+    // more than 4 GiB (log_n 40: a petabyte) and abort the process.
+    let log_n = encrypted.log_n();
+    if log_n > MAX_LOG_N {
+        return Err(KeyError::BadLogN(log_n));
+    }
     encrypted
-        .decrypt_with_max_log_n(passphrase.expose_secret(), max)
+        .decrypt_with_max_log_n(passphrase.expose_secret(), MAX_LOG_N)
         .map(Keys::new)
         .map_err(|_| KeyError::WrongPassphrase)
 }
