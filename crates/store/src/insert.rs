@@ -298,6 +298,15 @@ pub(crate) fn delete_row(tx: &Transaction<'_>, seq: i64) -> rusqlite::Result<()>
     }
     tx.prepare_cached("DELETE FROM event_seen WHERE event = ?1")?
         .execute([seq])?;
+    // A replaced or deleted event is not delivered any more: its pending
+    // deliveries go with it (found by the crash matrix: a follow-list edit
+    // killed before delivery left the old list's deliveries pending for
+    // ever). Finished ones stay as history.
+    tx.prepare_cached(
+        "DELETE FROM publish_queue WHERE state = 'pending'
+           AND id = (SELECT id FROM events WHERE seq = ?1)",
+    )?
+    .execute([seq])?;
     tx.prepare_cached("DELETE FROM events WHERE seq = ?1")?
         .execute([seq])?;
     Ok(())

@@ -36,6 +36,11 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Soak: the relay under a mixed, bounded load for a fixed time (publish,
+    /// REQ, live and slow readers, reconnect storms, bad frames); its RSS and
+    /// open files sampled every second, p99 REQ latency per minute, every
+    /// acknowledged event looked up in its database at the end.
+    Soak(super::bench_soak::SoakArgs),
     /// Proof of work: our miner's hashes per second on all cores and, in the
     /// same run, plain SHA-256 of the same message size on one core.
     Pow {
@@ -91,6 +96,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Relay(args) => relay(args).await,
         BenchCommand::Ingest(args) => super::bench_ingest::run(args.events, args.json).await,
         BenchCommand::Feed(args) => super::bench_feed::run(args).await,
+        BenchCommand::Soak(args) => super::bench_soak::run(args).await,
         BenchCommand::Replicate { events, json } => super::bench_replicate::run(events, json).await,
         BenchCommand::Pow {
             secs,
@@ -250,17 +256,20 @@ async fn relay(args: RelayBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-type Ws =
+/// A websocket to a relay.
+pub(super) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(url: &str) -> anyhow::Result<Ws> {
+/// Opens a websocket to `url`.
+pub(super) async fn connect(url: &str) -> anyhow::Result<Ws> {
     let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
         .await
         .with_context(|| format!("connecting to {url}"))?;
     Ok(ws)
 }
 
-async fn next_json(ws: &mut Ws) -> anyhow::Result<Value> {
+/// The next text message as JSON (30 s at most).
+pub(super) async fn next_json(ws: &mut Ws) -> anyhow::Result<Value> {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
             .await

@@ -5,6 +5,7 @@ pub mod bench;
 mod bench_feed;
 mod bench_ingest;
 mod bench_replicate;
+mod bench_soak;
 pub mod bunker;
 pub mod demo;
 pub mod dm;

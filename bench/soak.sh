@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Soak: our relay (release build, SQLite, bench/relay-bench.toml: per-IP rate
+# limits off, since every client here is 127.0.0.1) under `samizdat bench
+# soak` for SECS seconds (default 600): publishers, readers, live and slow
+# subscribers, reconnect storms, oversize / malformed / forged frames. Prints
+# RSS and open files (start, peak, end), p99 REQ latency per minute, and
+# checks every acknowledged event against the relay's database at the end.
+#
+#   bench/soak.sh [SECS] [RATE]      RATE: events/s published in all (200)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-600}
+rate=${2:-200}
+work=$(mktemp -d)
+relay_pid=
+cleanup() { [ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+cargo build --release -q -p samizdat-cli
+samizdat=$PWD/target/release/samizdat
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$samizdat" relay --db "$work/soak.sqlite" --listen "127.0.0.1:$port" --config bench/relay-bench.toml \
+  >"$work/relay.log" 2>&1 &
+relay_pid=$!
+for _ in $(seq 50); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.2
+done
+"$samizdat" bench soak --url "ws://127.0.0.1:$port" --pid "$relay_pid" --db "$work/soak.sqlite" \
+  --secs "$secs" --rate "$rate"
+echo "relay log: $(wc -l <"$work/relay.log") lines, $(grep -c ' ERROR ' "$work/relay.log" || true) errors, panics: $(grep -c panicked "$work/relay.log" || true)"
