@@ -89,11 +89,23 @@ pub struct RelayOutcome {
     pub finished: bool,
     /// The last connection error, if any.
     pub error: Option<String>,
+    /// Events it sent that the local store could not keep, with the
+    /// store's error (a full disk, a read-only profile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_stored: Option<(usize, String)>,
 }
 
 /// Why an engine operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// Events arrived but the local store could not keep them.
+    #[error("{events} events arrived but could not be stored: {error}")]
+    NotStored {
+        /// How many.
+        events: usize,
+        /// The store's error.
+        error: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -449,6 +461,15 @@ impl Engine {
                         progress(&format!("{key} unreachable"));
                     }
                 }
+                PoolEvent::NotStored {
+                    relay,
+                    events,
+                    error,
+                } => {
+                    let o = outcomes.entry(relay.to_string()).or_default();
+                    let before = o.not_stored.as_ref().map_or(0, |(n, _)| *n);
+                    o.not_stored = Some((before + events, error));
+                }
                 PoolEvent::Denied { relay } => {
                     let key = relay.to_string();
                     if waiting.remove(&key) {
@@ -502,6 +523,12 @@ async fn pump(
                 let _ = updates.send(EngineUpdate::Authenticated {
                     relay: relay.to_string(),
                 });
+            }
+            PoolEvent::NotStored { events, error, .. } => {
+                let _ = updates.send(EngineUpdate::Alert(crate::updates::Alert::NotStored {
+                    events: *events,
+                    error: error.clone(),
+                }));
             }
             _ => {}
         }

@@ -72,6 +72,14 @@ pub enum Alert {
         /// Who.
         person: PublicKey,
     },
+    /// Events arrived but the local store could not keep them (a full disk,
+    /// a read-only profile): the feed misses them until there is room.
+    NotStored {
+        /// How many.
+        events: usize,
+        /// The store's error, as a sentence.
+        error: String,
+    },
     /// A relay lacked some of the user's events run after run of the
     /// replication check (they were re-sent each time).
     RelayLosesEvents {

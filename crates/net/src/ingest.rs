@@ -189,6 +189,9 @@ async fn store_stage(shared: Arc<PoolShared>, relay: RelayUrl, mut rx: mpsc::Rec
 struct Stored {
     events: Vec<(String, Event)>,
     rejected: Vec<(Rejection, usize)>,
+    /// Verified events the store could not take (full disk, read-only
+    /// file): how many, and the store's error.
+    not_stored: Option<(usize, String)>,
 }
 
 fn store(shared: &PoolShared, relay: &str, group: Checked) -> Stored {
@@ -204,6 +207,7 @@ fn store(shared: &PoolShared, relay: &str, group: Checked) -> Stored {
         }
     }
     let mut stored = Vec::new();
+    let mut not_stored = None;
     if !group.valid.is_empty() {
         let (subs, events): (Vec<String>, Vec<Event>) = group.valid.into_iter().unzip();
         match shared.store.insert_batch_from(Some(relay), &events) {
@@ -220,12 +224,16 @@ fn store(shared: &PoolShared, relay: &str, group: Checked) -> Stored {
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "cannot store verified events"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot store verified events");
+                not_stored = Some((events.len(), e.to_string()));
+            }
         }
     }
     Stored {
         events: stored,
         rejected: group.rejected.into_values().collect(),
+        not_stored,
     }
 }
 
@@ -244,6 +252,16 @@ async fn report(shared: &PoolShared, relay: &RelayUrl, stored: Stored) {
                 relay: relay.clone(),
                 sub,
                 events,
+            })
+            .await;
+    }
+    if let Some((events, error)) = stored.not_stored {
+        let _ = shared
+            .events
+            .send(PoolEvent::NotStored {
+                relay: relay.clone(),
+                events,
+                error,
             })
             .await;
     }

@@ -142,6 +142,17 @@ pub enum PoolEvent {
         /// The events (already in the store).
         events: Vec<Event>,
     },
+    /// Verified events from a relay that the local store could not take
+    /// (a full disk, a read-only file): they are not kept, and whoever
+    /// asked for them must say so.
+    NotStored {
+        /// From where.
+        relay: RelayUrl,
+        /// How many.
+        events: usize,
+        /// The store's error, as a sentence.
+        error: String,
+    },
     /// The relay finished sending stored events for a subscription.
     Eose {
         /// From where.

@@ -123,6 +123,11 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
                     "{relay} lost {missing} of your events again ({runs} checks in a row); they were re-sent — consider another relay"
                 )));
             }
+            EngineUpdate::Alert(Alert::NotStored { events, error }) => {
+                sink.send(Update::Alert(format!(
+                    "{events} events arrived but could not be kept: {error}"
+                )));
+            }
             EngineUpdate::Alert(Alert::PostNotEverywhere { event, missing }) => {
                 let id = event.to_bech32().unwrap_or_else(|_| event.to_hex());
                 sink.send(Update::Alert(format!(
