@@ -7,6 +7,8 @@
 # checks every acknowledged event against the relay's database at the end.
 #
 #   bench/soak.sh [SECS] [RATE]      RATE: events/s published in all (200)
+#   SOAK_CACHE_MIB=8 bench/soak.sh   the relay's SQLite page cache per connection
+#                                    (cache_mib; 64 by default): the heap's ceiling
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-600}
@@ -19,7 +21,8 @@ trap cleanup EXIT
 cargo build --release -q -p samizdat-cli
 samizdat=$PWD/target/release/samizdat
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$samizdat" relay --db "$work/soak.sqlite" --listen "127.0.0.1:$port" --config bench/relay-bench.toml \
+{ [ -n "${SOAK_CACHE_MIB:-}" ] && echo "cache_mib = $SOAK_CACHE_MIB"; cat bench/relay-bench.toml; } >"$work/relay.toml"
+"$samizdat" relay --db "$work/soak.sqlite" --listen "127.0.0.1:$port" --config "$work/relay.toml" \
   >"$work/relay.log" 2>&1 &
 relay_pid=$!
 for _ in $(seq 50); do

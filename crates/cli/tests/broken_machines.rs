@@ -65,7 +65,10 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -86,7 +89,11 @@ impl Client {
 
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -132,14 +139,24 @@ fn preload(db: &Path, keys: &Keys, notes: usize, offset: i64, content: usize, re
         .collect();
     if !relays.is_empty() {
         let tags = relays.iter().map(|r| Tag::parse(["r", r]).unwrap());
-        events.push(EventBuilder::new(Kind::RelayList, "").tags(tags).finalize(keys).unwrap());
+        events.push(
+            EventBuilder::new(Kind::RelayList, "")
+                .tags(tags)
+                .finalize(keys)
+                .unwrap(),
+        );
     }
     store.insert_batch(&events).unwrap();
 }
 
 fn notes_of(store: &Path, keys: &Keys) -> u64 {
     Store::open(store)
-        .and_then(|s| s.count(&[Filter::new().author(keys.public_key()).kind(Kind::TextNote)], &[]))
+        .and_then(|s| {
+            s.count(
+                &[Filter::new().author(keys.public_key()).kind(Kind::TextNote)],
+                &[],
+            )
+        })
         .unwrap()
 }
 
@@ -154,14 +171,26 @@ fn a_full_disk_during_a_sync_and_a_key_save_is_a_clear_error_and_loses_nothing()
     let port = free_port();
     let url = format!("ws://127.0.0.1:{port}");
     let author = Keys::generate();
-    preload(&dir.path().join("relay.sqlite"), &author, 1_500, -60, 1_000, &[&url]);
+    preload(
+        &dir.path().join("relay.sqlite"),
+        &author,
+        1_500,
+        -60,
+        1_000,
+        &[&url],
+    );
     let relay = RelayProcess::start_on(&dir.path().join("relay.sqlite"), port, &[]);
-    let Some(disk) = SmallDisk::mount(768) else { return };
+    let Some(disk) = SmallDisk::mount(768) else {
+        return;
+    };
     let client = Client::set_up(disk.path().join("home"), &relay, &[&author]);
 
     // 1,500 notes of 1 KB do not fit in what is left.
     let stderr = client.fails(&["sync"]);
-    assert!(stderr.contains("full"), "the error names the full disk: {stderr}");
+    assert!(
+        stderr.contains("full"),
+        "the error names the full disk: {stderr}"
+    );
     disk.remount("size=64m");
     sound(&client.store());
     client.ok(&["sync"]);
@@ -179,11 +208,26 @@ fn a_full_disk_during_a_sync_and_a_key_save_is_a_clear_error_and_loses_nothing()
     let new_pass = dir.path().join("new-pass");
     std::fs::write(&new_pass, "new passphrase").unwrap();
     let filler = disk.fill();
-    let stderr = client.fails(&["key", "change-passphrase", "--new-passphrase-file", new_pass.to_str().unwrap()]);
-    assert!(stderr.contains("space") || stderr.contains("full"), "{stderr}");
-    assert_eq!(std::fs::read(&key).unwrap(), before, "the key file is untouched");
+    let stderr = client.fails(&[
+        "key",
+        "change-passphrase",
+        "--new-passphrase-file",
+        new_pass.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr.contains("space") || stderr.contains("full"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&key).unwrap(),
+        before,
+        "the key file is untouched"
+    );
     std::fs::remove_file(filler).unwrap();
-    assert!(client.ok(&["unlock"]).contains("npub1"), "the old passphrase still opens it");
+    assert!(
+        client.ok(&["unlock"]).contains("npub1"),
+        "the old passphrase still opens it"
+    );
     sound(&client.store());
 }
 
@@ -191,18 +235,29 @@ fn a_full_disk_during_a_sync_and_a_key_save_is_a_clear_error_and_loses_nothing()
 fn a_read_only_profile_directory_is_a_clear_error_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let relay = RelayProcess::start(&dir.path().join("relay.sqlite"), &[]);
-    let Some(disk) = SmallDisk::mount(4096) else { return };
+    let Some(disk) = SmallDisk::mount(4096) else {
+        return;
+    };
     let client = Client::set_up(disk.path().join("home"), &relay, &[]);
     client.ok(&["post", "written while the disk could be written"]);
     disk.remount("ro");
     let stderr = client.fails(&["post", "cannot be stored"]);
     assert!(stderr.to_lowercase().contains("read-only"), "{stderr}");
-    client.fails(&["follow", &Keys::generate().public_key().to_bech32().unwrap()]);
+    client.fails(&[
+        "follow",
+        &Keys::generate().public_key().to_bech32().unwrap(),
+    ]);
     disk.remount("rw");
     sound(&client.store());
     let mine = client.ok(&["status", "--json"]);
-    assert!(mine.contains("written while the disk could be written") || mine.contains("delivered"), "{mine}");
-    assert!(!mine.contains("cannot be stored"), "nothing of the refused post was kept: {mine}");
+    assert!(
+        mine.contains("written while the disk could be written") || mine.contains("delivered"),
+        "{mine}"
+    );
+    assert!(
+        !mine.contains("cannot be stored"),
+        "nothing of the refused post was kept: {mine}"
+    );
 }
 
 #[test]
@@ -218,7 +273,11 @@ fn events_from_the_future_by_our_clock_are_not_stored() {
     let relay = RelayProcess::start_on(&db, port, &[]);
     let client = Client::set_up(dir.path().join("home"), &relay, &[&author]);
     client.ok(&["sync"]);
-    assert_eq!(notes_of(&client.store(), &author), 5, "only the five from the present");
+    assert_eq!(
+        notes_of(&client.store(), &author),
+        5,
+        "only the five from the present"
+    );
     let store = Store::open(client.store()).unwrap();
     let ahead = Filter::new()
         .author(author.public_key())
@@ -268,10 +327,21 @@ fn a_relay_that_answers_after_ten_minutes_does_not_hold_up_a_sync() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let mut out = String::new();
-    sync.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    println!("sync with a relay that answers in ten minutes took {:.1} s", started.elapsed().as_secs_f64());
+    sync.stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    println!(
+        "sync with a relay that answers in ten minutes took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     assert!(sync.wait().unwrap().success(), "{out}");
-    assert_eq!(notes_of(&client.store(), &author), 20, "the healthy relay's notes arrived");
+    assert_eq!(
+        notes_of(&client.store(), &author),
+        20,
+        "the healthy relay's notes arrived"
+    );
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let slow_entry = &report["relays"][&slow_url];
     assert!(

@@ -84,7 +84,12 @@ impl Matrix {
             self.tried,
             self.mid_run
         );
-        assert!(self.failures.is_empty(), "{}: {:#?}", self.name, self.failures);
+        assert!(
+            self.failures.is_empty(),
+            "{}: {:#?}",
+            self.name,
+            self.failures
+        );
     }
 }
 
@@ -323,7 +328,10 @@ fn post_killed_anywhere_is_stored_queued_and_delivered_after_a_restart() {
         "{} stored notes not on both relays after restarts",
         mine.len()
     );
-    println!("crash matrix: post delivery: {} notes stored and delivered to both relays", mine.len());
+    println!(
+        "crash matrix: post delivery: {} notes stored and delivered to both relays",
+        mine.len()
+    );
     matrix.finish();
 }
 
@@ -340,7 +348,10 @@ fn follow_edits_killed_anywhere_leave_the_old_list_or_the_new_one() {
             .unwrap_or_default()
     };
     let window = duration_of(|| {
-        client.ok(&["follow", &Keys::generate().public_key().to_bech32().unwrap()]);
+        client.ok(&[
+            "follow",
+            &Keys::generate().public_key().to_bech32().unwrap(),
+        ]);
     });
     let mut dice = Dice::new(3);
     let mut matrix = Matrix::new("follow-list edits");
@@ -361,7 +372,10 @@ fn follow_edits_killed_anywhere_leave_the_old_list_or_the_new_one() {
         client.ok(&["follow", &person.public_key().to_bech32().unwrap()]);
     }
     let all = follows(&client);
-    assert!(people.iter().all(|p| all.contains(&p.public_key())), "every follow made it in the end");
+    assert!(
+        people.iter().all(|p| all.contains(&p.public_key())),
+        "every follow made it in the end"
+    );
     matrix.finish();
 }
 
@@ -395,13 +409,20 @@ fn dm_sends_killed_anywhere_leave_a_sound_store_and_arrive_after_a_restart() {
         let out = who.ok(&["dm", "read", peer, "--json"]);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
         v.as_array()
-            .map(|a| a.iter().filter_map(|m| m["text"].as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m["text"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let sent = texts(&alice, &bob_npub);
     let received = texts(&bob, &alice_npub);
     for text in &sent {
-        assert!(received.contains(text), "{text:?} sent but not received: {received:?}");
+        assert!(
+            received.contains(text),
+            "{text:?} sent but not received: {received:?}"
+        );
     }
     matrix.finish();
 }
@@ -417,9 +438,12 @@ fn a_migration_killed_anywhere_stops_at_a_whole_step_and_finishes_on_restart() {
         let authors: Vec<Keys> = (0..4).map(|_| Keys::generate()).collect();
         let events: Vec<Event> = (0..20_000)
             .map(|i| {
-                EventBuilder::new(Kind::TextNote, format!("migration note {i} with searchable words"))
-                    .finalize(&authors[i % authors.len()])
-                    .unwrap()
+                EventBuilder::new(
+                    Kind::TextNote,
+                    format!("migration note {i} with searchable words"),
+                )
+                .finalize(&authors[i % authors.len()])
+                .unwrap()
             })
             .collect();
         store.insert_batch(&events).unwrap();
@@ -444,7 +468,10 @@ fn a_migration_killed_anywhere_stops_at_a_whole_step_and_finishes_on_restart() {
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let running = kill_after(child, dice.millis(0, (full.as_millis() as u64 * 3 / 2).max(50)));
+        let running = kill_after(
+            child,
+            dice.millis(0, (full.as_millis() as u64 * 3 / 2).max(50)),
+        );
         let mut problems = Vec::new();
         let version: i64 = rusqlite::Connection::open(&work)
             .and_then(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
@@ -454,8 +481,13 @@ fn a_migration_killed_anywhere_stops_at_a_whole_step_and_finishes_on_restart() {
         }
         problems.extend(check_store(&work));
         if let Ok(store) = Store::open(&work) {
-            let count = store.count(&[Filter::new().kind(Kind::TextNote)], &[]).unwrap_or(0);
-            let found = store.query(&[Filter::new().search("searchable").limit(5)]).map(|e| e.len()).ok();
+            let count = store
+                .count(&[Filter::new().kind(Kind::TextNote)], &[])
+                .unwrap_or(0);
+            let found = store
+                .query(&[Filter::new().search("searchable").limit(5)])
+                .map(|e| e.len())
+                .ok();
             if count != 20_000 {
                 problems.push(format!("{count} of 20000 events after the migration"));
             }
@@ -494,11 +526,24 @@ fn the_relay_killed_during_group_commits_keeps_every_acknowledged_event() {
         .unwrap();
     let mut acked_total = 0;
     for round in 0..kills() {
-        let relay = RelayProcess::start_on(&db, port, &["--config", concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/relay-bench.toml")]);
+        let relay = RelayProcess::start_on(
+            &db,
+            port,
+            &[
+                "--config",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/relay-bench.toml"),
+            ],
+        );
         let url = relay.url();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let publishers: Vec<_> = (0..4)
-            .map(|p| runtime.spawn(publish_until_gone(url.clone(), format!("{round}/{p}"), stop.clone())))
+            .map(|p| {
+                runtime.spawn(publish_until_gone(
+                    url.clone(),
+                    format!("{round}/{p}"),
+                    stop.clone(),
+                ))
+            })
             .collect();
         let mut relay = relay;
         std::thread::sleep(dice.millis(200, 1_500));
@@ -513,9 +558,16 @@ fn the_relay_killed_during_group_commits_keeps_every_acknowledged_event() {
         acked_total += acked.len();
         let mut problems = check_store(&db);
         let store = Store::open_with(&db, StoreConfig::relay()).unwrap();
-        let held = store.query(&[Filter::new().ids(acked.iter().copied())]).map(|e| e.len()).unwrap_or(0);
+        let held = store
+            .query(&[Filter::new().ids(acked.iter().copied())])
+            .map(|e| e.len())
+            .unwrap_or(0);
         if held != acked.len() {
-            problems.push(format!("{} of {} acknowledged events missing", acked.len() - held, acked.len()));
+            problems.push(format!(
+                "{} of {} acknowledged events missing",
+                acked.len() - held,
+                acked.len()
+            ));
         }
         matrix.record(running, problems);
     }
@@ -541,7 +593,9 @@ async fn publish_until_gone(
     let mut n = 0;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         n += 1;
-        let Ok(event) = EventBuilder::new(Kind::TextNote, format!("commit {label} {n}")).finalize(&keys) else {
+        let Ok(event) =
+            EventBuilder::new(Kind::TextNote, format!("commit {label} {n}")).finalize(&keys)
+        else {
             break;
         };
         let frame = serde_json::json!(["EVENT", event]).to_string();

@@ -102,7 +102,11 @@ impl Engine {
         self.replace_live_feed(live)?;
         // Events that arrived but could not be kept make the sync a failure:
         // the user must not read "done" over a feed with holes in it.
-        let not_stored: usize = outcomes.values().filter_map(|o| o.not_stored.as_ref()).map(|(n, _)| n).sum();
+        let not_stored: usize = outcomes
+            .values()
+            .filter_map(|o| o.not_stored.as_ref())
+            .map(|(n, _)| n)
+            .sum();
         if let Some((_, error)) = outcomes.values().find_map(|o| o.not_stored.as_ref()) {
             return Err(EngineError::NotStored {
                 events: not_stored,

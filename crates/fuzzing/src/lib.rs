@@ -17,8 +17,8 @@
 #![deny(missing_docs)]
 
 mod protocol;
-pub mod seeds;
 mod secrets;
+pub mod seeds;
 mod storage;
 
 pub use protocol::{http_json, nip19, relay_config, relay_frame, relay_message};

@@ -45,13 +45,21 @@ pub fn nip44_wrap(data: &[u8]) {
     let p = parties();
     let me = LocalSigner::new(p.me.clone());
     let seal_for_me = |from: &Keys, plaintext: &str| {
-        nip44::encrypt(from.secret_key(), &p.me.public_key(), plaintext, nip44::Version::V2).ok()
+        nip44::encrypt(
+            from.secret_key(),
+            &p.me.public_key(),
+            plaintext,
+            nip44::Version::V2,
+        )
+        .ok()
     };
     let wrap_content = match mode {
         0 => Some(inner.to_owned()),
         1 => seal_for_me(&p.one_time, inner),
         _ => seal_for_me(&p.sender, inner).and_then(|sealed| {
-            let seal = EventBuilder::new(Kind::Seal, sealed).finalize(&p.sender).ok()?;
+            let seal = EventBuilder::new(Kind::Seal, sealed)
+                .finalize(&p.sender)
+                .ok()?;
             seal_for_me(&p.one_time, &seal.as_json())
         }),
     };
@@ -63,7 +71,11 @@ pub fn nip44_wrap(data: &[u8]) {
         return;
     };
     if let Some(Ok(rumor)) = ready(samizdat_client::dm::wrap::unwrap(&me, &wrap)) {
-        assert_eq!(rumor.pubkey, p.sender.public_key(), "a rumor opened under another author");
+        assert_eq!(
+            rumor.pubkey,
+            p.sender.public_key(),
+            "a rumor opened under another author"
+        );
     }
     let _ = nip44::decrypt(p.me.secret_key(), &p.sender.public_key(), inner);
 }
@@ -80,7 +92,10 @@ pub fn nip49(data: &[u8]) {
     if let Ok(enc) = EncryptedSecretKey::from_slice(data) {
         try_decrypt(&enc);
         if let Ok(bech32) = enc.to_bech32() {
-            assert!(EncryptedSecretKey::from_bech32(&bech32).is_ok(), "{bech32} does not read back");
+            assert!(
+                EncryptedSecretKey::from_bech32(&bech32).is_ok(),
+                "{bech32} does not read back"
+            );
         }
     }
 }
@@ -89,7 +104,10 @@ fn try_decrypt(enc: &EncryptedSecretKey) {
     let log_n = enc.log_n();
     if log_n > MAX_LOG_N {
         let refused = keystore::decrypt(enc, &passphrase("x"));
-        assert!(matches!(refused, Err(KeyError::BadLogN(_))), "log_n {log_n} was not refused");
+        assert!(
+            matches!(refused, Err(KeyError::BadLogN(_))),
+            "log_n {log_n} was not refused"
+        );
     } else if log_n <= 6 {
         // Cheap enough to run on every input.
         let _ = keystore::decrypt(enc, &passphrase("x"));
@@ -108,9 +126,13 @@ pub fn nip46(data: &[u8]) {
         let _ = message.to_response(NostrConnectMethod::SignEvent);
     }
     let app = parties().sender.public_key();
-    if let Some(unsigned) = samizdat_client::nip46::parse_unsigned(text, parties().me.public_key()) {
+    if let Some(unsigned) = samizdat_client::nip46::parse_unsigned(text, parties().me.public_key())
+    {
         let summary = samizdat_client::nip46::sign_request_summary(&app, Some(text), &unsigned);
-        assert!(summary.chars().count() < 2_000, "an unbounded approval prompt");
+        assert!(
+            summary.chars().count() < 2_000,
+            "an unbounded approval prompt"
+        );
     }
 }
 
@@ -119,7 +141,10 @@ pub fn backup(data: &[u8]) {
     let me = parties().me.public_key();
     let mut input = data;
     if let Ok(report) = samizdat_client::backup::read(&mut input, Some(me)) {
-        assert!(report.events.iter().all(|e| e.pubkey == me || e.kind == Kind::GiftWrap));
+        assert!(report
+            .events
+            .iter()
+            .all(|e| e.pubkey == me || e.kind == Kind::GiftWrap));
     }
 }
 

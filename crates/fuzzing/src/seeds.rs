@@ -37,9 +37,12 @@ fn keys(byte: u8) -> Keys {
 fn events() -> Vec<Event> {
     let a = keys(1);
     let mut out: Vec<Event> = seed_events().into_iter().step_by(15).collect();
-    let note = EventBuilder::new(Kind::TextNote, "hello #nostr nostr:npub1sg6plzptd64u62a878hep2kev88swjh3tw00gjsfl8f237lmu63q0uf63m")
-        .tag(Tag::hashtag("nostr"))
-        .finalize(&a);
+    let note = EventBuilder::new(
+        Kind::TextNote,
+        "hello #nostr nostr:npub1sg6plzptd64u62a878hep2kev88swjh3tw00gjsfl8f237lmu63q0uf63m",
+    )
+    .tag(Tag::hashtag("nostr"))
+    .finalize(&a);
     if let Ok(note) = note {
         let reply = EventBuilder::new(Kind::TextNote, "a reply")
             .tag(Tag::event(note.id))
@@ -54,8 +57,11 @@ fn events() -> Vec<Event> {
     let expiring = EventBuilder::new(Kind::TextNote, "gone soon")
         .tag(Tag::expiration(Timestamp::from_secs(1_700_000_000)))
         .finalize(&a);
-    let metadata = EventBuilder::new(Kind::Metadata, r#"{"name":"alice","nip05":"alice@example.invalid"}"#)
-        .finalize(&a);
+    let metadata = EventBuilder::new(
+        Kind::Metadata,
+        r#"{"name":"alice","nip05":"alice@example.invalid"}"#,
+    )
+    .finalize(&a);
     let article = EventBuilder::new(Kind::LongFormTextNote, "# title")
         .tag(Tag::identifier("post"))
         .finalize(&a);
@@ -140,7 +146,9 @@ fn nip19() -> Vec<String> {
     let mut out = Vec::new();
     let Ok(npub) = a.public_key().to_bech32();
     out.push(npub.clone());
-    out.push(format!("gm nostr:{npub} see https://example.invalid/x #tag"));
+    out.push(format!(
+        "gm nostr:{npub} see https://example.invalid/x #tag"
+    ));
     let Ok(nsec) = a.secret_key().to_bech32();
     out.push(nsec);
     out.push(a.secret_key().to_secret_hex());
@@ -152,7 +160,9 @@ fn nip19() -> Vec<String> {
     let id = EventId::from_byte_array([0; 32]);
     let Ok(note) = id.to_bech32();
     out.push(note);
-    let nevent = Nip19Event::new(id).author(a.public_key()).relays(relay.clone());
+    let nevent = Nip19Event::new(id)
+        .author(a.public_key())
+        .relays(relay.clone());
     if let Ok(e) = nevent.to_bech32() {
         out.push(format!("quoting nostr:{e}"));
     }
@@ -169,7 +179,12 @@ fn nip44_wraps() -> Vec<Vec<u8>> {
         .tag(Tag::public_key(me.public_key()))
         .finalize_unsigned(sender.public_key());
     let mut out = vec![[&[2u8][..], rumor.as_json().as_bytes()].concat()];
-    if let Ok(sealed) = nip44::encrypt(sender.secret_key(), &me.public_key(), rumor.as_json(), nip44::Version::V2) {
+    if let Ok(sealed) = nip44::encrypt(
+        sender.secret_key(),
+        &me.public_key(),
+        rumor.as_json(),
+        nip44::Version::V2,
+    ) {
         if let Ok(seal) = EventBuilder::new(Kind::Seal, sealed.clone()).finalize(&sender) {
             out.push([&[1u8][..], seal.as_json().as_bytes()].concat());
         }
@@ -207,10 +222,16 @@ fn nip46() -> Vec<String> {
 
 fn http_answers() -> Vec<String> {
     let document = samizdat_relay::information_document(&Default::default()).to_string();
-    let nip05 = json!({"names": {"bob": keys(2).public_key().to_hex(), "_": keys(1).public_key().to_hex()},
+    let nip05 =
+        json!({"names": {"bob": keys(2).public_key().to_hex(), "_": keys(1).public_key().to_hex()},
         "relays": {keys(2).public_key().to_hex(): ["wss://relay.example.invalid"]}})
-    .to_string();
-    let plain = |body: &str| format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        .to_string();
+    let plain = |body: &str| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
     let chunked = |body: &str| {
         let (a, b) = body.split_at(body.len() / 2);
         format!(
@@ -219,7 +240,13 @@ fn http_answers() -> Vec<String> {
             b.len()
         )
     };
-    vec![plain(&document), chunked(&document), plain(&nip05), chunked(&nip05), "HTTP/1.1 404 Not Found\r\n\r\n".into()]
+    vec![
+        plain(&document),
+        chunked(&document),
+        plain(&nip05),
+        chunked(&nip05),
+        "HTTP/1.1 404 Not Found\r\n\r\n".into(),
+    ]
 }
 
 /// Backups as `samizdat export` writes them: with and without the key.
@@ -236,7 +263,8 @@ fn backups() -> Vec<String> {
     [None, ncryptsec]
         .into_iter()
         .map(|key| {
-            let header = json!({"samizdat_backup": 1, "pubkey": me.public_key().to_hex(), "ncryptsec": key});
+            let header =
+                json!({"samizdat_backup": 1, "pubkey": me.public_key().to_hex(), "ncryptsec": key});
             let mut lines = vec![header.to_string()];
             lines.extend(body.iter().cloned());
             lines.push("not json".into());

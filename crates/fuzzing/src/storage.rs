@@ -22,7 +22,8 @@ struct ScratchStore {
 impl ScratchStore {
     fn new() -> Option<Self> {
         let dir = tempfile::tempdir().ok()?;
-        let store = Store::open_with(dir.path().join("fuzz.sqlite"), StoreConfig::default()).ok()?;
+        let store =
+            Store::open_with(dir.path().join("fuzz.sqlite"), StoreConfig::default()).ok()?;
         Some(Self {
             _dir: dir,
             store,
@@ -61,7 +62,11 @@ pub fn event(data: &[u8]) {
                 // deleted by an earlier deletion request in this store.
                 let deletions = Filter::new().kind(Kind::EventDeletion).event(event.id);
                 let deleted = scratch.store.query(&[deletions]).map(|d| !d.is_empty());
-                assert!(deleted.unwrap_or(true), "stored {} but it does not read back", event.id);
+                assert!(
+                    deleted.unwrap_or(true),
+                    "stored {} but it does not read back",
+                    event.id
+                );
             }
         }
     }
@@ -123,7 +128,9 @@ pub fn store_query(data: &[u8]) {
             .into_iter()
             .filter_map(|f| serde_json::from_value(f).ok())
             .collect(),
-        Ok(one) => serde_json::from_value(one).map(|f| vec![f]).unwrap_or_default(),
+        Ok(one) => serde_json::from_value(one)
+            .map(|f| vec![f])
+            .unwrap_or_default(),
         Err(_) => return,
     };
     if filters.is_empty() {
@@ -140,12 +147,18 @@ pub fn store_query(data: &[u8]) {
     };
     for event in &found {
         assert!(
-            filters.iter().any(|f| filter_matches_ignoring_search(f, event)),
+            filters
+                .iter()
+                .any(|f| filter_matches_ignoring_search(f, event)),
             "{} returned for filters it does not match",
             event.id
         );
     }
     if let Ok(count) = store.count(&filters, &[]) {
-        assert!(count as usize >= found.len(), "COUNT {count} < {} returned", found.len());
+        assert!(
+            count as usize >= found.len(),
+            "COUNT {count} < {} returned",
+            found.len()
+        );
     }
 }

@@ -10,7 +10,13 @@ fn fuzz_dir() -> PathBuf {
 
 fn files_in(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     files
@@ -25,7 +31,10 @@ fn every_target_has_seeds_and_survives_them() {
             target(seed);
         }
         let committed = files_in(&fuzz_dir().join("seeds").join(name));
-        assert!(!committed.is_empty(), "no committed seeds for {name}: run bench/fuzz.sh seeds");
+        assert!(
+            !committed.is_empty(),
+            "no committed seeds for {name}: run bench/fuzz.sh seeds"
+        );
         for file in committed {
             target(&std::fs::read(&file).unwrap());
         }

@@ -44,6 +44,11 @@ pub struct RelayConfig {
     /// Serve Prometheus metrics at `/metrics`. On by default; they hold
     /// counts only (no keys, addresses or content).
     pub metrics: bool,
+    /// SQLite's page cache per database connection, in MiB (64 by default).
+    /// The writer and up to eight readers each keep one, so the relay's heap
+    /// grows with its database until about nine times this (the soak shows
+    /// it); lower it on a small machine.
+    pub cache_mib: u32,
 }
 
 /// Bounds on what one client may ask of the relay.
@@ -103,6 +108,7 @@ impl Default for RelayConfig {
             rate: RateLimits::default(),
             auth_required_for_writes: false,
             negentropy: true,
+            cache_mib: 64,
             min_pow: 0,
             policy: PolicyConfig::default(),
             metrics: true,

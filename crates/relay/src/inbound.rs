@@ -98,8 +98,8 @@ pub fn parse(text: &str, limits: &Limits, negentropy: bool) -> Result<Frame, Ref
             text.len()
         )));
     }
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| notice(format!("invalid: malformed JSON ({e})")))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| notice(format!("invalid: malformed JSON ({e})")))?;
     let Some(items) = value.as_array() else {
         return Err(notice("invalid: a message must be a JSON array".into()));
     };
@@ -236,7 +236,9 @@ mod tests {
     #[test]
     fn well_formed_frames_parse() {
         let keys = Keys::generate();
-        let event = EventBuilder::new(Kind::TextNote, "hi").finalize(&keys).unwrap();
+        let event = EventBuilder::new(Kind::TextNote, "hi")
+            .finalize(&keys)
+            .unwrap();
         let text = format!(r#"["EVENT",{}]"#, event.as_json());
         assert!(matches!(parse_default(&text), Ok(Frame::Event(e)) if e.id == event.id));
         let req = parse_default(r#"["REQ","s",{"kinds":[1]},{"limit":100000}]"#).unwrap();

@@ -143,8 +143,12 @@ mod tests {
                 .unwrap()
         };
         let relays = ["ws://127.0.0.1:1".to_string()];
-        store.enqueue_publish(&list(1_700_000_000), &relays).unwrap();
-        store.enqueue_publish(&list(1_700_000_001), &relays).unwrap();
+        store
+            .enqueue_publish(&list(1_700_000_000), &relays)
+            .unwrap();
+        store
+            .enqueue_publish(&list(1_700_000_001), &relays)
+            .unwrap();
         let report = store.integrity_check().unwrap();
         assert!(report.is_sound(), "{report:?}");
         assert_eq!(report.queued, 1, "only the newest list is still to deliver");

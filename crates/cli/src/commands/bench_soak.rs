@@ -72,11 +72,14 @@ impl Tally {
     }
 }
 
-/// One sample of the relay process.
+/// One sample of the relay process. RSS splits into anonymous memory (the
+/// heap: what a leak grows) and file-backed pages (the database's memory
+/// map, up to its configured size, which the kernel may reclaim).
 #[derive(Clone, Copy)]
 struct Sample {
     at: f64,
     rss_kb: u64,
+    anon_kb: u64,
     fds: u64,
 }
 
@@ -87,10 +90,20 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     let per_publisher = (f64::from(args.rate) / PUBLISHERS as f64).max(0.1);
     for i in 0..PUBLISHERS {
-        tasks.push(tokio::spawn(publisher(args.url.clone(), tally.clone(), per_publisher, i)));
+        tasks.push(tokio::spawn(publisher(
+            args.url.clone(),
+            tally.clone(),
+            per_publisher,
+            i,
+        )));
     }
     for i in 0..READERS {
-        tasks.push(tokio::spawn(reader(args.url.clone(), tally.clone(), started, i)));
+        tasks.push(tokio::spawn(reader(
+            args.url.clone(),
+            tally.clone(),
+            started,
+            i,
+        )));
     }
     for _ in 0..LIVE {
         tasks.push(tokio::spawn(live(args.url.clone(), tally.clone())));
@@ -115,18 +128,20 @@ async fn sample(pid: Option<u32>, secs: u64, started: Instant) -> Vec<Sample> {
     while started.elapsed() < Duration::from_secs(secs) {
         tick.tick().await;
         let Some(pid) = pid else { continue };
-        let rss_kb = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
-                    .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            })
-            .unwrap_or(0);
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0)
+        };
+        let (rss_kb, anon_kb) = (field("VmRSS:"), field("RssAnon:"));
         let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count() as u64);
         samples.push(Sample {
             at: started.elapsed().as_secs_f64(),
             rss_kb,
+            anon_kb,
             fds,
         });
     }
@@ -160,15 +175,19 @@ async fn publisher(url: String, tally: Arc<Tally>, per_second: f64, index: usize
         }
         let Some(socket) = ws.as_mut() else { break };
         n += 1;
-        let Ok(event) = EventBuilder::new(Kind::TextNote, format!("soak {index}/{n} {}", "x".repeat(n as usize % 400)))
-            .tag(Tag::hashtag(format!("t{}", n % 100)))
-            .finalize(&keys)
-        else {
+        let Ok(event) = EventBuilder::new(
+            Kind::TextNote,
+            format!("soak {index}/{n} {}", "x".repeat(n as usize % 400)),
+        )
+        .tag(Tag::hashtag(format!("t{}", n % 100)))
+        .finalize(&keys) else {
             continue;
         };
         let id = event.id;
         let answer = async {
-            socket.send(Message::text(json!(["EVENT", event]).to_string())).await?;
+            socket
+                .send(Message::text(json!(["EVENT", event]).to_string()))
+                .await?;
             loop {
                 let m = next_json(socket).await?;
                 if m[0] == "OK" && m[1] == id.to_hex() {
@@ -177,7 +196,11 @@ async fn publisher(url: String, tally: Arc<Tally>, per_second: f64, index: usize
             }
         };
         match answer.await {
-            Ok(true) => tally.acked.lock().unwrap_or_else(|p| p.into_inner()).push(id),
+            Ok(true) => tally
+                .acked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(id),
             Ok(false) => {
                 tally.refused.fetch_add(1, Ordering::Relaxed);
             }
@@ -202,26 +225,36 @@ async fn reader(url: String, tally: Arc<Tally>, started: Instant, index: usize) 
         let sub = format!("r{index}-{n}");
         let filter = match n % 3 {
             0 => json!({"#t": [format!("t{}", n % 100)], "limit": 20}),
-            1 => json!({"kinds": [1], "since": Timestamp::now().as_secs().saturating_sub(60), "limit": 50}),
+            1 => {
+                json!({"kinds": [1], "since": Timestamp::now().as_secs().saturating_sub(60), "limit": 50})
+            }
             _ => json!({"kinds": [1], "limit": 100}),
         };
         let t0 = Instant::now();
         let done = async {
-            socket.send(Message::text(json!(["REQ", sub, filter]).to_string())).await?;
+            socket
+                .send(Message::text(json!(["REQ", sub, filter]).to_string()))
+                .await?;
             loop {
                 let m = next_json(socket).await?;
                 if m[1] == sub.as_str() && (m[0] == "EOSE" || m[0] == "CLOSED") {
                     break;
                 }
             }
-            socket.send(Message::text(json!(["CLOSE", sub]).to_string())).await?;
+            socket
+                .send(Message::text(json!(["CLOSE", sub]).to_string()))
+                .await?;
             anyhow::Ok(())
         };
         match done.await {
             Ok(()) => {
                 let minute = started.elapsed().as_secs() / 60;
                 let ms = t0.elapsed().as_secs_f64() * 1e3;
-                tally.latencies.lock().unwrap_or_else(|p| p.into_inner()).push((minute, ms));
+                tally
+                    .latencies
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((minute, ms));
             }
             Err(_) => ws = None,
         }
@@ -232,8 +265,14 @@ async fn reader(url: String, tally: Arc<Tally>, started: Instant, index: usize) 
 /// A live subscription to every new note, read as it comes.
 async fn live(url: String, tally: Arc<Tally>) {
     while tally.running() {
-        let Some(mut ws) = reconnect(&url, &tally).await else { break };
-        if ws.send(Message::text(r#"["REQ","live",{"kinds":[1],"limit":0}]"#)).await.is_err() {
+        let Some(mut ws) = reconnect(&url, &tally).await else {
+            break;
+        };
+        if ws
+            .send(Message::text(r#"["REQ","live",{"kinds":[1],"limit":0}]"#))
+            .await
+            .is_err()
+        {
             continue;
         }
         while tally.running() {
@@ -273,8 +312,10 @@ async fn storms(url: String, tally: Arc<Tally>) {
                 let url = url.clone();
                 tokio::spawn(async move {
                     let mut ws = connect(&url).await?;
-                    ws.send(Message::text(json!(["REQ", format!("s{i}"), {"kinds": [1], "limit": 10}]).to_string()))
-                        .await?;
+                    ws.send(Message::text(
+                        json!(["REQ", format!("s{i}"), {"kinds": [1], "limit": 10}]).to_string(),
+                    ))
+                    .await?;
                     drop(ws);
                     anyhow::Ok(())
                 })
@@ -295,7 +336,7 @@ async fn storms(url: String, tally: Arc<Tally>) {
 
 /// Oversize, malformed, binary and forged frames, ten a second; every
 /// answer must be a NOTICE, an OK false or a CLOSED (or the connection
-/// closed, for the oversize frame).
+/// closed, for the oversize frame; an AUTH challenge greets each new one).
 async fn abuser(url: String, tally: Arc<Tally>) {
     let keys = Keys::generate();
     let mut ws: Option<Ws> = None;
@@ -308,17 +349,28 @@ async fn abuser(url: String, tally: Arc<Tally>) {
         let Some(socket) = ws.as_mut() else { break };
         n += 1;
         let frame = match n % 6 {
-            0 => Message::text(format!(r#"["EVENT",{{"content":"{}"}}]"#, "a".repeat(600 * 1024))),
+            0 => Message::text(format!(
+                r#"["EVENT",{{"content":"{}"}}]"#,
+                "a".repeat(600 * 1024)
+            )),
             1 => Message::text("[[[[\"REQ\""),
             2 => Message::binary(vec![0u8, 159, 146, 150]),
             3 => {
-                let Ok(mut forged) = EventBuilder::new(Kind::TextNote, "real").finalize(&keys) else {
+                let Ok(mut forged) = EventBuilder::new(Kind::TextNote, "real").finalize(&keys)
+                else {
                     continue;
                 };
                 forged.content = "forged".into();
                 Message::text(json!(["EVENT", forged]).to_string())
             }
-            4 => Message::text(json!(["REQ", "many", (0..100).map(|_| json!({})).collect::<Vec<_>>()]).to_string()),
+            4 => Message::text(
+                json!([
+                    "REQ",
+                    "many",
+                    (0..100).map(|_| json!({})).collect::<Vec<_>>()
+                ])
+                .to_string(),
+            ),
             _ => Message::text(r#"["HELLO","world"]"#),
         };
         tally.bad_frames.fetch_add(1, Ordering::Relaxed);
@@ -327,10 +379,13 @@ async fn abuser(url: String, tally: Arc<Tally>) {
             continue;
         }
         // Read what came back so far; anything but a refusal is a finding.
-        while let Ok(Some(message)) = tokio::time::timeout(Duration::from_millis(20), socket.next()).await {
+        while let Ok(Some(message)) =
+            tokio::time::timeout(Duration::from_millis(20), socket.next()).await
+        {
             match message {
                 Ok(Message::Text(t)) => {
                     let refusal = t.starts_with("[\"NOTICE\"")
+                        || t.starts_with("[\"AUTH\"")
                         || t.starts_with("[\"CLOSED\"")
                         || (t.starts_with("[\"OK\"") && t.contains("false"));
                     if !refusal {
@@ -347,7 +402,12 @@ async fn abuser(url: String, tally: Arc<Tally>) {
     }
 }
 
-fn report(args: &SoakArgs, tally: &Tally, samples: &[Sample], took: Duration) -> anyhow::Result<()> {
+fn report(
+    args: &SoakArgs,
+    tally: &Tally,
+    samples: &[Sample],
+    took: Duration,
+) -> anyhow::Result<()> {
     let acked = std::mem::take(&mut *tally.acked.lock().unwrap_or_else(|p| p.into_inner()));
     let lost = match &args.db {
         Some(db) => Some(count_missing(db, &acked)?),
@@ -356,20 +416,29 @@ fn report(args: &SoakArgs, tally: &Tally, samples: &[Sample], took: Duration) ->
     println!("soak of {} for {:.0} s (rate {} events/s, {PUBLISHERS} publishers, {READERS} readers, {LIVE} live, {SLOW} slow readers, storms of {STORM_SIZE} every {} s, 10 bad frames/s)",
         args.url, took.as_secs_f64(), args.rate, STORM_EVERY.as_secs());
     let latencies = std::mem::take(&mut *tally.latencies.lock().unwrap_or_else(|p| p.into_inner()));
-    println!("minute  REQs  p50 ms  p99 ms   RSS MB  open files");
+    println!("minute  REQs  p50 ms  p99 ms   RSS MB  (heap MB)  open files");
     let minutes = latencies.iter().map(|(m, _)| *m).max().unwrap_or(0);
     for minute in 0..=minutes {
-        let mut ms: Vec<f64> = latencies.iter().filter(|(m, _)| *m == minute).map(|(_, l)| *l).collect();
+        let mut ms: Vec<f64> = latencies
+            .iter()
+            .filter(|(m, _)| *m == minute)
+            .map(|(_, l)| *l)
+            .collect();
         ms.sort_by(f64::total_cmp);
-        let pct = |p: usize| ms.get((ms.len() * p / 100).min(ms.len().saturating_sub(1))).copied().unwrap_or(0.0);
+        let pct = |p: usize| {
+            ms.get((ms.len() * p / 100).min(ms.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0.0)
+        };
         let last = samples.iter().rev().find(|s| (s.at as u64) / 60 == minute);
         println!(
-            "{:>6} {:>5} {:>7.1} {:>7.1} {:>8.1} {:>11}",
+            "{:>6} {:>5} {:>7.1} {:>7.1} {:>8.1} {:>10.1} {:>11}",
             minute + 1,
             ms.len(),
             pct(50),
             pct(99),
             last.map_or(0.0, |s| s.rss_kb as f64 / 1024.0),
+            last.map_or(0.0, |s| s.anon_kb as f64 / 1024.0),
             last.map_or(0, |s| s.fds)
         );
     }
@@ -377,7 +446,11 @@ fn report(args: &SoakArgs, tally: &Tally, samples: &[Sample], took: Duration) ->
         let peak_rss = samples.iter().map(|s| s.rss_kb).max().unwrap_or(0);
         let peak_fds = samples.iter().map(|s| s.fds).max().unwrap_or(0);
         let half = samples.len() / 2;
-        let first_half_peak = samples[..half.max(1)].iter().map(|s| s.rss_kb).max().unwrap_or(0);
+        let first_half_peak = samples[..half.max(1)]
+            .iter()
+            .map(|s| s.rss_kb)
+            .max()
+            .unwrap_or(0);
         println!(
             "RSS MB: start {:.1} (at 5 s), peak {:.1}, end {:.1}; second half's peak / first half's peak {:.2}",
             first.rss_kb as f64 / 1024.0,
@@ -385,7 +458,23 @@ fn report(args: &SoakArgs, tally: &Tally, samples: &[Sample], took: Duration) ->
             last.rss_kb as f64 / 1024.0,
             samples[half..].iter().map(|s| s.rss_kb).max().unwrap_or(0) as f64 / first_half_peak.max(1) as f64
         );
-        println!("open files: start {}, peak {peak_fds}, end {}", first.fds, last.fds);
+        let peak_anon = samples.iter().map(|s| s.anon_kb).max().unwrap_or(0);
+        let first_half_anon = samples[..half.max(1)]
+            .iter()
+            .map(|s| s.anon_kb)
+            .max()
+            .unwrap_or(0);
+        println!(
+            "heap (RssAnon) MB: start {:.1}, peak {:.1}, end {:.1}; second half's peak / first half's peak {:.2}",
+            first.anon_kb as f64 / 1024.0,
+            peak_anon as f64 / 1024.0,
+            last.anon_kb as f64 / 1024.0,
+            samples[half..].iter().map(|s| s.anon_kb).max().unwrap_or(0) as f64 / first_half_anon.max(1) as f64
+        );
+        println!(
+            "open files: start {}, peak {peak_fds}, end {}",
+            first.fds, last.fds
+        );
     }
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
     println!(
@@ -404,9 +493,26 @@ fn report(args: &SoakArgs, tally: &Tally, samples: &[Sample], took: Duration) ->
         load(&tally.bad_frames),
         load(&tally.bad_answers)
     );
+    if let Some(db) = &args.db {
+        let bytes: u64 = ["", "-wal"]
+            .iter()
+            .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", db.display())).ok())
+            .map(|m| m.len())
+            .sum();
+        println!(
+            "database at the end: {:.1} MB (the store maps up to 256 MB of it: file-backed RSS)",
+            bytes as f64 / 1e6
+        );
+    }
     match lost {
-        Some(0) => println!("lost: 0 of {} acknowledged events (every one is in the database)", acked.len()),
-        Some(n) => anyhow::bail!("lost: {n} of {} acknowledged events are not in the database", acked.len()),
+        Some(0) => println!(
+            "lost: 0 of {} acknowledged events (every one is in the database)",
+            acked.len()
+        ),
+        Some(n) => anyhow::bail!(
+            "lost: {n} of {} acknowledged events are not in the database",
+            acked.len()
+        ),
         None => println!("lost: not checked (no --db)"),
     }
     Ok(())
@@ -414,7 +520,8 @@ fn report(args: &SoakArgs, tally: &Tally, samples: &[Sample], took: Duration) ->
 
 /// How many of `ids` the database at `db` lacks.
 fn count_missing(db: &std::path::Path, ids: &[EventId]) -> anyhow::Result<usize> {
-    let store = samizdat_store::Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let store =
+        samizdat_store::Store::open(db).with_context(|| format!("opening {}", db.display()))?;
     let mut missing = 0;
     for chunk in ids.chunks(200) {
         let found = store.query(&[Filter::new().ids(chunk.iter().copied())])?;

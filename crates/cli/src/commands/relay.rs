@@ -81,7 +81,7 @@ impl RelayArgs {
 /// in-flight writes are committed before the process exits.
 pub async fn run(args: RelayArgs) -> anyhow::Result<()> {
     let config = args.config()?;
-    let store = open_storage(&args.db)?;
+    let store = open_storage(&args.db, config.cache_mib)?;
     tracing::info!(db = %store.describe(), "relay database open");
     let policy = config.policy.write.as_str();
     let relay = samizdat_relay::start(config, store, args.listen).await?;
@@ -104,7 +104,7 @@ pub async fn run(args: RelayArgs) -> anyhow::Result<()> {
 }
 
 /// The relay's database: PostgreSQL for a `postgres://` URL, else a SQLite file.
-fn open_storage(db: &std::path::Path) -> anyhow::Result<Arc<dyn RelayStorage>> {
+fn open_storage(db: &std::path::Path, cache_mib: u32) -> anyhow::Result<Arc<dyn RelayStorage>> {
     let text = db.to_string_lossy();
     if text.starts_with("postgres://") || text.starts_with("postgresql://") {
         let store = PgStore::connect(&text, None).context("opening the PostgreSQL database")?;
@@ -113,7 +113,11 @@ fn open_storage(db: &std::path::Path) -> anyhow::Result<Arc<dyn RelayStorage>> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    Ok(Arc::new(Store::open_with(db, StoreConfig::relay())?))
+    let config = StoreConfig {
+        cache_kib: i64::from(cache_mib.max(1)) * 1024,
+        ..StoreConfig::relay()
+    };
+    Ok(Arc::new(Store::open_with(db, config)?))
 }
 
 /// One pass over every mirror, each reported on its own line.
