@@ -11,10 +11,10 @@ mod common;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{free_port, samizdat, RelayProcess};
+use common::{free_port, samizdat, Profile, RelayProcess};
 use nostr::prelude::*;
 use samizdat_store::{Store, StoreConfig};
 
@@ -72,48 +72,23 @@ impl Drop for SmallDisk {
     }
 }
 
-struct Client {
-    home: PathBuf,
+/// The profile under test.
+struct Client(Profile);
+
+impl std::ops::Deref for Client {
+    type Target = Profile;
+    fn deref(&self) -> &Profile {
+        &self.0
+    }
 }
 
 impl Client {
-    fn run(&self, args: &[&str]) -> Output {
-        samizdat()
-            .env("SAMIZDAT_HOME", &self.home)
-            .env("SAMIZDAT_PASSPHRASE", "pw")
-            .args(["--log", "warn"])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Runs a command that must fail cleanly: non-zero exit, an error line,
-    /// no panic. Returns its stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!out.status.success(), "{args:?} succeeded: {stderr}");
-        assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-        assert!(stderr.contains("error"), "{args:?} said no error: {stderr}");
-        stderr
-    }
-
     fn store(&self) -> PathBuf {
-        self.home.join("default").join("events.sqlite")
+        self.store_path()
     }
 
     fn set_up(home: PathBuf, relay: &RelayProcess, follow: &[&Keys]) -> Self {
-        let client = Self { home };
+        let client = Self(Profile { home });
         client.ok(&["init", "--log-n", "8"]);
         client.ok(&["relays", "add", &relay.url(), "--read", "--write"]);
         client.ok(&["relays", "add", &relay.url(), "--discovery"]);

@@ -14,10 +14,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{free_port, samizdat, RelayProcess};
+use common::{free_port, samizdat, Profile, RelayProcess};
 use nostr::prelude::*;
 use samizdat_store::{Store, StoreConfig};
 
@@ -123,57 +123,31 @@ fn check_store(path: &Path) -> Vec<String> {
     }
 }
 
-/// A client profile under `home` (the default profile).
+/// A client profile under `home` (the default profile) and its key.
 struct Client {
-    home: PathBuf,
+    profile: Profile,
     keys: Keys,
+}
+
+impl std::ops::Deref for Client {
+    type Target = Profile;
+    fn deref(&self) -> &Profile {
+        &self.profile
+    }
 }
 
 impl Client {
     fn new(home: PathBuf, relay: &RelayProcess) -> Self {
         let keys = Keys::generate();
         let nsec = keys.secret_key().to_bech32().unwrap();
-        let client = Self { home, keys };
+        let client = Self {
+            profile: Profile { home },
+            keys,
+        };
         client.ok(&["init", "--log-n", "8", "--import", &nsec]);
         client.ok(&["relays", "add", &relay.url(), "--read", "--write"]);
         client.ok(&["relays", "add", &relay.url(), "--discovery"]);
         client
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        samizdat()
-            .env("SAMIZDAT_HOME", &self.home)
-            .env("SAMIZDAT_PASSPHRASE", "pw")
-            .args(["--log", "warn"])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn spawn(&self, args: &[&str]) -> Child {
-        samizdat()
-            .env("SAMIZDAT_HOME", &self.home)
-            .env("SAMIZDAT_PASSPHRASE", "pw")
-            .args(["--log", "error"])
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    }
-
-    fn store_path(&self) -> PathBuf {
-        self.home.join("default").join("events.sqlite")
     }
 
     /// Own events of `kind` in the client's store.

@@ -442,40 +442,9 @@ fn report(
             last.map_or(0, |s| s.fds)
         );
     }
-    if let (Some(first), Some(last)) = (samples.iter().find(|s| s.at >= 5.0), samples.last()) {
-        let peak_rss = samples.iter().map(|s| s.rss_kb).max().unwrap_or(0);
-        let peak_fds = samples.iter().map(|s| s.fds).max().unwrap_or(0);
-        let half = samples.len() / 2;
-        let first_half_peak = samples[..half.max(1)]
-            .iter()
-            .map(|s| s.rss_kb)
-            .max()
-            .unwrap_or(0);
-        println!(
-            "RSS MB: start {:.1} (at 5 s), peak {:.1}, end {:.1}; second half's peak / first half's peak {:.2}",
-            first.rss_kb as f64 / 1024.0,
-            peak_rss as f64 / 1024.0,
-            last.rss_kb as f64 / 1024.0,
-            samples[half..].iter().map(|s| s.rss_kb).max().unwrap_or(0) as f64 / first_half_peak.max(1) as f64
-        );
-        let peak_anon = samples.iter().map(|s| s.anon_kb).max().unwrap_or(0);
-        let first_half_anon = samples[..half.max(1)]
-            .iter()
-            .map(|s| s.anon_kb)
-            .max()
-            .unwrap_or(0);
-        println!(
-            "heap (RssAnon) MB: start {:.1}, peak {:.1}, end {:.1}; second half's peak / first half's peak {:.2}",
-            first.anon_kb as f64 / 1024.0,
-            peak_anon as f64 / 1024.0,
-            last.anon_kb as f64 / 1024.0,
-            samples[half..].iter().map(|s| s.anon_kb).max().unwrap_or(0) as f64 / first_half_anon.max(1) as f64
-        );
-        println!(
-            "open files: start {}, peak {peak_fds}, end {}",
-            first.fds, last.fds
-        );
-    }
+    curve(samples, "RSS MB", |s| s.rss_kb as f64 / 1024.0);
+    curve(samples, "heap (RssAnon) MB", |s| s.anon_kb as f64 / 1024.0);
+    curve(samples, "open files", |s| s.fds as f64);
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
     println!(
         "events: {} acknowledged, {} refused, {} unanswered (connection lost before OK); live subscribers received {}",
@@ -516,6 +485,24 @@ fn report(
         None => println!("lost: not checked (no --db)"),
     }
     Ok(())
+}
+
+/// Prints one sampled curve: its start (at 5 s), peak and end, and the
+/// second half's peak over the first half's (about 1 when it plateaus).
+fn curve(samples: &[Sample], name: &str, value: impl Fn(&Sample) -> f64) {
+    let Some(first) = samples.iter().find(|s| s.at >= 5.0) else {
+        return;
+    };
+    let peak = |part: &[Sample]| part.iter().map(&value).fold(0.0, f64::max);
+    let half = samples.len() / 2;
+    let (early, late) = samples.split_at(half.max(1));
+    println!(
+        "{name}: start {:.1} (at 5 s), peak {:.1}, end {:.1}; second half's peak / first half's peak {:.2}",
+        value(first),
+        peak(samples),
+        samples.last().map_or(0.0, &value),
+        peak(late) / peak(early).max(1e-9)
+    );
 }
 
 /// How many of `ids` the database at `db` lacks.

@@ -123,3 +123,60 @@ pub fn run_ok(home: &Path, passphrase: &str, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The default profile under `home`, run with the passphrase `pw`.
+pub struct Profile {
+    pub home: PathBuf,
+}
+
+impl Profile {
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        samizdat()
+            .env("SAMIZDAT_HOME", &self.home)
+            .env("SAMIZDAT_PASSPHRASE", "pw")
+            .args(["--log", "warn"])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a command that must succeed; its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs a command that must fail cleanly: non-zero exit, an error line,
+    /// no panic. Its stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "{args:?} succeeded: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+        assert!(stderr.contains("error"), "{args:?} said no error: {stderr}");
+        stderr
+    }
+
+    /// Starts a command in the background, output discarded.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        samizdat()
+            .env("SAMIZDAT_HOME", &self.home)
+            .env("SAMIZDAT_PASSPHRASE", "pw")
+            .args(["--log", "error"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// The profile's event store.
+    pub fn store_path(&self) -> PathBuf {
+        self.home.join("default").join("events.sqlite")
+    }
+}
