@@ -14,4 +14,4 @@ export SAMIZDAT_CRASH_KILLS=${1:-25}
 export SAMIZDAT_CRASH_SEED=${2:-1}
 echo "crash matrix: $SAMIZDAT_CRASH_KILLS kills per scenario, seed $SAMIZDAT_CRASH_SEED"
 cargo test -q -p samizdat-cli --test crash_matrix -- --nocapture --test-threads 2 2>&1 \
-  | grep -E '^crash matrix|panicked|kill [0-9]+:|test result'
+  | grep -oE 'crash matrix: .*|panicked.*|kill [0-9]+: .*|test result.*'
