@@ -232,35 +232,53 @@ fn record(
 }
 
 /// A readable summary of a signing request, for the user to approve.
+/// Everything in it that the app chose (its name, the content, the tags) is
+/// cut short and has its control characters replaced, so a request cannot
+/// flood the prompt or forge a line of it (the fuzzer found a name of any
+/// length, with newlines, passed through whole).
 pub fn summary(app: &PublicKey, name: Option<&str>, unsigned: &UnsignedEvent) -> String {
-    let who = name.map(str::to_owned).unwrap_or_else(|| {
-        let npub = app.to_bech32().unwrap_or_else(|_| app.to_hex());
-        format!("app {}…", &npub[..npub.len().min(16)])
-    });
-    let preview: String = unsigned.content.chars().take(200).collect();
-    let more = if unsigned.content.chars().count() > 200 {
-        "…"
-    } else {
-        ""
+    let who = match name {
+        Some(name) => printable(name, 40),
+        None => {
+            let npub = app.to_bech32().unwrap_or_else(|_| app.to_hex());
+            format!("app {}…", &npub[..npub.len().min(16)])
+        }
     };
     let tags: Vec<String> = unsigned
         .tags
         .iter()
         .take(6)
         .map(|t| {
-            t.as_slice()
+            let values: Vec<String> = t
+                .as_slice()
                 .iter()
-                .map(|s| s.chars().take(24).collect::<String>())
-                .collect::<Vec<_>>()
-                .join(" ")
+                .take(4)
+                .map(|v| printable(v, 24))
+                .collect();
+            values.join(" ")
         })
         .collect();
     format!(
-        "{who} asks to sign a kind {} event\n  content: {preview}{more}\n  tags ({}): {}",
+        "{who} asks to sign a kind {} event\n  content: {}\n  tags ({}): {}",
         unsigned.kind.as_u16(),
+        printable(&unsigned.content, 200),
         unsigned.tags.len(),
         tags.join(" | ")
     )
+}
+
+/// At most `max` characters of `text`, control characters (newlines
+/// included) shown as spaces, and `…` when something was cut.
+fn printable(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 async fn handle(
@@ -495,6 +513,26 @@ mod tests {
         assert!(parse_nostrconnect(&format!("nostrconnect://{}?relay=x", key.to_hex())).is_err());
         assert!(parse_nostrconnect("bunker://abc").is_err());
         assert!(parse_nostrconnect("nostrconnect://nothex?secret=1").is_err());
+    }
+
+    #[test]
+    fn an_app_cannot_flood_or_forge_the_approval_prompt() {
+        let app = Keys::generate().public_key();
+        let long_tag: Vec<String> = std::iter::once("p".to_string())
+            .chain((0..1_000).map(|i| format!("value{i}")))
+            .collect();
+        let unsigned = EventBuilder::new(Kind::TextNote, "hi\n  tags (0): none")
+            .tag(Tag::parse(long_tag).unwrap())
+            .finalize_unsigned(Keys::generate().public_key());
+        let name = format!("Trusted{}\n  content: harmless", "J".repeat(5_000));
+        let text = summary(&app, Some(&name), &unsigned);
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(
+            text.chars().count() < 600,
+            "{} characters",
+            text.chars().count()
+        );
+        assert!(text.starts_with("TrustedJJJ"), "{text}");
     }
 
     #[test]
