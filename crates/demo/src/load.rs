@@ -53,3 +53,25 @@ pub fn own_notes(keys: &Keys, n: usize) -> Vec<Event> {
         })
         .collect()
 }
+
+/// A soak publisher's `n`-th note (`samizdat bench soak`): sizes vary from a
+/// few bytes to 400, hashtags spread over [`TAGS`], dated now.
+pub fn soak_note(keys: &Keys, publisher: usize, n: u64) -> Option<Event> {
+    EventBuilder::new(
+        Kind::TextNote,
+        format!("soak {publisher}/{n} {}", "x".repeat(n as usize % 400)),
+    )
+    .tag(Tag::hashtag(format!("t{}", n % TAGS as u64)))
+    .finalize(keys)
+    .ok()
+}
+
+/// A signed note whose content was changed after signing: its id no longer
+/// matches, which a relay must refuse (`samizdat bench soak`'s bad frames).
+pub fn forged_note(keys: &Keys) -> Option<Event> {
+    let mut event = EventBuilder::new(Kind::TextNote, "real")
+        .finalize(keys)
+        .ok()?;
+    event.content = "forged".into();
+    Some(event)
+}

@@ -175,12 +175,7 @@ async fn publisher(url: String, tally: Arc<Tally>, per_second: f64, index: usize
         }
         let Some(socket) = ws.as_mut() else { break };
         n += 1;
-        let Ok(event) = EventBuilder::new(
-            Kind::TextNote,
-            format!("soak {index}/{n} {}", "x".repeat(n as usize % 400)),
-        )
-        .tag(Tag::hashtag(format!("t{}", n % 100)))
-        .finalize(&keys) else {
+        let Some(event) = samizdat_demo::load::soak_note(&keys, index, n) else {
             continue;
         };
         let id = event.id;
@@ -356,11 +351,9 @@ async fn abuser(url: String, tally: Arc<Tally>) {
             1 => Message::text("[[[[\"REQ\""),
             2 => Message::binary(vec![0u8, 159, 146, 150]),
             3 => {
-                let Ok(mut forged) = EventBuilder::new(Kind::TextNote, "real").finalize(&keys)
-                else {
+                let Some(forged) = samizdat_demo::load::forged_note(&keys) else {
                     continue;
                 };
-                forged.content = "forged".into();
                 Message::text(json!(["EVENT", forged]).to_string())
             }
             4 => Message::text(
