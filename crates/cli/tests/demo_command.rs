@@ -20,7 +20,9 @@ fn the_demo_runs_and_reports_feed_and_outbox() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let feed = v["feed"].as_array().unwrap();
     assert_eq!(feed.len(), 20);
-    let follows_seen: std::collections::BTreeSet<&str> = v["outbox"]["assignments"]
+    // Everyone any relay was asked about (probes included: someone with no
+    // relay list found by exploring shows up in the feed too).
+    let follows_seen: std::collections::BTreeSet<&str> = v["outbox"]["asked"]
         .as_object()
         .unwrap()
         .values()
@@ -48,8 +50,9 @@ fn the_demo_runs_and_reports_feed_and_outbox() {
         .count();
     assert!(failed >= 2, "the two dead relays show as failed");
 
-    // The privacy ledger: each relay of the plan was asked about exactly the
-    // people the plan assigned to it, no one else it follows.
+    // The privacy ledger: each relay was asked about exactly the people the
+    // sync's plans assigned to it or probed it about, no one else it follows;
+    // the final plan's assignments and probes are among them.
     let follows: std::collections::BTreeSet<String> = v["outbox"]["assignments"]
         .as_object()
         .unwrap()
@@ -81,16 +84,28 @@ fn the_demo_runs_and_reports_feed_and_outbox() {
             .filter_map(|p| p.as_str())
             .filter(|p| follows.contains(*p))
             .collect();
-        let assigned: std::collections::BTreeSet<&str> = assigned
+        let planned: std::collections::BTreeSet<&str> = v["outbox"]["asked"][relay.as_str()]
             .as_array()
             .unwrap()
             .iter()
             .filter_map(|p| p.as_str())
             .collect();
         assert_eq!(
-            asked, assigned,
-            "{relay}: asked about exactly its assignment"
+            asked, planned,
+            "{relay}: the ledger holds exactly whom the sync's plans asked it about"
         );
+        let probed = v["outbox"]["probes"][relay.as_str()].as_array();
+        for p in assigned
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(probed.into_iter().flatten())
+        {
+            assert!(
+                planned.contains(p.as_str().unwrap()),
+                "{relay}: {p} planned, not asked"
+            );
+        }
         assert!(
             entry["summary"].as_str().unwrap().contains("your IP: yes"),
             "{entry}"

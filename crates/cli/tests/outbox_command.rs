@@ -37,10 +37,13 @@ fn outbox_plan_reads_json_and_answers_json() {
     assert_eq!(v["connections"], 1);
     assert_eq!(v["assignments"]["wss://one"], serde_json::json!(["aa"]));
     assert_eq!(v["orphans"][0]["reason"], "no_relay_list");
+    // bb has no relay list: the connected relay is asked about them too,
+    // to learn whether they write there.
+    assert_eq!(v["probes"]["wss://one"], serde_json::json!(["bb"]));
     assert_eq!(
         v.as_object().unwrap().len(),
-        3,
-        "exactly assignments, orphans, connections"
+        4,
+        "exactly assignments, probes, orphans, connections"
     );
 }
 
@@ -90,4 +93,34 @@ fn sim_prints_a_table_or_json() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("greedy-cover"));
+}
+
+#[test]
+fn sim_sweeps_seeds_and_refuses_a_bad_cap() {
+    let out = samizdat()
+        .args(["sim", "--users", "300", "--sessions", "2", "--sweep", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("exposure cap 25% vs none"), "{text}");
+    assert!(text.contains("cap cost (7-day points)"), "{text}");
+    assert!(text.contains("ours / best baseline"), "{text}");
+    for bad in [
+        ["--max-exposure", "1.5"],
+        ["--max-exposure", "0"],
+        ["--sweep", "0"],
+    ] {
+        let out = samizdat()
+            .args(["sim", "--users", "300", "--sessions", "1"])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad:?} accepted");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("error"));
+    }
 }

@@ -53,6 +53,10 @@ pub struct EngineConfig {
     /// The exposure cap: no relay asked about more than this share of the
     /// follow list (`None`: no cap).
     pub max_exposure: Option<f64>,
+    /// Probe relays already connected about followed people they have no
+    /// evidence for (within the exposure cap), to learn where those people
+    /// write; off: only relays with evidence are asked about anyone.
+    pub explore: bool,
     /// Random gap between the copies of a profile or list update sent to
     /// different relays, in milliseconds (`None`: all at once).
     pub stagger_ms: Option<(u64, u64)>,
@@ -71,6 +75,7 @@ impl Default for EngineConfig {
             net: NetConfig::default(),
             retry_base: Duration::from_secs(30),
             max_exposure: None,
+            explore: true,
             stagger_ms: Some((150, 700)),
         }
     }

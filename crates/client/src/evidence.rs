@@ -70,6 +70,9 @@ pub struct PersonRelay {
     pub delivered: u32,
     /// Whether the next sync would read this person from it.
     pub planned: bool,
+    /// Whether the next sync would ask it about this person only to learn
+    /// whether it has their events (exploration: no evidence yet).
+    pub probed: bool,
     /// Whether the relay answers at all (from its connection record).
     pub reachable: bool,
 }
@@ -254,6 +257,10 @@ impl Engine {
         for item in evidence {
             per_relay.entry(item.relay.clone()).or_default().push(item);
         }
+        let probed = |relay: &str| plan.probes.get(relay).is_some_and(|p| p.contains(&hex));
+        for relay in plan.probes.keys().filter(|r| probed(r)) {
+            per_relay.entry(relay.clone()).or_default();
+        }
         let mut relays: Vec<PersonRelay> = per_relay
             .into_iter()
             .map(|(relay, evidence)| {
@@ -268,6 +275,7 @@ impl Engine {
                         .assignments
                         .get(&relay)
                         .is_some_and(|p| p.contains(&hex)),
+                    probed: probed(&relay),
                     reachable: input.relay_health.get(&relay).is_none_or(|h| h.reachable),
                     asked: record.asked,
                     delivered: record.delivered,

@@ -476,6 +476,22 @@ impl Session {
         })
     }
 
+    /// Sets the exposure cap for reading (percent of the follow list one
+    /// relay may be asked about, 1–100; `None`: no cap) and whether relays
+    /// are probed about people they have no evidence for. Saved in the
+    /// profile; a session opened after this uses them.
+    pub fn set_reading_privacy(
+        &self,
+        cap_percent: Option<u8>,
+        explore: bool,
+    ) -> Result<(), SessionError> {
+        self.change_settings(|s| {
+            s.max_exposure_percent = cap_percent.filter(|p| *p > 0).map(|p| p.min(100));
+            s.no_exploration = !explore;
+            Ok(())
+        })
+    }
+
     /// Sets (or with `None` clears) the profile's default proof of work.
     pub fn set_pow_default(&self, bits: Option<u8>) -> Result<(), SessionError> {
         if let Some(b) = bits.filter(|b| *b > 64) {

@@ -199,6 +199,9 @@ impl Session {
             .network
             .apply(&mut engine_config.net.transport)
             .map_err(|e| SessionError::Settings(SettingsError::Network(e)))?;
+        if settings.no_exploration {
+            engine_config.explore = false;
+        }
         if settings.network.no_stagger {
             engine_config.stagger_ms = None;
         }

@@ -41,6 +41,9 @@ pub struct Settings {
     /// The exposure cap for reading, in percent: no relay asked about more
     /// than this share of the follow list (`None`: no cap).
     pub max_exposure_percent: Option<u8>,
+    /// Do not probe connected relays about people they have no evidence
+    /// for (exploration is on unless this is set).
+    pub no_exploration: bool,
     /// Direct, or every connection through a SOCKS5 proxy (Tor).
     pub network: crate::network::NetworkSetting,
     /// Per watched list kind, the id of the copy this profile published

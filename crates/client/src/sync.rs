@@ -27,6 +27,12 @@ pub struct SyncReport {
     pub plan: Plan,
     /// Per relay: what it was asked and what it did.
     pub relays: BTreeMap<String, RelayOutcome>,
+    /// Relay → every followed person (hex) this sync asked it about, over
+    /// all its rounds: the final plan's assignments and probes plus what an
+    /// earlier round asked (a probe that found nothing is not in the final
+    /// plan, but the relay learned of it). Equals what the privacy ledger
+    /// records for this sync.
+    pub asked: BTreeMap<String, Vec<String>>,
     /// Followed people with a relay list in the store.
     pub with_relay_list: usize,
     /// Followed people.
@@ -113,8 +119,13 @@ impl Engine {
                 error: error.clone(),
             });
         }
+        let mut asked_by_relay: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (relay, person) in asked {
+            asked_by_relay.entry(relay).or_default().push(person);
+        }
         Ok(SyncReport {
             plan,
+            asked: asked_by_relay,
             relays: outcomes,
             with_relay_list,
             follows: follows.len(),
@@ -160,9 +171,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Subscribes each relay of the plan to the people assigned to it that it
-    /// was not already asked about in this sync (the relay's `feed`
-    /// subscription grows to cover everyone it is asked about).
+    /// Subscribes each relay of the plan to the people it is asked about
+    /// (assigned or probed) that it was not already asked about in this sync
+    /// (the relay's `feed` subscription grows to cover everyone it is asked
+    /// about).
     #[allow(clippy::type_complexity)]
     fn subscribe_plan(
         &self,
@@ -178,13 +190,13 @@ impl Engine {
         );
         let mut relays = Vec::new();
         let mut assigned: HashMap<String, BTreeSet<PublicKey>> = HashMap::new();
-        for (url, people) in &plan.assignments {
+        for (url, people) in plan.asked() {
             let Ok(relay) = RelayUrl::parse(url) else {
                 continue;
             };
             let authors: BTreeSet<PublicKey> = people
                 .iter()
-                .filter(|p| asked.insert((url.clone(), (*p).clone())))
+                .filter(|p| asked.insert((url.to_owned(), (**p).to_owned())))
                 .filter_map(|p| PublicKey::from_hex(p).ok())
                 .collect();
             if authors.is_empty() {
@@ -295,6 +307,7 @@ impl Engine {
                 max_connections: self.config.max_connections,
                 per_person: self.config.per_person,
                 max_exposure: self.config.max_exposure,
+                explore: self.config.explore,
                 ..Policy::default()
             },
         })

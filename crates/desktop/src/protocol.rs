@@ -80,6 +80,13 @@ pub enum Command {
     },
     /// Change the network setting (a proxy address, or `None` for direct).
     SetNetwork(Option<String>),
+    /// Change the exposure cap (percent, `None`: none) and exploration.
+    SetReadingPrivacy {
+        /// No relay asked about more than this percent of the follow list.
+        cap_percent: Option<u8>,
+        /// Probe connected relays about people with no evidence there.
+        explore: bool,
+    },
     /// Show what needs attention (pending alerts).
     ShowAlerts,
     /// Show the conversations (private messages).

@@ -248,10 +248,17 @@ pub struct RelaysView {
     pub policies: HashMap<String, (String, String)>,
     /// Whitelist-only mode.
     pub whitelist_only: bool,
+    /// The saved exposure cap, percent (`None`: no cap).
+    pub cap_percent: Option<u8>,
+    /// Whether exploration is on (saved setting).
+    pub explore: bool,
     /// How many people are followed.
     pub follows: usize,
     /// Relay → names of the people read there.
     pub coverage: Vec<(String, Vec<String>)>,
+    /// Relay → names of the people it is also asked about with no evidence
+    /// that they write there (exploration).
+    pub probes: Vec<(String, Vec<String>)>,
     /// Orphans: name and why.
     pub orphans: Vec<(String, String)>,
     /// People whose relay list is stale: name and what they are read from instead.

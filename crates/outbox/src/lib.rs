@@ -13,6 +13,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod assign;
+mod auction;
+mod explore;
 mod model;
 mod planner;
 mod publish;

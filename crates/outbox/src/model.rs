@@ -104,6 +104,16 @@ pub struct Policy {
     /// The largest share of the follow list any one relay may be asked
     /// about (privacy: no relay learns more than this); `None`: no cap.
     pub max_exposure: Option<f64>,
+    /// Ask relays already connected about people they have no evidence
+    /// for, within the exposure cap, to learn where those people write
+    /// (`Plan::probes`). Costs privacy (more relays learn of more follows)
+    /// and buys recall; on by default.
+    #[serde(default = "yes")]
+    pub explore: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Policy {
@@ -115,6 +125,7 @@ impl Default for Policy {
             always: Vec::new(),
             seed: 0,
             max_exposure: None,
+            explore: true,
         }
     }
 }
@@ -192,6 +203,13 @@ pub struct Plan {
     /// whatever they are read from comes from the other evidence.
     #[serde(default)]
     pub stale_lists: Vec<String>,
+    /// Relay → people it is asked about to learn whether it has their events
+    /// (exploration): a relay already connected for the assignments, with
+    /// room under the exposure cap, that has no evidence for them or was
+    /// never asked. Disjoint from `assignments`; what it delivers becomes
+    /// evidence for the next plan.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub probes: BTreeMap<String, Vec<String>>,
 }
 
 impl Plan {
@@ -209,6 +227,32 @@ impl Plan {
         if follows == 0 {
             return 0.0;
         }
-        self.assignments.values().map(Vec::len).max().unwrap_or(0) as f64 / follows as f64
+        self.asked()
+            .values()
+            .map(|people| people.len())
+            .max()
+            .unwrap_or(0) as f64
+            / follows as f64
+    }
+
+    /// Relay → everyone it is asked about: assignments and probes together
+    /// (what a relay learns, and what a sync sends).
+    pub fn asked(&self) -> BTreeMap<&str, Vec<&str>> {
+        let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (url, people) in self.assignments.iter().chain(&self.probes) {
+            out.entry(url.as_str())
+                .or_default()
+                .extend(people.iter().map(String::as_str));
+        }
+        for people in out.values_mut() {
+            people.sort_unstable();
+            people.dedup();
+        }
+        out
+    }
+
+    /// How many (relay, person) pairs the plan asks about in all.
+    pub fn pairs_asked(&self) -> usize {
+        self.asked().values().map(Vec::len).sum()
     }
 }

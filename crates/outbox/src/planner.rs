@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::assign::{self, Setting};
 use crate::model::{Orphan, OrphanReason, Plan, PlanInput};
 use crate::score;
 
@@ -112,6 +113,12 @@ fn usable_relays(input: &PlanInput, person: &str) -> Result<BTreeMap<String, f64
     Ok(usable)
 }
 
+/// Distinct people followed: the exposure cap is a share of this (people
+/// with no usable relay are still part of the list a relay could learn).
+fn follow_count(input: &PlanInput) -> usize {
+    input.follows.iter().collect::<BTreeSet<_>>().len()
+}
+
 /// Plans with the given algorithm.
 pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
     let c = candidates(input);
@@ -133,7 +140,15 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
         Algorithm::TopN => choose_top_n(&c, &always, cap, k),
         Algorithm::Stochastic => choose_stochastic(input, &c, &always, cap, k),
     };
-    let mut plan = assign(input, volume.as_ref(), c, &chosen, k, algorithm);
+    let setting = Setting {
+        input,
+        volume: volume.as_ref(),
+        chosen: &chosen,
+        per_person: k,
+        capacity: input.policy.relay_capacity(follow_count(input)),
+        algorithm,
+    };
+    let mut plan = assign::assign(&setting, &c);
     plan.stale_lists = stale_lists(input);
     plan
 }
@@ -163,15 +178,27 @@ pub fn plan(input: &PlanInput) -> Plan {
     plan_with(input, Algorithm::Samizdat)
 }
 
+/// What asking `url` about `person` is expected to return, as ours values
+/// it: the chance it delivers them or, once volumes are known, the share of
+/// their events it keeps.
+pub(crate) fn our_value(
+    input: &PlanInput,
+    volume: Option<&score::Volume<'_>>,
+    person: &str,
+    url: &str,
+    strength: f64,
+) -> f64 {
+    let p = p_deliver(input, person, url, strength);
+    volume.map_or(p, |v| v.share(input, person, url, p))
+}
+
 fn p_deliver(input: &PlanInput, person: &str, url: &str, strength: f64) -> f64 {
     let history = score::delivery(input, url, person);
     let p = score::delivery_probability(strength, score::health(input, url), history);
-    if history.asked == 0 {
-        // Never asked about this person: let the relay's record with everyone else speak.
-        p * score::relay_delivery_rate(input, url)
-    } else {
-        p
-    }
+    // The relay's record with everyone else speaks too: a relay that
+    // delivered no one (paid, write-restricted) is not worth its optimism
+    // bonus for anyone, asked or not.
+    p * score::relay_delivery_rate(input, url)
 }
 
 fn choose_probabilistic<'a>(
@@ -212,7 +239,7 @@ fn choose_probabilistic<'a>(
     // With an exposure cap a relay serves at most `capacity` people: its
     // gain counts its best `capacity` contributions, and only those people
     // are taken as covered by it.
-    let capacity = input.policy.relay_capacity(c.per_person.len());
+    let capacity = input.policy.relay_capacity(follow_count(input));
     fn take<'a>(
         people: &[(&'a str, f64)],
         miss: &mut BTreeMap<&'a str, f64>,
@@ -384,194 +411,4 @@ fn choose_stochastic(
         }
     }
     cap_by_demand(wanted, always, cap)
-}
-
-/// One relay per person, at most `capacity` people per relay, as many
-/// people as possible: each takes their best relay with room, else frees a
-/// place by moving someone to another of their relays (augmenting paths).
-/// `ranked` holds each person's relays, best first, in the order people
-/// are served.
-fn match_first_relays<'a>(
-    ranked: &[(&'a String, Vec<&'a String>)],
-    capacity: usize,
-) -> Vec<(&'a String, &'a String)> {
-    let options: BTreeMap<&String, &Vec<&String>> = ranked.iter().map(|(p, o)| (*p, o)).collect();
-    let mut holders: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
-    fn place<'a>(
-        person: &'a String,
-        options: &BTreeMap<&'a String, &Vec<&'a String>>,
-        holders: &mut BTreeMap<&'a String, Vec<&'a String>>,
-        capacity: usize,
-        seen: &mut BTreeSet<&'a String>,
-    ) -> bool {
-        let Some(mine) = options.get(person) else {
-            return false;
-        };
-        for url in mine.iter() {
-            if holders.get(url).map_or(0, Vec::len) < capacity {
-                holders.entry(url).or_default().push(person);
-                return true;
-            }
-        }
-        for url in mine.iter() {
-            if !seen.insert(url) {
-                continue;
-            }
-            let current: Vec<&String> = holders.get(url).cloned().unwrap_or_default();
-            for (i, other) in current.iter().enumerate() {
-                if place(other, options, holders, capacity, seen) {
-                    // `other` moved elsewhere: take their place here.
-                    if let Some(h) = holders.get_mut(url) {
-                        h[i] = person;
-                    }
-                    return true;
-                }
-            }
-        }
-        false
-    }
-    for (person, _) in ranked {
-        let mut seen = BTreeSet::new();
-        place(person, &options, &mut holders, capacity, &mut seen);
-    }
-    let mut out = Vec::new();
-    for (url, people) in holders {
-        for person in people {
-            out.push((person, url));
-        }
-    }
-    out
-}
-
-/// Assigns each person to up to `k` chosen relays with evidence for them
-/// (ours: the most likely to deliver; baselines: the strongest evidence).
-fn assign(
-    input: &PlanInput,
-    volume: Option<&score::Volume<'_>>,
-    c: Candidates,
-    chosen: &[String],
-    k: usize,
-    algorithm: Algorithm,
-) -> Plan {
-    let chosen_set: BTreeSet<&str> = chosen.iter().map(String::as_str).collect();
-    let mut assignments: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut orphans = c.orphans;
-    let capacity = input.policy.relay_capacity(c.per_person.len());
-    let mut load: BTreeMap<String, usize> = BTreeMap::new();
-    // With a cap, people with the fewest chosen relays go first, so the
-    // capacity goes to those who have no other way in.
-    let mut people: Vec<(&String, &BTreeMap<String, f64>)> = c.per_person.iter().collect();
-    if capacity != usize::MAX {
-        people.sort_by_key(|(person, relays)| {
-            (
-                relays
-                    .keys()
-                    .filter(|u| chosen_set.contains(u.as_str()))
-                    .count(),
-                (*person).clone(),
-            )
-        });
-    }
-    // Each person's relays, best first; with a cap, every person gets a first
-    // relay before anyone gets a second, so capacity goes to coverage first.
-    let mut ranked: Vec<(&String, Vec<&String>)> = Vec::new();
-    // With volume known, the heaviest posters (by what their best relay
-    // returns) are served first: a full relay's room goes to most events.
-    let mut value_of: BTreeMap<&String, f64> = BTreeMap::new();
-    for (person, relays) in people {
-        let mut options: Vec<(&String, f64)> = relays
-            .iter()
-            .filter(|(url, _)| chosen_set.contains(url.as_str()))
-            .map(|(url, strength)| {
-                let rank = match (algorithm, &volume) {
-                    (Algorithm::Samizdat, Some(v)) => {
-                        v.share(input, person, url, p_deliver(input, person, url, *strength))
-                    }
-                    (Algorithm::Samizdat, None) => p_deliver(input, person, url, *strength),
-                    _ => *strength,
-                };
-                (url, rank)
-            })
-            .collect();
-        if options.is_empty() {
-            orphans.push(Orphan {
-                pubkey: person.clone(),
-                reason: OrphanReason::OverConnectionCap,
-            });
-            continue;
-        }
-        options.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-        if let (Algorithm::Samizdat, Some(v)) = (algorithm, &volume) {
-            value_of.insert(person, v.weight(person) * options[0].1);
-        }
-        ranked.push((person, options.into_iter().map(|(u, _)| u).collect()));
-    }
-    if capacity != usize::MAX && !value_of.is_empty() {
-        ranked.sort_by(|a, b| value_of[b.0].total_cmp(&value_of[a.0]).then(a.0.cmp(b.0)));
-    }
-    let passes = if capacity == usize::MAX { 1 } else { k };
-    let per_pass = if passes == 1 { k } else { 1 };
-    let mut placed: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
-    let mut remaining = passes;
-    if capacity != usize::MAX && algorithm == Algorithm::Samizdat && value_of.is_empty() {
-        // Under an exposure cap, first relays are a matching: someone whose
-        // only way in is a full relay may move a person who has another.
-        let firsts = match_first_relays(&ranked, capacity);
-        for (person, url) in firsts {
-            *load.entry(url.clone()).or_insert(0) += 1;
-            placed.entry(person).or_default().push(url);
-        }
-        remaining -= 1;
-    }
-    for _ in 0..remaining {
-        for (person, options) in &ranked {
-            let mine = placed.entry(person).or_default();
-            let mut added = 0;
-            for url in options {
-                if added == per_pass || mine.len() == k {
-                    break;
-                }
-                if mine.contains(url) {
-                    continue;
-                }
-                let l = load.entry((*url).clone()).or_insert(0);
-                if *l >= capacity {
-                    continue;
-                }
-                *l += 1;
-                added += 1;
-                mine.push(url);
-            }
-        }
-    }
-    for (person, _) in &ranked {
-        match placed.get(person).filter(|p| !p.is_empty()) {
-            Some(relays) => {
-                for url in relays {
-                    assignments
-                        .entry((*url).clone())
-                        .or_default()
-                        .push((*person).clone());
-                }
-            }
-            None => orphans.push(Orphan {
-                pubkey: (*person).clone(),
-                reason: OrphanReason::OverExposureCap,
-            }),
-        }
-    }
-    for people in assignments.values_mut() {
-        people.sort();
-    }
-    let connections = chosen
-        .iter()
-        .filter(|u| assignments.contains_key(*u) || input.policy.always.contains(u))
-        .count();
-    orphans.sort_by(|a, b| a.pubkey.cmp(&b.pubkey));
-    Plan {
-        assignments,
-        orphans,
-        connections,
-        stale_lists: Vec::new(),
-    }
 }

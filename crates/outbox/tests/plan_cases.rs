@@ -238,3 +238,150 @@ fn under_a_cap_the_relay_that_keeps_more_goes_to_the_heavier_poster() {
         vec!["amy-light".to_string()]
     );
 }
+
+#[test]
+fn under_a_cap_the_scarce_relay_goes_to_whoever_has_no_other_way() {
+    // "amy-heavy" posts far more, so serving people heaviest first gives her
+    // the one place on wss://big; but her wss://alt returns nearly as much,
+    // while "zed-light" has no other relay: the auction gives zed the place.
+    let mut input = PlanInput {
+        follows: vec![
+            "amy-heavy".into(),
+            "zed-light".into(),
+            "x".into(),
+            "y".into(),
+        ],
+        ..PlanInput::default()
+    };
+    input
+        .relay_lists
+        .insert("amy-heavy".into(), list(&["wss://big", "wss://alt"]));
+    input
+        .relay_lists
+        .insert("zed-light".into(), list(&["wss://big"]));
+    let seen = |events| Delivery {
+        asked: 2,
+        delivered: 2,
+        events,
+    };
+    let big = input.delivery.entry("wss://big".into()).or_default();
+    big.insert("amy-heavy".into(), seen(300));
+    big.insert("zed-light".into(), seen(20));
+    input
+        .delivery
+        .entry("wss://alt".into())
+        .or_default()
+        .insert("amy-heavy".into(), seen(290));
+    input.policy.max_exposure = Some(0.25); // one person per relay
+    input.policy.explore = false;
+    let plan = plan(&input);
+    assert_eq!(plan.assignments["wss://big"], vec!["zed-light".to_string()]);
+    assert_eq!(plan.assignments["wss://alt"], vec!["amy-heavy".to_string()]);
+}
+
+#[test]
+fn exploration_asks_a_connected_relay_about_someone_without_evidence_then_uses_what_it_learned() {
+    use samizdat_outbox::{Evidence, Source};
+    let mut input = PlanInput {
+        follows: vec!["listed".into(), "unknown".into()],
+        ..PlanInput::default()
+    };
+    input
+        .relay_lists
+        .insert("listed".into(), list(&["wss://big"]));
+    let first = plan(&input);
+    assert_eq!(first.orphans[0].pubkey, "unknown");
+    assert_eq!(first.orphans[0].reason, OrphanReason::NoRelayList);
+    assert_eq!(first.probes["wss://big"], vec!["unknown".to_string()]);
+    assert_eq!(first.pairs_asked(), 2);
+    assert!(first.asked()["wss://big"].contains(&"unknown"));
+
+    // The relay had their events: next time they are read there, not probed.
+    input
+        .delivery
+        .entry("wss://big".into())
+        .or_default()
+        .insert(
+            "unknown".into(),
+            Delivery {
+                asked: 1,
+                delivered: 1,
+                events: 12,
+            },
+        );
+    input.evidence.insert(
+        "unknown".into(),
+        vec![Evidence {
+            url: "wss://big".into(),
+            source: Source::Seen,
+            age_days: 0.0,
+        }],
+    );
+    let second = plan(&input);
+    assert!(second.orphans.is_empty(), "{:?}", second.orphans);
+    assert!(second.assignments["wss://big"].contains(&"unknown".to_string()));
+    assert!(second.probes.is_empty(), "{:?}", second.probes);
+
+    // A relay that was asked and had nothing is not asked again, and with
+    // exploration off no one is probed at all.
+    input.evidence.clear();
+    input
+        .delivery
+        .entry("wss://big".into())
+        .or_default()
+        .insert(
+            "unknown".into(),
+            Delivery {
+                asked: 1,
+                delivered: 0,
+                events: 0,
+            },
+        );
+    assert!(plan(&input).probes.is_empty());
+    input.delivery.clear();
+    input.policy.explore = false;
+    assert!(plan(&input).probes.is_empty());
+}
+
+#[test]
+fn the_ceiling_is_above_every_algorithm_and_the_sweep_reports_the_goals() {
+    let config = SimConfig {
+        seed: 3,
+        users: 400,
+        sessions: 3,
+        max_exposure: Some(0.25),
+        ..SimConfig::default()
+    };
+    let report = sim::run(&config);
+    for r in &report.results {
+        assert!(
+            r.recall_1y <= report.ceiling.recall_1y + 1e-9,
+            "{} above the ceiling",
+            r.algorithm
+        );
+        assert!(
+            r.recall_7d <= report.ceiling.recall_7d + 1e-9,
+            "{} above the ceiling",
+            r.algorithm
+        );
+    }
+    assert!(report.table().contains("ceiling"));
+    let sweep = sim::sweep(
+        &SimConfig {
+            users: 400,
+            sessions: 2,
+            ..SimConfig::default()
+        },
+        2,
+        0.25,
+    );
+    assert_eq!(sweep.rows.len(), 2);
+    for row in &sweep.rows {
+        assert!(row.max_exposure <= 0.25 + 1e-9);
+    }
+    let table = sweep.table();
+    assert!(
+        table.contains("cap cost") && table.contains("ours / best baseline"),
+        "{table}"
+    );
+}

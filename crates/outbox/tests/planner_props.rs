@@ -33,6 +33,7 @@ prop_compose! {
         always in prop::collection::vec(0usize..15, 0..3),
         seed in any::<u64>(),
         exposure in prop::option::of(0.05f64..1.0),
+        explore in any::<bool>(),
     ) -> PlanInput {
         let mut input = PlanInput::default();
         for p in 0..n_people {
@@ -69,6 +70,7 @@ prop_compose! {
             always: always.into_iter().map(relay).collect(),
             seed,
             max_exposure: exposure,
+            explore,
         };
         input
     }
@@ -96,8 +98,23 @@ proptest! {
                 prop_assert!(*n <= input.policy.per_person.max(1));
             }
             let capacity = input.policy.relay_capacity(unique.len());
-            for (url, people) in &plan.assignments {
+            for (url, people) in plan.asked() {
                 prop_assert!(people.len() <= capacity, "{:?}: {} asked about {} people, cap {}", algorithm, url, people.len(), capacity);
+            }
+            // Probes: ours only, when exploring; never a new connection, a
+            // denied relay, a pair already assigned or a pair asked before.
+            if algorithm != Algorithm::Samizdat || !input.policy.explore {
+                prop_assert!(plan.probes.is_empty());
+            }
+            for (url, people) in &plan.probes {
+                prop_assert!(plan.assignments.contains_key(url) || input.policy.always.contains(url), "probe opened {}", url);
+                prop_assert!(!input.policy.denied.contains(url));
+                for p in people {
+                    prop_assert!(unique.contains(p));
+                    prop_assert!(!plan.assignments.get(url).is_some_and(|a| a.contains(p)), "{} both assigned and probed on {}", p, url);
+                    let asked_before = input.delivery.get(url).and_then(|d| d.get(p)).is_some_and(|d| d.asked > 0);
+                    prop_assert!(!asked_before, "{} probed again on {}", p, url);
+                }
             }
             let orphans: BTreeSet<&String> = plan.orphans.iter().map(|o| &o.pubkey).collect();
             prop_assert_eq!(orphans.len(), plan.orphans.len(), "a person orphaned twice");

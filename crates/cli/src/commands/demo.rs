@@ -172,6 +172,12 @@ fn print_report(
         } else {
             format!(" ({}…)", who.join(", "))
         };
+        let probed = report.plan.probes.get(url.as_str()).map_or(0, Vec::len);
+        let who = if probed > 0 {
+            format!("{who}, {probed} of them with no evidence there (exploring)")
+        } else {
+            who
+        };
         println!(
             "  {:<16} asked about {:>2} people{who}: {status}",
             rname(url),
@@ -242,6 +248,8 @@ fn json_report(
         "feed": feed,
         "outbox": {
             "assignments": report.plan.assignments,
+            "probes": report.plan.probes,
+            "asked": report.asked,
             "orphans": report.plan.orphans,
             "stale_lists": report.plan.stale_lists,
             "connections": report.plan.connections,

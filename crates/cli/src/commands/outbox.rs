@@ -34,6 +34,16 @@ pub struct SimArgs {
     /// evidence): shows what the other sources of evidence are worth.
     #[arg(long)]
     lists_only: bool,
+    /// Ours does not probe connected relays about people they have no
+    /// evidence for (shows what exploration is worth, and what it spreads).
+    #[arg(long)]
+    no_explore: bool,
+    /// Run seeds 1..=N, each with the exposure cap (`--max-exposure`,
+    /// default 0.25) and without, and print the planner's goals: what the
+    /// cap costs ours in 7-day recall, and ours' 1-year recall over the
+    /// best baseline's with the cap on, next to the omniscient ceiling.
+    #[arg(long, value_name = "N")]
+    sweep: Option<u64>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -44,7 +54,10 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
     if args.users < 4 {
         anyhow::bail!("--users must be at least 4");
     }
-    let report = sim::run(&SimConfig {
+    if args.max_exposure.is_some_and(|x| !(x > 0.0 && x <= 1.0)) {
+        anyhow::bail!("--max-exposure must be a share between 0 and 1 (e.g. 0.25)");
+    }
+    let config = SimConfig {
         seed: args.seed,
         users: args.users,
         sessions: args.sessions,
@@ -52,7 +65,21 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
         per_person: args.per_person,
         max_exposure: args.max_exposure,
         lists_only: args.lists_only,
-    });
+        explore: !args.no_explore,
+    };
+    if let Some(seeds) = args.sweep {
+        if seeds == 0 {
+            anyhow::bail!("--sweep needs at least one seed");
+        }
+        let sweep = sim::sweep(&config, seeds, args.max_exposure.unwrap_or(0.25));
+        if args.json {
+            println!("{}", serde_json::to_string(&sweep)?);
+        } else {
+            print!("{}", sweep.table());
+        }
+        return Ok(());
+    }
+    let report = sim::run(&config);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -81,6 +108,24 @@ pub enum OutboxCommand {
         /// Percent (1–100; 0 removes the cap).
         percent: Option<u8>,
     },
+    /// Exploration: ask relays you connect to anyway about followed people
+    /// they have no evidence for (within the exposure cap), to learn where
+    /// those people write (`explore on|off`; `explore` shows it). On by
+    /// default: it finds people with no relay list and stale lists, and
+    /// more relays learn of more of your follows.
+    Explore {
+        /// `on` or `off`.
+        setting: Option<OnOff>,
+    },
+}
+
+/// A switch.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum OnOff {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 /// Arguments of `samizdat outbox plan`.
@@ -126,6 +171,22 @@ pub async fn run(ctx: &super::keys::Context, cmd: OutboxCommand) -> anyhow::Resu
             }
             Ok(())
         }
+        OutboxCommand::Explore { setting } => {
+            let profile = ctx.profile()?;
+            profile.create_dir()?;
+            let path = profile.settings_path();
+            let mut settings = samizdat_client::Settings::load(&path)?;
+            if let Some(s) = setting {
+                settings.no_exploration = matches!(s, OnOff::Off);
+                settings.save(&path)?;
+            }
+            if settings.no_exploration {
+                println!("exploration off: relays are asked only about people there is evidence they write to");
+            } else {
+                println!("exploration on: relays you connect to anyway are also asked about people with no evidence there (within the exposure cap)");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -137,8 +198,9 @@ async fn show(ctx: &super::keys::Context, as_json: bool) -> anyhow::Result<()> {
     if as_json {
         println!(
             "{}",
-            json!({"assignments": plan.assignments, "orphans": plan.orphans,
-                   "connections": plan.connections, "stale_lists": stale})
+            json!({"assignments": plan.assignments, "probes": plan.probes,
+                   "orphans": plan.orphans, "connections": plan.connections,
+                   "stale_lists": stale})
         );
         return Ok(());
     }
@@ -151,6 +213,7 @@ async fn show(ctx: &super::keys::Context, as_json: bool) -> anyhow::Result<()> {
     for (url, people) in &plan.assignments {
         println!("  {url}: {} people", people.len());
     }
+    print_probes(&plan);
     for o in &plan.orphans {
         let reason = serde_json::to_value(o.reason)?;
         println!("  orphan {}: {}", o.pubkey, reason.as_str().unwrap_or(""));
@@ -196,7 +259,8 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     if args.json {
         println!(
             "{}",
-            json!({"assignments": plan.assignments, "orphans": plan.orphans, "connections": plan.connections})
+            json!({"assignments": plan.assignments, "probes": plan.probes,
+                   "orphans": plan.orphans, "connections": plan.connections})
         );
     } else {
         println!(
@@ -208,9 +272,20 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         for (url, people) in &plan.assignments {
             println!("  {url}: {} people", people.len());
         }
+        print_probes(&plan);
         for o in &plan.orphans {
             println!("  orphan {}: {:?}", o.pubkey, o.reason);
         }
     }
     Ok(())
+}
+
+/// The exploration part of a plan, one line per relay.
+fn print_probes(plan: &samizdat_outbox::Plan) {
+    for (url, people) in &plan.probes {
+        println!(
+            "  {url}: also asked about {} people it has no evidence for (to learn where they write)",
+            people.len()
+        );
+    }
 }

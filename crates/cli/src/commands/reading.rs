@@ -64,7 +64,11 @@ pub async fn person_relays(ctx: &Context, who: &str, as_json: bool) -> anyhow::R
         println!("  no evidence of any relay");
     }
     for r in &report.relays {
-        let mark = if r.planned { "read here" } else { "" };
+        let mark = match (r.planned, r.probed) {
+            (true, _) => "read here",
+            (false, true) => "asked to learn whether it has them (no evidence yet)",
+            _ => "",
+        };
         let down = if r.reachable { "" } else { " (unreachable)" };
         println!(
             "  {}{down}  asked {} delivered {}  {mark}",

@@ -94,6 +94,9 @@ pub struct Main {
     pub page_list: ListState,
     /// Relays page.
     pub relays: Option<RelaysView>,
+    /// The exposure cap (percent, 0: none) and exploration switch being
+    /// edited on the relays page; `None` until the page shows the saved ones.
+    pub reading_edit: Option<(u8, bool)>,
     /// Add-relay form.
     pub new_relay: (String, bool, bool, bool),
     /// Where own events were delivered.
@@ -177,6 +180,7 @@ impl Main {
             results_list: ListState::default(),
             page_list: ListState::default(),
             relays: None,
+            reading_edit: None,
             new_relay: (String::new(), true, true, false),
             deliveries: HashMap::new(),
             alerts: Vec::new(),

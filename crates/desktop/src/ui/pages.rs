@@ -78,6 +78,9 @@ fn person_relays(ui: &mut Ui, person: &PersonView) {
                 if r.planned {
                     line.push_str(" · read here");
                 }
+                if r.probed {
+                    line.push_str(" · asked to find out (no evidence yet)");
+                }
                 if !r.reachable {
                     line.push_str(" · unreachable");
                 }

@@ -107,12 +107,26 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
             view.covered * 100.0,
             view.max_exposure * 100.0
         ));
+        reading_privacy(ui, main, &view, commands);
         for (url, people) in &view.coverage {
             egui::CollapsingHeader::new(format!("{} — {} people", short_relay(url), people.len()))
                 .id_salt(url)
                 .show(ui, |ui| {
                     ui.label(people.join(", "));
                 });
+        }
+        if !view.probes.is_empty() {
+            let n: usize = view.probes.iter().map(|(_, p)| p.len()).sum();
+            ui.label(format!(
+                "Exploring: {n} times a relay is also asked about someone it has no evidence for, to learn where they write (Settings can turn this off)."
+            ));
+            for (url, people) in &view.probes {
+                egui::CollapsingHeader::new(format!("{} — also asked about {} people", short_relay(url), people.len()))
+                    .id_salt(("probe", url))
+                    .show(ui, |ui| {
+                        ui.label(people.join(", "));
+                    });
+            }
         }
         if !view.orphans.is_empty() {
             ui.label(RichText::new(format!("{} people have no relay:", view.orphans.len())).strong());
@@ -207,4 +221,32 @@ fn policy_boxes(
             }));
         }
     }
+}
+
+/// The exposure cap and the exploration switch, saved with one button.
+fn reading_privacy(
+    ui: &mut Ui,
+    main: &mut Main,
+    view: &crate::view::RelaysView,
+    commands: &mut Vec<Command>,
+) {
+    let edit = main
+        .reading_edit
+        .get_or_insert((view.cap_percent.unwrap_or(0), view.explore));
+    ui.horizontal(|ui| {
+        let l = ui.label("Exposure cap");
+        ui.add(egui::Slider::new(&mut edit.0, 0..=100).suffix(" %"))
+            .labelled_by(l.id);
+        ui.checkbox(
+            &mut edit.1,
+            "Explore (also ask connected relays about people with no evidence there)",
+        );
+        if ui.button("Save").clicked() {
+            commands.push(Command::SetReadingPrivacy {
+                cap_percent: (edit.0 > 0).then_some(edit.0),
+                explore: edit.1,
+            });
+        }
+    });
+    ui.weak("Cap 0 % means none. A cap keeps any one relay from learning more of your follow list; exploring finds people with no relay list at the price of telling more relays about them. Applies from the next unlock.");
 }

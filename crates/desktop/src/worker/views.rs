@@ -72,6 +72,20 @@ impl Ctx {
                     Err(e) => Update::Alert(e.to_string()),
                 });
             }
+            Command::SetReadingPrivacy {
+                cap_percent,
+                explore,
+            } => {
+                self.sink.send(
+                    match self.session.set_reading_privacy(cap_percent, explore) {
+                        Ok(()) => Update::Alert(
+                            "reading privacy saved: it applies from the next unlock on".into(),
+                        ),
+                        Err(e) => Update::Alert(e.to_string()),
+                    },
+                );
+                self.answer(self.relays().map(|r| Update::Relays(Box::new(r))));
+            }
             Command::OpenConversation(with) => self.open_conversation(with),
             Command::OwnData(what) => self.own_data(what),
             Command::BenchFeed(n) => {
@@ -254,6 +268,7 @@ impl Ctx {
         let mut people: Vec<PublicKey> = plan
             .assignments
             .values()
+            .chain(plan.probes.values())
             .flatten()
             .chain(plan.orphans.iter().map(|o| &o.pubkey))
             .filter_map(|p| PublicKey::from_hex(p).ok())
@@ -273,6 +288,11 @@ impl Ctx {
             .map(|(url, who)| (url.clone(), who.iter().map(|p| name(p)).collect()))
             .collect();
         coverage.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+        let probes = plan
+            .probes
+            .iter()
+            .map(|(url, who)| (url.clone(), who.iter().map(|p| name(p)).collect()))
+            .collect();
         let orphans = plan
             .orphans
             .iter()
@@ -335,10 +355,13 @@ impl Ctx {
                 })
                 .collect(),
             whitelist_only: settings.whitelist_only,
+            cap_percent: settings.max_exposure_percent,
+            explore: !settings.no_exploration,
             follows,
             covered: plan.coverage(follows),
             max_exposure: plan.max_exposure(follows),
             coverage,
+            probes,
             orphans,
             stale,
             health,

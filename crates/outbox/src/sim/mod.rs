@@ -4,8 +4,12 @@
 //! it actually retrieves.
 
 mod network;
+mod oracle;
+mod sweep;
 
 pub use network::{generate, Network, PersonTruth, RelayTruth};
+pub use oracle::{ceiling, Ceiling};
+pub use sweep::{sweep, Sweep, SweepRow};
 
 use std::collections::BTreeMap;
 
@@ -32,6 +36,9 @@ pub struct SimConfig {
     /// Plan from NIP-65 lists alone: no kind-3, NIP-05, hint or seen-on
     /// evidence (to measure what the other sources are worth).
     pub lists_only: bool,
+    /// Let ours probe connected relays about people they have no evidence
+    /// for (`Policy::explore`).
+    pub explore: bool,
 }
 
 impl Default for SimConfig {
@@ -44,6 +51,7 @@ impl Default for SimConfig {
             per_person: 2,
             max_exposure: None,
             lists_only: false,
+            explore: true,
         }
     }
 }
@@ -65,6 +73,9 @@ pub struct AlgorithmResult {
     pub median_author_recall: f64,
     /// Largest share of the follow list revealed to one relay.
     pub max_exposure: f64,
+    /// (relay, person) pairs asked in all, probes included: how widely the
+    /// follow list is spread over relays.
+    pub pairs_asked: usize,
 }
 
 /// A whole run.
@@ -84,6 +95,8 @@ pub struct SimReport {
     pub sessions: usize,
     /// One row per algorithm, ours first.
     pub results: Vec<AlgorithmResult>,
+    /// What a planner that knew the truth would reach on the same budget.
+    pub ceiling: Ceiling,
 }
 
 /// Runs the simulation.
@@ -101,10 +114,24 @@ pub fn run(config: &SimConfig) -> SimReport {
         bad_pair_share: net.bad_pair_share,
         sessions: config.sessions,
         results,
+        ceiling: ceiling(&net, config),
     }
 }
 
 fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> AlgorithmResult {
+    let (plan, _) = run_sessions(net, config, algorithm);
+    measure(net, &plan, algorithm)
+}
+
+/// Runs `config.sessions` sessions of one algorithm on `net`, each learning
+/// from what the previous ones retrieved, and returns the last plan with
+/// everything learned through the last session (for diagnostics beyond the
+/// table).
+pub fn run_sessions(
+    net: &Network,
+    config: &SimConfig,
+    algorithm: Algorithm,
+) -> (crate::model::Plan, PlanInput) {
     let mut input = PlanInput {
         follows: net.follows.iter().map(|p| p.pubkey.clone()).collect(),
         relay_lists: net.relay_lists.clone(),
@@ -121,6 +148,7 @@ fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> Alg
             per_person: config.per_person,
             seed: config.seed,
             max_exposure: config.max_exposure,
+            explore: config.explore,
             ..Policy::default()
         },
     };
@@ -129,15 +157,16 @@ fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> Alg
     for session in 0..config.sessions.max(1) {
         input.policy.seed = config.seed.wrapping_mul(31).wrapping_add(session as u64);
         let plan = plan_with(&input, algorithm);
-        let by_person = invert(&plan.assignments);
+        let asked = plan.asked();
+        let by_person = invert(&asked);
         // Connect: relay health as a client would observe it.
-        for url in plan.assignments.keys() {
+        for url in asked.keys() {
             let online = net.relay_index(url).is_some_and(|i| net.relays[i].online);
-            let e = attempts.entry(url.clone()).or_insert((0, 0));
+            let e = attempts.entry(url.to_string()).or_insert((0, 0));
             e.0 += 1;
             e.1 += u32::from(online);
             input.relay_health.insert(
-                url.clone(),
+                url.to_string(),
                 RelayHealth {
                     reachable: online,
                     success_rate: f64::from(e.1) / f64::from(e.0),
@@ -184,22 +213,23 @@ fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> Alg
         }
         last = Some(plan);
     }
-    let plan = last.unwrap_or_default();
-    measure(net, &plan, algorithm)
+    (last.unwrap_or_default(), input)
 }
 
-fn invert(assignments: &BTreeMap<String, Vec<String>>) -> BTreeMap<&str, Vec<&str>> {
+/// Person → the relays asked about them.
+fn invert<'a>(asked: &BTreeMap<&'a str, Vec<&'a str>>) -> BTreeMap<&'a str, Vec<&'a str>> {
     let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (url, people) in assignments {
+    for (url, people) in asked {
         for p in people {
-            out.entry(p.as_str()).or_default().push(url.as_str());
+            out.entry(*p).or_default().push(*url);
         }
     }
     out
 }
 
 fn measure(net: &Network, plan: &crate::model::Plan, algorithm: Algorithm) -> AlgorithmResult {
-    let by_person = invert(&plan.assignments);
+    let asked = plan.asked();
+    let by_person = invert(&asked);
     let (mut got7, mut all7, mut got365, mut all365) = (0usize, 0usize, 0usize, 0usize);
     let mut per_author = Vec::new();
     for person in &net.follows {
@@ -234,6 +264,7 @@ fn measure(net: &Network, plan: &crate::model::Plan, algorithm: Algorithm) -> Al
         connections: plan.connections,
         median_author_recall: per_author.get(per_author.len() / 2).copied().unwrap_or(0.0),
         max_exposure: plan.max_exposure(net.follows.len()),
+        pairs_asked: plan.pairs_asked(),
     }
 }
 
@@ -250,21 +281,36 @@ impl SimReport {
             self.sessions
         );
         s.push_str(&format!(
-            "{:<14}{:>10}{:>10}{:>10}{:>8}{:>14}{:>10}\n",
-            "algorithm", "coverage", "recall7d", "recall1y", "conns", "median-author", "exposure"
+            "{:<14}{:>10}{:>10}{:>10}{:>8}{:>14}{:>10}{:>7}\n",
+            "algorithm",
+            "coverage",
+            "recall7d",
+            "recall1y",
+            "conns",
+            "median-author",
+            "exposure",
+            "pairs"
         ));
         for r in &self.results {
             s.push_str(&format!(
-                "{:<14}{:>9.1}%{:>9.1}%{:>9.1}%{:>8}{:>13.1}%{:>9.1}%\n",
+                "{:<14}{:>9.1}%{:>9.1}%{:>9.1}%{:>8}{:>13.1}%{:>9.1}%{:>7}\n",
                 r.algorithm,
                 r.assignment_coverage * 100.0,
                 r.recall_7d * 100.0,
                 r.recall_1y * 100.0,
                 r.connections,
                 r.median_author_recall * 100.0,
-                r.max_exposure * 100.0
+                r.max_exposure * 100.0,
+                r.pairs_asked
             ));
         }
+        s.push_str(&format!(
+            "{:<14}{:>10}{:>9.1}%{:>9.1}%   (knows what every relay serves; same budget and cap)\n",
+            "ceiling",
+            "",
+            self.ceiling.recall_7d * 100.0,
+            self.ceiling.recall_1y * 100.0
+        ));
         if let Some((ours, rest)) = self.results.split_first() {
             let best = |f: fn(&AlgorithmResult) -> f64| rest.iter().map(f).fold(f64::MIN, f64::max);
             s.push_str(&format!(
