@@ -242,54 +242,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Like [`Engine::fetch_relay_lists`], reporting what each discovery relay did.
-    pub(crate) async fn fetch_relay_lists_from_discovery(
-        &self,
-        people: &[PublicKey],
-    ) -> Result<BTreeMap<String, RelayOutcome>, EngineError> {
-        if people.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let lists = Filter::new()
-            .authors(people.iter().copied())
-            .kind(Kind::RelayList);
-        let mut outcomes = self
-            .fetch("relay-lists", &self.config.discovery, vec![lists])
-            .await?;
-        // People with no relay list may still have the legacy relay map in
-        // their follow list (kind 3); the same relays were just asked about
-        // the same people, so this tells them nothing new.
-        let with_list: BTreeSet<PublicKey> = self
-            .store
-            .query(&[Filter::new()
-                .authors(people.iter().copied())
-                .kind(Kind::RelayList)
-                .limit(people.len())])?
-            .iter()
-            .map(|e| e.pubkey)
-            .collect();
-        let without = crate::evidence::missing_from(people, &with_list);
-        if !without.is_empty() {
-            let legacy = Filter::new()
-                .authors(without.iter().copied())
-                .kind(Kind::ContactList)
-                .limit(without.len());
-            let more = self
-                .fetch("legacy-relays", &self.config.discovery, vec![legacy])
-                .await?;
-            for (relay, o) in more {
-                let total = outcomes.entry(relay).or_insert_with(|| RelayOutcome {
-                    finished: true,
-                    ..RelayOutcome::default()
-                });
-                total.events += o.events;
-                total.finished &= o.finished;
-                total.error = total.error.take().or(o.error);
-            }
-        }
-        Ok(outcomes)
-    }
-
     /// Reads replies, mentions, reposts and reactions addressed to `me` from
     /// the user's read relays (their inbox) into the store, and keeps the
     /// subscription open so new ones arrive while the engine runs.

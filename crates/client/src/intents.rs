@@ -476,6 +476,17 @@ impl Session {
         })
     }
 
+    /// Reaches `url` directly even with a proxy set (`direct`), or through
+    /// the proxy again. An exception is only ever made by name: the relay
+    /// then sees the IP address, and the ledger says so.
+    pub fn set_direct(&self, url: &str, direct: bool) -> Result<(), SessionError> {
+        let url = RelayUrl::parse(url)?.to_string();
+        self.change_settings(|s| {
+            s.network.set_direct(&url, direct);
+            Ok(())
+        })
+    }
+
     /// Sets the exposure cap for reading (percent of the follow list one
     /// relay may be asked about, 1–100; `None`: no cap) and whether relays
     /// are probed about people they have no evidence for. Saved in the

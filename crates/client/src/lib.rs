@@ -16,6 +16,7 @@ pub mod advertise;
 pub mod backup;
 pub mod compose;
 pub mod content;
+mod discovery;
 pub mod dm;
 mod engine;
 pub mod everyday;

@@ -31,6 +31,17 @@ pub struct NetworkSetting {
     pub direct: Vec<String>,
 }
 
+impl NetworkSetting {
+    /// Adds `url` (already normalised) to the relays reached directly, or
+    /// removes it; listed once at most.
+    pub fn set_direct(&mut self, url: &str, direct: bool) {
+        self.direct.retain(|d| d != url);
+        if direct {
+            self.direct.push(url.to_owned());
+        }
+    }
+}
+
 /// A proxy address that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0:?} is not a SOCKS5 proxy address (host:port, e.g. 127.0.0.1:9050)")]

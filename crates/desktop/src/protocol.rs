@@ -80,6 +80,9 @@ pub enum Command {
     },
     /// Change the network setting (a proxy address, or `None` for direct).
     SetNetwork(Option<String>),
+    /// Reach a relay directly even with a proxy set (`true`), or through
+    /// the proxy again (`false`).
+    SetDirect(String, bool),
     /// Change the exposure cap (percent, `None`: none) and exploration.
     SetReadingPrivacy {
         /// No relay asked about more than this percent of the follow list.

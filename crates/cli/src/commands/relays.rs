@@ -202,10 +202,7 @@ pub async fn network(ctx: &Context, cmd: NetworkCommand) -> anyhow::Result<()> {
     let mut settings = samizdat_client::Settings::load(&path)?;
     if let NetworkCommand::Direct { url, off } = &cmd {
         let url = samizdat_net::RelayUrl::parse(url)?.to_string();
-        settings.network.direct.retain(|d| *d != url);
-        if !off {
-            settings.network.direct.push(url);
-        }
+        settings.network.set_direct(&url, !off);
         settings.save(&path)?;
     }
     if let NetworkCommand::Set {

@@ -143,6 +143,8 @@ pub struct Main {
     pub network: String,
     /// The proxy field.
     pub proxy_field: String,
+    /// The field naming a relay to reach directly despite the proxy.
+    pub direct_field: String,
     /// The backup file field ("Your data").
     pub backup_path: String,
     /// What the last own-data operation said (`Some(empty)`: running).
@@ -205,6 +207,7 @@ impl Main {
             privacy: None,
             network: String::new(),
             proxy_field: String::new(),
+            direct_field: String::new(),
             backup_path: String::new(),
             own_data: None,
             mining: None,

@@ -302,7 +302,24 @@ pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
             commands.push(Command::SetNetwork(None));
         }
     });
-    ui.weak("With a proxy, every connection goes through it and nothing connects when it is down. NIP-42 AUTH is denied unless a relay's policy allows or asks (Relays tab).");
+    ui.horizontal(|ui| {
+        labelled_field(ui, "Relay reached directly", &mut main.direct_field, false);
+        let url = main.direct_field.trim().to_owned();
+        if ui
+            .button("Reach directly")
+            .on_hover_text("this relay only: it sees your IP address")
+            .clicked()
+            && !url.is_empty()
+        {
+            commands.push(Command::SetDirect(url.clone(), true));
+            main.direct_field.clear();
+        }
+        if ui.button("Through the proxy again").clicked() && !url.is_empty() {
+            commands.push(Command::SetDirect(url, false));
+            main.direct_field.clear();
+        }
+    });
+    ui.weak("With a proxy, every connection goes through it and nothing connects when it is down; a relay is reached directly only if you name it here. NIP-42 AUTH is denied unless a relay's policy allows or asks (Relays tab).");
     ui.separator();
     own_data(ui, main, commands);
     ui.separator();

@@ -61,14 +61,24 @@ impl Ctx {
             }
             Command::ShowConversations => self.show_conversations(),
             Command::SetNetwork(proxy) => {
+                // Only the proxy changes: direct exceptions, isolation and
+                // staggering stay as the user set them.
                 let setting = samizdat_client::network::NetworkSetting {
                     proxy,
-                    no_isolation: false,
-                    ..Default::default()
+                    ..self.session.settings().network
                 };
                 let said = setting.describe();
                 self.sink.send(match self.session.set_network(setting) {
                     Ok(()) => Update::Network(format!("{said} (from the next unlock on)")),
+                    Err(e) => Update::Alert(e.to_string()),
+                });
+            }
+            Command::SetDirect(url, direct) => {
+                self.sink.send(match self.session.set_direct(&url, direct) {
+                    Ok(()) => Update::Network(format!(
+                        "{} (from the next unlock on)",
+                        self.session.settings().network.describe()
+                    )),
                     Err(e) => Update::Alert(e.to_string()),
                 });
             }

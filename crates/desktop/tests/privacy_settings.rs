@@ -1,4 +1,4 @@
-//! The relays page's reading privacy: exploration finds someone with no
+//! Privacy settings in the app: exploration finds someone with no
 //! relay list, shows what it asked, and can be switched off (with the cap).
 
 mod common;
@@ -142,4 +142,60 @@ fn without_exploration_someone_without_a_relay_list_stays_unread() {
         !shows(&h, "carol was here all along"),
         "carol was read without exploring: the other test proves nothing"
     );
+}
+
+#[test]
+fn a_relay_is_reached_directly_only_by_name_and_keeps_that_when_the_proxy_changes() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (_own, _, own_url) = relay(&rt, dir.path(), "own", RelayConfig::default());
+    let alice = Keys::generate();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &alice, &[&own_url], &[], &[]);
+    let path = home.join("alice").join("settings.json");
+    let mut h = app(&home);
+    unlock(&mut h);
+    click(&mut h, "Settings");
+    fill(&mut h, "SOCKS5 proxy", "127.0.0.1:9050");
+    click(&mut h, "Use proxy");
+    wait_for(&mut h, "the proxy saved", |_| {
+        Settings::load(&path).is_ok_and(|s| s.network.proxy.is_some())
+    });
+
+    // A bad address is refused and nothing is saved.
+    fill(&mut h, "Relay reached directly", "not a relay");
+    click(&mut h, "Reach directly");
+    wait_for(&mut h, "the refusal", |h| {
+        h.state()
+            .main
+            .as_ref()
+            .is_some_and(|m| !m.alerts.is_empty())
+    });
+    assert!(Settings::load(&path).unwrap().network.direct.is_empty());
+
+    fill(&mut h, "Relay reached directly", &own_url);
+    click(&mut h, "Reach directly");
+    wait_for(&mut h, "the exception saved", |_| {
+        Settings::load(&path).is_ok_and(|s| s.network.direct.len() == 1)
+    });
+    wait_for(&mut h, "the exception described", |h| {
+        shows(h, "reached directly by your choice")
+    });
+
+    // Switching to Tor keeps the exception the user named.
+    click(&mut h, "Tor (127.0.0.1:9050)");
+    click(&mut h, "Direct");
+    wait_for(&mut h, "direct connections saved", |_| {
+        Settings::load(&path).is_ok_and(|s| s.network.proxy.is_none())
+    });
+    assert_eq!(
+        Settings::load(&path).unwrap().network.direct.len(),
+        1,
+        "changing the proxy kept the named exception"
+    );
+    fill(&mut h, "Relay reached directly", &own_url);
+    click(&mut h, "Through the proxy again");
+    wait_for(&mut h, "the exception removed", |_| {
+        Settings::load(&path).is_ok_and(|s| s.network.direct.is_empty())
+    });
 }
