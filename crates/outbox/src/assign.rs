@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::auction;
+use crate::exposure::Exposure;
 use crate::model::{Orphan, OrphanReason, Plan, PlanInput};
 use crate::planner::{our_value, Algorithm, Candidates};
 use crate::score;
@@ -29,7 +30,7 @@ pub(crate) struct Setting<'a, 'v> {
     pub volume: Option<&'v score::Volume<'a>>,
     pub chosen: &'a [String],
     pub per_person: usize,
-    pub capacity: usize,
+    pub exposure: &'a Exposure<'a>,
     pub algorithm: Algorithm,
 }
 
@@ -41,7 +42,7 @@ pub(crate) fn assign(setting: &Setting<'_, '_>, c: &Candidates) -> Plan {
         volume,
         chosen,
         per_person: k,
-        capacity,
+        exposure,
         algorithm,
     } = *setting;
     let chosen_set: BTreeSet<&str> = chosen.iter().map(String::as_str).collect();
@@ -72,15 +73,15 @@ pub(crate) fn assign(setting: &Setting<'_, '_>, c: &Candidates) -> Plan {
         options.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         ranked.push((person, options));
     }
-    let placed = if capacity == usize::MAX {
+    let placed = if !exposure.capped() {
         ranked
             .iter()
             .map(|(p, o)| (*p, o.iter().take(k).map(|(u, _)| *u).collect()))
             .collect()
     } else if ours {
-        auction_rounds(&ranked, chosen, k, capacity, &weight)
+        auction_rounds(&ranked, chosen, k, exposure, &weight)
     } else {
-        fewest_options_first(ranked.clone(), &chosen_set, k, capacity)
+        fewest_options_first(ranked.clone(), &chosen_set, k, exposure)
     };
     let mut assignments: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (person, _) in &ranked {
@@ -116,7 +117,7 @@ pub(crate) fn assign(setting: &Setting<'_, '_>, c: &Candidates) -> Plan {
                 assignments: &assignments,
                 expected,
                 weight: &weight,
-                capacity,
+                exposure,
             },
         )
     } else {
@@ -151,12 +152,15 @@ fn expected_values<'a>(
 }
 
 /// Ours under a cap: `k` auctions, each giving everyone at most one more
-/// relay, valued by what it adds to theirs so far, on the room left.
+/// relay, valued by what it adds to theirs so far, on the room left. Each
+/// relay is two lots: places for people it already knows (as many as
+/// wanted: asking again tells it nothing) and places for new people (the
+/// room the cap leaves).
 fn auction_rounds<'a>(
     ranked: &Ranked<'a>,
     chosen: &'a [String],
     k: usize,
-    capacity: usize,
+    exposure: &Exposure<'_>,
     weight: &dyn Fn(&str) -> f64,
 ) -> BTreeMap<&'a String, Vec<&'a String>> {
     let index: BTreeMap<&str, usize> = chosen
@@ -164,7 +168,13 @@ fn auction_rounds<'a>(
         .enumerate()
         .map(|(i, u)| (u.as_str(), i))
         .collect();
-    let mut room = vec![capacity; chosen.len()];
+    let n = chosen.len();
+    // Lots 0..n: new people; n..2n: people the relay knows.
+    let mut room: Vec<usize> = chosen
+        .iter()
+        .map(|u| exposure.room(u))
+        .chain(std::iter::repeat_n(ranked.len(), n))
+        .collect();
     let mut placed: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
     let mut miss: Vec<f64> = vec![1.0; ranked.len()];
     for _ in 0..k {
@@ -178,17 +188,24 @@ fn auction_rounds<'a>(
                     .filter(|(url, _)| !mine.is_some_and(|m| m.contains(url)))
                     .filter_map(|(url, value)| {
                         let gain = weight(person) * miss[i] * value.clamp(0.0, 1.0);
-                        index.get(url.as_str()).map(|&r| (r, gain.max(1e-12)))
+                        let lot = |r: usize| {
+                            if exposure.knows(url, person) {
+                                n + r
+                            } else {
+                                r
+                            }
+                        };
+                        index.get(url.as_str()).map(|&r| (lot(r), gain.max(1e-12)))
                     })
                     .collect()
             })
             .collect();
         let got = auction::allocate(&wants, &room);
-        for (i, relay) in got.into_iter().enumerate() {
-            let Some(r) = relay else { continue };
+        for (i, lot) in got.into_iter().enumerate() {
+            let Some(lot) = lot else { continue };
             let (person, options) = &ranked[i];
-            let url = &chosen[r];
-            room[r] = room[r].saturating_sub(1);
+            let url = &chosen[lot % n];
+            room[lot] = room[lot].saturating_sub(1);
             let value = options
                 .iter()
                 .find(|(u, _)| *u == url)
@@ -207,7 +224,7 @@ fn fewest_options_first<'a>(
     mut ranked: Ranked<'a>,
     chosen_set: &BTreeSet<&str>,
     k: usize,
-    capacity: usize,
+    exposure: &Exposure<'_>,
 ) -> BTreeMap<&'a String, Vec<&'a String>> {
     ranked.sort_by_key(|(person, options)| {
         (
@@ -226,10 +243,15 @@ fn fewest_options_first<'a>(
             if mine.len() == k {
                 continue;
             }
+            // Someone the relay already knows costs no place.
             if let Some((url, _)) = options.iter().find(|(url, _)| {
-                !mine.contains(url) && load.get(url).copied().unwrap_or(0) < capacity
+                !mine.contains(url)
+                    && (exposure.knows(url, person)
+                        || load.get(url).copied().unwrap_or(0) < exposure.room(url))
             }) {
-                *load.entry(*url).or_insert(0) += 1;
+                if !exposure.knows(url, person) {
+                    *load.entry(*url).or_insert(0) += 1;
+                }
                 mine.push(*url);
             }
         }

@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::exposure::Exposure;
 use crate::model::PlanInput;
 use crate::score;
 
@@ -32,8 +33,8 @@ pub(crate) struct Decided<'a> {
     pub expected: BTreeMap<&'a str, Vec<f64>>,
     /// Per person, how much reaching them is worth.
     pub weight: &'a dyn Fn(&str) -> f64,
-    /// People each relay may be asked about.
-    pub capacity: usize,
+    /// What each relay already knows, and the room the cap leaves.
+    pub exposure: &'a Exposure<'a>,
 }
 
 /// Relay → people to probe there.
@@ -42,10 +43,18 @@ pub(crate) fn probes(input: &PlanInput, decided: &Decided<'_>) -> BTreeMap<Strin
     if !input.policy.explore || follows.is_empty() || decided.chosen.is_empty() {
         return BTreeMap::new();
     }
+    // New people each relay is already asked about in this plan (probes
+    // are always new people: a pair asked before is never probed).
     let mut load: BTreeMap<&str, usize> = decided
         .assignments
         .iter()
-        .map(|(url, people)| (url.as_str(), people.len()))
+        .map(|(url, people)| {
+            let new = people
+                .iter()
+                .filter(|p| !decided.exposure.knows(url, p))
+                .count();
+            (url.as_str(), new)
+        })
         .collect();
     let mut assigned: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (url, people) in decided.assignments {
@@ -107,7 +116,7 @@ pub(crate) fn probes(input: &PlanInput, decided: &Decided<'_>) -> BTreeMap<Strin
                 continue;
             }
             let l = load.entry(url).or_insert(0);
-            if *l >= decided.capacity {
+            if *l >= decided.exposure.room(url) {
                 continue;
             }
             *l += 1;

@@ -16,6 +16,7 @@
 mod assign;
 mod auction;
 mod explore;
+mod exposure;
 mod model;
 mod planner;
 mod publish;

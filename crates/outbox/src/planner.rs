@@ -17,6 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::assign::{self, Setting};
+use crate::exposure::{Exposure, OURS_PACE};
 use crate::model::{Orphan, OrphanReason, Plan, PlanInput};
 use crate::score;
 
@@ -113,12 +114,6 @@ fn usable_relays(input: &PlanInput, person: &str) -> Result<BTreeMap<String, f64
     Ok(usable)
 }
 
-/// Distinct people followed: the exposure cap is a share of this (people
-/// with no usable relay are still part of the list a relay could learn).
-fn follow_count(input: &PlanInput) -> usize {
-    input.follows.iter().collect::<BTreeSet<_>>().len()
-}
-
 /// Plans with the given algorithm.
 pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
     let c = candidates(input);
@@ -145,7 +140,14 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
         volume: volume.as_ref(),
         chosen: &chosen,
         per_person: k,
-        capacity: input.policy.relay_capacity(follow_count(input)),
+        exposure: &Exposure::of(
+            input,
+            if algorithm == Algorithm::Samizdat {
+                OURS_PACE
+            } else {
+                1.0
+            },
+        ),
         algorithm,
     };
     let mut plan = assign::assign(&setting, &c);
@@ -236,10 +238,11 @@ fn choose_probabilistic<'a>(
     let mut miss: BTreeMap<&str, f64> = c.per_person.keys().map(|p| (p.as_str(), 1.0)).collect();
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     let mut chosen: Vec<String> = Vec::new();
-    // With an exposure cap a relay serves at most `capacity` people: its
-    // gain counts its best `capacity` contributions, and only those people
-    // are taken as covered by it.
-    let capacity = input.policy.relay_capacity(follow_count(input));
+    // With an exposure cap a relay may learn of only so many new people:
+    // its gain counts everyone it already knows plus its best contributions
+    // among the rest, up to the room left, and only those people are taken
+    // as covered by it.
+    let exposure = Exposure::of(input, OURS_PACE);
     fn take<'a>(
         people: &[(&'a str, f64)],
         miss: &mut BTreeMap<&'a str, f64>,
@@ -252,11 +255,12 @@ fn choose_probabilistic<'a>(
             *count.entry(person).or_insert(0) += 1;
         }
     }
-    let best_served = |people: &[(&'a str, f64)],
+    let best_served = |url: &str,
+                       people: &[(&'a str, f64)],
                        miss: &BTreeMap<&'a str, f64>,
                        count: &BTreeMap<&'a str, usize>|
      -> (f64, Vec<(&'a str, f64)>) {
-        let mut gains: Vec<(f64, (&'a str, f64))> = people
+        let (mut known, mut gains): (Vec<_>, Vec<_>) = people
             .iter()
             .filter(|(person, _)| count.get(person).copied().unwrap_or(0) < k)
             .map(|(person, p)| {
@@ -269,17 +273,19 @@ fn choose_probabilistic<'a>(
                 };
                 (miss[person] * p * first * weight[person], (*person, *p))
             })
-            .collect();
-        if gains.len() > capacity {
+            .partition(|(_, (person, _))| exposure.knows(url, person));
+        let room = exposure.room(url);
+        if gains.len() > room {
             gains.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1 .0.cmp(b.1 .0)));
-            gains.truncate(capacity);
+            gains.truncate(room);
         }
+        gains.append(&mut known);
         let gain = gains.iter().map(|(g, _)| g).sum();
         (gain, gains.into_iter().map(|(_, who)| who).collect())
     };
     for url in always {
         let people = by_relay.get(url.as_str()).cloned().unwrap_or_default();
-        let (_, served) = best_served(&people, &miss, &count);
+        let (_, served) = best_served(url, &people, &miss, &count);
         take(&served, &mut miss, &mut count);
         chosen.push(url.clone());
     }
@@ -289,7 +295,7 @@ fn choose_probabilistic<'a>(
             if chosen.iter().any(|c| c == url) {
                 continue;
             }
-            let (gain, served) = best_served(people, &miss, &count);
+            let (gain, served) = best_served(url, people, &miss, &count);
             if gain > best.as_ref().map_or(1e-9, |b| b.1) {
                 best = Some((url, gain, served));
             }

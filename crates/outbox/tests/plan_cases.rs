@@ -205,12 +205,20 @@ fn a_stale_list_falls_back_to_other_evidence_and_is_named() {
 }
 
 #[test]
-fn under_a_cap_the_relay_that_keeps_more_goes_to_the_heavier_poster() {
+fn the_cap_counts_whom_a_relay_already_knows_so_it_holds_over_time() {
+    // Both relays were asked about amy and zed before: asking again tells
+    // them nothing new, so the 50% cap does not stop it. A third person,
+    // new to both, would make each relay know 3 of 4: no room for them.
     let mut input = PlanInput {
-        follows: vec!["amy-light".into(), "zed-heavy".into()],
+        follows: vec![
+            "amy".into(),
+            "zed".into(),
+            "new-person".into(),
+            "quiet".into(),
+        ],
         ..PlanInput::default()
     };
-    for p in ["amy-light", "zed-heavy"] {
+    for p in ["amy", "zed", "new-person"] {
         input
             .relay_lists
             .insert(p.into(), list(&["wss://deep", "wss://shallow"]));
@@ -220,30 +228,35 @@ fn under_a_cap_the_relay_that_keeps_more_goes_to_the_heavier_poster() {
         delivered: 1,
         events,
     };
-    let deep = input.delivery.entry("wss://deep".into()).or_default();
-    deep.insert("zed-heavy".into(), seen(500));
-    deep.insert("amy-light".into(), seen(5));
-    let shallow = input.delivery.entry("wss://shallow".into()).or_default();
-    shallow.insert("zed-heavy".into(), seen(40));
-    shallow.insert("amy-light".into(), seen(5));
-    // (By name or by fewest options, amy would be served first.)
+    for url in ["wss://deep", "wss://shallow"] {
+        let d = input.delivery.entry(url.into()).or_default();
+        d.insert("amy".into(), seen(50));
+        d.insert("zed".into(), seen(50));
+    }
     input.policy.max_exposure = Some(0.5);
+    input.policy.explore = false;
     let plan = plan(&input);
-    assert_eq!(
-        plan.assignments["wss://deep"],
-        vec!["zed-heavy".to_string()]
-    );
-    assert_eq!(
-        plan.assignments["wss://shallow"],
-        vec!["amy-light".to_string()]
-    );
+    for url in ["wss://deep", "wss://shallow"] {
+        assert_eq!(
+            plan.assignments[url],
+            vec!["amy".to_string(), "zed".to_string()]
+        );
+    }
+    let over: Vec<&str> = plan
+        .orphans
+        .iter()
+        .filter(|o| o.reason == OrphanReason::OverExposureCap)
+        .map(|o| o.pubkey.as_str())
+        .collect();
+    assert_eq!(over, vec!["new-person"]);
 }
 
 #[test]
 fn under_a_cap_the_scarce_relay_goes_to_whoever_has_no_other_way() {
-    // "amy-heavy" posts far more, so serving people heaviest first gives her
-    // the one place on wss://big; but her wss://alt returns nearly as much,
-    // while "zed-light" has no other relay: the auction gives zed the place.
+    // "amy-heavy" posts far more (an old relay returned 300 of her events),
+    // so serving people heaviest first would give her the one new place on
+    // wss://big; but wss://alt serves her as well, while "zed-light" has no
+    // other relay: the auction gives zed the place.
     let mut input = PlanInput {
         follows: vec![
             "amy-heavy".into(),
@@ -264,15 +277,10 @@ fn under_a_cap_the_scarce_relay_goes_to_whoever_has_no_other_way() {
         delivered: 2,
         events,
     };
-    let big = input.delivery.entry("wss://big".into()).or_default();
-    big.insert("amy-heavy".into(), seen(300));
-    big.insert("zed-light".into(), seen(20));
-    input
-        .delivery
-        .entry("wss://alt".into())
-        .or_default()
-        .insert("amy-heavy".into(), seen(290));
-    input.policy.max_exposure = Some(0.25); // one person per relay
+    let old = input.delivery.entry("wss://old".into()).or_default();
+    old.insert("amy-heavy".into(), seen(300));
+    old.insert("zed-light".into(), seen(20));
+    input.policy.max_exposure = Some(0.25); // one new person per relay
     input.policy.explore = false;
     let plan = plan(&input);
     assert_eq!(plan.assignments["wss://big"], vec!["zed-light".to_string()]);
@@ -378,6 +386,11 @@ fn the_ceiling_is_above_every_algorithm_and_the_sweep_reports_the_goals() {
     assert_eq!(sweep.rows.len(), 2);
     for row in &sweep.rows {
         assert!(row.max_exposure <= 0.25 + 1e-9);
+        assert!(
+            row.exposure_ever <= 0.25 + 1e-9,
+            "over all sessions a relay learned {}",
+            row.exposure_ever
+        );
     }
     let table = sweep.table();
     assert!(

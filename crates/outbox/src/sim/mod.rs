@@ -76,6 +76,9 @@ pub struct AlgorithmResult {
     /// (relay, person) pairs asked in all, probes included: how widely the
     /// follow list is spread over relays.
     pub pairs_asked: usize,
+    /// Largest share of the follow list one relay was asked about over all
+    /// sessions together (a relay remembers: this is what it learned).
+    pub exposure_ever: f64,
 }
 
 /// A whole run.
@@ -119,8 +122,10 @@ pub fn run(config: &SimConfig) -> SimReport {
 }
 
 fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> AlgorithmResult {
-    let (plan, _) = run_sessions(net, config, algorithm);
-    measure(net, &plan, algorithm)
+    let (plan, input) = run_sessions(net, config, algorithm);
+    let mut result = measure(net, &plan, algorithm);
+    result.exposure_ever = exposure_ever(&input, net.follows.len());
+    result
 }
 
 /// Runs `config.sessions` sessions of one algorithm on `net`, each learning
@@ -216,6 +221,21 @@ pub fn run_sessions(
     (last.unwrap_or_default(), input)
 }
 
+/// The largest share of the follow list any one relay was asked about over
+/// all sessions (what its ledger entry would say).
+fn exposure_ever(input: &PlanInput, follows: usize) -> f64 {
+    if follows == 0 {
+        return 0.0;
+    }
+    input
+        .delivery
+        .values()
+        .map(|people| people.values().filter(|d| d.asked > 0).count())
+        .max()
+        .unwrap_or(0) as f64
+        / follows as f64
+}
+
 /// Person → the relays asked about them.
 fn invert<'a>(asked: &BTreeMap<&'a str, Vec<&'a str>>) -> BTreeMap<&'a str, Vec<&'a str>> {
     let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -265,6 +285,7 @@ fn measure(net: &Network, plan: &crate::model::Plan, algorithm: Algorithm) -> Al
         median_author_recall: per_author.get(per_author.len() / 2).copied().unwrap_or(0.0),
         max_exposure: plan.max_exposure(net.follows.len()),
         pairs_asked: plan.pairs_asked(),
+        exposure_ever: 0.0,
     }
 }
 
@@ -281,7 +302,7 @@ impl SimReport {
             self.sessions
         );
         s.push_str(&format!(
-            "{:<14}{:>10}{:>10}{:>10}{:>8}{:>14}{:>10}{:>7}\n",
+            "{:<14}{:>10}{:>10}{:>10}{:>8}{:>14}{:>10}{:>7}{:>7}\n",
             "algorithm",
             "coverage",
             "recall7d",
@@ -289,11 +310,12 @@ impl SimReport {
             "conns",
             "median-author",
             "exposure",
+            "ever",
             "pairs"
         ));
         for r in &self.results {
             s.push_str(&format!(
-                "{:<14}{:>9.1}%{:>9.1}%{:>9.1}%{:>8}{:>13.1}%{:>9.1}%{:>7}\n",
+                "{:<14}{:>9.1}%{:>9.1}%{:>9.1}%{:>8}{:>13.1}%{:>9.1}%{:>6.1}%{:>7}\n",
                 r.algorithm,
                 r.assignment_coverage * 100.0,
                 r.recall_7d * 100.0,
@@ -301,6 +323,7 @@ impl SimReport {
                 r.connections,
                 r.median_author_recall * 100.0,
                 r.max_exposure * 100.0,
+                r.exposure_ever * 100.0,
                 r.pairs_asked
             ));
         }

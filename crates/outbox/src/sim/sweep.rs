@@ -24,8 +24,12 @@ pub struct SweepRow {
     pub ceiling_1y: f64,
     /// The omniscient planner's 7-day recall, with and without the cap.
     pub ceiling_7d: (f64, f64),
-    /// Largest share of the follow list one relay learned (ours, capped).
+    /// Largest share of the follow list one relay was asked about in the
+    /// last plan (ours, capped).
     pub max_exposure: f64,
+    /// Largest share one relay was asked about over all sessions (ours,
+    /// capped): what it learned.
+    pub exposure_ever: f64,
     /// (relay, person) pairs asked: ours capped, the best baseline capped.
     pub pairs_asked: (usize, usize),
 }
@@ -99,6 +103,7 @@ fn row(seed: u64, capped: &SimReport, open: &SimReport) -> SweepRow {
             ceiling_1y: 0.0,
             ceiling_7d: (0.0, 0.0),
             max_exposure: 0.0,
+            exposure_ever: 0.0,
             pairs_asked: (0, 0),
         };
     };
@@ -117,6 +122,7 @@ fn row(seed: u64, capped: &SimReport, open: &SimReport) -> SweepRow {
         ceiling_1y: capped.ceiling.recall_1y,
         ceiling_7d: (capped.ceiling.recall_7d, open.ceiling.recall_7d),
         max_exposure: c.max_exposure,
+        exposure_ever: c.exposure_ever,
         pairs_asked: (c.pairs_asked, best_1y.map_or(0, |r| r.pairs_asked)),
     }
 }
@@ -130,7 +136,7 @@ impl Sweep {
             self.sessions
         );
         s.push_str(&format!(
-            "{:>4} {:>9} {:>9} {:>7} {:>9} {:>9} {:>7} {:>9} {:>7} {:>9} {:>11}\n",
+            "{:>4} {:>9} {:>9} {:>7} {:>9} {:>9} {:>7} {:>9} {:>7} {:>9} {:>7} {:>11}\n",
             "seed",
             "7d cap",
             "7d none",
@@ -141,11 +147,12 @@ impl Sweep {
             "ceiling",
             "c/best",
             "exposure",
+            "ever",
             "pairs"
         ));
         for r in &self.rows {
             s.push_str(&format!(
-                "{:>4} {:>8.1}% {:>8.1}% {:>+7.1} {:>8.1}% {:>8.1}% {:>6.3}× {:>8.1}% {:>6.3}× {:>8.1}% {:>5}/{:<5}\n",
+                "{:>4} {:>8.1}% {:>8.1}% {:>+7.1} {:>8.1}% {:>8.1}% {:>6.3}× {:>8.1}% {:>6.3}× {:>8.1}% {:>6.1}% {:>5}/{:<5}\n",
                 r.seed,
                 r.capped_7d * 100.0,
                 r.open_7d * 100.0,
@@ -156,6 +163,7 @@ impl Sweep {
                 r.ceiling_1y * 100.0,
                 ratio(r.ceiling_1y, r.best_baseline_1y),
                 r.max_exposure * 100.0,
+                r.exposure_ever * 100.0,
                 r.pairs_asked.0,
                 r.pairs_asked.1,
             ));
