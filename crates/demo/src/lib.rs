@@ -131,6 +131,14 @@ impl DemoNetwork {
         let mut relays = Vec::new();
         let mut handles = Vec::new();
         let mut listeners = Vec::new();
+        // Relay addresses in relay order (see `proxy::ordered_listeners`).
+        let mut addresses =
+            proxy::ordered_listeners(options.up + 1 + options.down + options.hanging)?.into_iter();
+        let mut next_address = || {
+            addresses
+                .next()
+                .ok_or_else(|| std::io::Error::other("no address reserved"))
+        };
         for i in 0..=options.up {
             let name = if i == 0 {
                 "indexer".to_owned()
@@ -141,17 +149,24 @@ impl DemoNetwork {
                 dir.path().join(format!("{name}.sqlite")),
                 StoreConfig::relay(),
             )?);
-            let handle = samizdat_relay::start(
-                Default::default(),
-                store.clone(),
-                ([127, 0, 0, 1], 0).into(),
-            )
-            .await
-            .map_err(|e| DemoError::Relay(e.to_string()))?;
-            let url = match options.latency_ms {
-                Some((lo, hi)) if i > 0 => {
+            let front = next_address()?;
+            let delayed = options.latency_ms.filter(|_| i > 0);
+            // Without a delay the relay itself takes the reserved port
+            // (released just before it binds it again).
+            let (listen, mut front) = if delayed.is_some() {
+                (([127, 0, 0, 1], 0).into(), Some(front))
+            } else {
+                let addr = front.local_addr()?;
+                drop(front);
+                (addr, None)
+            };
+            let handle = samizdat_relay::start(Default::default(), store.clone(), listen)
+                .await
+                .map_err(|e| DemoError::Relay(e.to_string()))?;
+            let url = match (delayed, front.take()) {
+                (Some((lo, hi)), Some(front)) => {
                     let delay = Duration::from_millis(rng.random_range(lo..=hi.max(lo)));
-                    let proxy = proxy::delayed(handle.local_addr(), delay).await?;
+                    let proxy = proxy::delayed_on(front, handle.local_addr(), delay)?;
                     let url = format!("ws://{}", proxy.addr);
                     listeners.push(proxy);
                     url
@@ -166,14 +181,16 @@ impl DemoNetwork {
             handles.push(handle);
         }
         for i in 0..options.down {
+            // Released at once: nothing listens there.
+            let addr = next_address()?.local_addr()?;
             relays.push(DemoRelay {
                 name: format!("{} (down)", letter_name(options.up + i)),
-                url: format!("ws://{}", proxy::dead_address()?),
+                url: format!("ws://{addr}"),
                 store: None,
             });
         }
         for i in 0..options.hanging {
-            let h = proxy::hanging().await?;
+            let h = proxy::hanging_on(next_address()?)?;
             relays.push(DemoRelay {
                 name: format!("{} (hangs)", letter_name(options.up + options.down + i)),
                 url: format!("ws://{}", h.addr),

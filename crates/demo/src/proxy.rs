@@ -27,7 +27,17 @@ impl Drop for Listener {
 /// Forwards every connection on a new loopback port to `upstream`, each
 /// chunk `delay` later in each direction (so a round trip costs 2 × delay).
 pub async fn delayed(upstream: SocketAddr, delay: Duration) -> std::io::Result<Listener> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    delayed_on(std::net::TcpListener::bind("127.0.0.1:0")?, upstream, delay)
+}
+
+/// Like [`delayed`], on a listener the caller bound.
+pub fn delayed_on(
+    listener: std::net::TcpListener,
+    upstream: SocketAddr,
+    delay: Duration,
+) -> std::io::Result<Listener> {
+    listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(listener)?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
@@ -82,7 +92,13 @@ async fn pipe(
 /// Accepts connections on a new loopback port and never sends a byte
 /// (the websocket handshake never completes).
 pub async fn hanging() -> std::io::Result<Listener> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    hanging_on(std::net::TcpListener::bind("127.0.0.1:0")?)
+}
+
+/// Like [`hanging`], on a listener the caller bound.
+pub fn hanging_on(listener: std::net::TcpListener) -> std::io::Result<Listener> {
+    listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(listener)?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
         let mut held = Vec::new();
@@ -94,6 +110,22 @@ pub async fn hanging() -> std::io::Result<Listener> {
         }
     });
     Ok(Listener { addr, task })
+}
+
+/// `n` loopback listeners whose addresses sort (as URL text) in the order
+/// returned. The demo gives its relays these, in relay order, so every run
+/// lists them in the same order and a planner breaking ties by URL makes the
+/// same choices whatever ports the system hands out.
+pub fn ordered_listeners(n: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+    let mut listeners = (0..n)
+        .map(|_| {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            let key = format!("ws://{}", l.local_addr()?);
+            Ok((key, l))
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
+    listeners.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(listeners.into_iter().map(|(_, l)| l).collect())
 }
 
 /// A loopback address where nothing listens (connecting is refused).

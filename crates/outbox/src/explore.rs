@@ -84,7 +84,14 @@ pub(crate) fn probes(input: &PlanInput, decided: &Decided<'_>) -> BTreeMap<Strin
         })
         .filter(|(_, worth)| *worth > 0.0)
         .collect();
-    relays.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    // Ties (common before any history) go to the relay read for more
+    // people, then by URL.
+    let read_for = |url: &str| decided.assignments.get(url).map_or(0, Vec::len);
+    relays.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then(read_for(b.0).cmp(&read_for(a.0)))
+            .then(a.0.cmp(b.0))
+    });
     // Neediest first: the chance of missing them times what they are worth.
     let mut people: Vec<(&str, f64)> = follows
         .iter()
