@@ -118,10 +118,11 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
         if !view.probes.is_empty() {
             let n: usize = view.probes.iter().map(|(_, p)| p.len()).sum();
             ui.label(format!(
-                "Exploring: {n} times a relay is also asked about someone it has no evidence for, to learn where they write (Settings can turn this off)."
+                "Exploring: {} asked of a relay that has no evidence for them, to learn where they write (the Explore switch above turns this off).",
+                people_count(n)
             ));
             for (url, people) in &view.probes {
-                egui::CollapsingHeader::new(format!("{} — also asked about {} people", short_relay(url), people.len()))
+                egui::CollapsingHeader::new(format!("{} — also asked about {}", short_relay(url), people_count(people.len())))
                     .id_salt(("probe", url))
                     .show(ui, |ui| {
                         ui.label(people.join(", "));
@@ -249,4 +250,13 @@ fn reading_privacy(
         }
     });
     ui.weak("Cap 0 % means none. A cap keeps any one relay from learning more of your follow list; exploring finds people with no relay list at the price of telling more relays about them. Applies from the next unlock.");
+}
+
+/// "1 person", "3 people".
+fn people_count(n: usize) -> String {
+    if n == 1 {
+        "1 person".to_owned()
+    } else {
+        format!("{n} people")
+    }
 }
