@@ -58,8 +58,12 @@ fn onboarding_creates_a_profile_whose_key_rests_as_ncryptsec() {
 
     // Lock, a wrong passphrase is refused with a clear error, the right one opens.
     click(&mut h, "Lock");
+    // The passphrase field comes with the profile list, a moment after the
+    // start screen itself.
     wait_for(&mut h, "the start screen", |h| {
-        h.state().main.is_none() && shows(h, "Unlock a profile")
+        h.state().main.is_none()
+            && shows(h, "Unlock a profile")
+            && h.query_by_label("Passphrase").is_some()
     });
     fill(&mut h, "Passphrase", "wrong");
     click(&mut h, "Unlock");
