@@ -126,6 +126,21 @@ impl Engine {
         }
         Ok(())
     }
+
+    /// Relay → the people the ledger says it was asked about (hex), for the
+    /// planner's exposure cap: what a relay learned anywhere (a discovery
+    /// relay's relay-list fetch included) counts against it.
+    pub(crate) fn known_from_ledger(
+        &self,
+    ) -> Result<BTreeMap<String, Vec<String>>, crate::engine::EngineError> {
+        let mut known: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for entry in self.store.ledger()? {
+            if entry.fact == ASKED {
+                known.entry(entry.relay).or_default().push(entry.detail);
+            }
+        }
+        Ok(known)
+    }
 }
 
 /// What one relay learned.

@@ -303,6 +303,12 @@ impl Engine {
             relay_health,
             delivery,
             relay_depth: BTreeMap::new(),
+            // Only a cap needs it (a read of the whole ledger).
+            known: if self.config.max_exposure.is_some() {
+                self.known_from_ledger()?
+            } else {
+                BTreeMap::new()
+            },
             policy: Policy {
                 max_connections: self.config.max_connections,
                 per_person: self.config.per_person,

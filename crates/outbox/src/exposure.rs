@@ -7,7 +7,8 @@
 //! relay was ever asked about (the delivery history, which is what the
 //! privacy ledger records): asking again about someone it already knows
 //! tells it nothing new and is free; someone new takes one of the places
-//! left.
+//! left. What a relay learned outside the reads (`PlanInput::known`: a
+//! discovery relay asked for relay lists) counts too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,19 +35,22 @@ impl<'a> Exposure<'a> {
     pub(crate) fn of(input: &'a PlanInput, pace: f64) -> Self {
         let follows: BTreeSet<&str> = input.follows.iter().map(String::as_str).collect();
         let capacity = input.policy.relay_capacity(follows.len());
-        let known = input
-            .delivery
-            .iter()
-            .map(|(url, people)| {
-                let known: BTreeSet<&str> = people
-                    .iter()
-                    .filter(|(p, d)| d.asked > 0 && follows.contains(p.as_str()))
-                    .map(|(p, _)| p.as_str())
-                    .collect();
-                (url.as_str(), known)
-            })
-            .filter(|(_, known)| !known.is_empty())
-            .collect();
+        let mut known: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (url, people) in &input.delivery {
+            let asked = people
+                .iter()
+                .filter(|(p, d)| d.asked > 0 && follows.contains(p.as_str()))
+                .map(|(p, _)| p.as_str());
+            known.entry(url.as_str()).or_default().extend(asked);
+        }
+        for (url, people) in &input.known {
+            let learned = people
+                .iter()
+                .map(String::as_str)
+                .filter(|p| follows.contains(p));
+            known.entry(url.as_str()).or_default().extend(learned);
+        }
+        known.retain(|_, people| !people.is_empty());
         Self {
             known,
             capacity,

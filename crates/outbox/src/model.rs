@@ -159,6 +159,11 @@ pub struct PlanInput {
     /// How far back each relay was seen to keep events (the age in days of
     /// the oldest event it returned to anyone): a lower bound on its retention.
     pub relay_depth: BTreeMap<String, f64>,
+    /// Relay → followed people it already learned of some other way (the
+    /// client fills it from the privacy ledger: a discovery relay asked for
+    /// their relay lists). The exposure cap counts them as known, like the
+    /// people in `delivery`.
+    pub known: BTreeMap<String, Vec<String>>,
     /// Rules.
     pub policy: Policy,
 }

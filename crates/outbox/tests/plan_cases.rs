@@ -252,6 +252,43 @@ fn the_cap_counts_whom_a_relay_already_knows_so_it_holds_over_time() {
 }
 
 #[test]
+fn what_a_relay_learned_elsewhere_counts_against_the_cap() {
+    // wss://deep was the discovery relay for "new-person" (the ledger says
+    // it was asked for their relay list): reading them there tells it
+    // nothing new, so it takes no place; wss://shallow has no room left.
+    let mut input = PlanInput {
+        follows: vec!["amy".into(), "new-person".into()],
+        ..PlanInput::default()
+    };
+    for p in ["amy", "new-person"] {
+        input
+            .relay_lists
+            .insert(p.into(), list(&["wss://deep", "wss://shallow"]));
+    }
+    for url in ["wss://deep", "wss://shallow"] {
+        input.delivery.entry(url.into()).or_default().insert(
+            "amy".into(),
+            Delivery {
+                asked: 1,
+                delivered: 1,
+                events: 5,
+            },
+        );
+    }
+    input
+        .known
+        .insert("wss://deep".into(), vec!["new-person".into()]);
+    input.policy.max_exposure = Some(0.5); // one person per relay
+    input.policy.explore = false;
+    let plan = plan(&input);
+    assert_eq!(
+        plan.assignments["wss://deep"],
+        vec!["amy".to_string(), "new-person".to_string()]
+    );
+    assert_eq!(plan.assignments["wss://shallow"], vec!["amy".to_string()]);
+}
+
+#[test]
 fn under_a_cap_the_scarce_relay_goes_to_whoever_has_no_other_way() {
     // "amy-heavy" posts far more (an old relay returned 300 of her events),
     // so serving people heaviest first would give her the one new place on

@@ -148,6 +148,7 @@ pub fn run_sessions(
         relay_health: BTreeMap::new(),
         delivery: BTreeMap::new(),
         relay_depth: BTreeMap::new(),
+        known: BTreeMap::new(),
         policy: Policy {
             max_connections: config.max_connections,
             per_person: config.per_person,
