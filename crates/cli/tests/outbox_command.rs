@@ -124,3 +124,30 @@ fn sim_sweeps_seeds_and_refuses_a_bad_cap() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("error"));
     }
 }
+
+#[test]
+fn outbox_cap_and_explore_are_saved_in_the_profile() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = samizdat()
+            .env("SAMIZDAT_HOME", home.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(run(&["outbox", "cap", "25"]).contains("25%"));
+    assert!(run(&["outbox", "explore", "off"]).contains("exploration off"));
+    // Read back without changing: both kept.
+    assert!(run(&["outbox", "cap"]).contains("25%"));
+    assert!(run(&["outbox", "explore"]).contains("exploration off"));
+    let settings = std::fs::read_to_string(home.path().join("default/settings.json")).unwrap();
+    assert!(settings.contains("\"no_exploration\": true"), "{settings}");
+    assert!(run(&["outbox", "cap", "0"]).contains("no exposure cap"));
+    assert!(run(&["outbox", "explore", "on"]).contains("exploration on"));
+}

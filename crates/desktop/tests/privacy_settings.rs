@@ -9,13 +9,20 @@ use nostr::prelude::*;
 use samizdat_client::Settings;
 use samizdat_relay::RelayConfig;
 
-#[test]
-fn exploring_finds_someone_without_a_relay_list_and_can_be_switched_off() {
-    let rt = runtime();
+/// Alice follows bob, who lists the relay "big", and carol, who publishes
+/// no relay list but writes to "big" too; alice's profile reads "big".
+/// Holds the relays (they stop when it is dropped).
+struct CarolWithoutAList {
+    _relays: Vec<samizdat_relay::RelayHandle>,
+    _dir: tempfile::TempDir,
+    home: std::path::PathBuf,
+}
+
+fn carol_without_a_list(rt: &tokio::runtime::Runtime) -> CarolWithoutAList {
     let dir = tempfile::tempdir().unwrap();
-    let (_indexer, indexer_store, indexer) =
-        relay(&rt, dir.path(), "indexer", RelayConfig::default());
-    let (_big, big_store, big_url) = relay(&rt, dir.path(), "big", RelayConfig::default());
+    let (indexer_relay, indexer_store, indexer) =
+        relay(rt, dir.path(), "indexer", RelayConfig::default());
+    let (big, big_store, big_url) = relay(rt, dir.path(), "big", RelayConfig::default());
     let (alice, bob, carol) = (Keys::generate(), Keys::generate(), Keys::generate());
     let follows = event(
         &alice,
@@ -27,7 +34,6 @@ fn exploring_finds_someone_without_a_relay_list_and_can_be_switched_off() {
         ],
         1000,
     );
-    // bob says where he writes; carol publishes no relay list at all.
     indexer_store
         .insert_batch(&[
             relay_list(&bob, &big_url),
@@ -48,7 +54,19 @@ fn exploring_finds_someone_without_a_relay_list_and_can_be_switched_off() {
         ])
         .unwrap();
     let home = dir.path().join("home");
-    profile(&rt, &home, "alice", &alice, &[&big_url], &[&indexer], &[]);
+    profile(rt, &home, "alice", &alice, &[&big_url], &[&indexer], &[]);
+    CarolWithoutAList {
+        _relays: vec![indexer_relay, big],
+        _dir: dir,
+        home,
+    }
+}
+
+#[test]
+fn exploring_finds_someone_without_a_relay_list_and_can_be_switched_off() {
+    let rt = runtime();
+    let net = carol_without_a_list(&rt);
+    let home = net.home.clone();
     let mut h = app(&home);
     unlock(&mut h);
     // The relay read for bob is asked about carol too, and has her note.
@@ -88,42 +106,8 @@ fn exploring_finds_someone_without_a_relay_list_and_can_be_switched_off() {
 #[test]
 fn without_exploration_someone_without_a_relay_list_stays_unread() {
     let rt = runtime();
-    let dir = tempfile::tempdir().unwrap();
-    let (_indexer, indexer_store, indexer) =
-        relay(&rt, dir.path(), "indexer", RelayConfig::default());
-    let (_big, big_store, big_url) = relay(&rt, dir.path(), "big", RelayConfig::default());
-    let (alice, bob, carol) = (Keys::generate(), Keys::generate(), Keys::generate());
-    let follows = event(
-        &alice,
-        Kind::ContactList,
-        "",
-        vec![
-            Tag::public_key(bob.public_key()),
-            Tag::public_key(carol.public_key()),
-        ],
-        1000,
-    );
-    indexer_store
-        .insert_batch(&[
-            relay_list(&bob, &big_url),
-            relay_list(&alice, &big_url),
-            follows,
-        ])
-        .unwrap();
-    big_store
-        .insert_batch(&[
-            event(&bob, Kind::TextNote, "bob writes here", vec![], 300),
-            event(
-                &carol,
-                Kind::TextNote,
-                "carol was here all along",
-                vec![],
-                200,
-            ),
-        ])
-        .unwrap();
-    let home = dir.path().join("home");
-    profile(&rt, &home, "alice", &alice, &[&big_url], &[&indexer], &[]);
+    let net = carol_without_a_list(&rt);
+    let home = net.home.clone();
     let path = home.join("alice").join("settings.json");
     let mut settings = Settings::load(&path).unwrap();
     settings.no_exploration = true;

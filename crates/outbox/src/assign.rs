@@ -115,6 +115,7 @@ pub(crate) fn assign(setting: &Setting<'_, '_>, c: &Candidates) -> Plan {
             &crate::explore::Decided {
                 chosen,
                 assignments: &assignments,
+                candidates: &c.per_person,
                 expected,
                 weight: &weight,
                 exposure,

@@ -29,6 +29,9 @@ pub(crate) struct Decided<'a> {
     pub chosen: &'a [String],
     /// Relay → people assigned.
     pub assignments: &'a BTreeMap<String, Vec<String>>,
+    /// Per person, the usable relays the evidence names (the planner's
+    /// candidates, computed once per plan).
+    pub candidates: &'a BTreeMap<String, BTreeMap<String, f64>>,
     /// Per person, the chance each assigned relay delivers their events.
     pub expected: BTreeMap<&'a str, Vec<f64>>,
     /// Per person, how much reaching them is worth.
@@ -62,7 +65,7 @@ pub(crate) fn probes(input: &PlanInput, decided: &Decided<'_>) -> BTreeMap<Strin
             assigned.entry(p.as_str()).or_default().insert(url.as_str());
         }
     }
-    let prior = writer_share(input, &follows);
+    let prior = writer_share(decided.candidates, follows.len());
     // How much a relay is worth asking about someone it knows nothing of:
     // the chance they write there, that it serves what it has, and how far
     // back it keeps.
@@ -142,14 +145,17 @@ pub(crate) fn probes(input: &PlanInput, decided: &Decided<'_>) -> BTreeMap<Strin
 /// Per relay, the share of followed people known to write there (from any
 /// evidence, including what it delivered): the prior that someone whose
 /// relays are unknown writes there too.
-fn writer_share(input: &PlanInput, follows: &BTreeSet<&str>) -> BTreeMap<String, f64> {
-    let mut writers: BTreeMap<String, usize> = BTreeMap::new();
-    for person in follows {
-        for url in score::evidence(input, person).into_keys() {
-            *writers.entry(url).or_insert(0) += 1;
+fn writer_share(
+    candidates: &BTreeMap<String, BTreeMap<String, f64>>,
+    follows: usize,
+) -> BTreeMap<&str, f64> {
+    let mut writers: BTreeMap<&str, usize> = BTreeMap::new();
+    for relays in candidates.values() {
+        for url in relays.keys() {
+            *writers.entry(url.as_str()).or_insert(0) += 1;
         }
     }
-    let n = follows.len() as f64;
+    let n = follows.max(1) as f64;
     writers
         .into_iter()
         .map(|(url, w)| (url, w as f64 / n))

@@ -129,8 +129,17 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
         .take(cap)
         .cloned()
         .collect();
+    // What each relay already knows; ours spends its room at a pace.
+    let pace = if algorithm == Algorithm::Samizdat {
+        OURS_PACE
+    } else {
+        1.0
+    };
+    let exposure = Exposure::of(input, pace);
     let chosen = match algorithm {
-        Algorithm::Samizdat => choose_probabilistic(input, volume.as_ref(), &c, &always, cap, k),
+        Algorithm::Samizdat => {
+            choose_probabilistic(input, volume.as_ref(), &exposure, &c, &always, cap, k)
+        }
         Algorithm::GreedyCover => choose_greedy(&c, &always, cap, k),
         Algorithm::TopN => choose_top_n(&c, &always, cap, k),
         Algorithm::Stochastic => choose_stochastic(input, &c, &always, cap, k),
@@ -140,14 +149,7 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
         volume: volume.as_ref(),
         chosen: &chosen,
         per_person: k,
-        exposure: &Exposure::of(
-            input,
-            if algorithm == Algorithm::Samizdat {
-                OURS_PACE
-            } else {
-                1.0
-            },
-        ),
+        exposure: &exposure,
         algorithm,
     };
     let mut plan = assign::assign(&setting, &c);
@@ -206,6 +208,7 @@ fn p_deliver(input: &PlanInput, person: &str, url: &str, strength: f64) -> f64 {
 fn choose_probabilistic<'a>(
     input: &'a PlanInput,
     volume: Option<&score::Volume<'_>>,
+    exposure: &Exposure<'_>,
     c: &'a Candidates,
     always: &[String],
     cap: usize,
@@ -222,11 +225,7 @@ fn choose_probabilistic<'a>(
     let mut by_relay: BTreeMap<&str, Vec<(&str, f64)>> = BTreeMap::new();
     for (person, relays) in &c.per_person {
         for (url, strength) in relays {
-            let p = p_deliver(input, person, url, *strength);
-            let p = match &volume {
-                Some(v) => v.share(input, person, url, p),
-                None => p,
-            };
+            let p = our_value(input, volume, person, url, *strength);
             if p > 0.0 {
                 by_relay
                     .entry(url.as_str())
@@ -242,7 +241,6 @@ fn choose_probabilistic<'a>(
     // its gain counts everyone it already knows plus its best contributions
     // among the rest, up to the room left, and only those people are taken
     // as covered by it.
-    let exposure = Exposure::of(input, OURS_PACE);
     fn take<'a>(
         people: &[(&'a str, f64)],
         miss: &mut BTreeMap<&'a str, f64>,

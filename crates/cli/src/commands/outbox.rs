@@ -157,14 +157,14 @@ pub async fn run(ctx: &super::keys::Context, cmd: OutboxCommand) -> anyhow::Resu
         OutboxCommand::Plan(args) => plan(args),
         OutboxCommand::Show { json } => show(ctx, json).await,
         OutboxCommand::Cap { percent } => {
-            let profile = ctx.profile()?;
-            profile.create_dir()?;
-            let path = profile.settings_path();
-            let mut settings = samizdat_client::Settings::load(&path)?;
-            if let Some(p) = percent {
-                settings.max_exposure_percent = (p > 0).then_some(p.min(100));
-                settings.save(&path)?;
-            }
+            let settings = edit_settings(
+                ctx,
+                percent.map(|p| {
+                    move |s: &mut samizdat_client::Settings| {
+                        s.max_exposure_percent = (p > 0).then_some(p.min(100));
+                    }
+                }),
+            )?;
             match settings.max_exposure_percent {
                 Some(p) => println!("no relay is asked about more than {p}% of your follow list"),
                 None => println!("no exposure cap"),
@@ -172,14 +172,14 @@ pub async fn run(ctx: &super::keys::Context, cmd: OutboxCommand) -> anyhow::Resu
             Ok(())
         }
         OutboxCommand::Explore { setting } => {
-            let profile = ctx.profile()?;
-            profile.create_dir()?;
-            let path = profile.settings_path();
-            let mut settings = samizdat_client::Settings::load(&path)?;
-            if let Some(s) = setting {
-                settings.no_exploration = matches!(s, OnOff::Off);
-                settings.save(&path)?;
-            }
+            let settings = edit_settings(
+                ctx,
+                setting.map(|on| {
+                    move |s: &mut samizdat_client::Settings| {
+                        s.no_exploration = matches!(on, OnOff::Off);
+                    }
+                }),
+            )?;
             if settings.no_exploration {
                 println!("exploration off: relays are asked only about people there is evidence they write to");
             } else {
@@ -288,4 +288,21 @@ fn print_probes(plan: &samizdat_outbox::Plan) {
             people.len()
         );
     }
+}
+
+/// The profile's settings, first changed by `change` and saved when there
+/// is one (the reading-privacy switches need no session).
+fn edit_settings(
+    ctx: &super::keys::Context,
+    change: Option<impl FnOnce(&mut samizdat_client::Settings)>,
+) -> anyhow::Result<samizdat_client::Settings> {
+    let profile = ctx.profile()?;
+    profile.create_dir()?;
+    let path = profile.settings_path();
+    let mut settings = samizdat_client::Settings::load(&path)?;
+    if let Some(change) = change {
+        change(&mut settings);
+        settings.save(&path)?;
+    }
+    Ok(settings)
 }

@@ -73,12 +73,11 @@ fn greedy_on_truth(net: &Network, config: &SimConfig, window_days: f64) -> f64 {
         return 0.0;
     }
     let n = net.follows.len();
-    let capacity = match config.max_exposure {
-        Some(share) if share.is_finite() && share > 0.0 => {
-            ((share * n as f64).floor() as usize).max(1)
-        }
-        _ => usize::MAX,
-    };
+    let capacity = crate::model::Policy {
+        max_exposure: config.max_exposure,
+        ..crate::model::Policy::default()
+    }
+    .relay_capacity(n);
     let k = config.per_person.max(1);
     let mut got: Vec<Vec<bool>> = served
         .by_person

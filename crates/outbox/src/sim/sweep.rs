@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{run, SimConfig, SimReport};
 
 /// One seed's figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SweepRow {
     /// Network seed.
     pub seed: u64,
@@ -95,16 +95,7 @@ fn row(seed: u64, capped: &SimReport, open: &SimReport) -> SweepRow {
     let (Some(c), Some(o)) = (ours(capped), ours(open)) else {
         return SweepRow {
             seed,
-            capped_7d: 0.0,
-            open_7d: 0.0,
-            capped_1y: 0.0,
-            best_baseline_1y: 0.0,
-            best_baseline_7d: 0.0,
-            ceiling_1y: 0.0,
-            ceiling_7d: (0.0, 0.0),
-            max_exposure: 0.0,
-            exposure_ever: 0.0,
-            pairs_asked: (0, 0),
+            ..SweepRow::default()
         };
     };
     let baselines = &capped.results[1..];
