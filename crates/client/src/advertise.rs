@@ -186,6 +186,11 @@ impl Session {
         self.engine
             .fetch_own(self.me, &own_and_discovery(&self.settings()))
             .await?;
+        // Never a relay list built in ignorance: until some relay has
+        // answered once, the list out there is unknown and this one waits.
+        if self.engine.list_answered_at("10002")?.is_none() {
+            return Err(SessionError::RelayListWaiting);
+        }
         let versions = self.engine.versions(self.me, Kind::RelayList)?;
         let newest = versions.first().cloned();
         let last_published = self.settings().published_lists.get("10002").cloned();

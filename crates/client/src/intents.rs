@@ -7,6 +7,7 @@
 use nostr::prelude::*;
 use samizdat_net::{PublishOutcome, RelayUrl};
 
+use crate::changes::{Change, ListEdit, ListItem, OwnList};
 use crate::compose;
 use crate::session::{own_and_discovery, Session, SessionError};
 use crate::settings::{RelayPolicy, RelayRoles, Settings};
@@ -167,6 +168,8 @@ pub enum IntentOutcome {
     Delivered(Vec<(String, PublishOutcome)>),
     /// A private message was wrapped and sent.
     MessageSent(crate::dm::DmSent),
+    /// A list was changed: a new version went out, or the change waits.
+    ListEdited(crate::changes::ListEdit),
 }
 
 impl Session {
@@ -179,12 +182,12 @@ impl Session {
             Intent::React { to, content } => O::Published(self.react(to, &content).await?),
             Intent::Repost { of } => O::Published(self.repost(of).await?),
             Intent::Delete { event, reason } => O::Published(self.delete(event, &reason).await?),
-            Intent::Follow(who) => O::Published(self.follow(who, true).await?),
-            Intent::Unfollow(who) => O::Published(self.follow(who, false).await?),
+            Intent::Follow(who) => O::ListEdited(self.follow(who, true).await?),
+            Intent::Unfollow(who) => O::ListEdited(self.follow(who, false).await?),
             Intent::RestoreFollows { version } => {
                 O::Published(self.restore_follows(version).await?)
             }
-            Intent::SetProfile(changes) => O::Published(self.set_profile(&changes).await?),
+            Intent::SetProfile(changes) => O::ListEdited(self.set_profile(&changes).await?),
             Intent::AddRelay {
                 url,
                 roles,
@@ -221,13 +224,13 @@ impl Session {
             Intent::SendDm { to, text, subject } => {
                 O::MessageSent(self.send_dm(&to, &text, subject.as_deref()).await?)
             }
-            Intent::SetDmRelays(urls) => O::Published(self.set_dm_relays(&urls).await?),
+            Intent::SetDmRelays(urls) => O::ListEdited(self.set_dm_relays(&urls).await?),
             Intent::EditList {
                 which,
                 item,
                 add,
                 private,
-            } => O::Published(self.edit_list(which, item, add, private).await?),
+            } => O::ListEdited(self.edit_list(which, item, add, private).await?),
             Intent::PostWithPow {
                 text,
                 reply_to,
@@ -374,19 +377,20 @@ impl Session {
         self.sign_and_publish(unsigned, &targets).await
     }
 
-    /// Follows (`add`) or unfollows `who`, starting from the newest follow
-    /// list found on the user's relays and the discovery relays.
-    pub async fn follow(&self, who: PublicKey, add: bool) -> Result<Published, SessionError> {
-        let targets = self.own_list_targets().await?;
-        let current = self.engine.contact_list(self.me)?;
-        let name = who.to_bech32().unwrap_or_else(|_| who.to_hex());
-        match (add, compose::follows(current.as_ref(), &who)) {
-            (true, true) => return Err(SessionError::AlreadyFollowing(name)),
-            (false, false) => return Err(SessionError::NotFollowing(name)),
-            _ => {}
-        }
-        let unsigned = compose::contact_list(self.me, current.as_ref(), who, add);
-        self.sign_and_publish(unsigned, &targets).await
+    /// Follows (`add`) or unfollows `who`: a change to the follow list,
+    /// applied to the newest copy a relay returns (it waits while none
+    /// answers; see [`Session::change_list`]).
+    pub async fn follow(&self, who: PublicKey, add: bool) -> Result<ListEdit, SessionError> {
+        let item = ListItem::Person(who.to_hex());
+        let change = if add {
+            Change::Add {
+                item,
+                private: false,
+            }
+        } else {
+            Change::Remove { item }
+        };
+        self.change_list(OwnList::Follows, change).await
     }
 
     /// Publishes follow-list version `version` again, as a new newest list.
@@ -404,19 +408,37 @@ impl Session {
         self.sign_and_publish(unsigned, &targets).await
     }
 
-    /// Changes profile fields, keeping every other field of the newest copy.
+    /// Changes profile fields, keeping every other field of the newest
+    /// copy: one change per field, applied together (they wait while no
+    /// relay answers).
     pub async fn set_profile(
         &self,
         changes: &[(String, String)],
-    ) -> Result<Published, SessionError> {
-        if changes.is_empty() {
+    ) -> Result<ListEdit, SessionError> {
+        let Some(((last_name, last_value), rest)) = changes.split_last() else {
             return Err(SessionError::NothingToChange);
+        };
+        if self.settings().write_relays().is_empty() {
+            return Err(SessionError::NoWriteRelay);
         }
-        self.own_list_targets().await?;
-        let targets = self.advertise_targets().await?;
-        let current = self.engine.versions(self.me, Kind::Metadata)?;
-        let unsigned = compose::metadata(self.me, current.first(), changes);
-        self.sign_and_publish(unsigned, &targets).await
+        for (name, value) in rest {
+            let json = serde_json::to_string(&Change::SetField {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .unwrap_or_default();
+            let base = self.engine.versions(self.me, Kind::Metadata)?;
+            self.engine.store().queue_list_change(
+                &OwnList::Profile.key(),
+                &json,
+                base.first().map(|e| e.id.to_hex()).as_deref(),
+            )?;
+        }
+        let last = Change::SetField {
+            name: last_name.clone(),
+            value: last_value.clone(),
+        };
+        self.change_list(OwnList::Profile, last).await
     }
 
     /// Publishes the relay list where people look, merged first with the

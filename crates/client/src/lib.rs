@@ -14,6 +14,7 @@
 pub mod access;
 pub mod advertise;
 pub mod backup;
+pub mod changes;
 pub mod compose;
 pub mod content;
 mod discovery;

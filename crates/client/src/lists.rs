@@ -17,7 +17,8 @@ use std::sync::Mutex;
 use nostr::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::session::{Published, Session, SessionError};
+use crate::changes::{Change, ListEdit, OwnList};
+use crate::session::{Session, SessionError};
 
 /// Which list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,69 +32,21 @@ pub enum ListKind {
 }
 
 impl ListKind {
-    fn kind(&self) -> Kind {
-        match self {
-            Self::Mutes => Kind::MuteList,
-            Self::Bookmarks => Kind::Bookmarks,
-            Self::FollowSet(_) => Kind::FollowSet,
-        }
-    }
-
-    fn name(&self) -> Option<&str> {
-        match self {
-            Self::FollowSet(n) => Some(n),
-            _ => None,
-        }
-    }
-
     fn filter(&self, me: PublicKey) -> Filter {
-        let f = Filter::new().author(me).kind(self.kind());
-        match self.name() {
-            Some(n) => f.identifier(n),
-            None => f,
+        self.own_list().filter(me)
+    }
+
+    /// The same list as a target of changes.
+    pub fn own_list(&self) -> OwnList {
+        match self {
+            Self::Mutes => OwnList::Mutes,
+            Self::Bookmarks => OwnList::Bookmarks,
+            Self::FollowSet(n) => OwnList::FollowSet(n.clone()),
         }
     }
 }
 
-/// One item of a list.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum ListItem {
-    /// `p`: a person.
-    Person(String),
-    /// `word`: a word (matched case-insensitively in text).
-    Word(String),
-    /// `t`: a hashtag.
-    Hashtag(String),
-    /// `e` in a mute list: a thread (its root); in bookmarks: a note.
-    Event(String),
-    /// `a`: an addressable event (an article).
-    Address(String),
-}
-
-impl ListItem {
-    fn tag(&self) -> Option<Tag> {
-        let (name, value) = match self {
-            Self::Person(v) => ("p", v),
-            Self::Word(v) => ("word", v),
-            Self::Hashtag(v) => ("t", v),
-            Self::Event(v) => ("e", v),
-            Self::Address(v) => ("a", v),
-        };
-        Tag::parse([name, value.as_str()]).ok()
-    }
-
-    fn from_tag(tag: &[String]) -> Option<Self> {
-        let value = tag.get(1)?.clone();
-        Some(match tag.first()?.as_str() {
-            "p" => Self::Person(value),
-            "word" => Self::Word(value.to_lowercase()),
-            "t" => Self::Hashtag(value.to_lowercase()),
-            "e" => Self::Event(value),
-            "a" => Self::Address(value),
-            _ => return None,
-        })
-    }
-}
+pub use crate::changes::ListItem;
 
 /// A list as the user sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -264,76 +217,26 @@ impl Session {
     }
 
     /// Adds (`add`) or removes `item` in one of the user's lists, as a
-    /// public or a private item, starting from the newest copy on the
-    /// user's relays and keeping everything else in it.
+    /// public or a private item: a change applied to the newest copy a
+    /// relay returns, keeping everything else in it (it waits while no
+    /// relay answers; see [`Session::change_list`]).
     pub async fn edit_list(
         &self,
         which: ListKind,
         item: ListItem,
         add: bool,
         private: bool,
-    ) -> Result<Published, SessionError> {
-        let targets = self.own_list_targets().await?;
-        self.engine
-            .fetch("own-list", &targets, vec![which.filter(self.me)])
-            .await?;
-        let current = self.newest_list(&which)?;
-        let mut view = self.view_of(current.as_ref()).await;
-        if view.private_unreadable {
-            return Err(SessionError::Signer(crate::signer::SignerError::Crypto(
-                "the private part of this list cannot be decrypted with this key; not changing it"
-                    .into(),
-            )));
-        }
-        let present = view.public.contains(&item) || view.private.contains(&item);
-        match (add, present) {
-            (true, true) => return Err(SessionError::ListUnchanged("already on the list")),
-            (false, false) => return Err(SessionError::ListUnchanged("not on the list")),
-            _ => {}
-        }
-        if add {
-            if private {
-                view.private.insert(item.clone());
-            } else {
-                view.public.insert(item.clone());
-            }
+    ) -> Result<ListEdit, SessionError> {
+        let change = if add {
+            Change::Add { item, private }
         } else {
-            view.public.remove(&item);
-            view.private.remove(&item);
-        }
-        // Keep every tag we do not understand, in place of the items.
-        let mut tags: Vec<Tag> = current
-            .iter()
-            .flat_map(|e| e.tags.iter())
-            .filter(|t| ListItem::from_tag(t.as_slice()).is_none())
-            .filter(|t| t.as_slice().first().map(String::as_str) != Some("d"))
-            .cloned()
-            .collect();
-        if let Some(name) = which.name() {
-            tags.insert(0, Tag::identifier(name));
-        }
-        tags.extend(view.public.iter().filter_map(ListItem::tag));
-        let private_tags: Vec<Vec<String>> = view
-            .private
-            .iter()
-            .filter_map(ListItem::tag)
-            .map(|t| t.as_slice().to_vec())
-            .collect();
-        let content = if private_tags.is_empty() {
-            String::new()
-        } else {
-            let json = serde_json::to_string(&private_tags).unwrap_or_default();
-            self.signer.nip44_encrypt(&self.me, &json).await?
+            Change::Remove { item }
         };
-        let unsigned = EventBuilder::new(which.kind(), content)
-            .tags(tags)
-            .custom_created_at(crate::compose::strictly_after(current.as_ref()))
-            .finalize_unsigned(self.me);
-        let published = self.sign_and_publish(unsigned, &targets).await?;
-        if which == ListKind::Mutes {
-            self.remember_mutes(MuteSet::from_view(&view));
+        let edit = self.change_list(which.own_list(), change).await?;
+        if which == ListKind::Mutes && edit.published.is_some() {
+            self.list(ListKind::Mutes).await?;
         }
-        Ok(published)
+        Ok(edit)
     }
 
     fn remember_mutes(&self, set: MuteSet) {

@@ -18,14 +18,34 @@ pub const OWN_LIST_KINDS: [Kind; 7] = [
     Kind::FollowSet,
 ];
 
+/// The store key under which a fetch of all own lists at once is remembered.
+pub const ALL_OWN_LISTS: &str = "own";
+
 impl Engine {
     /// Fetches the user's own profile, follow list and relay list from their
     /// relays and the discovery relays, so that a change starts from the
     /// newest copy anywhere (the store keeps the newest of each).
-    pub async fn fetch_own(&self, me: PublicKey, relays: &[RelayUrl]) -> Result<(), EngineError> {
+    ///
+    /// When a relay answered, the store remembers when (under
+    /// [`ALL_OWN_LISTS`]): a copy fetched after a list change was made is one
+    /// the change may be applied to. Returns whether one answered.
+    pub async fn fetch_own(&self, me: PublicKey, relays: &[RelayUrl]) -> Result<bool, EngineError> {
         let filter = Filter::new().author(me).kinds(OWN_LIST_KINDS);
-        self.fetch("own", relays, vec![filter]).await?;
-        Ok(())
+        let outcomes = self.fetch("own", relays, vec![filter]).await?;
+        let answered = outcomes.values().any(|o| o.finished);
+        if answered {
+            self.store
+                .note_list_answered(ALL_OWN_LISTS, samizdat_store::now_millis())?;
+        }
+        Ok(answered)
+    }
+
+    /// When a relay last answered a fetch of the list stored under `key`
+    /// (or of all own lists at once), in unix milliseconds.
+    pub fn list_answered_at(&self, key: &str) -> Result<Option<u64>, EngineError> {
+        let one = self.store.list_answered_at(key)?;
+        let all = self.store.list_answered_at(ALL_OWN_LISTS)?;
+        Ok(one.max(all))
     }
 
     /// The newest follow list (kind 3) of `who` in the store.

@@ -49,8 +49,20 @@ impl Engine {
         event: &Event,
         targets: &[RelayUrl],
     ) -> Result<Vec<(String, PublishOutcome)>, EngineError> {
+        self.publish_settling(event, targets, &[]).await
+    }
+
+    /// Like [`Engine::publish`], settling the waiting list changes `settled`
+    /// (those `event` applies) in the same transaction as the queueing.
+    pub async fn publish_settling(
+        &self,
+        event: &Event,
+        targets: &[RelayUrl],
+        settled: &[i64],
+    ) -> Result<Vec<(String, PublishOutcome)>, EngineError> {
         let targets: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
-        self.store.enqueue_publish(event, &targets)?;
+        self.store
+            .enqueue_publish_settling(event, &targets, settled)?;
         self.deliver_due().await
     }
 

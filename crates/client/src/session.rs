@@ -143,6 +143,24 @@ pub enum SessionError {
     /// A list edit that would change nothing.
     #[error("{0}")]
     ListUnchanged(&'static str),
+    /// A new version of a list would lose entries nobody asked to remove.
+    #[error("refused: your {list} would lose {unasked} entries you did not remove (it had {before} when you last saw it, it would have {after}); nothing was sent and the change was dropped. Look at `samizdat follows history`; `samizdat follows restore N` goes back on purpose, and the same change made again starts from the list as it is now")]
+    ShrinkRefused {
+        /// Which list.
+        list: String,
+        /// Entries in the copy the user last saw.
+        before: usize,
+        /// Entries in the version refused.
+        after: usize,
+        /// Entries it would lose that no change asked to remove.
+        unasked: usize,
+    },
+    /// The relay list cannot go out before a relay has answered once.
+    #[error("your relay list waits: none of your relays or discovery relays has answered yet, so the list they hold is unknown; it goes out when one answers (run this again, or leave the app running)")]
+    RelayListWaiting,
+    /// Cancelling a waiting change that does not exist.
+    #[error("no waiting change #{0}; `samizdat changes` lists them")]
+    NoSuchChange(i64),
     /// Proof of work was cancelled (nothing published) or impossible.
     #[error(transparent)]
     Pow(#[from] crate::pow::PowError),
@@ -161,6 +179,8 @@ pub struct Session {
     pub(crate) nip05: crate::nip05::Nip05Cache,
     pub(crate) dms: crate::dm::DmState,
     pub(crate) mutes: crate::lists::MuteCache,
+    /// One list change settled at a time (an intent and the background).
+    pub(crate) settling: tokio::sync::Mutex<()>,
 }
 
 impl Session {
@@ -231,6 +251,7 @@ impl Session {
             nip05: Default::default(),
             dms: Default::default(),
             mutes: Default::default(),
+            settling: tokio::sync::Mutex::new(()),
         }))
     }
 
@@ -300,6 +321,15 @@ impl Session {
             self.config.deliver_every,
             |s| Box::pin(async move { s.readvertise_if_changed().await.map(|_| ()) }),
         );
+        // Waiting list changes go out as soon as a relay answers (tried at
+        // start and as often as deliveries; nothing is fetched while none
+        // waits).
+        let changes = periodic(
+            Arc::downgrade(self),
+            Duration::ZERO,
+            self.config.deliver_every,
+            |s| Box::pin(async move { s.apply_waiting_changes().await.map(|_| ()) }),
+        );
         let replicate = periodic(
             Arc::downgrade(self),
             self.config.replicate_every,
@@ -310,6 +340,7 @@ impl Session {
             tasks.push(deliver);
             tasks.push(refresh);
             tasks.push(advertise);
+            tasks.push(changes);
             tasks.push(replicate);
         }
     }
@@ -458,7 +489,8 @@ impl Session {
     /// their relays and the discovery relays (the newest copy wins).
     pub async fn fetch_own(&self) -> Result<(), SessionError> {
         let relays = own_and_discovery(&self.settings());
-        Ok(self.engine.fetch_own(self.me, &relays).await?)
+        self.engine.fetch_own(self.me, &relays).await?;
+        Ok(())
     }
 }
 

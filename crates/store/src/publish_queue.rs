@@ -70,6 +70,18 @@ impl Store {
     /// Stores the user's own event and queues it for every target relay, in
     /// one transaction: once this returns, the post survives a crash.
     pub fn enqueue_publish(&self, event: &Event, targets: &[String]) -> StoreResult<InsertOutcome> {
+        self.enqueue_publish_settling(event, targets, &[])
+    }
+
+    /// Like [`Store::enqueue_publish`], and removes the waiting list changes
+    /// `settled` (the ones `event` applies) in the same transaction: after a
+    /// crash either the changes still wait or the new version is queued.
+    pub fn enqueue_publish_settling(
+        &self,
+        event: &Event,
+        targets: &[String],
+        settled: &[i64],
+    ) -> StoreResult<InsertOutcome> {
         let now = Timestamp::now().as_secs() as i64;
         let mut conn = self.writer();
         let tx = conn
@@ -88,6 +100,8 @@ impl Store {
                     .map_err(|e| self.err("queueing a publish", e))?;
             }
         }
+        crate::list_changes::settle(&tx, settled)
+            .map_err(|e| self.err("settling list changes", e))?;
         tx.commit()
             .map_err(|e| self.err("committing a publish", e))?;
         Ok(outcome)

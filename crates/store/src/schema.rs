@@ -206,6 +206,23 @@ CREATE TABLE moderation (
 ) WITHOUT ROWID;
 "#,
     },
+    Migration {
+        name: "waiting list changes: edits of own lists kept as changes until a relay has answered",
+        sql: r#"
+CREATE TABLE list_changes (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    list       TEXT NOT NULL,
+    change     TEXT NOT NULL,
+    base       TEXT,
+    queued_at  INTEGER NOT NULL
+);
+CREATE INDEX list_changes_by_list ON list_changes (list, id);
+CREATE TABLE list_answers (
+    list         TEXT PRIMARY KEY,
+    answered_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
+    },
 ];
 
 /// The schema version this build writes.

@@ -205,7 +205,7 @@ async fn run(
             action: Some(DmRelaysAction::Set { urls }),
         } => {
             let published = session.set_dm_relays(&urls).await?;
-            super::social::report("DM relay list", &published)?;
+            super::social::report_edit("DM relay list", &published)?;
         }
     }
     Ok(())

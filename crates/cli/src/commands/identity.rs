@@ -91,7 +91,7 @@ pub async fn profile(ctx: &Context, cmd: ProfileCommand) -> anyhow::Result<()> {
             let session = session(ctx, Access::Sign).await?;
             let result = session.set_profile(&changes).await;
             session.shutdown().await;
-            report("profile updated:", &result?)?;
+            super::social::report_edit("profile updated:", &result?)?;
         }
     }
     Ok(())

@@ -7,7 +7,7 @@ use samizdat_client::lists::{ListItem, ListKind, ListView};
 use serde_json::json;
 
 use super::keys::Context;
-use super::social::{parse_event_id, parse_person, report, session, Access};
+use super::social::{parse_event_id, parse_person, session, Access};
 
 /// What to mute: a person (positional), or `--word`, `--hashtag`, `--thread`.
 #[derive(clap::Args)]
@@ -69,7 +69,7 @@ async fn edit(
         ListKind::Bookmarks => "bookmarks",
         ListKind::FollowSet(_) => "follow set",
     };
-    report(what, &result?)
+    super::social::report_edit(what, &result?)
 }
 
 /// Runs `samizdat set add|remove NAME PERSON`: a named follow set (NIP-51

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use nostr::prelude::*;
+use samizdat_client::changes::ListEdit;
 use samizdat_client::{LockedSigner, Published, Session, SessionConfig, Settings, Signer};
 use samizdat_store::{DeliveryState, HintSource, Store};
 use serde_json::json;
@@ -161,6 +162,32 @@ pub(crate) fn report(what: &str, published: &Published) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints what a list edit did: the new version and each relay's answer,
+/// what no longer applied, or what waits and why.
+pub(crate) fn report_edit(what: &str, edit: &ListEdit) -> anyhow::Result<()> {
+    for (change, why) in &edit.dropped {
+        println!("dropped: {} ({why})", change.change.describe());
+    }
+    match &edit.published {
+        Some(published) => {
+            if edit.applied.len() > 1 {
+                println!("{}", edit.summary());
+            }
+            report(what, published)
+        }
+        None => {
+            println!("{}", edit.summary());
+            for change in &edit.waiting {
+                println!("  #{} {}", change.id, change.describe());
+            }
+            if !edit.waiting.is_empty() {
+                println!("it goes out when a relay answers: `samizdat changes apply` (or leave the app running); `samizdat changes cancel N` drops one");
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Runs `samizdat follow` / `unfollow`: starts from the newest follow list on
 /// any of the user's relays, changes one entry, keeps everything else.
 pub async fn follow(ctx: &Context, person: &str, add: bool) -> anyhow::Result<()> {
@@ -172,13 +199,15 @@ pub async fn follow(ctx: &Context, person: &str, add: bool) -> anyhow::Result<()
     }
     let result = session.follow(who, add).await;
     session.shutdown().await;
-    let published = result?;
-    println!(
-        "{} {}",
-        if add { "following" } else { "unfollowed" },
-        who.to_bech32()?
-    );
-    report("follow list", &published)
+    let edit = result?;
+    if edit.published.is_some() {
+        println!(
+            "{} {}",
+            if add { "following" } else { "unfollowed" },
+            who.to_bech32()?
+        );
+    }
+    report_edit("follow list", &edit)
 }
 
 /// Runs `samizdat follows`.

@@ -166,7 +166,7 @@ impl Session {
     pub async fn set_dm_relays(
         &self,
         urls: &[String],
-    ) -> Result<crate::session::Published, SessionError> {
+    ) -> Result<crate::changes::ListEdit, SessionError> {
         let parsed: Vec<RelayUrl> = urls
             .iter()
             .map(|u| RelayUrl::parse_checked(u, false))
@@ -175,23 +175,14 @@ impl Session {
             return Err(SessionError::NoDmRelays("you".into()));
         }
         self.allow_auth_unless_set(parsed.iter())?;
-        let targets = self.own_list_targets().await?;
-        self.engine
-            .fetch(
-                "own-dm-relays",
-                &targets,
-                vec![Filter::new().author(self.me).kind(Kind::InboxRelays)],
-            )
-            .await?;
-        let current = self.engine.store().query(&[Filter::new()
-            .author(self.me)
-            .kind(Kind::InboxRelays)
-            .limit(1)])?;
-        let unsigned = crate::compose::dm_relay_list(self.me, &parsed, current.first());
-        // Where people look for it: the user's relays, the discovery relays
-        // and the inboxes of those who follow or mention the user.
-        let targets = self.advertise_targets().await?;
-        self.sign_and_publish(unsigned, &targets).await
+        // A change like any list edit: it goes where people look for it
+        // (the user's relays, the discovery relays and the inboxes of those
+        // who follow or mention the user) once a relay has answered.
+        let change = crate::changes::Change::SetRelays {
+            relays: parsed.iter().map(|r| r.to_string()).collect(),
+        };
+        self.change_list(crate::changes::OwnList::DmRelays, change)
+            .await
     }
 
     /// Sends `text` to `to` (one person, or several for a group): one wrap

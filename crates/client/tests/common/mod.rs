@@ -35,6 +35,18 @@ pub fn session_at(
     discovery: &[&str],
     auth: &[(&str, &str)],
 ) -> Arc<samizdat_client::Session> {
+    session_with(dir, signer, relays, discovery, auth, |_| {})
+}
+
+/// Like [`session_at`], with `tweak` applied to the session's configuration.
+pub fn session_with(
+    dir: &std::path::Path,
+    signer: Arc<dyn samizdat_client::Signer>,
+    relays: &[(&str, bool, bool)],
+    discovery: &[&str],
+    auth: &[(&str, &str)],
+    tweak: impl FnOnce(&mut samizdat_client::SessionConfig),
+) -> Arc<samizdat_client::Session> {
     std::fs::create_dir_all(dir).unwrap();
     let mut settings = samizdat_client::Settings {
         discovery: discovery.iter().map(|d| (*d).to_owned()).collect(),
@@ -63,6 +75,7 @@ pub fn session_at(
     config.engine.phase_timeout = std::time::Duration::from_secs(5);
     config.engine.net.ok_timeout = std::time::Duration::from_secs(2);
     config.engine.net.transport.connect_timeout = std::time::Duration::from_secs(1);
+    tweak(&mut config);
     samizdat_client::Session::with_store(
         Arc::new(Store::open(dir.join("events.sqlite")).unwrap()),
         dir.join("settings.json"),

@@ -438,23 +438,32 @@ fn intent_name(intent: &Intent) -> &'static str {
     }
 }
 
+/// "follow: accepted by 2 of 3 relays".
+fn accepted_sentence(what: &str, p: &samizdat_client::Published) -> String {
+    let ok = p
+        .deliveries
+        .iter()
+        .filter(|(_, o)| {
+            matches!(
+                o,
+                samizdat_net::PublishOutcome::Accepted | samizdat_net::PublishOutcome::Duplicate
+            )
+        })
+        .count();
+    format!("{what}: accepted by {ok} of {} relays", p.deliveries.len())
+}
+
 /// A sentence about a finished intent.
 pub(crate) fn done_sentence(what: &str, outcome: &IntentOutcome) -> String {
     match outcome {
-        IntentOutcome::Published(p) => {
-            let ok = p
-                .deliveries
-                .iter()
-                .filter(|(_, o)| {
-                    matches!(
-                        o,
-                        samizdat_net::PublishOutcome::Accepted
-                            | samizdat_net::PublishOutcome::Duplicate
-                    )
-                })
-                .count();
-            format!("{what}: accepted by {ok} of {} relays", p.deliveries.len())
-        }
+        IntentOutcome::Published(p) => accepted_sentence(what, p),
+        IntentOutcome::ListEdited(edit) => match &edit.published {
+            Some(p) if edit.applied.len() == 1 && edit.dropped.is_empty() => {
+                accepted_sentence(what, p)
+            }
+            Some(p) => format!("{}; {}", edit.summary(), accepted_sentence(what, p)),
+            None => format!("{what}: {}", edit.summary()),
+        },
         IntentOutcome::Synced(r) => format!(
             "{what}: {} new events from {} relays, {} of {} follows covered",
             r.relays.values().map(|o| o.events).sum::<usize>(),
