@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Crash matrix: SIGKILL at seeded random points during a sync, a post's
-# delivery, follow-list edits, DM sends, a store migration and the relay's
+# delivery, follow-list edits, waiting list changes (queued and applied), DM sends, a store migration and the relay's
 # group commit (crates/cli/tests/crash_matrix.rs), KILLS times each; after
 # every kill the store is reopened and checked (integrity_check, the search
 # index, one current version per replaceable, no pending delivery without

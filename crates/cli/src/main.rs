@@ -302,6 +302,16 @@ enum Command {
     /// Keep the session running: print new notes of the following feed and
     /// the inbox as they arrive, retry deliveries, until Ctrl-C.
     Watch(commands::watch::WatchArgs),
+    /// List edits waiting for a relay to answer (they are never applied to
+    /// a list this device has not seen); `apply` tries now, `cancel N` drops one.
+    Changes {
+        /// What to do (nothing: list them).
+        #[command(subcommand)]
+        action: Option<commands::changes::ChangesAction>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Retry what is due and show where recent posts landed.
     Status {
         /// JSON output.
@@ -474,6 +484,9 @@ fn main() -> std::process::ExitCode {
             Command::Inbox { limit, json } => commands::social::inbox(&keys_ctx, limit, json).await,
             Command::Watch(args) => commands::watch::watch(&keys_ctx, args).await,
             Command::Status { json } => commands::social::status(&keys_ctx, json).await,
+            Command::Changes { action, json } => {
+                commands::changes::changes(&keys_ctx, action, json).await
+            }
             Command::Bunker(args) => commands::bunker::bunker(&keys_ctx, args).await,
             Command::Signer(cmd) => commands::bunker::signer(&keys_ctx, cmd).await,
             Command::Network(cmd) => commands::relays::network(&keys_ctx, cmd).await,

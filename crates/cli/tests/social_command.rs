@@ -238,3 +238,59 @@ fn follow_post_sync_feed_and_no_clobbering() {
         !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("already following")
     );
 }
+
+#[test]
+fn a_follow_made_while_the_relays_are_down_waits_and_can_be_cancelled() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let port = common::free_port();
+    let db = h.join("r.sqlite");
+    let relay = RelayProcess::start_on(&db, port, &[]);
+    let url = relay.url();
+    setup(h, "me", &url, &url, None);
+    let early = run(h, "me", &["follow", &keys_npub()]);
+    assert!(String::from_utf8_lossy(&early.stdout).contains("following"));
+    drop(relay);
+
+    let out = run(h, "me", &["follow", &keys_npub()]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains("1 change to your follow list waiting: your relays have not answered"),
+        "{text}"
+    );
+    let second = keys_npub();
+    run(h, "me", &["follow", &second]);
+    let status = String::from_utf8_lossy(&run(h, "me", &["status"]).stdout).to_string();
+    assert!(status.contains("2 changes to your follow list waiting"), "{status}");
+    let listed: serde_json::Value =
+        serde_json::from_slice(&run(h, "me", &["changes", "--json"]).stdout).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed[1]["change"].as_str().unwrap().contains(&second));
+    let id = listed[1]["id"].as_i64().unwrap().to_string();
+    let cancelled = run(h, "me", &["changes", "cancel", &id]);
+    assert!(String::from_utf8_lossy(&cancelled.stdout).contains("cancelled"));
+    let bad = samizdat()
+        .env("SAMIZDAT_HOME", h)
+        .args(["--log", "warn", "--profile", "me", "changes", "cancel", "9999"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no waiting change #9999"));
+
+    // The relay is back: the one change left goes out over the first follow.
+    let _relay = RelayProcess::start_on(&db, port, &[]);
+    let applied = String::from_utf8_lossy(&run(h, "me", &["changes", "apply"]).stdout).to_string();
+    assert!(applied.contains("follow list"), "{applied}");
+    let follows: serde_json::Value =
+        serde_json::from_slice(&run(h, "me", &["follows", "--json"]).stdout).unwrap();
+    assert_eq!(follows.as_array().unwrap().len(), 2, "the first follow kept, the cancelled one not added");
+    let listed: serde_json::Value =
+        serde_json::from_slice(&run(h, "me", &["changes", "--json"]).stdout).unwrap();
+    assert!(listed.as_array().unwrap().is_empty());
+}
+
+fn keys_npub() -> String {
+    use nostr::prelude::*;
+    Keys::generate().public_key().to_bech32().unwrap()
+}

@@ -7,7 +7,6 @@
 //! scrypt is slow on purpose (about a second at the default `log_n` 18): call
 //! [`unlock`] off any UI or async thread.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use nostr::nips::nip49::{EncryptedSecretKey, KeySecurity};
@@ -172,26 +171,13 @@ pub fn store_encrypted(path: &Path, ncryptsec: &str) -> Result<(), KeyError> {
     write_private(path, text.as_bytes())
 }
 
-/// Writes a file readable by the owner alone, atomically (temp file + rename).
+/// Writes the key file readable by the owner alone, atomically.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
-    let io = |op, source| KeyError::Io {
-        op,
+    crate::private_file::write_private(path, bytes).map_err(|source| KeyError::Io {
+        op: "writing",
         path: path.to_path_buf(),
         source,
-    };
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp).map_err(|e| io("creating", e))?;
-    file.write_all(bytes).map_err(|e| io("writing", e))?;
-    file.sync_all().map_err(|e| io("syncing", e))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| io("renaming into", e))
+    })
 }
 
 /// Reads and parses the key file, checking that only its owner can read it.

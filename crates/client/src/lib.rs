@@ -31,6 +31,7 @@ pub mod network;
 mod nip05;
 pub mod nip46;
 mod own;
+mod private_file;
 pub mod pow;
 mod profile;
 mod publisher;

@@ -242,7 +242,7 @@ impl Session {
     fn remember_mutes(&self, set: MuteSet) {
         let path = self.mutes_path();
         if let Ok(json) = serde_json::to_string_pretty(&set) {
-            if let Err(e) = write_private(&path, &json) {
+            if let Err(e) = crate::private_file::write_private(&path, json.as_bytes()) {
                 tracing::warn!(path = %path.display(), error = %e, "could not keep the mute list locally");
             }
         }
@@ -282,26 +282,6 @@ impl Session {
     pub fn without_muted(&self, events: Vec<Event>) -> Vec<Event> {
         let mutes = self.mute_set();
         events.into_iter().filter(|e| !mutes.hides(e)).collect()
-    }
-}
-
-/// Writes `text` readable by the owner alone.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)?;
-        f.write_all(text.as_bytes())
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::write(path, text)
     }
 }
 

@@ -7,6 +7,7 @@ mod bench_ingest;
 mod bench_replicate;
 mod bench_soak;
 pub mod bunker;
+pub mod changes;
 pub mod demo;
 pub mod dm;
 pub mod identity;

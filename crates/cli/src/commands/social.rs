@@ -335,14 +335,17 @@ async fn mine_and(
     Ok(result?)
 }
 
-/// Runs `samizdat status`: retries what is due, then shows where recent posts landed.
+/// Runs `samizdat status`: retries what is due, then shows list changes that
+/// wait and where recent posts landed.
 pub async fn status(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
     let session = session(ctx, Access::Read).await?;
     let delivered = session.engine().deliver_due().await;
     let status = session.publish_status(20);
+    let waiting = session.waiting_changes();
     session.shutdown().await;
     delivered?;
     let status = status?;
+    let waiting = waiting?;
     if as_json {
         let v: Vec<_> = status
             .iter()
@@ -357,9 +360,11 @@ pub async fn status(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
                 })
             })
             .collect();
+        // The waiting list changes are in `samizdat changes --json`.
         println!("{}", json!(v));
         return Ok(());
     }
+    super::changes::print_waiting(&waiting, false);
     for q in status {
         let landed = q
             .deliveries

@@ -91,16 +91,7 @@ impl PermissionBook {
 
     fn save(&self) -> std::io::Result<()> {
         let json = serde_json::to_string_pretty(&self.apps).map_err(std::io::Error::other)?;
-        let tmp = self.path.with_extension("tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        std::io::Write::write_all(&mut options.open(&tmp)?, json.as_bytes())?;
-        std::fs::rename(tmp, &self.path)
+        crate::private_file::write_private(&self.path, json.as_bytes())
     }
 }
 
