@@ -45,6 +45,16 @@ pub enum Pending {
         /// When the newer copy was made (unix time).
         at: u64,
     },
+    /// Edits of a list wait: no relay has answered since they were made
+    /// (`samizdat changes`).
+    ChangesWaiting {
+        /// Which list.
+        list: String,
+        /// How many changes wait.
+        count: usize,
+        /// How long the oldest has waited, in seconds.
+        oldest_secs: u64,
+    },
     /// The key was once seen in plain form (imported as nsec or exported).
     WeakKey,
     /// The user has no DM relays: nobody can send them private messages.
@@ -201,6 +211,18 @@ impl Session {
                     at: n.created_at.as_secs(),
                 });
             }
+        }
+        let waiting = self.waiting_changes()?;
+        let mut lists: Vec<&crate::changes::OwnList> = waiting.iter().map(|w| &w.list).collect();
+        lists.sort();
+        lists.dedup();
+        for list in lists {
+            let of_list: Vec<_> = waiting.iter().filter(|w| &w.list == list).collect();
+            out.push(Pending::ChangesWaiting {
+                list: list.name(),
+                count: of_list.len(),
+                oldest_secs: of_list.iter().map(|w| w.age_secs()).max().unwrap_or(0),
+            });
         }
         let key = self.settings_path.with_file_name("key.ncryptsec");
         if let Ok(info) = crate::keystore::info(&key) {

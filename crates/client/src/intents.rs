@@ -108,6 +108,8 @@ pub enum Intent {
     Person(PublicKey),
     /// Retry every delivery that is due.
     RetryDeliveries,
+    /// Try every waiting list change now (see [`Session::change_list`]).
+    ApplyWaitingChanges,
     /// Send a private message (NIP-17) to one person or a group.
     SendDm {
         /// Everyone it is for (the user aside).
@@ -170,6 +172,8 @@ pub enum IntentOutcome {
     MessageSent(crate::dm::DmSent),
     /// A list was changed: a new version went out, or the change waits.
     ListEdited(crate::changes::ListEdit),
+    /// Waiting changes were tried, one edit per list.
+    ListsEdited(Vec<crate::changes::ListEdit>),
 }
 
 impl Session {
@@ -221,6 +225,7 @@ impl Session {
             Intent::Thread(id) => O::Events(self.thread(id).await?),
             Intent::Person(who) => O::Events(self.person(who, 50).await?),
             Intent::RetryDeliveries => O::Delivered(self.engine.deliver_due().await?),
+            Intent::ApplyWaitingChanges => O::ListsEdited(self.apply_waiting_changes().await?),
             Intent::SendDm { to, text, subject } => {
                 O::MessageSent(self.send_dm(&to, &text, subject.as_deref()).await?)
             }

@@ -90,8 +90,10 @@ pub enum Command {
         /// Probe connected relays about people with no evidence there.
         explore: bool,
     },
-    /// Show what needs attention (pending alerts).
+    /// Show what needs attention (pending alerts and waiting list changes).
     ShowAlerts,
+    /// Drop one waiting list change (by its number).
+    CancelChange(i64),
     /// Show the conversations (private messages).
     ShowConversations,
     /// Open the conversation with exactly these people (the user aside).
@@ -164,6 +166,9 @@ pub enum Update {
     Inbox(Vec<NoteView>, Vec<String>),
     /// What needs attention now.
     Pending(Vec<String>),
+    /// List changes waiting for a relay to answer: number and a line
+    /// ("follow list: add npub1… (waiting 3 min)").
+    Waiting(Vec<(i64, String)>),
     /// The network setting changed (a sentence).
     Network(String),
     /// What each relay learned (the privacy ledger).

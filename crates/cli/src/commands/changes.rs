@@ -76,7 +76,10 @@ pub(crate) fn print_waiting(waiting: &[samizdat_client::changes::WaitingChange],
     lists.dedup();
     for list in lists {
         let n = waiting.iter().filter(|w| &w.list == list).count();
-        println!("{}", samizdat_client::changes::waiting_sentence(list, n));
+        println!(
+            "{}",
+            samizdat_client::changes::waiting_sentence(&list.name(), n)
+        );
         for w in waiting.iter().filter(|w| &w.list == list) {
             println!("  #{} {}", w.id, w.describe());
         }

@@ -505,6 +505,11 @@ pub async fn alerts(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
             }
             Pending::AsksFirst { relay, what } => println!("{relay} will ask you before {what}"),
             Pending::ChangedElsewhere { list, at } => println!("your {list} was changed elsewhere (at {at}); your next edit starts from that copy"),
+            Pending::ChangesWaiting { list, count, oldest_secs } => println!(
+                "{} (oldest {}); see samizdat changes",
+                samizdat_client::changes::waiting_sentence(list, *count),
+                samizdat_client::changes::age_words(*oldest_secs)
+            ),
             Pending::WeakKey => println!("your key was once handled in plain form (imported as nsec or exported): consider a new key"),
             Pending::NoDmRelays => println!("you have no DM relays: nobody can send you private messages (samizdat dm relays set URL…)"),
         }

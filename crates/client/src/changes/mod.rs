@@ -82,7 +82,7 @@ impl ListEdit {
     /// One sentence: what went out, or what waits and why.
     pub fn summary(&self) -> String {
         if !self.waiting.is_empty() {
-            return waiting_sentence(&self.list, self.waiting.len());
+            return waiting_sentence(&self.list.name(), self.waiting.len());
         }
         match &self.published {
             Some(_) => {
@@ -116,11 +116,10 @@ impl ListEdit {
 }
 
 /// "1 change to your follow list waiting: your relays have not answered".
-pub fn waiting_sentence(list: &OwnList, n: usize) -> String {
+pub fn waiting_sentence(list: &str, n: usize) -> String {
     format!(
-        "{} to your {} waiting: your relays have not answered",
+        "{} to your {list} waiting: your relays have not answered",
         plural(n, "change"),
-        list.name()
     )
 }
 

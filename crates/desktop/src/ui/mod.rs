@@ -137,6 +137,8 @@ pub struct Main {
     pub held_back: Vec<String>,
     /// What needs attention now.
     pub pending: Vec<String>,
+    /// List changes waiting for a relay (number, line).
+    pub waiting: Vec<(i64, String)>,
     /// What each relay learned.
     pub privacy: Option<samizdat_client::PrivacyReport>,
     /// The network setting, in a sentence.
@@ -204,6 +206,7 @@ impl Main {
             pow_bits: 0,
             held_back: Vec::new(),
             pending: Vec::new(),
+            waiting: Vec::new(),
             privacy: None,
             network: String::new(),
             proxy_field: String::new(),
@@ -469,6 +472,7 @@ impl Main {
                 self.held_back = held;
             }
             Update::Pending(p) => self.pending = p,
+            Update::Waiting(w) => self.waiting = w,
             Update::OwnData(lines) => self.own_data = Some(lines.unwrap_or_default()),
             Update::Privacy(p) => self.privacy = Some(*p),
             Update::Network(n) => self.network = n,

@@ -253,7 +253,25 @@ pub fn alerts(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
         }
         ui.separator();
     }
-    if main.alerts.is_empty() && main.pending.is_empty() {
+    if !main.waiting.is_empty() {
+        ui.horizontal(|ui| {
+            ui.strong("Waiting changes");
+            if ui.button("Try now").clicked() {
+                commands.push(Command::Intent(Intent::ApplyWaitingChanges));
+            }
+        });
+        ui.weak("Applied to your newest list once one of your relays answers; never to a list this device has not seen.");
+        for (id, line) in &main.waiting {
+            ui.horizontal(|ui| {
+                ui.label(line);
+                if ui.small_button("Cancel").clicked() {
+                    commands.push(Command::CancelChange(*id));
+                }
+            });
+        }
+        ui.separator();
+    }
+    if main.alerts.is_empty() && main.pending.is_empty() && main.waiting.is_empty() {
         ui.weak("Nothing needs your attention.");
     }
     egui::ScrollArea::vertical().show(ui, |ui| {

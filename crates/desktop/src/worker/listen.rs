@@ -148,6 +148,13 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
 /// What to re-read once an intent is done.
 fn finished(ctx: &Ctx, what: &str, result: &Result<samizdat_client::IntentOutcome, String>) {
     let ok = result.is_ok();
+    // A list edit may wait, go out, or settle earlier waiting changes.
+    if matches!(
+        what,
+        "follow" | "unfollow" | "mute list" | "bookmarks" | "profile" | "DM relays" | "waiting changes"
+    ) {
+        ctx.handle(Command::ShowAlerts);
+    }
     match what {
         "refresh" => {
             if let Ok(mut f) = ctx.feed.lock() {

@@ -43,11 +43,14 @@ impl Ctx {
                     Update::Inbox(self.cards(&events), held)
                 }));
             }
-            Command::ShowAlerts => self.answer(
-                self.session
-                    .alerts()
-                    .map(|a| Update::Pending(a.iter().map(pending_sentence).collect())),
-            ),
+            Command::ShowAlerts => self.show_alerts(),
+            Command::CancelChange(id) => {
+                let cancelled = self.session.cancel_change(id);
+                self.answer(cancelled.map(|c| {
+                    Update::Done(Ok(format!("cancelled: {}", c.change.describe())))
+                }));
+                self.show_alerts();
+            }
             Command::OpenThread(id) => self.open_thread(id),
             Command::OpenPerson(who) => self.open_person(who),
             Command::Search(text) => self.search(text),
@@ -379,6 +382,21 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// What needs attention, and the list changes that wait (each can be
+    /// cancelled).
+    fn show_alerts(&self) {
+        self.answer(
+            self.session
+                .alerts()
+                .map(|a| Update::Pending(a.iter().map(pending_sentence).collect())),
+        );
+        self.answer(self.session.waiting_changes().map(|w| {
+            Update::Waiting(w.iter().map(|c| (c.id, c.describe())).collect())
+        }));
+    }
+}
+
 /// A sentence for one pending alert.
 fn pending_sentence(p: &samizdat_client::everyday::Pending) -> String {
     use samizdat_client::everyday::Pending;
@@ -396,6 +414,15 @@ fn pending_sentence(p: &samizdat_client::everyday::Pending) -> String {
         Pending::ChangedElsewhere { list, .. } => {
             format!("your {list} was changed on another device; your next edit starts from it")
         }
+        Pending::ChangesWaiting {
+            list,
+            count,
+            oldest_secs,
+        } => format!(
+            "{} (oldest {})",
+            samizdat_client::changes::waiting_sentence(list, *count),
+            samizdat_client::changes::age_words(*oldest_secs)
+        ),
         Pending::WeakKey => {
             "your key was once handled in plain form (nsec import or export)".to_owned()
         }
@@ -427,6 +454,7 @@ fn intent_name(intent: &Intent) -> &'static str {
         Intent::Thread(_) => "thread",
         Intent::Person(_) => "person",
         Intent::RetryDeliveries => "retry",
+        Intent::ApplyWaitingChanges => "waiting changes",
         Intent::SendDm { .. } => "message",
         Intent::PostWithPow { .. } => "post",
         Intent::EditList {
@@ -476,6 +504,14 @@ pub(crate) fn done_sentence(what: &str, outcome: &IntentOutcome) -> String {
                 .len(),
             r.follows
         ),
+        IntentOutcome::ListsEdited(edits) if edits.is_empty() => {
+            format!("{what}: nothing waits")
+        }
+        IntentOutcome::ListsEdited(edits) => edits
+            .iter()
+            .map(|e| e.summary())
+            .collect::<Vec<_>>()
+            .join("; "),
         IntentOutcome::SettingsSaved => format!("{what}: saved"),
         IntentOutcome::Events(e) => format!("{what}: {} events", e.len()),
         IntentOutcome::Delivered(d) => format!("{what}: {} deliveries attempted", d.len()),
