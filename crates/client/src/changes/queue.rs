@@ -94,6 +94,22 @@ impl Session {
             .collect())
     }
 
+    /// Every waiting change, oldest first, private ones opened through the
+    /// signer where it can (for a UI that shows what a change is before it
+    /// is cancelled); those it cannot open stay sealed.
+    pub async fn waiting_changes_opened(&self) -> Result<Vec<WaitingChange>, SessionError> {
+        let mut out = self.waiting_changes()?;
+        if self.signer.is_locked() {
+            return Ok(out);
+        }
+        for w in &mut out {
+            if let Ok(Some(opened)) = self.opened(w.change.clone()).await {
+                w.change = opened;
+            }
+        }
+        Ok(out)
+    }
+
     /// Cancels one waiting change (by its number); it is never applied.
     pub fn cancel_change(&self, id: i64) -> Result<WaitingChange, SessionError> {
         let change = self

@@ -391,9 +391,15 @@ impl Ctx {
                 .alerts()
                 .map(|a| Update::Pending(a.iter().map(pending_sentence).collect())),
         );
-        self.answer(self.session.waiting_changes().map(|w| {
-            Update::Waiting(w.iter().map(|c| (c.id, c.describe())).collect())
-        }));
+        // Private changes are opened through the signer (a remote one
+        // answers over the network), so on their own task.
+        let ctx = self.clone();
+        tokio::spawn(async move {
+            let waiting = ctx.session.waiting_changes_opened().await;
+            ctx.answer(waiting.map(|w| {
+                Update::Waiting(w.iter().map(|c| (c.id, c.describe())).collect())
+            }));
+        });
     }
 }
 
