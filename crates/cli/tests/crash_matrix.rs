@@ -344,7 +344,11 @@ fn follow_edits_killed_anywhere_leave_the_old_list_or_the_new_one() {
         let mut problems = check_store(&client.store_path());
         let now = follows(&client);
         if before.iter().any(|p| !now.contains(p)) {
-            problems.push(format!("follow list lost people: {} to {}", before.len(), now.len()));
+            problems.push(format!(
+                "follow list lost people: {} to {}",
+                before.len(),
+                now.len()
+            ));
         }
         if now.len() > before.len() + 1 + waiting {
             problems.push(format!(
@@ -700,7 +704,11 @@ fn waiting_list_changes_killed_anywhere_are_kept_or_applied_never_lost() {
     let newest = client.own(Kind::ContactList).into_iter().next().unwrap();
     let list: Vec<PublicKey> = newest.tags.public_keys().collect();
     for p in first.iter().chain(&acknowledged) {
-        assert!(list.contains(p), "{} missing from the follow list", p.to_hex());
+        assert!(
+            list.contains(p),
+            "{} missing from the follow list",
+            p.to_hex()
+        );
     }
     let on = on_relay(&db, client.keys.public_key(), Kind::ContactList);
     let queued = Store::open(client.store_path())

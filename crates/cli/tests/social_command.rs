@@ -261,7 +261,10 @@ fn a_follow_made_while_the_relays_are_down_waits_and_can_be_cancelled() {
     let second = keys_npub();
     run(h, "me", &["follow", &second]);
     let status = String::from_utf8_lossy(&run(h, "me", &["status"]).stdout).to_string();
-    assert!(status.contains("2 changes to your follow list waiting"), "{status}");
+    assert!(
+        status.contains("2 changes to your follow list waiting"),
+        "{status}"
+    );
     let listed: serde_json::Value =
         serde_json::from_slice(&run(h, "me", &["changes", "--json"]).stdout).unwrap();
     let listed = listed.as_array().unwrap();
@@ -272,7 +275,15 @@ fn a_follow_made_while_the_relays_are_down_waits_and_can_be_cancelled() {
     assert!(String::from_utf8_lossy(&cancelled.stdout).contains("cancelled"));
     let bad = samizdat()
         .env("SAMIZDAT_HOME", h)
-        .args(["--log", "warn", "--profile", "me", "changes", "cancel", "9999"])
+        .args([
+            "--log",
+            "warn",
+            "--profile",
+            "me",
+            "changes",
+            "cancel",
+            "9999",
+        ])
         .output()
         .unwrap();
     assert!(!bad.status.success());
@@ -284,7 +295,11 @@ fn a_follow_made_while_the_relays_are_down_waits_and_can_be_cancelled() {
     assert!(applied.contains("follow list"), "{applied}");
     let follows: serde_json::Value =
         serde_json::from_slice(&run(h, "me", &["follows", "--json"]).stdout).unwrap();
-    assert_eq!(follows.as_array().unwrap().len(), 2, "the first follow kept, the cancelled one not added");
+    assert_eq!(
+        follows.as_array().unwrap().len(),
+        2,
+        "the first follow kept, the cancelled one not added"
+    );
     let listed: serde_json::Value =
         serde_json::from_slice(&run(h, "me", &["changes", "--json"]).stdout).unwrap();
     assert!(listed.as_array().unwrap().is_empty());

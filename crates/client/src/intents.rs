@@ -171,7 +171,7 @@ pub enum IntentOutcome {
     /// A private message was wrapped and sent.
     MessageSent(crate::dm::DmSent),
     /// A list was changed: a new version went out, or the change waits.
-    ListEdited(crate::changes::ListEdit),
+    ListEdited(Box<crate::changes::ListEdit>),
     /// Waiting changes were tried, one edit per list.
     ListsEdited(Vec<crate::changes::ListEdit>),
 }
@@ -186,12 +186,14 @@ impl Session {
             Intent::React { to, content } => O::Published(self.react(to, &content).await?),
             Intent::Repost { of } => O::Published(self.repost(of).await?),
             Intent::Delete { event, reason } => O::Published(self.delete(event, &reason).await?),
-            Intent::Follow(who) => O::ListEdited(self.follow(who, true).await?),
-            Intent::Unfollow(who) => O::ListEdited(self.follow(who, false).await?),
+            Intent::Follow(who) => O::ListEdited(Box::new(self.follow(who, true).await?)),
+            Intent::Unfollow(who) => O::ListEdited(Box::new(self.follow(who, false).await?)),
             Intent::RestoreFollows { version } => {
                 O::Published(self.restore_follows(version).await?)
             }
-            Intent::SetProfile(changes) => O::ListEdited(self.set_profile(&changes).await?),
+            Intent::SetProfile(changes) => {
+                O::ListEdited(Box::new(self.set_profile(&changes).await?))
+            }
             Intent::AddRelay {
                 url,
                 roles,
@@ -229,13 +231,13 @@ impl Session {
             Intent::SendDm { to, text, subject } => {
                 O::MessageSent(self.send_dm(&to, &text, subject.as_deref()).await?)
             }
-            Intent::SetDmRelays(urls) => O::ListEdited(self.set_dm_relays(&urls).await?),
+            Intent::SetDmRelays(urls) => O::ListEdited(Box::new(self.set_dm_relays(&urls).await?)),
             Intent::EditList {
                 which,
                 item,
                 add,
                 private,
-            } => O::ListEdited(self.edit_list(which, item, add, private).await?),
+            } => O::ListEdited(Box::new(self.edit_list(which, item, add, private).await?)),
             Intent::PostWithPow {
                 text,
                 reply_to,

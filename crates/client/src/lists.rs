@@ -32,10 +32,6 @@ pub enum ListKind {
 }
 
 impl ListKind {
-    fn filter(&self, me: PublicKey) -> Filter {
-        self.own_list().filter(me)
-    }
-
     /// The same list as a target of changes.
     pub fn own_list(&self) -> OwnList {
         match self {
@@ -162,12 +158,7 @@ impl Session {
     }
 
     fn newest_list(&self, which: &ListKind) -> Result<Option<Event>, SessionError> {
-        Ok(self
-            .engine
-            .store()
-            .query(&[which.filter(self.me).limit(1)])?
-            .into_iter()
-            .next())
+        self.newest_copy(&which.own_list())
     }
 
     /// The names of the user's follow sets in the store.

@@ -117,10 +117,12 @@ impl Settings {
     /// Writes the settings.
     pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
         let json = serde_json::to_string_pretty(self).unwrap_or_default();
-        crate::private_file::write_private(path, json.as_bytes()).map_err(|source| SettingsError::Io {
-            op: "writing",
-            path: path.to_path_buf(),
-            source,
+        crate::private_file::write_private(path, json.as_bytes()).map_err(|source| {
+            SettingsError::Io {
+                op: "writing",
+                path: path.to_path_buf(),
+                source,
+            }
         })
     }
 

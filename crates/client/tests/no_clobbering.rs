@@ -50,6 +50,16 @@ fn newest(store: &Store, filter: Filter) -> Event {
         .expect("the relay holds the list")
 }
 
+/// Where a relay's store file lives, and a free loopback address it can be
+/// started on again and again.
+fn relay_file_and_address(dir: &tempfile::TempDir) -> (std::path::PathBuf, SocketAddr) {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    (dir.path().join("relay.sqlite"), addr)
+}
+
 fn people(event: &Event) -> Vec<PublicKey> {
     event.tags.public_keys().collect()
 }
@@ -57,11 +67,7 @@ fn people(event: &Event) -> Vec<PublicKey> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_device_offline_adds_to_the_lists_instead_of_replacing_them() {
     let dir = tempfile::tempdir().unwrap();
-    let relay_file = dir.path().join("relay.sqlite");
-    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let (relay_file, addr) = relay_file_and_address(&dir);
     let (relay, _) = relay_at(&relay_file, addr).await;
     let url = common::url(&relay);
     let me = Keys::generate();
@@ -74,7 +80,7 @@ async fn a_second_device_offline_adds_to_the_lists_instead_of_replacing_them() {
         a.follow(*f, true).await.unwrap();
     }
     let notes: Vec<String> = (0..4).map(|i| format!("{:064x}", i + 1)).collect();
-    for i in 0..3 {
+    for (i, note) in notes.iter().take(3).enumerate() {
         a.edit_list(
             ListKind::Mutes,
             ListItem::Word(format!("word{i}")),
@@ -85,7 +91,7 @@ async fn a_second_device_offline_adds_to_the_lists_instead_of_replacing_them() {
         .unwrap();
         a.edit_list(
             ListKind::Bookmarks,
-            ListItem::Event(notes[i].clone()),
+            ListItem::Event(note.clone()),
             true,
             false,
         )
@@ -223,11 +229,7 @@ async fn a_second_device_offline_adds_to_the_lists_instead_of_replacing_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelled_changes_never_go_out_and_lone_stale_ones_are_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let relay_file = dir.path().join("relay.sqlite");
-    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let (relay_file, addr) = relay_file_and_address(&dir);
     let url = format!("ws://{addr}");
     let me = Keys::generate();
     let s = device(&dir.path().join("me"), &me, &url);

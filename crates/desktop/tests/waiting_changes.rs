@@ -45,19 +45,29 @@ fn waiting_changes_are_listed_with_their_age_and_can_be_cancelled() {
     let cancelled_npub = cancelled.to_bech32().unwrap();
     wait_for(&mut h, "the waiting changes", |h| {
         shows(h, "Waiting changes")
-            && shows(h, "2 changes to your follow list waiting: your relays have not answered")
+            && shows(
+                h,
+                "2 changes to your follow list waiting: your relays have not answered",
+            )
             && shows(h, &format!("follow list: add {cancelled_npub} (waiting "))
     });
     click(&mut h, "Try now");
     wait_for(&mut h, "the attempt to finish", |h| {
-        shows(h, "waiting: your relays have not answered") && h.state().main.as_ref().is_some_and(|m| m.waiting.len() == 2)
+        shows(h, "waiting: your relays have not answered")
+            && h.state()
+                .main
+                .as_ref()
+                .is_some_and(|m| m.waiting.len() == 2)
     });
     // Cancel the second one.
     let buttons = h.query_all_by_label("Cancel").count();
     assert_eq!(buttons, 2);
     h.query_all_by_label("Cancel").nth(1).unwrap().click();
     wait_for(&mut h, "one change left", |h| {
-        h.state().main.as_ref().is_some_and(|m| m.waiting.len() == 1)
+        h.state()
+            .main
+            .as_ref()
+            .is_some_and(|m| m.waiting.len() == 1)
             && !shows(h, &format!("add {cancelled_npub}"))
     });
     assert!(shows(&h, "1 change to your follow list waiting"));

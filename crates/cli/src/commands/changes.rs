@@ -72,7 +72,8 @@ pub(crate) fn print_waiting(waiting: &[samizdat_client::changes::WaitingChange],
         println!("{}", json!(v));
         return;
     }
-    let mut lists: Vec<&samizdat_client::changes::OwnList> = waiting.iter().map(|w| &w.list).collect();
+    let mut lists: Vec<&samizdat_client::changes::OwnList> =
+        waiting.iter().map(|w| &w.list).collect();
     lists.dedup();
     for list in lists {
         let n = waiting.iter().filter(|w| &w.list == list).count();

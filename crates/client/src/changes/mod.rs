@@ -72,12 +72,6 @@ pub struct ListEdit {
     pub waiting: Vec<WaitingChange>,
 }
 
-impl Default for OwnList {
-    fn default() -> Self {
-        Self::Follows
-    }
-}
-
 impl ListEdit {
     /// One sentence: what went out, or what waits and why.
     pub fn summary(&self) -> String {

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// One of the user's own replaceable lists that edits change.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum OwnList {
     /// The follow list (kind 3).
+    #[default]
     Follows,
     /// The mute list (kind 10000).
     Mutes,

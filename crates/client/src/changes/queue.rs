@@ -145,7 +145,8 @@ impl Session {
             .filter(|c| !matches!(c, Change::Sealed(_))))
     }
 
-    fn newest_copy(&self, list: &OwnList) -> Result<Option<Event>, SessionError> {
+    /// The newest copy of one of the user's lists in the store.
+    pub(crate) fn newest_copy(&self, list: &OwnList) -> Result<Option<Event>, SessionError> {
         Ok(self
             .engine
             .store()

@@ -151,7 +151,13 @@ fn finished(ctx: &Ctx, what: &str, result: &Result<samizdat_client::IntentOutcom
     // A list edit may wait, go out, or settle earlier waiting changes.
     if matches!(
         what,
-        "follow" | "unfollow" | "mute list" | "bookmarks" | "profile" | "DM relays" | "waiting changes"
+        "follow"
+            | "unfollow"
+            | "mute list"
+            | "bookmarks"
+            | "profile"
+            | "DM relays"
+            | "waiting changes"
     ) {
         ctx.handle(Command::ShowAlerts);
     }

@@ -46,9 +46,10 @@ impl Ctx {
             Command::ShowAlerts => self.show_alerts(),
             Command::CancelChange(id) => {
                 let cancelled = self.session.cancel_change(id);
-                self.answer(cancelled.map(|c| {
-                    Update::Done(Ok(format!("cancelled: {}", c.change.describe())))
-                }));
+                self.answer(
+                    cancelled
+                        .map(|c| Update::Done(Ok(format!("cancelled: {}", c.change.describe())))),
+                );
                 self.show_alerts();
             }
             Command::OpenThread(id) => self.open_thread(id),
@@ -396,9 +397,9 @@ impl Ctx {
         let ctx = self.clone();
         tokio::spawn(async move {
             let waiting = ctx.session.waiting_changes_opened().await;
-            ctx.answer(waiting.map(|w| {
-                Update::Waiting(w.iter().map(|c| (c.id, c.describe())).collect())
-            }));
+            ctx.answer(
+                waiting.map(|w| Update::Waiting(w.iter().map(|c| (c.id, c.describe())).collect())),
+            );
         });
     }
 }
