@@ -17,9 +17,9 @@ use std::sync::Mutex;
 use nostr::prelude::*;
 use samizdat_net::{PublishOutcome, RelayUrl};
 
+use crate::engine::updates::EngineUpdate;
 use crate::engine::Alert;
 use crate::session::{read_relays, Session, SessionError};
-use crate::updates::EngineUpdate;
 pub use wrap::Dropped;
 
 /// The live subscription for gift wraps on the user's DM relays.
@@ -166,7 +166,7 @@ impl Session {
     pub async fn set_dm_relays(
         &self,
         urls: &[String],
-    ) -> Result<crate::changes::ListEdit, SessionError> {
+    ) -> Result<crate::session::changes::ListEdit, SessionError> {
         let parsed: Vec<RelayUrl> = urls
             .iter()
             .map(|u| RelayUrl::parse_checked(u, false))
@@ -178,10 +178,10 @@ impl Session {
         // A change like any list edit: it goes where people look for it
         // (the user's relays, the discovery relays and the inboxes of those
         // who follow or mention the user) once a relay has answered.
-        let change = crate::changes::Change::SetRelays {
+        let change = crate::session::changes::Change::SetRelays {
             relays: parsed.iter().map(|r| r.to_string()).collect(),
         };
-        self.change_list(crate::changes::OwnList::DmRelays, change)
+        self.change_list(crate::session::changes::OwnList::DmRelays, change)
             .await
     }
 
@@ -239,11 +239,11 @@ impl Session {
 
     fn remember(&self, wrap: EventId, message: Result<DmMessage, Dropped>) {
         if let Err(reason) = &message {
-            if let Ok(mut d) = self.dms.drops.lock() {
+            if let Ok(mut d) = self.feature::<DmState>().drops.lock() {
                 *d.entry(*reason).or_default() += 1;
             }
         }
-        if let Ok(mut o) = self.dms.opened.lock() {
+        if let Ok(mut o) = self.feature::<DmState>().opened.lock() {
             o.insert(wrap, message);
         }
     }
@@ -256,7 +256,36 @@ impl Session {
         let read = read_relays(&self.settings());
         if !read.is_empty() {
             self.engine.sync_inbox(self.me, &read).await?;
+            self.sync_legacy_dms().await?;
         }
+        Ok(())
+    }
+
+    /// Where the user allows AUTH on a read relay, legacy kind-4 messages
+    /// are also asked for on their own there (a private-only REQ, which such
+    /// a relay answers after AUTH), and the subscription stays open. The
+    /// inbox REQ carries them too, without prompting for AUTH.
+    pub(crate) async fn sync_legacy_dms(&self) -> Result<(), SessionError> {
+        let authed: Vec<RelayUrl> = read_relays(&self.settings())
+            .into_iter()
+            .filter(|r| self.engine.policies().auth_decision(r) == samizdat_net::Decision::Allow)
+            .collect();
+        if authed.is_empty() {
+            return Ok(());
+        }
+        let limit = self.engine.config().limit;
+        let kind4 = || {
+            Filter::new()
+                .kind(Kind::EncryptedDirectMessage)
+                .limit(limit)
+        };
+        self.engine
+            .live(
+                LEGACY_SUB,
+                &authed,
+                vec![kind4().pubkey(self.me), kind4().author(self.me)],
+            )
+            .await?;
         Ok(())
     }
 
@@ -291,7 +320,7 @@ impl Session {
         ])?;
         for e in wraps.iter().chain(&legacy) {
             let known = self
-                .dms
+                .feature::<DmState>()
                 .opened
                 .lock()
                 .map(|o| o.contains_key(&e.id))
@@ -312,7 +341,7 @@ impl Session {
             self.remember(e.id, opened);
         }
         let opened = self
-            .dms
+            .feature::<DmState>()
             .opened
             .lock()
             .map(|o| o.clone())
@@ -340,7 +369,7 @@ impl Session {
             .nip04_decrypt(&peer, &e.content)
             .await
             .map_err(|err| match err {
-                crate::signer::SignerError::Crypto(_) => Dropped::Undecryptable,
+                crate::base::signer::SignerError::Crypto(_) => Dropped::Undecryptable,
                 _ => Dropped::SignerUnavailable,
             })?;
         Ok(DmMessage {
@@ -420,7 +449,7 @@ impl Session {
 
     /// Wraps and kind-4 messages dropped so far, per reason.
     pub fn dm_drops(&self) -> BTreeMap<&'static str, u64> {
-        self.dms
+        self.feature::<DmState>()
             .drops
             .lock()
             .map(|d| d.iter().map(|(k, v)| (k.as_str(), *v)).collect())
@@ -428,7 +457,13 @@ impl Session {
     }
 
     async fn read_markers(&self) -> HashMap<String, u64> {
-        if let Some(m) = self.dms.read.lock().ok().and_then(|r| r.clone()) {
+        if let Some(m) = self
+            .feature::<DmState>()
+            .read
+            .lock()
+            .ok()
+            .and_then(|r| r.clone())
+        {
             return m;
         }
         let loaded = match std::fs::read_to_string(self.read_markers_path()) {
@@ -441,7 +476,7 @@ impl Session {
             },
             Err(_) => HashMap::new(),
         };
-        if let Ok(mut r) = self.dms.read.lock() {
+        if let Ok(mut r) = self.feature::<DmState>().read.lock() {
             *r = Some(loaded.clone());
         }
         loaded
@@ -457,13 +492,13 @@ impl Session {
         let payload = self.signer.nip44_encrypt(&self.me, &json).await?;
         let path = self.read_markers_path();
         std::fs::write(&path, payload).map_err(|source| {
-            SessionError::Settings(crate::settings::SettingsError::Io {
+            SessionError::Settings(crate::base::settings::SettingsError::Io {
                 op: "writing",
                 path,
                 source,
             })
         })?;
-        if let Ok(mut r) = self.dms.read.lock() {
+        if let Ok(mut r) = self.feature::<DmState>().read.lock() {
             *r = Some(markers);
         }
         Ok(())

@@ -9,7 +9,7 @@ use nostr::nips::nip44;
 use nostr::prelude::*;
 use rand::Rng;
 
-use crate::signer::Signer;
+use crate::base::signer::Signer;
 
 /// Largest rumor accepted (its JSON), so a hostile wrap cannot make us hold
 /// or show megabytes.
@@ -64,7 +64,7 @@ pub async fn gift_wrap(
     signer: &dyn Signer,
     rumor: &UnsignedEvent,
     receiver: PublicKey,
-) -> Result<Event, crate::signer::SignerError> {
+) -> Result<Event, crate::base::signer::SignerError> {
     let sealed = signer.nip44_encrypt(&receiver, &rumor.as_json()).await?;
     let seal = signer
         .sign_event(
@@ -80,12 +80,12 @@ pub async fn gift_wrap(
         seal.as_json(),
         nip44::Version::V2,
     )
-    .map_err(|e| crate::signer::SignerError::Crypto(e.to_string()))?;
+    .map_err(|e| crate::base::signer::SignerError::Crypto(e.to_string()))?;
     EventBuilder::new(Kind::GiftWrap, content)
         .tag(Tag::public_key(receiver))
         .custom_created_at(tweaked())
         .finalize(&one_time)
-        .map_err(|e| crate::signer::SignerError::Crypto(e.to_string()))
+        .map_err(|e| crate::base::signer::SignerError::Crypto(e.to_string()))
 }
 
 /// Opens a wrap addressed to the signer's key: the rumor and its author
@@ -127,9 +127,9 @@ pub async fn unwrap(signer: &dyn Signer, wrap: &Event) -> Result<UnsignedEvent, 
     Ok(rumor)
 }
 
-fn classify(e: crate::signer::SignerError) -> Dropped {
+fn classify(e: crate::base::signer::SignerError) -> Dropped {
     match e {
-        crate::signer::SignerError::Crypto(_) => Dropped::Undecryptable,
+        crate::base::signer::SignerError::Crypto(_) => Dropped::Undecryptable,
         _ => Dropped::SignerUnavailable,
     }
 }
@@ -153,7 +153,7 @@ pub fn rumor(me: PublicKey, to: &[PublicKey], text: &str, subject: Option<&str>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signer::LocalSigner;
+    use crate::base::signer::LocalSigner;
 
     fn block<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()

@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 
 use super::permissions::{AppPermissions, Decision, PermissionBook};
 use super::transport::Channel;
-use crate::signer::Signer;
+use crate::base::signer::Signer;
 
 /// Asks the user about one request. Runs on a blocking thread.
 pub trait Prompt: Send + Sync {

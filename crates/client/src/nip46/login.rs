@@ -17,8 +17,8 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::remote::{RemoteSigner, RemoteSignerError};
-use crate::keystore::{self, KeyError};
-use crate::profile::Profile;
+use crate::base::keystore::{self, KeyError};
+use crate::base::profile::Profile;
 
 const REMOTE_FILE: &str = "remote-signer.json";
 const APP_KEY_FILE: &str = "nip46-app.ncryptsec";

@@ -91,7 +91,7 @@ impl PermissionBook {
 
     fn save(&self) -> std::io::Result<()> {
         let json = serde_json::to_string_pretty(&self.apps).map_err(std::io::Error::other)?;
-        crate::private_file::write_private(&self.path, json.as_bytes())
+        crate::base::private_file::write_private(&self.path, json.as_bytes())
     }
 }
 

@@ -13,7 +13,7 @@ use samizdat_store::Store;
 use tokio::sync::{mpsc, oneshot};
 
 use super::transport::Channel;
-use crate::signer::{Signer, SignerError, SignerFuture};
+use crate::base::signer::{Signer, SignerError, SignerFuture};
 
 /// Why connecting to a remote signer failed.
 #[derive(Debug, thiserror::Error)]

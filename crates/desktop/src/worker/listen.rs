@@ -78,6 +78,11 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
             EngineUpdate::NewEvents { .. } => {}
             EngineUpdate::Delivery { .. } => ctx.show_deliveries(),
             EngineUpdate::IntentDone { id, result } => {
+                let result = result.and_then(|r| {
+                    samizdat_client::IntentOutcome::of(&r)
+                        .cloned()
+                        .ok_or_else(|| "finished with an unknown result".to_owned())
+                });
                 let what = feed
                     .lock()
                     .ok()

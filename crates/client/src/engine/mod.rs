@@ -12,6 +12,17 @@
 //! unique per operation, except the live ones (`feed`, `inbox`) that stay
 //! open between refreshes.
 
+mod asked;
+pub mod discovery;
+pub mod evidence;
+pub mod feeds;
+pub mod ledger;
+pub mod own;
+pub mod publisher;
+pub mod sync;
+pub mod targets;
+pub mod updates;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,8 +36,8 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::signer::{AuthThroughSigner, Signer};
-pub use crate::updates::{Alert, EngineUpdate};
+use crate::base::signer::{AuthThroughSigner, Signer};
+pub use crate::engine::updates::{Alert, EngineUpdate, IntentResult};
 
 /// How the engine reads.
 #[derive(Debug, Clone)]
@@ -148,9 +159,9 @@ impl Engine {
         policies: PolicyBook,
         signer: Option<Arc<dyn Signer>>,
     ) -> Self {
-        let ledger = crate::ledger::LedgerWriter {
+        let ledger = crate::engine::ledger::LedgerWriter {
             store: Arc::clone(&store),
-            path: crate::ledger::path_of(&config.net.transport),
+            path: crate::engine::ledger::path_of(&config.net.transport),
             direct: config.net.transport.direct.clone(),
             me: signer.as_ref().map(|s| s.public_key()),
         };
@@ -221,7 +232,7 @@ impl Engine {
         filters: Vec<Filter>,
     ) -> Result<BTreeMap<String, RelayOutcome>, EngineError> {
         let sub = self.unique_sub(prefix);
-        let people = crate::ledger::people_in(&filters);
+        let people = crate::engine::ledger::people_in(&filters);
         let rx = self.listen();
         for relay in relays {
             self.pool.subscribe(relay, &sub, filters.clone())?;
@@ -265,28 +276,14 @@ impl Engine {
             .author(me)
             .kind(Kind::EncryptedDirectMessage)
             .limit(self.config.limit);
+        // (Where the user allows AUTH, the DM feature also asks for them on
+        // their own: `Session::sync_legacy_dms`.)
         self.live(
             "inbox",
             read_relays,
-            vec![filter, legacy_to_me.clone(), legacy_from_me.clone()],
+            vec![filter, legacy_to_me, legacy_from_me],
         )
-        .await?;
-        // Where the user allows AUTH, legacy messages are also asked for on
-        // their own (a private-only REQ, which such a relay answers after AUTH).
-        let authed: Vec<RelayUrl> = read_relays
-            .iter()
-            .filter(|r| self.policies().auth_decision(r) == samizdat_net::Decision::Allow)
-            .cloned()
-            .collect();
-        if !authed.is_empty() {
-            self.live(
-                crate::dm::LEGACY_SUB,
-                &authed,
-                vec![legacy_to_me, legacy_from_me],
-            )
-            .await?;
-        }
-        Ok(())
+        .await
     }
 
     /// Opens `filters` as the live subscription `sub` on `relays` (replacing
@@ -298,7 +295,7 @@ impl Engine {
         relays: &[RelayUrl],
         filters: Vec<Filter>,
     ) -> Result<(), EngineError> {
-        let people = crate::ledger::people_in(&filters);
+        let people = crate::engine::ledger::people_in(&filters);
         let rx = self.listen();
         for relay in relays {
             self.pool.subscribe(relay, sub, filters.clone())?;
@@ -457,7 +454,7 @@ async fn pump(
     mut events: mpsc::Receiver<PoolEvent>,
     bus: broadcast::Sender<PoolEvent>,
     updates: broadcast::Sender<EngineUpdate>,
-    ledger: crate::ledger::LedgerWriter,
+    ledger: crate::engine::ledger::LedgerWriter,
 ) {
     while let Some(event) = events.recv().await {
         ledger.on_pool_event(&event, &updates);
@@ -482,10 +479,12 @@ async fn pump(
                 });
             }
             PoolEvent::NotStored { events, error, .. } => {
-                let _ = updates.send(EngineUpdate::Alert(crate::updates::Alert::NotStored {
-                    events: *events,
-                    error: error.clone(),
-                }));
+                let _ = updates.send(EngineUpdate::Alert(
+                    crate::engine::updates::Alert::NotStored {
+                        events: *events,
+                        error: error.clone(),
+                    },
+                ));
             }
             _ => {}
         }

@@ -2,13 +2,16 @@
 //! people not followed are taken only from relays marked spam-safe), NIP-50
 //! search at one chosen relay, and the alerts a user must see.
 
+pub mod nip05;
+
 use std::collections::BTreeMap;
 
 use nostr::prelude::*;
 use samizdat_net::RelayUrl;
 use serde::Serialize;
 
-use crate::session::{Session, SessionError};
+use crate::session::writes::WATCHED;
+use crate::session::{read_relays, Session, SessionError};
 
 /// What was held back from the inbox, per relay.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -61,16 +64,31 @@ pub enum Pending {
     NoDmRelays,
 }
 
-/// Lists whose edits elsewhere are worth an alert.
-const WATCHED: [(Kind, &str); 5] = [
-    (Kind::ContactList, "follow list"),
-    (Kind::RelayList, "relay list"),
-    (Kind::InboxRelays, "DM relays"),
-    (Kind::MuteList, "mute list"),
-    (Kind::Bookmarks, "bookmarks"),
-];
-
 impl Session {
+    /// Replies, mentions, reposts and reactions of others, newest first.
+    pub fn inbox(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
+        Ok(self.inbox_with_held(limit)?.0)
+    }
+
+    /// The inbox (muted items removed) and what was held back because
+    /// people not followed sent it through relays that are not spam-safe.
+    pub fn inbox_with_held(&self, limit: usize) -> Result<(Vec<Event>, HeldBack), SessionError> {
+        let items = self.without_muted(self.engine.inbox_feed(self.me, limit)?);
+        self.spam_filter(items)
+    }
+
+    /// Fetches the inbox from the user's read relays (kept subscribed) and
+    /// returns its newest `limit` items.
+    pub async fn fetch_inbox(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
+        let read = read_relays(&self.settings());
+        if read.is_empty() {
+            return Err(SessionError::NoReadRelay);
+        }
+        self.engine.sync_inbox(self.me, &read).await?;
+        self.sync_legacy_dms().await?;
+        self.inbox(limit)
+    }
+
     /// Whether `relay` is spam-safe: marked so, or (when none is marked)
     /// one of the user's own write relays.
     pub fn is_spam_safe(&self, relay: &str) -> bool {
@@ -148,25 +166,11 @@ impl Session {
         {
             self.engine.store().record_learned(
                 &relay.to_string(),
-                crate::ledger::SEARCH,
+                crate::engine::ledger::SEARCH,
                 &[text.to_owned()],
             )?;
         }
         self.search_local(text, limit)
-    }
-
-    /// Remembers that this profile published `event` (a watched list), so
-    /// a newer copy made elsewhere can be pointed out.
-    pub(crate) fn note_published_list(&self, event: &Event) {
-        if !WATCHED.iter().any(|(k, _)| *k == event.kind) {
-            return;
-        }
-        let key = event.kind.as_u16().to_string();
-        let id = event.id.to_hex();
-        let _ = self.change_settings(|s| {
-            s.published_lists.insert(key.clone(), id.clone());
-            Ok(())
-        });
     }
 
     /// Everything that needs the user's attention now.
@@ -213,7 +217,8 @@ impl Session {
             }
         }
         let waiting = self.waiting_changes()?;
-        let mut lists: Vec<&crate::changes::OwnList> = waiting.iter().map(|w| &w.list).collect();
+        let mut lists: Vec<&crate::session::changes::OwnList> =
+            waiting.iter().map(|w| &w.list).collect();
         lists.sort();
         lists.dedup();
         for list in lists {
@@ -225,7 +230,7 @@ impl Session {
             });
         }
         let key = self.settings_path.with_file_name("key.ncryptsec");
-        if let Ok(info) = crate::keystore::info(&key) {
+        if let Ok(info) = crate::base::keystore::info(&key) {
             if info.security == nostr::nips::nip49::KeySecurity::Weak {
                 out.push(Pending::WeakKey);
             }

@@ -45,7 +45,7 @@ pub struct Settings {
     /// for (exploration is on unless this is set).
     pub no_exploration: bool,
     /// Direct, or every connection through a SOCKS5 proxy (Tor).
-    pub network: crate::network::NetworkSetting,
+    pub network: crate::base::network::NetworkSetting,
     /// Per watched list kind, the id of the copy this profile published
     /// last (to notice a newer one made elsewhere). Public ids only.
     pub published_lists: BTreeMap<String, String>,
@@ -94,7 +94,7 @@ pub enum SettingsError {
     },
     /// The network setting names an unusable proxy.
     #[error(transparent)]
-    Network(#[from] crate::network::BadProxy),
+    Network(#[from] crate::base::network::BadProxy),
 }
 
 impl Settings {
@@ -117,7 +117,7 @@ impl Settings {
     /// Writes the settings.
     pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
         let json = serde_json::to_string_pretty(self).unwrap_or_default();
-        crate::private_file::write_private(path, json.as_bytes()).map_err(|source| {
+        crate::base::private_file::write_private(path, json.as_bytes()).map_err(|source| {
             SettingsError::Io {
                 op: "writing",
                 path: path.to_path_buf(),

@@ -57,7 +57,7 @@ impl Session {
     /// cache or from the domain.
     pub async fn nip05_badge(&self, who: PublicKey, identifier: &str) -> Nip05Badge {
         let key = (who, identifier.trim().to_ascii_lowercase());
-        if let Some(badge) = self.nip05.get(&key) {
+        if let Some(badge) = self.feature::<Nip05Cache>().get(&key) {
             return badge;
         }
         let badge =
@@ -76,7 +76,7 @@ impl Session {
                 Ok(_) => Nip05Badge::Mismatch,
                 Err(e) => Nip05Badge::Unverified(e.to_string()),
             };
-        self.nip05.put(key, badge.clone());
+        self.feature::<Nip05Cache>().put(key, badge.clone());
         badge
     }
 }

@@ -13,7 +13,7 @@ use nostr::prelude::*;
 use samizdat_net::RelayUrl;
 use serde::Serialize;
 
-use crate::advertise::roles_of;
+use crate::session::advertise::roles_of;
 use crate::session::{own_and_discovery, Session, SessionError};
 
 /// Events asked per page.
@@ -128,7 +128,7 @@ impl Session {
             );
         }
         for v in self.engine.versions(self.me, Kind::ContactList)? {
-            for url in crate::evidence::legacy_write_relays(&v.content) {
+            for url in crate::engine::evidence::legacy_write_relays(&v.content) {
                 out.extend(RelayUrl::parse(&url).ok().map(|u| (u, "kind 3")));
             }
         }
@@ -162,7 +162,7 @@ impl Session {
         let mut asked: BTreeSet<RelayUrl> = BTreeSet::new();
         let lists = Filter::new()
             .author(self.me)
-            .kinds(crate::own::OWN_LIST_KINDS);
+            .kinds(crate::engine::own::OWN_LIST_KINDS);
         for _ in 0..MAX_DISCOVERY_ROUNDS {
             let new: Vec<RelayUrl> = found
                 .keys()
@@ -241,7 +241,7 @@ impl Session {
         for e in store.query(&[Filter::new().author(self.me).limit(5_000_000)])? {
             *report.by_kind.entry(e.kind.as_u16()).or_default() += 1;
         }
-        for kind in crate::own::OWN_LIST_KINDS {
+        for kind in crate::engine::own::OWN_LIST_KINDS {
             let n = self.engine.versions(self.me, kind)?.len();
             if n > 0 {
                 report.versions.insert(kind.as_u16(), n);

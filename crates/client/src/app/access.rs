@@ -13,11 +13,11 @@ use samizdat_net::NetConfig;
 use samizdat_store::Store;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::keystore::{self, ImportedKey, KeyError};
+use crate::base::keystore::{self, ImportedKey, KeyError};
+use crate::base::profile::Profile;
+use crate::base::settings::{Settings, SettingsError};
+use crate::base::signer::{LocalSigner, Signer};
 use crate::nip46::{self, LoginError, RemoteConnection};
-use crate::profile::Profile;
-use crate::settings::{Settings, SettingsError};
-use crate::signer::{LocalSigner, Signer};
 
 /// Why a profile could not be created or opened. Never holds a secret.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +33,7 @@ pub enum AccessError {
     Settings(#[from] SettingsError),
     /// The profile directory is unusable.
     #[error(transparent)]
-    Profile(#[from] crate::profile::ProfileError),
+    Profile(#[from] crate::base::profile::ProfileError),
     /// The profile already has a key.
     #[error("profile {0:?} already has a key")]
     Exists(String),
@@ -240,7 +240,7 @@ pub fn passphrase_strength(passphrase: &str) -> Strength {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::Profiles;
+    use crate::base::profile::Profiles;
 
     fn secret(s: &str) -> SecretString {
         SecretString::from(s.to_owned())

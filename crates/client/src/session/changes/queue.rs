@@ -73,12 +73,7 @@ impl Session {
         let mut out = Vec::new();
         for list in lists {
             let _one_at_a_time = self.settling.lock().await;
-            let edit = self.settle(&list).await?;
-            if list == OwnList::Mutes && edit.published.is_some() {
-                // The session hides what the new mute list says at once.
-                self.list(crate::lists::ListKind::Mutes).await?;
-            }
-            out.push(edit);
+            out.push(self.settle(&list).await?);
         }
         Ok(out)
     }
@@ -252,6 +247,17 @@ impl Session {
         let targets = self.list_targets(list).await?;
         self.note_published_list(&event);
         let deliveries = self.engine.publish_settling(&event, &targets, &all).await?;
+        if *list == OwnList::Mutes {
+            // What the new mute list says is hidden at once.
+            let items: Vec<ListItem> = applied
+                .content
+                .tags
+                .iter()
+                .filter_map(|t| ListItem::from_tag(t))
+                .chain(applied.content.private.iter().cloned())
+                .collect();
+            self.remember_mutes(crate::session::mutes::MuteSet::from_items(&items));
+        }
         edit.published = Some(Published { event, deliveries });
         Ok(edit)
     }
@@ -271,7 +277,7 @@ impl Session {
             ..ListContent::default()
         };
         match list {
-            OwnList::Profile => content.fields = crate::compose::profile_fields(Some(event)),
+            OwnList::Profile => content.fields = crate::base::compose::profile_fields(Some(event)),
             OwnList::Follows | OwnList::DmRelays => content.kept_content = event.content.clone(),
             _ if event.content.trim().is_empty() => {}
             _ => {
@@ -280,7 +286,7 @@ impl Session {
                     .nip44_decrypt(&self.me, &event.content)
                     .await
                     .map_err(|_| {
-                        SessionError::Signer(crate::signer::SignerError::Crypto(
+                        SessionError::Signer(crate::base::signer::SignerError::Crypto(
                             "the private part of this list cannot be decrypted with this key; not changing it"
                                 .into(),
                         ))
@@ -330,7 +336,7 @@ impl Session {
         };
         Ok(EventBuilder::new(list.kind(), body)
             .tags(tags)
-            .custom_created_at(crate::compose::strictly_after(current))
+            .custom_created_at(crate::base::compose::strictly_after(current))
             .finalize_unsigned(self.me))
     }
 }

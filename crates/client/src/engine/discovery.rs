@@ -91,7 +91,7 @@ impl Engine {
             .iter()
             .map(|e| e.pubkey)
             .collect();
-        let without = crate::evidence::missing_from(people, &with_list);
+        let without = crate::engine::evidence::missing_from(people, &with_list);
         if !without.is_empty() {
             let legacy = Filter::new()
                 .authors(without.iter().copied())

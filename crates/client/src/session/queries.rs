@@ -1,8 +1,7 @@
 //! What a UI reads besides the feeds: names and profiles of people, local
 //! full-text search, where each own event was delivered, the coverage
-//! picture and relay health. All of it comes from the store (no network),
-//! except [`Engine::fetch_profiles`], which refreshes people's kind-0
-//! profiles from the relays they are read from.
+//! picture and relay health. All of it comes from the store (no network);
+//! `Engine::fetch_profiles` refreshes people's kind-0 profiles.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -11,29 +10,8 @@ use samizdat_outbox::Plan;
 use samizdat_store::{QueuedEvent, RelayStats};
 use serde_json::{Map, Value};
 
-use crate::content::short_npub;
-use crate::engine::{Engine, EngineError};
+use crate::base::content::short_npub;
 use crate::session::{own_and_discovery, Session, SessionError};
-
-impl Engine {
-    /// Fetches the kind-0 profiles of everyone on the live feed from the
-    /// relays they are read from (one subscription per relay, concurrently),
-    /// so names can be shown.
-    pub async fn fetch_profiles(&self) -> Result<(), EngineError> {
-        let live = self.live_feed();
-        let fetches = live.iter().map(|(relay, people)| {
-            let filter = Filter::new()
-                .authors(people.iter().copied())
-                .kind(Kind::Metadata)
-                .limit(people.len().max(1));
-            self.fetch("profiles", std::slice::from_ref(relay), vec![filter])
-        });
-        for result in futures_util::future::join_all(fetches).await {
-            result?;
-        }
-        Ok(())
-    }
-}
 
 /// A person's profile as a UI shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -160,7 +138,7 @@ impl Session {
     pub async fn person_relays(
         &self,
         who: PublicKey,
-    ) -> Result<crate::evidence::PersonRelays, SessionError> {
+    ) -> Result<crate::engine::evidence::PersonRelays, SessionError> {
         self.engine.fetch_relay_lists(&[who]).await?;
         Ok(self.engine.person_relays(who, &self.follows()?)?)
     }

@@ -173,7 +173,7 @@ pub fn store_encrypted(path: &Path, ncryptsec: &str) -> Result<(), KeyError> {
 
 /// Writes the key file readable by the owner alone, atomically.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
-    crate::private_file::write_private(path, bytes).map_err(|source| KeyError::Io {
+    crate::base::private_file::write_private(path, bytes).map_err(|source| KeyError::Io {
         op: "writing",
         path: path.to_path_buf(),
         source,

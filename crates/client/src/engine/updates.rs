@@ -43,7 +43,7 @@ pub enum EngineUpdate {
         /// The number `send` returned.
         id: u64,
         /// What it did, or why it failed (already a sentence for the user).
-        result: Result<crate::session::IntentOutcome, String>,
+        result: Result<IntentResult, String>,
     },
     /// Something needs the user's attention.
     Alert(Alert),
@@ -55,6 +55,30 @@ pub enum EngineUpdate {
         /// What kind of fact.
         fact: String,
     },
+}
+
+/// What a finished intent produced. The intents are defined above the
+/// engine (they name every feature), so the engine carries their result
+/// without knowing its type; `IntentOutcome::of` reads it back.
+#[derive(Clone)]
+pub struct IntentResult(std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl IntentResult {
+    /// Wraps a result for the update stream.
+    pub fn new<T: std::any::Any + Send + Sync>(value: T) -> Self {
+        Self(std::sync::Arc::new(value))
+    }
+
+    /// The result, if it is a `T`.
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for IntentResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IntentResult")
+    }
 }
 
 /// Things the user should know and may act on.

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use nostr::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::settings::RelayRoles;
+use crate::base::settings::RelayRoles;
 
 /// A plain text note (kind 1).
 pub fn note(me: PublicKey, text: &str) -> UnsignedEvent {

@@ -97,7 +97,7 @@ pub fn own_events(store: &Store, me: PublicKey) -> Result<(Vec<Event>, usize, us
     let mut events = store.query(&[Filter::new().author(me).limit(MAX_EVENTS)])?;
     let mut ids: BTreeSet<EventId> = events.iter().map(|e| e.id).collect();
     let mut earlier = 0;
-    for kind in crate::own::OWN_LIST_KINDS {
+    for kind in crate::engine::own::OWN_LIST_KINDS {
         for v in store.versions(&me, kind)? {
             if ids.insert(v.id) {
                 earlier += 1;

@@ -13,8 +13,8 @@
 //! every `deliver_every`.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nostr::prelude::*;
@@ -22,13 +22,22 @@ use samizdat_net::RelayUrl;
 use samizdat_store::{QueuedEvent, Store};
 use tokio::task::JoinHandle;
 
+use crate::base::profile::{Profile, ProfileError};
+use crate::base::settings::{Settings, SettingsError};
+use crate::base::signer::{Signer, SignerError};
+use crate::engine::sync::SyncReport;
 use crate::engine::{Engine, EngineConfig, EngineError, EngineUpdate};
-use crate::profile::{Profile, ProfileError};
-use crate::settings::{Settings, SettingsError};
-use crate::signer::{Signer, SignerError};
-use crate::sync::SyncReport;
 
-pub use crate::intents::{Intent, IntentOutcome, Published};
+pub mod advertise;
+pub mod changes;
+pub mod mutes;
+pub mod privacy;
+pub mod queries;
+mod settings_edit;
+mod state;
+pub(crate) mod writes;
+
+pub use writes::Published;
 
 /// How a session runs.
 #[derive(Clone)]
@@ -163,7 +172,7 @@ pub enum SessionError {
     NoSuchChange(i64),
     /// Proof of work was cancelled (nothing published) or impossible.
     #[error(transparent)]
-    Pow(#[from] crate::pow::PowError),
+    Pow(#[from] crate::base::pow::PowError),
 }
 
 /// One profile's client: engine, signer, settings and background work.
@@ -173,12 +182,12 @@ pub struct Session {
     pub(crate) me: PublicKey,
     pub(crate) settings: Mutex<Settings>,
     pub(crate) settings_path: PathBuf,
-    config: SessionConfig,
-    next_intent: AtomicU64,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
-    pub(crate) nip05: crate::nip05::Nip05Cache,
-    pub(crate) dms: crate::dm::DmState,
-    pub(crate) mutes: crate::lists::MuteCache,
+    pub(crate) config: SessionConfig,
+    pub(crate) next_intent: AtomicU64,
+    pub(crate) tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// State the features keep (see `state.rs`).
+    pub(crate) features: state::FeatureState,
+    pub(crate) mutes: mutes::MuteCache,
     /// One list change settled at a time (an intent and the background).
     pub(crate) settling: tokio::sync::Mutex<()>,
 }
@@ -248,8 +257,7 @@ impl Session {
             config,
             next_intent: AtomicU64::new(1),
             tasks: Mutex::new(Vec::new()),
-            nip05: Default::default(),
-            dms: Default::default(),
+            features: Default::default(),
             mutes: Default::default(),
             settling: tokio::sync::Mutex::new(()),
         }))
@@ -280,85 +288,6 @@ impl Session {
         self.engine.subscribe()
     }
 
-    /// Starts the background work: retries due deliveries now and every
-    /// `deliver_every`; refreshes (sync + inbox, leaving both subscribed)
-    /// now and every `refresh_every`. Failures are announced as updates.
-    pub fn start(self: &Arc<Self>) {
-        self.start_background(true);
-    }
-
-    /// Like [`Session::start`]; with `refresh_now` false the first refresh
-    /// waits one `refresh_every` (for a UI that runs its own first refresh
-    /// as an intent, to hear when it is done).
-    pub fn start_background(self: &Arc<Self>, refresh_now: bool) {
-        let deliver = periodic(
-            Arc::downgrade(self),
-            Duration::ZERO,
-            self.config.deliver_every,
-            |s| {
-                Box::pin(
-                    async move { s.engine.deliver_due().await.map(|_| ()).map_err(Into::into) },
-                )
-            },
-        );
-        let first = if refresh_now {
-            Duration::ZERO
-        } else {
-            self.config.refresh_every
-        };
-        let refresh = periodic(
-            Arc::downgrade(self),
-            first,
-            self.config.refresh_every,
-            |s| Box::pin(async move { s.refresh().await.map(|_| ()) }),
-        );
-        // The relay list is advertised again when the user's relays change
-        // (checked as often as deliveries are retried, so changes in quick
-        // succession go out as one list).
-        let advertise = periodic(
-            Arc::downgrade(self),
-            self.config.deliver_every,
-            self.config.deliver_every,
-            |s| Box::pin(async move { s.readvertise_if_changed().await.map(|_| ()) }),
-        );
-        // Waiting list changes go out as soon as a relay answers (tried at
-        // start and as often as deliveries; nothing is fetched while none
-        // waits).
-        let changes = periodic(
-            Arc::downgrade(self),
-            Duration::ZERO,
-            self.config.deliver_every,
-            |s| Box::pin(async move { s.apply_waiting_changes().await.map(|_| ()) }),
-        );
-        let replicate = periodic(
-            Arc::downgrade(self),
-            self.config.replicate_every,
-            self.config.replicate_every,
-            |s| Box::pin(async move { s.replicate(|_| {}).await.map(|_| ()) }),
-        );
-        if let Ok(mut tasks) = self.tasks.lock() {
-            tasks.push(deliver);
-            tasks.push(refresh);
-            tasks.push(advertise);
-            tasks.push(changes);
-            tasks.push(replicate);
-        }
-    }
-
-    /// Runs `intent` in the background and returns its number at once; the
-    /// result arrives as [`EngineUpdate::IntentDone`] with that number.
-    pub fn send(self: &Arc<Self>, intent: Intent) -> u64 {
-        let id = self.next_intent.fetch_add(1, Ordering::Relaxed);
-        let session = Arc::clone(self);
-        tokio::spawn(async move {
-            let result = session.run(intent).await.map_err(|e| e.to_string());
-            session
-                .engine
-                .announce(EngineUpdate::IntentDone { id, result });
-        });
-        id
-    }
-
     /// Stops the background work and closes every relay connection. What is
     /// queued stays queued (in the store) for the next session.
     pub async fn shutdown(&self) {
@@ -375,37 +304,12 @@ impl Session {
 
     // ---- reading from the network, results in the store ----
 
-    /// Reads everyone followed the outbox way and the user's inbox, and
-    /// leaves both subscribed: fetches the user's own lists first (from
-    /// their relays and the discovery relays), then syncs.
-    pub async fn refresh(&self) -> Result<SyncReport, SessionError> {
-        let report = self.sync(|_| {}).await?;
-        let read = read_relays(&self.settings());
-        if !read.is_empty() {
-            self.engine.sync_inbox(self.me, &read).await?;
-        }
-        self.engine.fetch_profiles().await?;
-        self.sync_dm_wraps().await?;
-        Ok(report)
-    }
-
     /// Like [`Session::refresh`] for the following feed only, telling
     /// `progress` each phase (the CLI's spinner).
     pub async fn sync(&self, progress: impl Fn(&str) + Sync) -> Result<SyncReport, SessionError> {
         self.fetch_own().await?;
         let follows = self.follows()?;
         Ok(self.engine.sync(&follows, progress).await?)
-    }
-
-    /// Fetches the inbox from the user's read relays (kept subscribed) and
-    /// returns its newest `limit` items.
-    pub async fn fetch_inbox(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
-        let read = read_relays(&self.settings());
-        if read.is_empty() {
-            return Err(SessionError::NoReadRelay);
-        }
-        self.engine.sync_inbox(self.me, &read).await?;
-        self.inbox(limit)
     }
 
     /// A thread (root first, then replies oldest first), fetching what is
@@ -454,21 +358,6 @@ impl Session {
         }))
     }
 
-    /// Replies, mentions, reposts and reactions of others, newest first.
-    pub fn inbox(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
-        Ok(self.inbox_with_held(limit)?.0)
-    }
-
-    /// The inbox (muted items removed) and what was held back because
-    /// people not followed sent it through relays that are not spam-safe.
-    pub fn inbox_with_held(
-        &self,
-        limit: usize,
-    ) -> Result<(Vec<Event>, crate::everyday::HeldBack), SessionError> {
-        let items = self.without_muted(self.engine.inbox_feed(self.me, limit)?);
-        self.spam_filter(items)
-    }
-
     /// Where recent own events landed, per relay.
     pub fn publish_status(&self, limit: usize) -> Result<Vec<QueuedEvent>, SessionError> {
         Ok(self.engine.publish_status(limit)?)
@@ -482,7 +371,7 @@ impl Session {
     /// The user's profile fields (kind 0), from the newest copy in the store.
     pub fn own_profile(&self) -> Result<serde_json::Map<String, serde_json::Value>, SessionError> {
         let current = self.engine.versions(self.me, Kind::Metadata)?;
-        Ok(crate::compose::profile_fields(current.first()))
+        Ok(crate::base::compose::profile_fields(current.first()))
     }
 
     /// Fetches the user's own profile, follow list and relay list from
@@ -492,34 +381,6 @@ impl Session {
         self.engine.fetch_own(self.me, &relays).await?;
         Ok(())
     }
-}
-
-type Work = fn(
-    Arc<Session>,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<(), SessionError>> + Send>,
->;
-
-/// Runs `work` after `first`, then every `every` while the session lives.
-fn periodic(
-    session: Weak<Session>,
-    first: Duration,
-    every: Duration,
-    work: Work,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        tokio::time::sleep(first).await;
-        loop {
-            let Some(s) = session.upgrade() else { break };
-            if let Err(e) = work(Arc::clone(&s)).await {
-                tracing::warn!(error = %e, "background work failed");
-                s.engine
-                    .announce(EngineUpdate::Phase(format!("background work failed: {e}")));
-            }
-            drop(s);
-            tokio::time::sleep(every).await;
-        }
-    })
 }
 
 /// The user's relays plus the discovery relays, once each.

@@ -205,6 +205,26 @@ pub fn thread_tree(events: &[Event]) -> Vec<(Event, usize)> {
     out
 }
 
+impl Engine {
+    /// Fetches the kind-0 profiles of everyone on the live feed from the
+    /// relays they are read from (one subscription per relay, concurrently),
+    /// so names can be shown.
+    pub async fn fetch_profiles(&self) -> Result<(), EngineError> {
+        let live = self.live_feed();
+        let fetches = live.iter().map(|(relay, people)| {
+            let filter = Filter::new()
+                .authors(people.iter().copied())
+                .kind(Kind::Metadata)
+                .limit(people.len().max(1));
+            self.fetch("profiles", std::slice::from_ref(relay), vec![filter])
+        });
+        for result in futures_util::future::join_all(fetches).await {
+            result?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

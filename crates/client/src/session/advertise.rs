@@ -20,9 +20,9 @@ use nostr::prelude::*;
 use samizdat_net::RelayUrl;
 use serde::Serialize;
 
+use crate::base::settings::RelayRoles;
 use crate::engine::relay_list;
 use crate::session::{own_and_discovery, Published, Session, SessionError};
-use crate::settings::RelayRoles;
 
 /// A relay list as roles per relay URL.
 pub type Roles = BTreeMap<String, RelayRoles>;
@@ -231,7 +231,7 @@ impl Session {
         }
         let settings = self.settings();
         let unsigned =
-            crate::compose::relay_list(self.me, settings.relays.iter(), versions.first());
+            crate::base::compose::relay_list(self.me, settings.relays.iter(), versions.first());
         Ok(Advertised {
             published: self.sign_and_publish(unsigned, &targets).await?,
             merge,
