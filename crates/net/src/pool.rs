@@ -250,7 +250,6 @@ struct ActorHandle {
 pub struct Pool {
     shared: Arc<PoolShared>,
     relays: Mutex<HashMap<RelayUrl, ActorHandle>>,
-    next_neg: std::sync::atomic::AtomicU64,
 }
 
 impl Pool {
@@ -276,7 +275,6 @@ impl Pool {
             Self {
                 shared,
                 relays: Mutex::new(HashMap::new()),
-                next_neg: std::sync::atomic::AtomicU64::new(1),
             },
             rx,
         )
@@ -366,11 +364,7 @@ impl Pool {
             Ok(sync) => sync,
             Err((e, _)) => return Err(e),
         };
-        let sub = format!(
-            "neg-{}",
-            self.next_neg
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
+        let sub = crate::session::random_sub_id();
         self.send(
             url,
             Command::Negentropy {

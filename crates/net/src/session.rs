@@ -12,6 +12,14 @@ use serde_json::json;
 
 use crate::nip11::RelayLimits;
 
+/// A subscription id for the wire: random for every REQ (and NEG-OPEN), so
+/// the logical names the engine uses (`feed`, `inbox`, …) never reach a
+/// relay, and relays comparing logs cannot tie two connections, two runs or
+/// two circuits together by an id (16 hex digits: 64 random bits).
+pub(crate) fn random_sub_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
 /// One REQ on the wire; a logical subscription may need several when the
 /// relay limits filters per REQ.
 pub(crate) struct WireSub {
@@ -76,15 +84,9 @@ impl Session {
             .unwrap_or(DEFAULT_MESSAGE_BUDGET)
             .saturating_sub(REQ_OVERHEAD)
             .max(1);
-        let chunks = pack(filters, per_req, budget);
-        let single = chunks.len() == 1;
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            let wire_id = if single {
-                id.to_owned()
-            } else {
-                format!("{id}~{i}")
-            };
-            self.queued.push_back((wire_id, id.to_owned(), chunk));
+        for chunk in pack(filters, per_req, budget) {
+            self.queued
+                .push_back((random_sub_id(), id.to_owned(), chunk));
         }
         self.activate_queued(limits, out);
     }
@@ -209,6 +211,31 @@ fn pack(filters: Vec<Filter>, per_req: usize, budget: usize) -> Vec<Vec<Filter>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wire_ids_are_random_per_req_and_never_the_logical_name() {
+        let limits = RelayLimits {
+            max_filters: Some(1),
+            ..RelayLimits::default()
+        };
+        let mut first = Session::new();
+        let mut out = Vec::new();
+        let two = vec![
+            Filter::new().kind(Kind::TextNote),
+            Filter::new().kind(Kind::Reaction),
+        ];
+        first.open("feed", two.clone(), &limits, &mut out);
+        let mut second = Session::new();
+        second.open("feed", two, &limits, &mut out);
+        let ids: std::collections::BTreeSet<&String> =
+            first.wire.keys().chain(second.wire.keys()).collect();
+        assert_eq!(ids.len(), 4, "one fresh id per REQ, none shared: {ids:?}");
+        for (id, wire) in first.wire.iter().chain(&second.wire) {
+            assert_eq!(wire.logical, "feed");
+            assert!(!id.contains("feed") && id.len() == 16, "{id}");
+        }
+        assert!(out.iter().all(|req| !req.contains("feed")), "{out:?}");
+    }
 
     #[test]
     fn a_reconnect_asks_only_for_what_came_after_the_catch_up() {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use crate::app::Intent;
+use crate::engine::publisher::jittered;
 use crate::engine::sync::SyncReport;
 use crate::engine::updates::IntentResult;
 use crate::engine::EngineUpdate;
@@ -131,7 +132,7 @@ fn periodic(
     work: Work,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        tokio::time::sleep(first).await;
+        tokio::time::sleep(jittered(first)).await;
         loop {
             let Some(s) = session.upgrade() else { break };
             if let Err(e) = work(Arc::clone(&s)).await {
@@ -140,7 +141,8 @@ fn periodic(
                     .announce(EngineUpdate::Phase(format!("background work failed: {e}")));
             }
             drop(s);
-            tokio::time::sleep(every).await;
+            // No fixed period: relays comparing logs could match the clock.
+            tokio::time::sleep(jittered(every)).await;
         }
     })
 }

@@ -88,6 +88,7 @@ pub enum ImportedKey {
 
 /// Recognises an nsec, a 64-hex key, or an ncryptsec.
 pub fn parse_import(input: &str) -> Result<ImportedKey, KeyError> {
+    crate::base::harden::no_core_dumps();
     let input = input.trim();
     if input.starts_with("ncryptsec1") {
         return EncryptedSecretKey::from_bech32(input)
@@ -242,6 +243,7 @@ pub fn decrypt(
     if log_n > MAX_LOG_N {
         return Err(KeyError::BadLogN(log_n));
     }
+    crate::base::harden::no_core_dumps();
     encrypted
         .decrypt_with_max_log_n(passphrase.expose_secret(), MAX_LOG_N)
         .map(Keys::new)

@@ -4,6 +4,7 @@
 
 pub mod compose;
 pub mod content;
+pub mod harden;
 pub mod keystore;
 pub mod network;
 pub mod pow;

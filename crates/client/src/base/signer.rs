@@ -65,8 +65,10 @@ pub struct LocalSigner {
 }
 
 impl LocalSigner {
-    /// Wraps unlocked keys.
+    /// Wraps unlocked keys (and turns core dumps off for the process: see
+    /// [`crate::base::harden`]).
     pub fn new(keys: Keys) -> Self {
+        crate::base::harden::no_core_dumps();
         Self { keys }
     }
 }

@@ -42,6 +42,12 @@ fn stagger(due: &[(Event, samizdat_store::Delivery)], range: Option<(u64, u64)>)
         .collect()
 }
 
+/// `d` spread over ±20%, so the client's timers (refreshes, retries) keep no
+/// fixed period that relays comparing logs could use to link connections.
+pub fn jittered(d: Duration) -> Duration {
+    d.mul_f64(0.8 + 0.4 * rand::random::<f64>())
+}
+
 impl Engine {
     /// Queues `event` for `targets` (durably), then tries every due delivery.
     pub async fn publish(
@@ -165,18 +171,31 @@ impl Engine {
         Ok(self.store.publish_status(limit)?)
     }
 
+    /// The wait before the next attempt: doubling from `retry_base`, at most
+    /// an hour, jittered so retries keep no clock relays could match.
     fn backoff(&self, attempts: u32) -> u64 {
         let wait = self
             .config
             .retry_base
             .saturating_mul(1u32 << attempts.min(16));
-        wait.min(MAX_RETRY).as_secs().max(1)
+        jittered(wait.min(MAX_RETRY)).as_secs().max(1)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timers_are_jittered_within_a_fifth() {
+        let base = Duration::from_secs(900);
+        let samples: Vec<Duration> = (0..200).map(|_| jittered(base)).collect();
+        assert!(samples
+            .iter()
+            .all(|d| *d >= base.mul_f64(0.8) && *d <= base.mul_f64(1.2)));
+        let distinct: std::collections::BTreeSet<_> = samples.iter().collect();
+        assert!(distinct.len() > 150, "no fixed period");
+    }
 
     #[test]
     fn lists_go_out_apart_and_notes_at_once() {

@@ -130,6 +130,9 @@ pub enum SessionError {
     /// An empty note.
     #[error("nothing to post")]
     NothingToPost,
+    /// A note that carries a secret key.
+    #[error("not posted: the text contains what looks like a secret key ({0}…); anyone could read it and act as you. Remove it; if it was your key, consider it seen")]
+    SecretInText(&'static str),
     /// A profile change without fields.
     #[error("nothing to change: give --name, --about, --picture or --nip05")]
     NothingToChange,

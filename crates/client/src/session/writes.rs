@@ -28,6 +28,29 @@ pub(crate) const WATCHED: [(Kind, &str); 5] = [
     (Kind::Bookmarks, "bookmarks"),
 ];
 
+/// A note must have text, and must not carry a secret key: pasting an
+/// `nsec1…` (or an `ncryptsec1…`) into a note is a common accident, and a
+/// published note cannot be taken back.
+fn check_text(text: &str) -> Result<(), SessionError> {
+    if text.trim().is_empty() {
+        return Err(SessionError::NothingToPost);
+    }
+    let lower = text.to_lowercase();
+    for prefix in ["nsec1", "ncryptsec1"] {
+        let found = lower.match_indices(prefix).any(|(at, _)| {
+            let rest = &lower[at + prefix.len()..];
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .count()
+                >= 50
+        });
+        if found {
+            return Err(SessionError::SecretInText(prefix));
+        }
+    }
+    Ok(())
+}
+
 impl Session {
     /// Remembers that this profile published `event` (a watched list), so
     /// a newer copy made elsewhere can be pointed out.
@@ -101,9 +124,7 @@ impl Session {
 
     /// Posts a note to the user's write relays.
     pub async fn post(&self, text: &str) -> Result<Published, SessionError> {
-        if text.trim().is_empty() {
-            return Err(SessionError::NothingToPost);
-        }
+        check_text(text)?;
         let targets = self.write_relays()?;
         self.sign_and_publish(compose::note(self.me, text), &targets)
             .await
@@ -119,9 +140,7 @@ impl Session {
         difficulty: u8,
         progress: std::sync::Arc<crate::base::pow::PowProgress>,
     ) -> Result<Published, SessionError> {
-        if text.trim().is_empty() {
-            return Err(SessionError::NothingToPost);
-        }
+        check_text(text)?;
         let (unsigned, targets) = match reply_to {
             Some(to) => {
                 let parent = self.stored(to)?;
@@ -143,9 +162,7 @@ impl Session {
     /// Replies to a stored note; delivered to the user's relays and the
     /// inboxes of everyone in the conversation.
     pub async fn reply(&self, to: EventId, text: &str) -> Result<Published, SessionError> {
-        if text.trim().is_empty() {
-            return Err(SessionError::NothingToPost);
-        }
+        check_text(text)?;
         let parent = self.stored(to)?;
         let unsigned = compose::reply(self.me, &parent, text);
         let targets = self.conversation_targets(&unsigned).await?;
