@@ -18,12 +18,13 @@ fn a_bunker_process_signs_for_a_paired_app_once_paired() {
     let keys = nostr::prelude::Keys::generate();
     let hex = keys.secret_key().to_secret_hex();
     let nsec = nostr::prelude::ToBech32::to_bech32(keys.secret_key()).unwrap();
-    let init = samizdat()
-        .env("SAMIZDAT_HOME", home.path())
-        .env("SAMIZDAT_PASSPHRASE", pass)
-        .args(["--log", "trace", "init", "--log-n", "10", "--import", &hex])
-        .output()
-        .unwrap();
+    let init = common::output_with_stdin(
+        samizdat()
+            .env("SAMIZDAT_HOME", home.path())
+            .env("SAMIZDAT_PASSPHRASE", pass)
+            .args(["--log", "trace", "init", "--log-n", "10", "--import"]),
+        &hex,
+    );
     assert!(init.status.success());
     let npub = String::from_utf8_lossy(&init.stdout)
         .split_whitespace()

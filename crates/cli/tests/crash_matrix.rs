@@ -145,7 +145,7 @@ impl Client {
             profile: Profile { home },
             keys,
         };
-        client.ok(&["init", "--log-n", "8", "--import", &nsec]);
+        client.ok_with_stdin(&["init", "--log-n", "8", "--import"], &nsec);
         client.ok(&["relays", "add", &relay.url(), "--read", "--write"]);
         client.ok(&["relays", "add", &relay.url(), "--discovery"]);
         client

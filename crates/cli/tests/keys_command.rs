@@ -21,6 +21,18 @@ fn run(home: &Path, env_pass: Option<&str>, args: &[&str]) -> Output {
     cmd.args(args).output().unwrap()
 }
 
+/// Like [`run`], with `input` on standard input (a key to import).
+fn run_in(home: &Path, env_pass: Option<&str>, args: &[&str], input: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_samizdat"));
+    cmd.env("SAMIZDAT_HOME", home)
+        .env_remove("SAMIZDAT_PASSPHRASE")
+        .env_remove("SAMIZDAT_PROFILE");
+    if let Some(p) = env_pass {
+        cmd.env("SAMIZDAT_PASSPHRASE", p);
+    }
+    common::output_with_stdin(cmd.args(args), input)
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -96,18 +108,27 @@ fn imports_plain_and_encrypted_keys_and_refuses_garbage() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     let keys = Keys::generate();
+    let nsec = keys.secret_key().to_bech32().unwrap();
+    // Never from the command line: refused, with the way to do it, and no
+    // profile is made.
     let out = run(
         h,
         Some("pw"),
-        &[
-            "--profile",
-            "a",
-            "init",
-            "--log-n",
-            "10",
-            "--import",
-            &keys.secret_key().to_bech32().unwrap(),
-        ],
+        &["--profile", "a", "init", "--log-n", "10", "--import", &nsec],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("never taken from the command line"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("samizdat init --import < key.txt"));
+    assert!(!h.join("a").join("key.ncryptsec").exists());
+    let out = run_in(
+        h,
+        Some("pw"),
+        &["--profile", "a", "init", "--log-n", "10", "--import"],
+        &nsec,
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains(&keys.public_key().to_bech32().unwrap()));
@@ -124,17 +145,19 @@ fn imports_plain_and_encrypted_keys_and_refuses_garbage() {
     .unwrap()
     .to_bech32()
     .unwrap();
-    let out = run(
+    let out = run_in(
         h,
         Some("pw"),
-        &["--profile", "b", "init", "--log-n", "10", "--import", &enc],
+        &["--profile", "b", "init", "--log-n", "10", "--import"],
+        &enc,
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&run(h, None, &["--profile", "b", "key", "show"])).contains("Medium"));
-    let out = run(
+    let out = run_in(
         h,
         Some("pw"),
-        &["--profile", "c", "init", "--import", "npub1notakey"],
+        &["--profile", "c", "init", "--import"],
+        "npub1notakey",
     );
     assert!(!out.status.success() && text(&out).contains("not a key"));
 }
@@ -151,15 +174,7 @@ fn secrets_never_reach_logs_output_or_files() {
     std::fs::write(&new_pass_file, "second-passphrase-1180\n").unwrap();
     let mut transcript = String::new();
     for args in [
-        vec![
-            "--log",
-            "trace",
-            "init",
-            "--log-n",
-            "10",
-            "--import",
-            hex.as_str(),
-        ],
+        vec!["--log", "trace", "init", "--log-n", "10", "--import"],
         vec!["--log", "trace", "unlock"],
         vec!["--log", "trace", "key", "show"],
         vec![
@@ -173,7 +188,8 @@ fn secrets_never_reach_logs_output_or_files() {
             new_pass_file.to_str().unwrap(),
         ],
     ] {
-        let out = run(h, Some(pass), &args);
+        // The key goes in on standard input (the other commands ignore it).
+        let out = run_in(h, Some(pass), &args, &hex);
         assert!(out.status.success(), "{args:?}: {}", text(&out));
         transcript.push_str(&text(&out));
     }

@@ -98,7 +98,14 @@ fn replicate_export_import_and_restore() {
         .find(|w| w.starts_with("nsec1"))
         .unwrap()
         .to_owned();
-    run("third", &["init", "--import", &nsec, "--log-n", "8"]);
+    let third = common::output_with_stdin(
+        common::samizdat()
+            .env("SAMIZDAT_HOME", &home)
+            .env("SAMIZDAT_PASSPHRASE", pass)
+            .args(["--profile", "third", "init", "--log-n", "8", "--import"]),
+        &nsec,
+    );
+    assert!(third.status.success(), "{third:?}");
     run("third", &["relays", "add", &indexer.url(), "--discovery"]);
     let restored = run("third", &["restore"]);
     assert!(restored.contains("notes"), "{restored}");

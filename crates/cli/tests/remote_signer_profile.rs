@@ -42,19 +42,14 @@ fn a_bunker_backed_profile_posts_replies_follows_and_authenticates() {
     let hex = keys.secret_key().to_secret_hex();
     let nsec = nostr::prelude::ToBech32::to_bech32(keys.secret_key()).unwrap();
     let npub = nostr::prelude::ToBech32::to_bech32(&keys.public_key()).unwrap();
-    run(
-        home.path(),
-        pass,
-        &[
-            "--profile",
-            "vault",
-            "init",
-            "--log-n",
-            "8",
-            "--import",
-            &hex,
-        ],
+    let vault = common::output_with_stdin(
+        samizdat()
+            .env("SAMIZDAT_HOME", home.path())
+            .env("SAMIZDAT_PASSPHRASE", pass)
+            .args(["--profile", "vault", "init", "--log-n", "8", "--import"]),
+        &hex,
     );
+    assert!(vault.status.success(), "{vault:?}");
     let mut bunker = samizdat()
         .env("SAMIZDAT_HOME", home.path())
         .env("SAMIZDAT_PASSPHRASE", pass)

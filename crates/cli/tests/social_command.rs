@@ -36,11 +36,22 @@ fn npub_of(out: &Output) -> String {
 }
 
 fn setup(home: &Path, profile: &str, own: &str, discovery: &str, import: Option<&str>) -> String {
-    let mut init = vec!["init", "--log-n", "10"];
-    if let Some(key) = import {
-        init.extend(["--import", key]);
-    }
-    let npub = npub_of(&run(home, profile, &init));
+    let init = match import {
+        None => run(home, profile, &["init", "--log-n", "10"]),
+        Some(key) => {
+            let out = common::output_with_stdin(
+                samizdat()
+                    .env("SAMIZDAT_HOME", home)
+                    .env("SAMIZDAT_PASSPHRASE", "pw")
+                    .args(["--log", "warn", "--profile", profile])
+                    .args(["init", "--log-n", "10", "--import"]),
+                key,
+            );
+            assert!(out.status.success(), "{out:?}");
+            out
+        }
+    };
+    let npub = npub_of(&init);
     run(home, profile, &["relays", "add", own, "--read", "--write"]);
     run(home, profile, &["relays", "add", discovery, "--discovery"]);
     run(home, profile, &["relays", "publish"]);

@@ -104,10 +104,12 @@ impl Context {
 /// Arguments of `samizdat init`.
 #[derive(clap::Args)]
 pub struct InitArgs {
-    /// Import this key (nsec, 64 hex characters, or ncryptsec) instead of
-    /// generating one. Prefer an ncryptsec: plain keys are marked as having
-    /// been handled unencrypted.
-    #[arg(long)]
+    /// Import a key (nsec, 64 hex characters, or ncryptsec) instead of
+    /// generating one, read from standard input or typed at a prompt that
+    /// does not echo — never from the command line, where the process list
+    /// and shell history would keep it. Prefer an ncryptsec: plain keys are
+    /// marked as having been handled unencrypted.
+    #[arg(long, num_args = 0..=1, default_missing_value = "-", value_name = "-")]
     import: Option<String>,
     /// scrypt cost (2^N). Lower is faster to unlock and faster to crack.
     #[arg(long, default_value_t = DEFAULT_LOG_N)]
@@ -133,6 +135,22 @@ async fn with_spinner<T: Send + 'static>(
     Ok(result)
 }
 
+/// The key to import: typed at a prompt that does not echo when standard
+/// input is a terminal, else the first line of standard input.
+fn read_key_to_import() -> anyhow::Result<SecretString> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        return Ok(SecretString::from(rpassword::prompt_password(
+            "Key to import (nsec, hex or ncryptsec): ",
+        )?));
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let key = SecretString::from(line.trim().to_owned());
+    secrecy::zeroize::Zeroize::zeroize(&mut line);
+    Ok(key)
+}
+
 /// `samizdat init`.
 pub async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     let profile = ctx.profile()?;
@@ -147,7 +165,17 @@ pub async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     if let Some(uri) = args.bunker.as_deref() {
         return init_remote(ctx, &profile, uri, args.log_n, args.allow_plain_ws).await;
     }
-    let (secret, security) = match args.import.as_deref() {
+    let typed = match args.import.as_deref() {
+        None => None,
+        Some("-") => Some(read_key_to_import()?),
+        Some(_) => bail!(
+            "a key is never taken from the command line: other users can see it in the \
+             process list and your shell history keeps it. Run `samizdat init --import` and \
+             paste it at the prompt, or give it on standard input: \
+             `samizdat init --import < key.txt`"
+        ),
+    };
+    let (secret, security) = match typed.as_ref().map(|t| t.expose_secret()) {
         None => (Keys::generate().secret_key().clone(), KeySecurity::Medium),
         Some(input) => match keystore::parse_import(input)? {
             ImportedKey::Plain(secret) => {

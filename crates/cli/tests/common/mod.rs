@@ -124,6 +124,22 @@ pub fn run_ok(home: &Path, passphrase: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `cmd` with `input` (and a newline) on its standard input, as a key
+/// to `init --import` is given; its output.
+pub fn output_with_stdin(cmd: &mut Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{input}\n").as_bytes()).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
 /// The default profile under `home`, run with the passphrase `pw`.
 pub struct Profile {
     pub home: PathBuf,
@@ -138,6 +154,25 @@ impl Profile {
             .args(args)
             .output()
             .unwrap()
+    }
+
+    /// Runs a command that must succeed, with `input` on its standard
+    /// input; its stdout.
+    pub fn ok_with_stdin(&self, args: &[&str], input: &str) -> String {
+        let out = output_with_stdin(
+            samizdat()
+                .env("SAMIZDAT_HOME", &self.home)
+                .env("SAMIZDAT_PASSPHRASE", "pw")
+                .args(["--log", "warn"])
+                .args(args),
+            input,
+        );
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Runs a command that must succeed; its stdout.
