@@ -13,6 +13,8 @@ pub struct Prefs {
     pub ui_scale: f32,
     /// Dark theme.
     pub dark: bool,
+    /// Lock the profile after this many minutes without input (0: never).
+    pub idle_lock_minutes: u32,
 }
 
 impl Default for Prefs {
@@ -20,6 +22,7 @@ impl Default for Prefs {
         Self {
             ui_scale: 1.0,
             dark: true,
+            idle_lock_minutes: 15,
         }
     }
 }
@@ -54,6 +57,7 @@ impl Prefs {
             self.ui_scale = 1.0;
         }
         self.ui_scale = self.ui_scale.clamp(0.5, 3.0);
+        self.idle_lock_minutes = self.idle_lock_minutes.min(24 * 60);
         self
     }
 }

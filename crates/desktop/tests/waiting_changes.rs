@@ -1,6 +1,7 @@
 //! List changes that wait, in the app: a follow made while the relays are
 //! down is shown on the Alerts tab with its age, stays after "Try now"
-//! (nothing answers), and goes away, never sent, when cancelled.
+//! (nothing answers), and goes away, never sent, when cancelled. And an
+//! idle profile locks itself.
 
 mod common;
 
@@ -10,14 +11,17 @@ use nostr::prelude::*;
 use samizdat_client::changes::{Change, ListItem, OwnList};
 use samizdat_store::Store;
 
+/// A loopback address where nothing listens.
+fn dead_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("ws://{}", l.local_addr().unwrap())
+}
+
 #[test]
 fn waiting_changes_are_listed_with_their_age_and_can_be_cancelled() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let dead = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("ws://{}", l.local_addr().unwrap())
-    };
+    let dead = dead_url();
     let me = Keys::generate();
     let home = dir.path().join("home");
     profile(&rt, &home, "alice", &me, &[&dead], &[&dead], &[]);
@@ -77,4 +81,26 @@ fn waiting_changes_are_listed_with_their_age_and_can_be_cancelled() {
         .unwrap();
     assert_eq!(left.len(), 1);
     assert!(left[0].change.contains(&kept.to_hex()));
+}
+
+#[test]
+fn an_idle_profile_locks_itself() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dead_url();
+    let me = Keys::generate();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &me, &[&dead], &[&dead], &[]);
+    let mut h = app(&home);
+    unlock(&mut h);
+    assert!(h.state().main.is_some());
+    assert_eq!(
+        h.state().main.as_ref().unwrap().prefs.idle_lock_minutes,
+        15,
+        "on by default"
+    );
+    h.state_mut().idle_lock_override = Some(std::time::Duration::from_millis(400));
+    wait_for(&mut h, "the idle lock", |h| {
+        h.state().main.is_none() && shows(h, "Unlock a profile")
+    });
 }

@@ -218,7 +218,27 @@ impl Main {
     }
 }
 
-/// The start screen's fields.
+impl Start {
+    /// Overwrites every secret field with zeros, then empties it.
+    pub fn wipe_secrets(&mut self) {
+        use secrecy::zeroize::Zeroize;
+        self.passphrase.zeroize();
+        self.new_pass.0.zeroize();
+        self.new_pass.1.zeroize();
+        self.import.zeroize();
+        self.import_pass.zeroize();
+    }
+}
+
+impl Drop for Start {
+    fn drop(&mut self) {
+        self.wipe_secrets();
+    }
+}
+
+/// The start screen's fields. The secret ones (passphrases, a pasted key)
+/// are wiped — overwritten, not just emptied — as soon as they are sent,
+/// when a profile opens, and when this is dropped.
 #[derive(Default)]
 pub struct Start {
     /// Profiles on this machine.
@@ -272,9 +292,39 @@ pub struct DesktopApp {
     /// When the first non-empty feed was painted.
     pub first_feed: Option<std::time::Duration>,
     zoom_applied: Option<f32>,
+    /// The last keyboard or pointer input (for the idle lock).
+    last_input: Instant,
+    /// Tests: lock after this long idle instead of the preference.
+    pub idle_lock_override: Option<std::time::Duration>,
 }
 
 impl DesktopApp {
+    /// Locks the open profile after the idle time the user chose (Settings;
+    /// 15 minutes unless changed, never in the demo): the session closes
+    /// and the key leaves memory, as with the Lock button.
+    fn idle_lock(&mut self, ctx: &egui::Context) {
+        let active = ctx.input(|i| !i.events.is_empty() || i.pointer.any_down());
+        if active || self.main.is_none() {
+            self.last_input = Instant::now();
+            return;
+        }
+        let Some(main) = &self.main else { return };
+        let limit = self.idle_lock_override.or_else(|| {
+            (main.prefs.idle_lock_minutes > 0 && !self.options.demo && self.bench.is_none()).then(
+                || std::time::Duration::from_secs(60 * u64::from(main.prefs.idle_lock_minutes)),
+            )
+        });
+        let Some(limit) = limit else { return };
+        let idle = self.last_input.elapsed();
+        if idle >= limit {
+            self.last_input = Instant::now();
+            self.send(Command::Lock);
+        } else {
+            // Wake up to check again even if nothing happens.
+            ctx.request_repaint_after(limit - idle);
+        }
+    }
+
     /// An app with these options; the worker starts on the first frame.
     pub fn new(options: AppOptions) -> Self {
         Self {
@@ -287,6 +337,8 @@ impl DesktopApp {
             started: Instant::now(),
             first_feed: None,
             zoom_applied: None,
+            last_input: Instant::now(),
+            idle_lock_override: None,
         }
     }
 
@@ -336,6 +388,7 @@ impl DesktopApp {
             true => main_view::show(self, ctx),
         }
         self.ask_dialog(ctx);
+        self.idle_lock(ctx);
         if let Some(main) = &self.main {
             if self.first_feed.is_none() && !main.feed.is_empty() {
                 self.first_feed = Some(self.started.elapsed());
@@ -370,10 +423,7 @@ impl DesktopApp {
                 needs_relays,
                 network,
             } => {
-                self.start.passphrase.clear();
-                self.start.new_pass = Default::default();
-                self.start.import.clear();
-                self.start.import_pass.clear();
+                self.start.wipe_secrets();
                 self.start.error = None;
                 self.zoom_applied = None;
                 let mut main = Main::new(profile, me, name, prefs, needs_relays);

@@ -297,6 +297,11 @@ pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
         }
     });
     ui.checkbox(&mut main.prefs.dark, "Dark theme");
+    ui.horizontal(|ui| {
+        let l = ui.label("Lock after minutes idle (0: never)");
+        ui.add(egui::DragValue::new(&mut main.prefs.idle_lock_minutes).range(0..=1440))
+            .labelled_by(l.id);
+    });
     if main.prefs != before {
         commands.push(Command::SavePrefs(main.prefs.clone()));
     }

@@ -97,7 +97,7 @@ fn unlock(app: &mut DesktopApp, ui: &mut Ui) {
         if let Some(name) = app.start.chosen.clone() {
             app.start.error = None;
             let passphrase = secret(&app.start.passphrase);
-            app.start.passphrase.clear();
+            secrecy::zeroize::Zeroize::zeroize(&mut app.start.passphrase);
             app.send(Command::Unlock { name, passphrase });
         }
     }
