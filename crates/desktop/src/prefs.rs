@@ -74,6 +74,7 @@ mod tests {
         let p = Prefs {
             ui_scale: 1.5,
             dark: false,
+            idle_lock_minutes: 5,
         };
         p.save(&path).unwrap();
         assert_eq!(Prefs::load(&path), p);
@@ -81,5 +82,7 @@ mod tests {
         assert_eq!(Prefs::load(&path), Prefs::default());
         std::fs::write(&path, r#"{"ui_scale": 99}"#).unwrap();
         assert_eq!(Prefs::load(&path).ui_scale, 3.0);
+        // A file from before the idle lock gets its default.
+        assert_eq!(Prefs::load(&path).idle_lock_minutes, 15);
     }
 }
