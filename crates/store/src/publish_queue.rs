@@ -82,7 +82,29 @@ impl Store {
         targets: &[String],
         settled: &[i64],
     ) -> StoreResult<InsertOutcome> {
+        self.enqueue(event, targets, settled, 0)
+    }
+
+    /// Like [`Store::enqueue_publish`], with the first attempt due only
+    /// `delay_secs` from now (a copy that must not arrive with another).
+    pub fn enqueue_publish_later(
+        &self,
+        event: &Event,
+        targets: &[String],
+        delay_secs: u64,
+    ) -> StoreResult<InsertOutcome> {
+        self.enqueue(event, targets, &[], delay_secs)
+    }
+
+    fn enqueue(
+        &self,
+        event: &Event,
+        targets: &[String],
+        settled: &[i64],
+        delay_secs: u64,
+    ) -> StoreResult<InsertOutcome> {
         let now = Timestamp::now().as_secs() as i64;
+        let due = now + delay_secs as i64;
         let mut conn = self.writer();
         let tx = conn
             .transaction()
@@ -92,11 +114,11 @@ impl Store {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT OR IGNORE INTO publish_queue (id, relay, state, next_attempt_at, queued_at, updated_at)
-                     VALUES (?1, ?2, 'pending', ?3, ?3, ?3)",
+                     VALUES (?1, ?2, 'pending', ?4, ?3, ?3)",
                 )
                 .map_err(|e| self.err("queueing a publish", e))?;
             for relay in targets {
-                stmt.execute(params![event.id.as_bytes(), relay, now])
+                stmt.execute(params![event.id.as_bytes(), relay, now, due])
                     .map_err(|e| self.err("queueing a publish", e))?;
             }
         }

@@ -94,6 +94,12 @@ async fn run(
                     println!("  {label} via {relay}: {outcome:?}");
                 }
             }
+            if let Some(secs) = sent.self_copy_in {
+                println!(
+                    "  your own copy is queued for your DM relays in {secs} s, apart from this one \
+                     (so the relay cannot pair them); the next command or the running app sends it"
+                );
+            }
         }
         DmCommand::List { json } => {
             session.sync_dms().await?;

@@ -71,9 +71,12 @@ pub struct Conversation {
 pub struct DmSent {
     /// The rumor's id.
     pub id: EventId,
-    /// Per recipient (the user included, for the copy to self): each DM
-    /// relay's answer to the first attempt.
+    /// Per recipient: each DM relay's answer to the first attempt.
     pub deliveries: Vec<(PublicKey, Vec<(String, PublishOutcome)>)>,
+    /// The copy to the user's own DM relays goes out this many seconds
+    /// later (queued durably), so the DM relay cannot pair it with the
+    /// recipient's copy by arrival time; `None` when it went out at once.
+    pub self_copy_in: Option<u64>,
 }
 
 /// The session's DM state: what was opened, what was dropped and why, when
@@ -227,14 +230,26 @@ impl Session {
         let rumor = wrap::rumor(self.me, &to, text, subject);
         let id = rumor.id.ok_or(SessionError::NothingToPost)?;
         let mut deliveries = Vec::new();
+        let mut self_copy_in = None;
         for (p, relays) in targets {
             let wrapped = wrap::gift_wrap(self.signer.as_ref(), &rumor, p).await?;
             if p == self.me {
                 self.remember(wrapped.id, message_of(&rumor, false));
+                let delay = self.engine.publish_later(&wrapped, &relays)?;
+                if delay > 0 {
+                    self_copy_in = Some(delay);
+                    continue;
+                }
+                deliveries.push((p, self.engine.deliver_due().await?));
+                continue;
             }
             deliveries.push((p, self.engine.publish(&wrapped, &relays).await?));
         }
-        Ok(DmSent { id, deliveries })
+        Ok(DmSent {
+            id,
+            deliveries,
+            self_copy_in,
+        })
     }
 
     fn remember(&self, wrap: EventId, message: Result<DmMessage, Dropped>) {

@@ -71,6 +71,10 @@ pub struct EngineConfig {
     /// Random gap between the copies of a profile or list update sent to
     /// different relays, in milliseconds (`None`: all at once).
     pub stagger_ms: Option<(u64, u64)>,
+    /// How long the copy of a sent private message to the user's own DM
+    /// relays waits, in seconds (a random time in this range), so the DM
+    /// relay cannot pair it with the copy to the recipient by arrival time.
+    pub self_copy_delay_secs: (u64, u64),
 }
 
 impl Default for EngineConfig {
@@ -88,6 +92,7 @@ impl Default for EngineConfig {
             max_exposure: None,
             explore: true,
             stagger_ms: Some((150, 700)),
+            self_copy_delay_secs: (5, 30),
         }
     }
 }
@@ -139,9 +144,13 @@ pub struct Engine {
     pub(crate) store: Arc<Store>,
     pub(crate) config: EngineConfig,
     pub(crate) pool: Pool,
+    /// The pool gift wraps leave by: it never authenticates (no signer) and
+    /// has proxy circuits of its own, so a DM relay never receives a wrap
+    /// on a connection that told it who the sender is (NIP-17's point).
+    pub(crate) wraps_pool: Pool,
     bus: broadcast::Sender<PoolEvent>,
     pub(crate) updates: broadcast::Sender<EngineUpdate>,
-    pump: JoinHandle<()>,
+    pumps: [JoinHandle<()>; 2],
     /// One delivery round at a time, so no delivery is attempted twice at once.
     pub(crate) delivering: tokio::sync::Mutex<()>,
     next_sub: AtomicU64,
@@ -167,17 +176,38 @@ impl Engine {
         };
         let auth = signer
             .map(|s| Arc::new(AuthThroughSigner(s)) as Arc<dyn samizdat_net::AuthSigner + 'static>);
-        let (pool, events) = Pool::new(config.net.clone(), Arc::clone(&store), policies, auth);
+        let mut wraps_net = config.net.clone();
+        wraps_net.transport.isolation_nonce = format!("{:016x}", rand::random::<u64>());
+        let wraps_ledger = crate::engine::ledger::LedgerWriter {
+            path: crate::engine::ledger::path_of(&wraps_net.transport),
+            ..ledger.clone()
+        };
+        let (pool, events) = Pool::new(
+            config.net.clone(),
+            Arc::clone(&store),
+            policies.clone(),
+            auth,
+        );
+        let (wraps_pool, wraps_events) = Pool::new(wraps_net, Arc::clone(&store), policies, None);
         let (updates, _) = broadcast::channel(1_024);
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
-        let pump = tokio::spawn(pump(events, bus.clone(), updates.clone(), ledger));
+        let pumps = [
+            tokio::spawn(pump(events, bus.clone(), updates.clone(), ledger)),
+            tokio::spawn(pump(
+                wraps_events,
+                bus.clone(),
+                updates.clone(),
+                wraps_ledger,
+            )),
+        ];
         Self {
             store,
             config,
             pool,
+            wraps_pool,
             bus,
             updates,
-            pump,
+            pumps,
             delivering: tokio::sync::Mutex::new(()),
             next_sub: AtomicU64::new(1),
             live: Mutex::new(HashMap::new()),
@@ -347,6 +377,7 @@ impl Engine {
     /// Closes every relay connection.
     pub async fn shutdown(&self) {
         self.pool.shutdown().await;
+        self.wraps_pool.shutdown().await;
     }
 
     /// Waits until every relay in `relays` has answered `sub` (EOSE), failed
@@ -444,7 +475,9 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        self.pump.abort();
+        for pump in &self.pumps {
+            pump.abort();
+        }
     }
 }
 

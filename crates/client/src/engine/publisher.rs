@@ -72,6 +72,23 @@ impl Engine {
         self.deliver_due().await
     }
 
+    /// Queues `event` for `targets` durably with its first attempt a random
+    /// time in `EngineConfig::self_copy_delay_secs` from now; returns the
+    /// delay. A later `deliver_due` (the background's, or the caller's after
+    /// waiting) sends it.
+    pub fn publish_later(&self, event: &Event, targets: &[RelayUrl]) -> Result<u64, EngineError> {
+        use rand::Rng;
+        let (lo, hi) = self.config.self_copy_delay_secs;
+        let delay = if hi > lo {
+            rand::rng().random_range(lo..=hi)
+        } else {
+            lo
+        };
+        let targets: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+        self.store.enqueue_publish_later(event, &targets, delay)?;
+        Ok(delay)
+    }
+
     /// Runs delivery rounds until nothing due is left or a round makes no
     /// progress (at most 100 rounds): for large re-sends.
     pub async fn deliver_all_due(&self) -> Result<usize, EngineError> {
@@ -102,8 +119,15 @@ impl Engine {
             .zip(delays)
             .map(|((event, delivery), wait)| async move {
                 tokio::time::sleep(wait).await;
+                // Gift wraps never leave on a connection authenticated as
+                // the user.
+                let pool = if event.kind == Kind::GiftWrap {
+                    &self.wraps_pool
+                } else {
+                    &self.pool
+                };
                 let outcome = match RelayUrl::parse(&delivery.relay) {
-                    Ok(relay) => self.pool.publish(&relay, event.clone()).await,
+                    Ok(relay) => pool.publish(&relay, event.clone()).await,
                     Err(e) => PublishOutcome::Failed(e.to_string()),
                 };
                 (event, delivery, outcome)

@@ -75,6 +75,8 @@ pub fn session_with(
     config.engine.phase_timeout = std::time::Duration::from_secs(5);
     config.engine.net.ok_timeout = std::time::Duration::from_secs(2);
     config.engine.net.transport.connect_timeout = std::time::Duration::from_secs(1);
+    // Tests read a sent message's own copy from the relay at once.
+    config.engine.self_copy_delay_secs = (0, 0);
     tweak(&mut config);
     samizdat_client::Session::with_store(
         Arc::new(Store::open(dir.join("events.sqlite")).unwrap()),
