@@ -285,6 +285,11 @@ fn with_a_proxy_every_connection_goes_through_it_and_none_without_it() {
     );
     assert!(ports.iter().all(|p| *p == socks.addr.port()), "{ports:?}");
 
+    // NIP-05 checks can be switched off (and on again).
+    assert!(run(&["network", "nip05", "off"]).contains("NIP-05 checks: off"));
+    assert!(run(&["network", "show"]).contains("NIP-05 checks: off"));
+    assert!(run(&["network", "nip05", "on"]).contains("NIP-05 checks: on"));
+
     // An .onion relay is refused without a proxy.
     run(&["network", "set", "--direct"]);
     run(&[

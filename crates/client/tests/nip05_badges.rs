@@ -76,4 +76,28 @@ async fn badges_verify_mismatch_and_fail_with_reasons_and_are_cached() {
         asked,
         "answered from the cache"
     );
+
+    // The ledger says what the domain learned, and by which path.
+    let report = session.privacy_report().unwrap();
+    let site = report
+        .relays
+        .iter()
+        .find(|r| r.relay == format!("https://{domain}"))
+        .expect("the domain is in the ledger");
+    assert!(
+        site.nip05_names.contains(&format!("bob@{domain}")),
+        "{site:?}"
+    );
+    assert!(site.summary.contains("NIP-05"), "{}", site.summary);
+    assert!(site.saw_ip, "a direct lookup showed the IP");
+
+    // Switched off: no lookup, and it says why.
+    session.set_nip05_checks(false).unwrap();
+    let before = requests.load(Ordering::SeqCst);
+    let off = session.nip05_badge(bob, &format!("alice@{domain}")).await;
+    assert!(
+        matches!(&off, Nip05Badge::Unverified(why) if why.contains("off")),
+        "{off:?}"
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), before, "nothing was asked");
 }

@@ -94,6 +94,8 @@ pub enum Command {
     ShowAlerts,
     /// Drop one waiting list change (by its number).
     CancelChange(i64),
+    /// Check NIP-05 names (each asks the name's domain) or not.
+    SetNip05Checks(bool),
     /// Show the conversations (private messages).
     ShowConversations,
     /// Open the conversation with exactly these people (the user aside).
@@ -150,6 +152,8 @@ pub enum Update {
         needs_relays: bool,
         /// The network setting, in a sentence.
         network: String,
+        /// Whether NIP-05 names are checked.
+        nip05_checks: bool,
     },
     /// The session is closed.
     Locked,

@@ -177,6 +177,13 @@ pub enum NetworkCommand {
         #[arg(long)]
         off: bool,
     },
+    /// Check NIP-05 names (`on`, the default) or not (`off`): each check
+    /// asks the name's domain, which then knows whom you looked at.
+    Nip05 {
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
     /// Change it.
     Set {
         /// A SOCKS5 proxy for every connection (`127.0.0.1:9050`, `socks5h://…`).
@@ -200,6 +207,10 @@ pub async fn network(ctx: &Context, cmd: NetworkCommand) -> anyhow::Result<()> {
     profile.create_dir()?;
     let path = profile.settings_path();
     let mut settings = samizdat_client::Settings::load(&path)?;
+    if let NetworkCommand::Nip05 { state } = &cmd {
+        settings.no_nip05_checks = state == "off";
+        settings.save(&path)?;
+    }
     if let NetworkCommand::Direct { url, off } = &cmd {
         let url = samizdat_net::RelayUrl::parse(url)?.to_string();
         settings.network.set_direct(&url, !off);
@@ -229,5 +240,13 @@ pub async fn network(ctx: &Context, cmd: NetworkCommand) -> anyhow::Result<()> {
         settings.save(&path)?;
     }
     println!("{}", settings.network.describe());
+    println!(
+        "NIP-05 checks: {}",
+        if settings.no_nip05_checks {
+            "off"
+        } else {
+            "on (each asks the name's domain; see samizdat privacy)"
+        }
+    );
     Ok(())
 }

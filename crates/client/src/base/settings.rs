@@ -44,6 +44,9 @@ pub struct Settings {
     /// Do not probe connected relays about people they have no evidence
     /// for (exploration is on unless this is set).
     pub no_exploration: bool,
+    /// Do not check NIP-05 names (each check asks the name's domain, which
+    /// then knows whom the user looked at; checks are on unless this is set).
+    pub no_nip05_checks: bool,
     /// Direct, or every connection through a SOCKS5 proxy (Tor).
     pub network: crate::base::network::NetworkSetting,
     /// Per watched list kind, the id of the copy this profile published

@@ -19,6 +19,8 @@ pub(crate) const ASKED: &str = "asked";
 pub(crate) const CONTACT: &str = "contact";
 pub(crate) const AUTH: &str = "auth";
 pub(crate) const SEARCH: &str = "search";
+/// A NIP-05 name looked up at its domain.
+pub(crate) const NIP05: &str = "nip05";
 
 /// How connections are made, as the ledger records it.
 pub(crate) fn path_of(transport: &TransportConfig) -> String {

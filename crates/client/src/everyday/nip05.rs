@@ -53,6 +53,37 @@ impl Nip05Cache {
 }
 
 impl Session {
+    /// The ledger: the name's domain was contacted (by this path) and
+    /// learned which name the user looked up.
+    fn record_nip05_lookup(&self, identifier: &str, transport: &samizdat_net::TransportConfig) {
+        let Some(domain) = identifier.rsplit_once('@').map(|(_, d)| d) else {
+            return;
+        };
+        let site = format!("https://{domain}");
+        let store = self.engine.store();
+        let path = crate::engine::ledger::path_of(transport);
+        let recorded = store
+            .record_learned(&site, crate::engine::ledger::CONTACT, &[path])
+            .and_then(|()| {
+                store.record_learned(
+                    &site,
+                    crate::engine::ledger::NIP05,
+                    &[identifier.to_owned()],
+                )
+            });
+        if let Err(e) = recorded {
+            tracing::debug!(error = %e, "could not record a NIP-05 lookup in the ledger");
+        }
+    }
+
+    /// Whether NIP-05 names are checked (saved in the profile).
+    pub fn set_nip05_checks(&self, on: bool) -> Result<(), crate::session::SessionError> {
+        self.change_settings(|s| {
+            s.no_nip05_checks = !on;
+            Ok(())
+        })
+    }
+
     /// Whether `identifier` (a NIP-05 `name@domain`) names `who`, from the
     /// cache or from the domain.
     pub async fn nip05_badge(&self, who: PublicKey, identifier: &str) -> Nip05Badge {
@@ -60,22 +91,27 @@ impl Session {
         if let Some(badge) = self.feature::<Nip05Cache>().get(&key) {
             return badge;
         }
-        let badge =
-            match samizdat_net::resolve_nip05(&key.1, &self.engine.config().net.transport).await {
-                Ok((listed, relays)) if listed == who => {
-                    // A verified document's relays are evidence of where they write.
-                    if let Err(e) = self.engine.store().record_relay_hints(
-                        &who,
-                        &relays,
-                        samizdat_store::HintSource::Nip05,
-                    ) {
-                        tracing::debug!(error = %e, "could not record NIP-05 relays");
-                    }
-                    Nip05Badge::Verified
+        if self.settings().no_nip05_checks {
+            return Nip05Badge::Unverified("NIP-05 checks are off in this profile".into());
+        }
+        let transport = &self.engine.config().net.transport;
+        let result = samizdat_net::resolve_nip05(&key.1, transport).await;
+        self.record_nip05_lookup(&key.1, transport);
+        let badge = match result {
+            Ok((listed, relays)) if listed == who => {
+                // A verified document's relays are evidence of where they write.
+                if let Err(e) = self.engine.store().record_relay_hints(
+                    &who,
+                    &relays,
+                    samizdat_store::HintSource::Nip05,
+                ) {
+                    tracing::debug!(error = %e, "could not record NIP-05 relays");
                 }
-                Ok(_) => Nip05Badge::Mismatch,
-                Err(e) => Nip05Badge::Unverified(e.to_string()),
-            };
+                Nip05Badge::Verified
+            }
+            Ok(_) => Nip05Badge::Mismatch,
+            Err(e) => Nip05Badge::Unverified(e.to_string()),
+        };
         self.feature::<Nip05Cache>().put(key, badge.clone());
         badge
     }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::engine::ledger::{ASKED, AUTH, CONTACT, SEARCH};
+use crate::engine::ledger::{ASKED, AUTH, CONTACT, NIP05, SEARCH};
 use crate::session::{Session, SessionError};
 
 /// What one relay learned.
@@ -28,6 +28,8 @@ pub struct RelayLedger {
     pub saw_ip: bool,
     /// Search terms it saw.
     pub searches: Vec<String>,
+    /// NIP-05 names looked up there (for a name's domain, not a relay).
+    pub nip05_names: Vec<String>,
     /// First and last contact (unix), if any.
     pub first_at: Option<u64>,
     /// Last contact.
@@ -85,6 +87,7 @@ impl Session {
                 ASKED => r.people_asked.push(e.detail),
                 AUTH => r.auth_as.push(e.detail),
                 SEARCH => r.searches.push(e.detail),
+                NIP05 => r.nip05_names.push(e.detail),
                 CONTACT => {
                     r.saw_ip |= e.detail == "direct";
                     r.paths.push(e.detail);
@@ -127,6 +130,14 @@ impl Session {
                 }
                 if !r.searches.is_empty() {
                     parts.push(format!("{} search terms", r.searches.len()));
+                }
+                if !r.nip05_names.is_empty() {
+                    // A name's domain, not a relay: what it learned is whom
+                    // the user looked at.
+                    parts = vec![format!(
+                        "that you looked up {} (NIP-05)",
+                        r.nip05_names.join(", ")
+                    )];
                 }
                 let ip = match (r.paths.is_empty(), r.saw_ip) {
                     (true, _) => "never contacted",

@@ -18,6 +18,7 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
     };
     top_bar(main, ctx, &mut commands);
     status_bar(main, ctx);
+    link_dialog(main, ctx);
     egui::CentralPanel::default().show(ctx, |ui| {
         if let Some(page) = main.pages.last().cloned() {
             ui.horizontal(|ui| {
@@ -144,6 +145,38 @@ fn top_bar(main: &mut Main, ctx: &egui::Context, commands: &mut Vec<Command>) {
             });
         });
     });
+}
+
+/// "Open in the browser?": the browser does not go through Samizdat's
+/// proxy, so the site would see the user's address and the link.
+fn link_dialog(main: &mut Main, ctx: &egui::Context) {
+    let Some(url) = main.link_to_open.clone() else {
+        return;
+    };
+    egui::Window::new("Open this link?")
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+        .show(ctx, |ui| {
+            ui.label(&url);
+            ui.label(
+                "Your browser does not go through Samizdat's proxy: the site will see your \
+                 IP address (unless the browser has a proxy of its own) and know this link was opened.",
+            );
+            ui.horizontal(|ui| {
+                if ui.button("Open in browser").clicked() {
+                    ctx.open_url(egui::OpenUrl::new_tab(&url));
+                    main.link_to_open = None;
+                }
+                if ui.button("Copy link").clicked() {
+                    ctx.copy_text(url.clone());
+                    main.link_to_open = None;
+                }
+                if ui.button("Cancel").clicked() {
+                    main.link_to_open = None;
+                }
+            });
+        });
 }
 
 /// Switches tab and asks for what it shows.
@@ -319,6 +352,7 @@ pub fn act(main: &mut Main, action: NoteAction, commands: &mut Vec<Command>) {
             reason: String::new(),
         })),
         NoteAction::Retry => commands.push(Command::Intent(Intent::RetryDeliveries)),
+        NoteAction::OpenLink(url) => main.link_to_open = Some(url),
         NoteAction::Bookmark(id) => commands.push(Command::Intent(Intent::EditList {
             which: samizdat_client::lists::ListKind::Bookmarks,
             item: samizdat_client::lists::ListItem::Event(id.to_hex()),

@@ -143,6 +143,10 @@ pub struct Main {
     pub privacy: Option<samizdat_client::PrivacyReport>,
     /// The network setting, in a sentence.
     pub network: String,
+    /// Whether NIP-05 names are checked (Settings).
+    pub nip05_checks: bool,
+    /// A link the user clicked, waiting for "open in the browser?".
+    pub link_to_open: Option<String>,
     /// The proxy field.
     pub proxy_field: String,
     /// The field naming a relay to reach directly despite the proxy.
@@ -209,6 +213,8 @@ impl Main {
             waiting: Vec::new(),
             privacy: None,
             network: String::new(),
+            nip05_checks: true,
+            link_to_open: None,
             proxy_field: String::new(),
             direct_field: String::new(),
             backup_path: String::new(),
@@ -422,12 +428,14 @@ impl DesktopApp {
                 prefs,
                 needs_relays,
                 network,
+                nip05_checks,
             } => {
                 self.start.wipe_secrets();
                 self.start.error = None;
                 self.zoom_applied = None;
                 let mut main = Main::new(profile, me, name, prefs, needs_relays);
                 main.network = network;
+                main.nip05_checks = nip05_checks;
                 self.main = Some(main);
             }
             Update::Locked => self.main = None,

@@ -25,6 +25,8 @@ pub enum NoteAction {
     Retry,
     /// Bookmark it (privately).
     Bookmark(EventId),
+    /// Open a link (after saying the browser does not use the proxy).
+    OpenLink(String),
 }
 
 /// Colours of delivery states.
@@ -117,7 +119,9 @@ fn text(ui: &mut Ui, pieces: &[Piece], action: &mut Option<NoteAction>) {
                     ui.label(t);
                 }
                 Piece::Link(l) => {
-                    ui.hyperlink_to(l, l);
+                    if ui.link(l).on_hover_text(l).clicked() {
+                        *action = Some(NoteAction::OpenLink(l.clone()));
+                    }
                 }
                 Piece::Hashtag(h) => {
                     ui.label(RichText::new(format!("#{h}")).italics());

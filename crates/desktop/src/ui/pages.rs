@@ -307,7 +307,16 @@ pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
     }
     ui.separator();
     ui.heading("Privacy");
-    ui.label("Remote images and link previews: never loaded. Links open in your browser only when you click them.");
+    ui.label("Remote images and link previews: never loaded. Links open in your browser only when you click them, after a warning: the browser does not go through Samizdat's proxy.");
+    if ui
+        .checkbox(
+            &mut main.nip05_checks,
+            "Check NIP-05 names (a person page asks the name's domain, through the proxy when set)",
+        )
+        .changed()
+    {
+        commands.push(Command::SetNip05Checks(main.nip05_checks));
+    }
     ui.label(format!("Network: {}.", main.network));
     ui.horizontal(|ui| {
         labelled_field(ui, "SOCKS5 proxy", &mut main.proxy_field, false);

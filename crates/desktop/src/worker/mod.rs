@@ -168,6 +168,7 @@ impl Worker {
             .unwrap_or_default();
         let needs_relays = session.settings().relays.is_empty();
         let network = session.settings().network.describe();
+        let nip05_checks = !session.settings().no_nip05_checks;
         self.send(Update::Opened {
             profile,
             me,
@@ -175,6 +176,7 @@ impl Worker {
             prefs: Prefs::load(&prefs_path),
             needs_relays,
             network,
+            nip05_checks,
         });
         let ctx = views::Ctx {
             session: Arc::clone(&session),

@@ -77,6 +77,19 @@ impl Ctx {
                     Err(e) => Update::Alert(e.to_string()),
                 });
             }
+            Command::SetNip05Checks(on) => {
+                self.sink.send(match self.session.set_nip05_checks(on) {
+                    Ok(()) => Update::Alert(format!(
+                        "NIP-05 checks {}",
+                        if on {
+                            "on: a person page asks the name's domain"
+                        } else {
+                            "off"
+                        }
+                    )),
+                    Err(e) => Update::Alert(e.to_string()),
+                });
+            }
             Command::SetDirect(url, direct) => {
                 self.sink.send(match self.session.set_direct(&url, direct) {
                     Ok(()) => Update::Network(format!(

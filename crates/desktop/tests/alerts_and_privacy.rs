@@ -1,7 +1,8 @@
-//! List changes that wait, in the app: a follow made while the relays are
-//! down is shown on the Alerts tab with its age, stays after "Try now"
-//! (nothing answers), and goes away, never sent, when cancelled. And an
-//! idle profile locks itself.
+//! In the app: list changes that wait (a follow made while the relays are
+//! down is shown on the Alerts tab with its age, stays after "Try now" when
+//! nothing answers, and goes away, never sent, when cancelled); an idle
+//! profile locks itself; a link warns that the browser does not use the
+//! proxy; NIP-05 checks switch off.
 
 mod common;
 
@@ -102,5 +103,50 @@ fn an_idle_profile_locks_itself() {
     h.state_mut().idle_lock_override = Some(std::time::Duration::from_millis(400));
     wait_for(&mut h, "the idle lock", |h| {
         h.state().main.is_none() && shows(h, "Unlock a profile")
+    });
+}
+
+#[test]
+fn links_warn_before_the_browser_and_nip05_checks_switch_off() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dead_url();
+    let me = Keys::generate();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &me, &[&dead], &[&dead], &[]);
+    // A note of her own with a link, already in her store.
+    let note = event(
+        &me,
+        Kind::TextNote,
+        "read https://example.invalid/article today",
+        vec![],
+        60,
+    );
+    Store::open(home.join("alice").join("events.sqlite"))
+        .unwrap()
+        .insert_batch(&[note])
+        .unwrap();
+    let mut h = app(&home);
+    unlock(&mut h);
+    wait_for(&mut h, "the note with its link", |h| {
+        shows(h, "https://example.invalid/article")
+    });
+    click(&mut h, "https://example.invalid/article");
+    wait_for(&mut h, "the warning", |h| {
+        shows(h, "Open this link?") && shows(h, "does not go through Samizdat's proxy")
+    });
+    click(&mut h, "Cancel");
+    wait_for(&mut h, "the dialog closed", |h| {
+        !shows(h, "Open this link?")
+    });
+
+    click(&mut h, "Settings");
+    let label =
+        "Check NIP-05 names (a person page asks the name's domain, through the proxy when set)";
+    wait_for(&mut h, "the NIP-05 switch", |h| shows(h, label));
+    click(&mut h, label);
+    let settings = home.join("alice").join("settings.json");
+    wait_for(&mut h, "the switch saved", |_| {
+        samizdat_client::Settings::load(&settings).is_ok_and(|s| s.no_nip05_checks)
     });
 }
