@@ -247,6 +247,11 @@ enum Command {
         /// JSON output.
         #[arg(long)]
         json: bool,
+        /// Also ask relays named only by strangers (tag hints, the nevent, the
+        /// relay list of someone you don't follow) without a proxy: they see
+        /// your IP address. With a proxy they are asked through it anyway.
+        #[arg(long)]
+        allow_hinted: bool,
     },
     /// Post a note to your write relays (queued durably, retried until delivered).
     Post {
@@ -463,9 +468,11 @@ fn main() -> std::process::ExitCode {
                     commands::reading::person(&keys_ctx, &who, limit, json).await
                 }
             }
-            Command::Thread { event, json } => {
-                commands::reading::thread(&keys_ctx, &event, json).await
-            }
+            Command::Thread {
+                event,
+                json,
+                allow_hinted,
+            } => commands::reading::thread(&keys_ctx, &event, json, allow_hinted).await,
             Command::Post { text, pow } => commands::social::post(&keys_ctx, &text, pow).await,
             Command::Reply { to, text, pow } => {
                 commands::social::reply(&keys_ctx, &to, &text, pow).await

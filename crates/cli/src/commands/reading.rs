@@ -85,14 +85,34 @@ pub async fn person_relays(ctx: &Context, who: &str, as_json: bool) -> anyhow::R
 }
 
 /// Runs `samizdat thread`: a conversation from its root, oldest first.
-pub async fn thread(ctx: &Context, event: &str, as_json: bool) -> anyhow::Result<()> {
+/// Relays named only by strangers are asked through the proxy, or directly
+/// with `allow_hinted`; those not asked are listed on stderr with why.
+pub async fn thread(
+    ctx: &Context,
+    event: &str,
+    as_json: bool,
+    allow_hinted: bool,
+) -> anyhow::Result<()> {
     let (id, author) = parse_event_ref(event)?;
     let session = session(ctx, Access::Read).await?;
     if let Some(author) = &author {
-        // The nevent says where its author writes: evidence for later too.
-        look_where_hinted(&session, author).await;
+        // The nevent says where its author writes (evidence for later too),
+        // but a stranger wrote it: asked only through a proxy or when allowed.
+        if allow_hinted || session.settings().network.proxy.is_some() {
+            look_where_hinted(&session, author).await;
+        } else if !author.hints.is_empty() {
+            eprintln!(
+                "not asked: the {} relays this nevent names (a stranger's hint; without a proxy \
+                 they would see your IP address; --allow-hinted asks them)",
+                author.hints.len()
+            );
+        }
     }
-    let events = session.thread(id).await;
+    let read = session.thread_read(id, allow_hinted).await;
     session.shutdown().await;
-    print_events(&events?, as_json)
+    let read = read?;
+    for (relay, why) in &read.skipped {
+        eprintln!("not asked: {relay}: {why}");
+    }
+    print_events(&read.events, as_json)
 }

@@ -82,19 +82,45 @@ impl Engine {
     /// are fetched from the relays the known events hint at and from the
     /// authors' write relays.
     pub async fn thread(&self, id: EventId) -> Result<Vec<Event>, EngineError> {
+        let relays: Vec<RelayUrl> = self
+            .thread_relays(id)?
+            .into_iter()
+            .map(|(relay, _)| relay)
+            .collect();
+        self.fetch_thread(id, &relays).await
+    }
+
+    /// Where a thread would be read, and who named each relay: the note
+    /// author's write relays (their relay list), then the relays its tags
+    /// hint at (written by the same author), once each.
+    pub fn thread_relays(&self, id: EventId) -> Result<Vec<(RelayUrl, PublicKey)>, EngineError> {
+        let Some(e) = self.event(id)? else {
+            return Ok(Vec::new());
+        };
+        let mut seen = BTreeSet::new();
+        Ok(self
+            .write_relays_of(e.pubkey)?
+            .into_iter()
+            .chain(hinted_relays(&e))
+            .filter(|r| seen.insert(r.clone()))
+            .map(|r| (r, e.pubkey))
+            .collect())
+    }
+
+    /// Reads a thread from `relays` into the store; root first, then the
+    /// replies oldest first.
+    pub async fn fetch_thread(
+        &self,
+        id: EventId,
+        relays: &[RelayUrl],
+    ) -> Result<Vec<Event>, EngineError> {
         let start = self.event(id)?;
         let root = start.as_ref().and_then(root_of).unwrap_or(id);
-        let mut relays: BTreeSet<RelayUrl> = BTreeSet::new();
-        if let Some(e) = &start {
-            relays.extend(hinted_relays(e));
-            relays.extend(self.write_relays_of(e.pubkey)?);
-        }
         let filters = vec![
             Filter::new().id(root),
             Filter::new().event(root).kind(Kind::TextNote).limit(500),
         ];
-        let relays: Vec<RelayUrl> = relays.into_iter().collect();
-        self.fetch("thread", &relays, filters).await?;
+        self.fetch("thread", relays, filters).await?;
         let mut events = self.store.query(&[
             Filter::new().id(root),
             Filter::new().event(root).kind(Kind::TextNote).limit(500),

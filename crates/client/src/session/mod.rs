@@ -30,6 +30,7 @@ use crate::engine::{Engine, EngineConfig, EngineError, EngineUpdate};
 
 pub mod advertise;
 pub mod changes;
+pub mod hints;
 pub mod mutes;
 pub mod privacy;
 pub mod queries;
@@ -316,9 +317,11 @@ impl Session {
     }
 
     /// A thread (root first, then replies oldest first), fetching what is
-    /// missing from hinted relays and the authors' write relays.
+    /// missing from hinted relays and the author's write relays; relays
+    /// named only by strangers are asked only through the proxy (or after
+    /// the desktop asked the user): see [`Session::thread_read`].
     pub async fn thread(&self, id: EventId) -> Result<Vec<Event>, SessionError> {
-        Ok(self.without_muted(self.engine.thread(id).await?))
+        Ok(self.thread_read(id, false).await?.events)
     }
 
     /// A person's newest notes, fetched from their own write relays.

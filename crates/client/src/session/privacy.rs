@@ -30,6 +30,8 @@ pub struct RelayLedger {
     pub searches: Vec<String>,
     /// NIP-05 names looked up there (for a name's domain, not a relay).
     pub nip05_names: Vec<String>,
+    /// Who named it, when it was asked only because a stranger named it.
+    pub named_by: Vec<String>,
     /// First and last contact (unix), if any.
     pub first_at: Option<u64>,
     /// Last contact.
@@ -88,6 +90,7 @@ impl Session {
                 AUTH => r.auth_as.push(e.detail),
                 SEARCH => r.searches.push(e.detail),
                 NIP05 => r.nip05_names.push(e.detail),
+                crate::session::hints::NAMED_BY => r.named_by.push(e.detail),
                 CONTACT => {
                     r.saw_ip |= e.detail == "direct";
                     r.paths.push(e.detail);
@@ -130,6 +133,12 @@ impl Session {
                 }
                 if !r.searches.is_empty() {
                     parts.push(format!("{} search terms", r.searches.len()));
+                }
+                if !r.named_by.is_empty() {
+                    parts.push(format!(
+                        "(asked because {} named it)",
+                        r.named_by.join(", ")
+                    ));
                 }
                 if !r.nip05_names.is_empty() {
                     // A name's domain, not a relay: what it learned is whom
