@@ -10,7 +10,9 @@ use common::walk;
 
 use nostr::prelude::*;
 
-fn run(home: &Path, env_pass: Option<&str>, args: &[&str]) -> Output {
+/// `samizdat` for the profiles under `home`, with `env_pass` as the
+/// passphrase (none: the variable unset).
+fn command(home: &Path, env_pass: Option<&str>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_samizdat"));
     cmd.env("SAMIZDAT_HOME", home)
         .env_remove("SAMIZDAT_PASSPHRASE")
@@ -18,19 +20,16 @@ fn run(home: &Path, env_pass: Option<&str>, args: &[&str]) -> Output {
     if let Some(p) = env_pass {
         cmd.env("SAMIZDAT_PASSPHRASE", p);
     }
-    cmd.args(args).output().unwrap()
+    cmd
+}
+
+fn run(home: &Path, env_pass: Option<&str>, args: &[&str]) -> Output {
+    command(home, env_pass).args(args).output().unwrap()
 }
 
 /// Like [`run`], with `input` on standard input (a key to import).
 fn run_in(home: &Path, env_pass: Option<&str>, args: &[&str], input: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_samizdat"));
-    cmd.env("SAMIZDAT_HOME", home)
-        .env_remove("SAMIZDAT_PASSPHRASE")
-        .env_remove("SAMIZDAT_PROFILE");
-    if let Some(p) = env_pass {
-        cmd.env("SAMIZDAT_PASSPHRASE", p);
-    }
-    common::output_with_stdin(cmd.args(args), input)
+    common::output_with_stdin(command(home, env_pass).args(args), input)
 }
 
 fn text(o: &Output) -> String {

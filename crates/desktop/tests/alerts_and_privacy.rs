@@ -12,20 +12,30 @@ use nostr::prelude::*;
 use samizdat_client::changes::{Change, ListItem, OwnList};
 use samizdat_store::Store;
 
-/// A loopback address where nothing listens.
-fn dead_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("ws://{}", l.local_addr().unwrap())
+/// Alice's profile (under the returned home) whose only relay is a
+/// loopback address where nothing listens; the runtime and directory live
+/// as long as the caller keeps them.
+fn alice_offline() -> (
+    tokio::runtime::Runtime,
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Keys,
+) {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("ws://{}", l.local_addr().unwrap())
+    };
+    let me = Keys::generate();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &me, &[&dead], &[&dead], &[]);
+    (rt, dir, home, me)
 }
 
 #[test]
 fn waiting_changes_are_listed_with_their_age_and_can_be_cancelled() {
-    let rt = runtime();
-    let dir = tempfile::tempdir().unwrap();
-    let dead = dead_url();
-    let me = Keys::generate();
-    let home = dir.path().join("home");
-    profile(&rt, &home, "alice", &me, &[&dead], &[&dead], &[]);
+    let (_rt, _dir, home, _me) = alice_offline();
     // Two follows made on this machine while no relay answered.
     let store = Store::open(home.join("alice").join("events.sqlite")).unwrap();
     let (kept, cancelled) = (Keys::generate().public_key(), Keys::generate().public_key());
@@ -86,12 +96,7 @@ fn waiting_changes_are_listed_with_their_age_and_can_be_cancelled() {
 
 #[test]
 fn an_idle_profile_locks_itself() {
-    let rt = runtime();
-    let dir = tempfile::tempdir().unwrap();
-    let dead = dead_url();
-    let me = Keys::generate();
-    let home = dir.path().join("home");
-    profile(&rt, &home, "alice", &me, &[&dead], &[&dead], &[]);
+    let (_rt, _dir, home, _me) = alice_offline();
     let mut h = app(&home);
     unlock(&mut h);
     assert!(h.state().main.is_some());
@@ -108,12 +113,7 @@ fn an_idle_profile_locks_itself() {
 
 #[test]
 fn links_warn_before_the_browser_and_nip05_checks_switch_off() {
-    let rt = runtime();
-    let dir = tempfile::tempdir().unwrap();
-    let dead = dead_url();
-    let me = Keys::generate();
-    let home = dir.path().join("home");
-    profile(&rt, &home, "alice", &me, &[&dead], &[&dead], &[]);
+    let (_rt, _dir, home, me) = alice_offline();
     // A note of her own with a link, already in her store.
     let note = event(
         &me,
