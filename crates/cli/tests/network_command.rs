@@ -292,6 +292,11 @@ fn with_a_proxy_every_connection_goes_through_it_and_none_without_it() {
 
     // An .onion relay is refused without a proxy.
     run(&["network", "set", "--direct"]);
+    let posture = run(&["privacy"]);
+    assert!(
+        posture.contains("network: direct") && posture.contains("NIP-05 checks: on"),
+        "the posture line: {posture}"
+    );
     run(&[
         "relays",
         "add",

@@ -100,4 +100,13 @@ async fn badges_verify_mismatch_and_fail_with_reasons_and_are_cached() {
         "{off:?}"
     );
     assert_eq!(requests.load(Ordering::SeqCst), before, "nothing was asked");
+    let posture = session.privacy_report().unwrap().posture;
+    for part in [
+        "network: direct",
+        "exposure cap: off",
+        "NIP-05 checks: off",
+        "AUTH: never",
+    ] {
+        assert!(posture.contains(part), "{posture}");
+    }
 }

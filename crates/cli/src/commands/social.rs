@@ -465,6 +465,7 @@ pub async fn privacy(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&report)?);
         return Ok(());
     }
+    println!("{}", report.posture);
     if report.relays.is_empty() {
         println!("no relay has learned anything from this profile yet");
     }

@@ -49,6 +49,9 @@ pub struct PrivacyReport {
     pub relays: Vec<RelayLedger>,
     /// The largest share of the follow list any one relay learned.
     pub max_follow_share: f64,
+    /// The profile's privacy posture in one line: network, exposure cap,
+    /// exploration, AUTH, media, NIP-05.
+    pub posture: String,
 }
 
 fn kind_words(own: &BTreeMap<u16, u64>) -> Vec<String> {
@@ -73,6 +76,35 @@ fn kind_words(own: &BTreeMap<u16, u64>) -> Vec<String> {
 }
 
 impl Session {
+    /// The privacy posture in one line, from the settings: how relays are
+    /// reached, the exposure cap, exploration, AUTH, media, NIP-05 checks.
+    pub fn privacy_posture(&self) -> String {
+        let s = self.settings();
+        let network = match &s.network.proxy {
+            Some(p) if s.network.direct.is_empty() => format!("through {p}"),
+            Some(p) => format!("through {p}, {} relays directly", s.network.direct.len()),
+            None => "direct (relays see your IP address)".to_owned(),
+        };
+        let cap = s.max_exposure_percent.map_or("off".to_owned(), |p| {
+            format!("{p}% of your follows per relay")
+        });
+        let auth_allowed = s
+            .policies
+            .values()
+            .filter(|p| p.auth.as_deref() == Some("allow"))
+            .count();
+        let auth = if auth_allowed == 0 {
+            "never".to_owned()
+        } else {
+            format!("only where you allowed it ({auth_allowed} relays)")
+        };
+        format!(
+            "network: {network} · exposure cap: {cap} · exploration: {} · AUTH: {auth} · media: never loaded · NIP-05 checks: {}",
+            if s.no_exploration { "off" } else { "on" },
+            if s.no_nip05_checks { "off" } else { "on" },
+        )
+    }
+
     /// What each relay has learned from this profile.
     pub fn privacy_report(&self) -> Result<PrivacyReport, SessionError> {
         let store = self.engine.store();
@@ -161,6 +193,7 @@ impl Session {
             follows: follows.len(),
             relays,
             max_follow_share: max_share,
+            posture: self.privacy_posture(),
         })
     }
 }

@@ -158,6 +158,7 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
                 ui.weak("nothing recorded yet");
             }
             Some(report) => {
+                ui.strong(&report.posture);
                 ui.label(format!(
                     "The most any relay learned: {:.0}% of your follow list.",
                     report.max_follow_share * 100.0
