@@ -209,3 +209,56 @@ fn secrets_never_reach_logs_output_or_files() {
         "the run did log"
     );
 }
+
+#[test]
+fn init_chooses_how_to_reach_the_network() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let settings = |profile: &str| {
+        samizdat_client::Settings::load(&h.join(profile).join("settings.json")).unwrap()
+    };
+    // No Tor answers here (the test machine runs none on 9050 or 9150):
+    // direct, said loudly.
+    let out = run(h, Some("pw"), &["--profile", "a", "init", "--log-n", "8"]);
+    assert!(out.status.success(), "{}", text(&out));
+    if settings("a").network.proxy.is_none() {
+        assert!(text(&out).contains("connects DIRECTLY"), "{}", text(&out));
+        assert!(text(&out).contains("samizdat network set --tor"));
+    }
+    let out = run(
+        h,
+        Some("pw"),
+        &["--profile", "b", "init", "--log-n", "8", "--tor"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        settings("b").network.proxy.as_deref(),
+        Some("127.0.0.1:9050")
+    );
+    let out = run(
+        h,
+        Some("pw"),
+        &[
+            "--profile",
+            "c",
+            "init",
+            "--log-n",
+            "8",
+            "--proxy",
+            "127.0.0.1:9150",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        settings("c").network.proxy.as_deref(),
+        Some("127.0.0.1:9150")
+    );
+    let out = run(
+        h,
+        Some("pw"),
+        &["--profile", "d", "init", "--log-n", "8", "--direct"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(settings("d").network.proxy.is_none());
+    assert!(text(&out).contains("relays see your IP address"));
+}

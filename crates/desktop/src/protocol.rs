@@ -175,6 +175,8 @@ pub enum Update {
     Waiting(Vec<(i64, String)>),
     /// The network setting changed (a sentence).
     Network(String),
+    /// Where Tor answers on this machine (`None`: nowhere), for the first run.
+    TorFound(Option<String>),
     /// What each relay learned (the privacy ledger).
     Privacy(Box<samizdat_client::PrivacyReport>),
     /// A thread: each card with its depth.

@@ -150,3 +150,24 @@ fn links_warn_before_the_browser_and_nip05_checks_switch_off() {
         samizdat_client::Settings::load(&settings).is_ok_and(|s| s.no_nip05_checks)
     });
 }
+
+#[test]
+fn the_first_run_recommends_tor_and_saves_the_choice() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    profile(&rt, &home, "alice", &Keys::generate(), &[], &[], &[]);
+    let mut h = app(&home);
+    unlock(&mut h);
+    // No Tor runs on this machine's usual ports during the tests.
+    wait_for(&mut h, "the network choice", |h| {
+        shows(h, "Get started: how to reach the network") && shows(h, "Tor is not running here")
+    });
+    assert!(shows(&h, "Get started: choose your relays"));
+    click(&mut h, "Use Tor at 127.0.0.1:9050");
+    let settings = home.join("alice").join("settings.json");
+    wait_for(&mut h, "Tor saved", |_| {
+        samizdat_client::Settings::load(&settings)
+            .is_ok_and(|s| s.network.proxy.as_deref() == Some("127.0.0.1:9050"))
+    });
+}

@@ -121,6 +121,50 @@ pub struct InitArgs {
     /// Allow plain ws:// bunker relays that are not loopback or .onion.
     #[arg(long)]
     allow_plain_ws: bool,
+    /// Reach the network through Tor on its usual port (127.0.0.1:9050).
+    /// Without --tor, --proxy ADDR (kept as the profile's setting) or
+    /// --direct, Tor is used when it answers on 127.0.0.1:9050 or 9150.
+    #[arg(long, conflicts_with = "direct")]
+    tor: bool,
+    /// Connect to relays directly: they see your IP address.
+    #[arg(long)]
+    direct: bool,
+}
+
+/// How the new profile reaches the network: what was asked, else Tor when
+/// it answers here, else direct with a warning. Saved in its settings.
+async fn choose_network(ctx: &Context, profile: &Profile, args: &InitArgs) -> anyhow::Result<()> {
+    // `--proxy ADDR` (the global flag) at init is the profile's setting.
+    let proxy = ctx.proxy.clone().filter(|p| p != "direct");
+    let direct = args.direct || ctx.proxy.as_deref() == Some("direct");
+    let chosen = match (&proxy, args.tor, direct) {
+        (Some(p), _, _) => {
+            samizdat_client::network::parse_proxy(p)?;
+            Some(p.clone())
+        }
+        (None, true, _) => Some(samizdat_client::network::TOR.to_owned()),
+        (None, false, true) => None,
+        (None, false, false) => match samizdat_client::network::find_tor().await {
+            Some(tor) => {
+                println!("Tor answers at {tor}: every connection of this profile goes through it (one circuit per relay)");
+                Some(tor)
+            }
+            None => {
+                println!(
+                    "warning: no Tor answers at 127.0.0.1:9050 or 9150, so this profile connects DIRECTLY: \
+                     relays see your IP address. Recommended: start Tor, then `samizdat network set --tor` \
+                     (or choose at init: --tor, --proxy ADDR, --direct)"
+                );
+                None
+            }
+        },
+    };
+    let path = profile.settings_path();
+    let mut settings = samizdat_client::Settings::load(&path)?;
+    settings.network.proxy = chosen;
+    settings.save(&path)?;
+    println!("network: {}", settings.network.describe());
+    Ok(())
 }
 
 /// Runs scrypt (slow on purpose) on a blocking thread behind a spinner.
@@ -163,6 +207,9 @@ pub async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         );
     }
     if let Some(uri) = args.bunker.as_deref() {
+        // The network first: the pairing itself goes the way it says.
+        profile.create_dir()?;
+        choose_network(ctx, &profile, &args).await?;
         return init_remote(ctx, &profile, uri, args.log_n, args.allow_plain_ws).await;
     }
     let typed = match args.import.as_deref() {
@@ -207,6 +254,7 @@ pub async fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         "key stored encrypted (NIP-49, log_n {log_n}) at {}",
         path.display()
     );
+    choose_network(ctx, &profile, &args).await?;
     println!("next: samizdat relays add URL --read --write; samizdat relays publish");
     println!(
         "      samizdat dm relays set URL…   (where people send you private messages, NIP-17)"

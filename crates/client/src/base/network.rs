@@ -13,6 +13,36 @@ use serde::{Deserialize, Serialize};
 /// Tor's usual local SOCKS port.
 pub const TOR: &str = "127.0.0.1:9050";
 
+/// Where Tor listens here: the tor service (9050) and Tor Browser (9150).
+pub const TOR_PORTS: [&str; 2] = ["127.0.0.1:9050", "127.0.0.1:9150"];
+
+/// The first of `candidates` where a SOCKS5 server answers a greeting
+/// (version 5, "no authentication"), each given half a second. Nothing but
+/// the greeting is sent: no relay is named.
+pub async fn find_socks(candidates: &[&str]) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let wait = Duration::from_millis(500);
+    for addr in candidates {
+        let answered = tokio::time::timeout(wait, async {
+            let mut tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+            tcp.write_all(&[5, 1, 0]).await.ok()?;
+            let mut reply = [0u8; 2];
+            tcp.read_exact(&mut reply).await.ok()?;
+            (reply == [5, 0]).then_some(())
+        })
+        .await;
+        if let Ok(Some(())) = answered {
+            return Some((*addr).to_owned());
+        }
+    }
+    None
+}
+
+/// Where Tor answers on this machine, if it does (see [`TOR_PORTS`]).
+pub async fn find_tor() -> Option<String> {
+    find_socks(&TOR_PORTS).await
+}
+
 /// How this profile reaches the network.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -127,6 +157,37 @@ pub async fn proxy_answers(addr: SocketAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_socks_server_is_found_and_anything_else_is_not() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let socks = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let socks_addr = socks.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = socks.accept().await {
+                let mut greeting = [0u8; 3];
+                if tcp.read_exact(&mut greeting).await.is_ok() && greeting[0] == 5 {
+                    let _ = tcp.write_all(&[5, 0]).await;
+                }
+            }
+        });
+        let web = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let web_addr = web.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = web.accept().await {
+                let _ = tcp.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+            }
+        });
+        let dead = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().to_string()
+        };
+        assert_eq!(
+            find_socks(&[&dead, &web_addr, &socks_addr]).await,
+            Some(socks_addr.clone())
+        );
+        assert_eq!(find_socks(&[&dead, &web_addr]).await, None);
+    }
 
     #[test]
     fn proxy_addresses() {

@@ -119,6 +119,8 @@ pub struct Main {
     pub needs_relays: bool,
     /// Own relay URL typed on the first-run card.
     pub own_relay: String,
+    /// Where Tor answers (the first run): not looked yet, nowhere, or where.
+    pub tor: Option<Option<String>>,
     /// A person page asked for and not shown yet.
     pub pending_person: Option<PublicKey>,
     /// Relays this session authenticated to (each now knows the key).
@@ -200,6 +202,7 @@ impl Main {
             focus_compose: false,
             needs_relays,
             own_relay: String::new(),
+            tor: None,
             pending_person: None,
             authenticated: Vec::new(),
             messages: None,
@@ -534,6 +537,7 @@ impl Main {
             Update::OwnData(lines) => self.own_data = Some(lines.unwrap_or_default()),
             Update::Privacy(p) => self.privacy = Some(*p),
             Update::Network(n) => self.network = n,
+            Update::TorFound(found) => self.tor = Some(found),
             Update::Thread(id, notes) => {
                 if let Some(Page::Thread(open, slot)) = self.pages.last_mut() {
                     if *open == id {

@@ -409,6 +409,33 @@ fn own_data(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
 /// The first-run card: suggested relays, "use my own relay", and
 /// publishing the relay list.
 pub fn first_run(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
+    ui.heading(RichText::new("Get started: how to reach the network"));
+    ui.label(format!("Now: {}.", main.network));
+    match &main.tor {
+        None => {
+            ui.weak("Looking for Tor on this machine…");
+        }
+        Some(Some(tor)) => {
+            ui.label(format!("Tor answers at {tor}. Recommended: every relay then sees a Tor exit, never your address."));
+            if ui.button("Use Tor (recommended)").clicked() {
+                commands.push(Command::SetNetwork(Some(tor.clone())));
+            }
+        }
+        Some(None) => {
+            ui.label("Tor is not running here (127.0.0.1:9050 or 9150). Recommended: start Tor (the tor service or Tor Browser), then use it.");
+            ui.horizontal(|ui| {
+                if ui.button("Use Tor at 127.0.0.1:9050").clicked() {
+                    commands.push(Command::SetNetwork(Some(
+                        samizdat_client::network::TOR.to_owned(),
+                    )));
+                }
+                if ui.button("Stay direct: relays see my IP address").clicked() {
+                    commands.push(Command::SetNetwork(None));
+                }
+            });
+        }
+    }
+    ui.separator();
     ui.heading(RichText::new("Get started: choose your relays"));
     ui.label("Your relays are where you publish and where others find you. Nothing is contacted until you add one.");
     for (url, what) in SUGGESTED {

@@ -186,6 +186,14 @@ impl Worker {
         ctx.show_feed();
         ctx.show_deliveries();
         ctx.show_conversations();
+        if needs_relays {
+            // The first run recommends Tor: look whether it answers here.
+            let sink = self.sink.clone();
+            tokio::spawn(async move {
+                let found = samizdat_client::network::find_tor().await;
+                sink.send(Update::TorFound(found));
+            });
+        }
         if !needs_relays || !session.settings().discovery.is_empty() {
             ctx.intent(Intent::Refresh);
         } else if let Ok(mut f) = feed.lock() {
