@@ -238,18 +238,14 @@ impl Session {
         if self.settings().write_relays().is_empty() {
             return Err(SessionError::NoWriteRelay);
         }
+        // Every field but the last waits; the last one's change_list applies
+        // them all as one version.
         for (name, value) in rest {
-            let json = serde_json::to_string(&Change::SetField {
+            let field = Change::SetField {
                 name: name.clone(),
                 value: value.clone(),
-            })
-            .unwrap_or_default();
-            let base = self.engine.versions(self.me, Kind::Metadata)?;
-            self.engine.store().queue_list_change(
-                &OwnList::Profile.key(),
-                &json,
-                base.first().map(|e| e.id.to_hex()).as_deref(),
-            )?;
+            };
+            self.queue_change(&OwnList::Profile, &field).await?;
         }
         let last = Change::SetField {
             name: last_name.clone(),

@@ -10,7 +10,8 @@ use nostr::prelude::*;
 use samizdat_client::{Alert, EngineUpdate, Intent, Session};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::views::{done_sentence, Ctx};
+use super::sentences::done_sentence;
+use super::views::Ctx;
 use super::FeedState;
 use crate::bridge::UpdateSink;
 use crate::protocol::{Command, Update};

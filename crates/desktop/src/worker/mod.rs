@@ -6,6 +6,7 @@
 mod listen;
 mod open;
 mod own_data;
+mod sentences;
 mod views;
 
 use std::collections::HashMap;

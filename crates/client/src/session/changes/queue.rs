@@ -45,12 +45,7 @@ impl Session {
             return Err(SessionError::NoWriteRelay);
         }
         let _one_at_a_time = self.settling.lock().await;
-        let base = self.newest_copy(&list)?.map(|e| e.id.to_hex());
-        let json = self.at_rest(&change).await?;
-        let id = self
-            .engine
-            .store()
-            .queue_list_change(&list.key(), &json, base.as_deref())?;
+        let id = self.queue_change(&list, &change).await?;
         let edit = self.settle(&list).await?;
         let mine_dropped = edit.dropped.iter().find(|(c, _)| c.id == id);
         if let (Some((c, why)), None) = (mine_dropped, &edit.published) {
@@ -114,6 +109,21 @@ impl Session {
             .ok_or(SessionError::NoSuchChange(id))?;
         self.engine.store().remove_list_changes(&[id])?;
         Ok(change)
+    }
+
+    /// Keeps `change` to `list` as a waiting change (with the copy the user
+    /// sees now as its base); returns its number. Nothing is sent.
+    pub(crate) async fn queue_change(
+        &self,
+        list: &OwnList,
+        change: &Change,
+    ) -> Result<i64, SessionError> {
+        let base = self.newest_copy(list)?.map(|e| e.id.to_hex());
+        let json = self.at_rest(change).await?;
+        Ok(self
+            .engine
+            .store()
+            .queue_list_change(&list.key(), &json, base.as_deref())?)
     }
 
     /// A change as it is stored: its JSON, sealed to the user's key when
