@@ -108,3 +108,48 @@ async fn a_strangers_hints_are_not_contacted_without_a_proxy_or_consent() {
     assert!(read.stranger_relays.is_empty());
     s.shutdown().await;
 }
+
+/// Looking up a stranger's name (as the desktop does for people in a
+/// thread or a conversation) or reading the relays an nprofile names does
+/// not contact the relays in the stranger's relay list or reference
+/// without a proxy; the user's own relay is still asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strangers_relay_list_and_nprofile_are_not_beacons_either() {
+    let dir = tempfile::tempdir().unwrap();
+    let (own, _) = common::relay(&dir, "own").await;
+    let own_url = common::url(&own);
+    let (me, stranger) = (Keys::generate(), Keys::generate());
+    let beacons: Vec<(String, Arc<AtomicUsize>)> = (0..3).map(|_| counting_listener()).collect();
+    let contacts = || -> usize { beacons.iter().map(|(_, c)| c.load(Ordering::SeqCst)).sum() };
+    let list = EventBuilder::new(Kind::RelayList, "")
+        .tags([
+            Tag::parse(["r", &beacons[0].0]).unwrap(),
+            Tag::parse(["r", &beacons[1].0]).unwrap(),
+        ])
+        .finalize(&stranger)
+        .unwrap();
+    let s = common::local_session(dir.path(), &me, &[(&own_url, true, true)], &own_url);
+    s.engine().store().insert_batch(&[list]).unwrap();
+
+    s.fetch_profiles_of(&[stranger.public_key()]).await.unwrap();
+    assert_eq!(contacts(), 0, "the stranger's relays were not contacted");
+
+    let skipped = s
+        .fetch_relay_list_from(
+            stranger.public_key(),
+            std::slice::from_ref(&beacons[2].0),
+            samizdat_store::HintSource::Reference,
+        )
+        .await
+        .unwrap();
+    assert_eq!(contacts(), 0, "nor the nprofile's relay");
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(skipped[0].1.contains("without a proxy"), "{skipped:?}");
+    let asked = s.privacy_report().unwrap();
+    assert!(
+        asked.relays.iter().any(|r| r.relay == own_url),
+        "the user's own relay was asked: {:?}",
+        asked.relays.iter().map(|r| &r.relay).collect::<Vec<_>>()
+    );
+    s.shutdown().await;
+}

@@ -103,7 +103,7 @@ async fn badges_verify_mismatch_and_fail_with_reasons_and_are_cached() {
     let posture = session.privacy_report().unwrap().posture;
     for part in [
         "network: direct",
-        "exposure cap: off",
+        "exposure cap: 25%",
         "NIP-05 checks: off",
         "AUTH: never",
     ] {

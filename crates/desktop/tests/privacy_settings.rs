@@ -79,7 +79,8 @@ fn exploring_finds_someone_without_a_relay_list_and_can_be_switched_off() {
     // After that sync the relay delivered carol: she is now read there,
     // not probed; the page says who is explored for whenever anyone is.
     let view = h.state().main.as_ref().unwrap().relays.clone().unwrap();
-    assert!(view.explore && view.cap_percent.is_none());
+    assert!(view.explore);
+    assert_eq!(view.cap_percent, Some(25), "the cap is on by default");
     let everyone: Vec<&String> = view.coverage.iter().flat_map(|(_, p)| p).collect();
     assert_eq!(
         everyone.len(),
@@ -96,7 +97,7 @@ fn exploring_finds_someone_without_a_relay_list_and_can_be_switched_off() {
         Settings::load(&path).is_ok_and(|s| s.no_exploration)
     });
     let saved = Settings::load(&path).unwrap();
-    assert_eq!(saved.max_exposure_percent, None);
+    assert_eq!(saved.max_exposure_percent, Some(25), "the cap stays");
     assert!(
         shows(&h, "Applies from the next unlock"),
         "the user is told when"

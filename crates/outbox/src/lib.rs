@@ -25,7 +25,7 @@ pub mod sim;
 
 pub use model::{
     Delivery, Evidence, Orphan, OrphanReason, Plan, PlanInput, Policy, RelayHealth, RelayList,
-    Source,
+    Source, CAP_FLOOR,
 };
 pub use planner::{plan, plan_with, stale_lists, Algorithm};
 pub use publish::{advertise_targets, dm_targets, publish_targets, DmError};

@@ -110,10 +110,19 @@ pub struct Policy {
     /// and buys recall; on by default.
     #[serde(default = "yes")]
     pub explore: bool,
+    /// The fewest people the exposure cap lets one relay be asked about
+    /// (default [`CAP_FLOOR`]; the planner's own tests set 1 to see the
+    /// cap's share at work on small inputs).
+    #[serde(default = "cap_floor")]
+    pub cap_floor: usize,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn cap_floor() -> usize {
+    CAP_FLOOR
 }
 
 impl Default for Policy {
@@ -126,21 +135,29 @@ impl Default for Policy {
             seed: 0,
             max_exposure: None,
             explore: true,
+            cap_floor: CAP_FLOOR,
         }
     }
 }
 
 impl Policy {
-    /// How many people one relay may be asked about, out of `follows`.
+    /// How many people one relay may be asked about, out of `follows`: the
+    /// cap's share, and never fewer than `cap_floor` people (a cap of 25%
+    /// on a new user's 6 follows would leave one person per relay and most
+    /// of them unread).
     pub fn relay_capacity(&self, follows: usize) -> usize {
         match self.max_exposure {
             Some(share) if share.is_finite() && share > 0.0 => {
-                ((share * follows as f64).floor() as usize).max(1)
+                ((share * follows as f64).floor() as usize).max(self.cap_floor.max(1))
             }
             _ => usize::MAX,
         }
     }
 }
+
+/// The fewest people an exposure cap lets one relay be asked about: below
+/// 20 follows a 25% cap is this floor rather than a share.
+pub const CAP_FLOOR: usize = 5;
 
 /// Everything the planner knows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

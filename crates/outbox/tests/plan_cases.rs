@@ -234,6 +234,7 @@ fn the_cap_counts_whom_a_relay_already_knows_so_it_holds_over_time() {
         d.insert("zed".into(), seen(50));
     }
     input.policy.max_exposure = Some(0.5);
+    input.policy.cap_floor = 1;
     input.policy.explore = false;
     let plan = plan(&input);
     for url in ["wss://deep", "wss://shallow"] {
@@ -279,6 +280,7 @@ fn what_a_relay_learned_elsewhere_counts_against_the_cap() {
         .known
         .insert("wss://deep".into(), vec!["new-person".into()]);
     input.policy.max_exposure = Some(0.5); // one person per relay
+    input.policy.cap_floor = 1;
     input.policy.explore = false;
     let plan = plan(&input);
     assert_eq!(
@@ -318,6 +320,7 @@ fn under_a_cap_the_scarce_relay_goes_to_whoever_has_no_other_way() {
     old.insert("amy-heavy".into(), seen(300));
     old.insert("zed-light".into(), seen(20));
     input.policy.max_exposure = Some(0.25); // one new person per relay
+    input.policy.cap_floor = 1;
     input.policy.explore = false;
     let plan = plan(&input);
     assert_eq!(plan.assignments["wss://big"], vec!["zed-light".to_string()]);

@@ -71,6 +71,7 @@ prop_compose! {
             seed,
             max_exposure: exposure,
             explore,
+            cap_floor: 1,
         };
         input
     }

@@ -122,11 +122,16 @@ pub(crate) async fn look_where_hinted(session: &Session, person: &PersonRef) {
     if person.hints.is_empty() {
         return;
     }
-    if let Err(e) = session
+    match session
         .fetch_relay_list_from(person.key, &person.hints, person.source)
         .await
     {
-        eprintln!("note: the relays the reference names did not answer: {e}");
+        Ok(skipped) => {
+            for (relay, why) in skipped {
+                eprintln!("note: {relay} not asked: {why}");
+            }
+        }
+        Err(e) => eprintln!("note: the relays the reference names did not answer: {e}"),
     }
 }
 

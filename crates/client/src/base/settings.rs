@@ -17,8 +17,17 @@ pub struct RelayRoles {
     pub write: bool,
 }
 
+/// The exposure cap a new profile starts with, in percent: no relay is
+/// asked about more than a quarter of the follow list unless the user
+/// raises or removes the cap (`samizdat outbox cap`, the desktop's Relays tab).
+pub const DEFAULT_EXPOSURE_CAP_PERCENT: u8 = 25;
+
+fn default_exposure_cap() -> Option<u8> {
+    Some(DEFAULT_EXPOSURE_CAP_PERCENT)
+}
+
 /// A profile's relay settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// The user's own relays.
@@ -39,7 +48,10 @@ pub struct Settings {
     /// (empty: the user's own write relays).
     pub spam_safe: Vec<String>,
     /// The exposure cap for reading, in percent: no relay asked about more
-    /// than this share of the follow list (`None`: no cap).
+    /// than this share of the follow list (`None`, saved as `null`: no cap).
+    /// On by default ([`DEFAULT_EXPOSURE_CAP_PERCENT`]), also for a settings
+    /// file written before the cap was a default.
+    #[serde(default = "default_exposure_cap")]
     pub max_exposure_percent: Option<u8>,
     /// Do not probe connected relays about people they have no evidence
     /// for (exploration is on unless this is set).
@@ -52,6 +64,25 @@ pub struct Settings {
     /// Per watched list kind, the id of the copy this profile published
     /// last (to notice a newer one made elsewhere). Public ids only.
     pub published_lists: BTreeMap<String, String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            relays: BTreeMap::new(),
+            discovery: Vec::new(),
+            pubkey: None,
+            policies: BTreeMap::new(),
+            whitelist_only: false,
+            pow: None,
+            spam_safe: Vec::new(),
+            max_exposure_percent: default_exposure_cap(),
+            no_exploration: false,
+            no_nip05_checks: false,
+            network: Default::default(),
+            published_lists: BTreeMap::new(),
+        }
+    }
 }
 
 /// A relay's policies as the user set them.

@@ -124,23 +124,57 @@ impl Session {
         Ok(lists.first().map(dm_relays_in).unwrap_or_default())
     }
 
-    /// Fetches the DM relay lists of `people` from the discovery relays,
-    /// the user's relays, and each person's own write relays.
+    /// Fetches the DM relay lists of `people` from the user's relays, each
+    /// person's own write relays and the discovery relays. Under an exposure
+    /// cap only the discovery relays are asked about others, each about its
+    /// share of them (as for relay lists), and the user's relays only about
+    /// the user: looking up whom the user writes to tells no relay more
+    /// than the cap allows.
     pub async fn fetch_dm_relays(&self, people: &[PublicKey]) -> Result<(), SessionError> {
         self.engine.fetch_relay_lists(people).await?;
-        let mut relays: BTreeSet<RelayUrl> = crate::session::own_and_discovery(&self.settings())
-            .into_iter()
-            .collect();
-        for p in people {
-            relays.extend(self.engine.write_relays_of(*p)?);
+        let settings = self.settings();
+        let capped = self.engine.config().max_exposure.is_some();
+        let mut asks: BTreeMap<RelayUrl, BTreeSet<PublicKey>> = BTreeMap::new();
+        let own_relays = settings
+            .relays
+            .keys()
+            .filter_map(|u| RelayUrl::parse(u).ok());
+        for relay in own_relays {
+            let who = asks.entry(relay).or_default();
+            if capped {
+                who.extend(people.iter().filter(|p| **p == self.me));
+            } else {
+                who.extend(people.iter().copied());
+            }
         }
-        let relays: Vec<RelayUrl> = relays.into_iter().collect();
-        let filter = Filter::new()
-            .authors(people.iter().copied())
-            .kind(Kind::InboxRelays);
-        self.engine
-            .fetch("dm-relays", &relays, vec![filter])
-            .await?;
+        for p in people.iter().filter(|_| !capped) {
+            for relay in self.engine.write_relays_of(*p)? {
+                asks.entry(relay).or_default().insert(*p);
+            }
+        }
+        let discovery = settings.discovery_relays();
+        let order = if capped {
+            self.engine.follows_of(self.me)?
+        } else {
+            Vec::new()
+        };
+        for (relays, share) in crate::engine::discovery::shares(&discovery, people, capped, &order)
+        {
+            for relay in relays {
+                asks.entry(relay).or_default().extend(share.iter().copied());
+            }
+        }
+        asks.retain(|_, who| !who.is_empty());
+        let fetches = asks.iter().map(|(relay, who)| {
+            let filter = Filter::new()
+                .authors(who.iter().copied())
+                .kind(Kind::InboxRelays);
+            self.engine
+                .fetch("dm-relays", std::slice::from_ref(relay), vec![filter])
+        });
+        for result in futures_util::future::join_all(fetches).await {
+            result?;
+        }
         Ok(())
     }
 

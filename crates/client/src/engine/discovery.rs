@@ -22,22 +22,35 @@ use crate::engine::{Engine, EngineError, RelayOutcome};
 type Share = (Vec<RelayUrl>, Vec<PublicKey>);
 
 /// Splits `people` over `discovery`: everyone to every relay without a
-/// cap (or with one relay); with a cap, each relay its own share (people
-/// dealt out in key order, so shares are stable from sync to sync).
-pub(crate) fn shares(discovery: &[RelayUrl], people: &[PublicKey], capped: bool) -> Vec<Share> {
+/// cap (or with one relay); with a cap, each relay its own share. People in
+/// `order` (the follow list) are dealt out in key order among it, so a
+/// lookup of one or two of them (whom a message goes to, whose page opens)
+/// asks the relay whose share they are in when the whole list syncs, and
+/// no relay learns more than its share over time; anyone else is dealt
+/// out in key order among the others.
+pub(crate) fn shares(
+    discovery: &[RelayUrl],
+    people: &[PublicKey],
+    capped: bool,
+    order: &[PublicKey],
+) -> Vec<Share> {
     if !capped || discovery.len() < 2 {
         return vec![(discovery.to_vec(), people.to_vec())];
     }
-    let mut sorted: Vec<PublicKey> = people.to_vec();
-    sorted.sort();
-    sorted.dedup();
+    let order: BTreeSet<PublicKey> = order.iter().copied().collect();
     let mut out: Vec<Share> = discovery
         .iter()
         .map(|r| (vec![r.clone()], Vec::new()))
         .collect();
     let n = out.len();
-    for (i, p) in sorted.into_iter().enumerate() {
-        out[i % n].1.push(p);
+    let wanted: BTreeSet<PublicKey> = people.iter().copied().collect();
+    for (i, p) in order.iter().enumerate() {
+        if wanted.contains(p) {
+            out[i % n].1.push(*p);
+        }
+    }
+    for (i, p) in wanted.difference(&order).enumerate() {
+        out[i % n].1.push(*p);
     }
     out.retain(|(_, p)| !p.is_empty());
     out
@@ -55,7 +68,11 @@ impl Engine {
             return Ok(BTreeMap::new());
         }
         let capped = self.config.max_exposure.is_some();
-        let shares = shares(&self.config.discovery, people, capped);
+        let order = match self.me {
+            Some(me) if capped => self.follows_of(me)?,
+            _ => Vec::new(),
+        };
+        let shares = shares(&self.config.discovery, people, capped, &order);
         let results = join_all(
             shares
                 .iter()
@@ -132,10 +149,10 @@ mod tests {
             .map(|u| RelayUrl::parse(u).unwrap())
             .collect();
         let people: Vec<PublicKey> = (0..10).map(|_| Keys::generate().public_key()).collect();
-        let open = shares(&relays, &people, false);
+        let open = shares(&relays, &people, false, &[]);
         assert_eq!(open.len(), 1);
         assert_eq!((open[0].0.len(), open[0].1.len()), (3, 10));
-        let split = shares(&relays, &people, true);
+        let split = shares(&relays, &people, true, &[]);
         assert_eq!(split.len(), 3);
         let mut everyone: Vec<PublicKey> = split.iter().flat_map(|(_, p)| p.clone()).collect();
         everyone.sort();
@@ -147,6 +164,14 @@ mod tests {
             assert!((3..=4).contains(&p.len()), "{}", p.len());
         }
         // One relay: nothing to split.
-        assert_eq!(shares(&relays[..1], &people, true)[0].1.len(), 10);
+        assert_eq!(shares(&relays[..1], &people, true, &[])[0].1.len(), 10);
+
+        // One person looked up alone goes where the whole list put them.
+        for (relay, share) in &split {
+            for p in share {
+                let alone = shares(&relays, &[*p], true, &people);
+                assert_eq!(alone, vec![(relay.clone(), vec![*p])]);
+            }
+        }
     }
 }

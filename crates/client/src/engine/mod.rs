@@ -75,6 +75,11 @@ pub struct EngineConfig {
     /// relays waits, in seconds (a random time in this range), so the DM
     /// relay cannot pair it with the copy to the recipient by arrival time.
     pub self_copy_delay_secs: (u64, u64),
+    /// Gift wraps leave one at a time, at least this long apart (a random
+    /// gap in this range, milliseconds), so a DM relay never sees a wrap to
+    /// the sender (her copy) arrive close to a wrap to someone else and
+    /// pair them by time; `None`: as soon as due (tests).
+    pub wrap_gap_ms: Option<(u64, u64)>,
 }
 
 impl Default for EngineConfig {
@@ -93,6 +98,7 @@ impl Default for EngineConfig {
             explore: true,
             stagger_ms: Some((150, 700)),
             self_copy_delay_secs: (5, 30),
+            wrap_gap_ms: Some((3_000, 5_000)),
         }
     }
 }
@@ -153,6 +159,10 @@ pub struct Engine {
     pumps: [JoinHandle<()>; 2],
     /// One delivery round at a time, so no delivery is attempted twice at once.
     pub(crate) delivering: tokio::sync::Mutex<()>,
+    /// The user (the signer's key), if the engine has a signer.
+    pub(crate) me: Option<PublicKey>,
+    /// When the last gift wrap left (see `EngineConfig::wrap_gap_ms`).
+    pub(crate) last_wrap: tokio::sync::Mutex<Option<std::time::Instant>>,
     next_sub: AtomicU64,
     /// Live subscription `feed`: per relay, the people it is asked about.
     pub(crate) live: Mutex<HashMap<RelayUrl, BTreeSet<PublicKey>>>,
@@ -174,6 +184,7 @@ impl Engine {
             direct: config.net.transport.direct.clone(),
             me: signer.as_ref().map(|s| s.public_key()),
         };
+        let me = signer.as_ref().map(|s| s.public_key());
         let auth = signer
             .map(|s| Arc::new(AuthThroughSigner(s)) as Arc<dyn samizdat_net::AuthSigner + 'static>);
         let mut wraps_net = config.net.clone();
@@ -209,6 +220,8 @@ impl Engine {
             updates,
             pumps,
             delivering: tokio::sync::Mutex::new(()),
+            last_wrap: tokio::sync::Mutex::new(None),
+            me,
             next_sub: AtomicU64::new(1),
             live: Mutex::new(HashMap::new()),
         }

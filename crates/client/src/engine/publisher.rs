@@ -120,8 +120,9 @@ impl Engine {
             .map(|((event, delivery), wait)| async move {
                 tokio::time::sleep(wait).await;
                 // Gift wraps never leave on a connection authenticated as
-                // the user.
+                // the user, and never close in time to another wrap.
                 let pool = if event.kind == Kind::GiftWrap {
+                    self.wait_for_wrap_turn().await;
                     &self.wraps_pool
                 } else {
                     &self.pool
@@ -188,6 +189,22 @@ impl Engine {
             }));
         }
         Ok(results)
+    }
+
+    /// Waits until the last gift wrap left at least a random gap in
+    /// `EngineConfig::wrap_gap_ms` ago, and takes the turn: wraps leave one
+    /// by one, apart.
+    async fn wait_for_wrap_turn(&self) {
+        use rand::Rng;
+        let Some((lo, hi)) = self.config.wrap_gap_ms.filter(|(lo, hi)| hi >= lo) else {
+            return;
+        };
+        let mut last = self.last_wrap.lock().await;
+        if let Some(at) = *last {
+            let gap = Duration::from_millis(rand::rng().random_range(lo..=hi));
+            tokio::time::sleep(gap.saturating_sub(at.elapsed())).await;
+        }
+        *last = Some(std::time::Instant::now());
     }
 
     /// Where recent posts landed and what is pending.

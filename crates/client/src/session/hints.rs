@@ -31,27 +31,53 @@ pub struct ThreadRead {
     pub stranger_relays: Vec<(String, PublicKey)>,
 }
 
+/// Relays vetted for one read: those to ask, those not asked (with why),
+/// and those named only by strangers that will be asked (with who named them).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Vetted {
+    pub(crate) relays: Vec<samizdat_net::RelayUrl>,
+    pub(crate) skipped: Vec<(String, String)>,
+    pub(crate) strangers: Vec<(String, PublicKey)>,
+}
+
+/// How a read may treat relays named only by strangers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StrangerRelays {
+    /// Directly too (the user said so: `--allow-hinted`).
+    Allowed,
+    /// Through the proxy; without one, the desktop asks the user first.
+    AskWithoutProxy,
+    /// Through the proxy only (background reads nobody is watching).
+    ProxyOnly,
+}
+
 impl Session {
-    /// Reads a thread (see [`Session::thread`]), asking relays named only by
-    /// strangers only through the proxy, or directly when `allow_hinted`.
-    pub async fn thread_read(
+    /// Sorts `named` (each relay with who named it) into relays to ask and
+    /// relays not to: the user's own and discovery relays, and those named
+    /// by the user or people they follow, are asked; one named only by a
+    /// stranger is asked through the proxy (at most [`MAX_STRANGER_RELAYS`],
+    /// each written in the ledger with who named it), and without a proxy
+    /// only as `strangers` allows.
+    pub(crate) fn vet_relays(
         &self,
-        id: EventId,
-        allow_hinted: bool,
-    ) -> Result<ThreadRead, SessionError> {
+        named: Vec<(samizdat_net::RelayUrl, PublicKey)>,
+        strangers: StrangerRelays,
+    ) -> Result<Vetted, SessionError> {
         let settings = self.settings();
         let trusted = own_and_discovery(&settings);
         let follows = self.follows()?;
-        let mut read = ThreadRead::default();
-        let mut relays = Vec::new();
-        for (relay, named_by) in self.engine.thread_relays(id)? {
+        let mut out = Vetted::default();
+        for (relay, named_by) in named {
+            if out.relays.contains(&relay) {
+                continue;
+            }
             if trusted.contains(&relay) || follows.contains(&named_by) || named_by == self.me {
-                relays.push(relay);
+                out.relays.push(relay);
                 continue;
             }
             let who = named_by.to_bech32().unwrap_or_else(|_| named_by.to_hex());
-            if read.stranger_relays.len() >= MAX_STRANGER_RELAYS {
-                read.skipped.push((
+            if out.strangers.len() >= MAX_STRANGER_RELAYS {
+                out.skipped.push((
                     relay.to_string(),
                     format!("more than {MAX_STRANGER_RELAYS} relays named by strangers"),
                 ));
@@ -59,14 +85,16 @@ impl Session {
             }
             let proxied = settings.network.proxy.is_some()
                 && !settings.network.direct.contains(&relay.to_string());
-            let policies = self.engine.policies();
             let set_by_user = settings.policies.contains_key(&relay.to_string());
-            if !proxied && !allow_hinted {
-                if self.config.approver.is_some() && !set_by_user {
+            if !proxied && strangers != StrangerRelays::Allowed {
+                if strangers == StrangerRelays::AskWithoutProxy
+                    && self.config.approver.is_some()
+                    && !set_by_user
+                {
                     // The desktop: the user is asked before the connection.
-                    policies.set_connect(&relay, Decision::Ask);
+                    self.engine.policies().set_connect(&relay, Decision::Ask);
                 } else {
-                    read.skipped.push((
+                    out.skipped.push((
                         relay.to_string(),
                         format!(
                             "named only by {who}, whom you don't follow; without a proxy it would \
@@ -79,10 +107,30 @@ impl Session {
             self.engine
                 .store()
                 .record_learned(&relay.to_string(), NAMED_BY, &[who])?;
-            read.stranger_relays.push((relay.to_string(), named_by));
-            relays.push(relay);
+            out.strangers.push((relay.to_string(), named_by));
+            out.relays.push(relay);
         }
-        read.events = self.without_muted(self.engine.fetch_thread(id, &relays).await?);
-        Ok(read)
+        Ok(out)
+    }
+
+    /// Reads a thread (see [`Session::thread`]), asking relays named only by
+    /// strangers only through the proxy, or directly when `allow_hinted`.
+    pub async fn thread_read(
+        &self,
+        id: EventId,
+        allow_hinted: bool,
+    ) -> Result<ThreadRead, SessionError> {
+        let rule = if allow_hinted {
+            StrangerRelays::Allowed
+        } else {
+            StrangerRelays::AskWithoutProxy
+        };
+        let vetted = self.vet_relays(self.engine.thread_relays(id)?, rule)?;
+        let events = self.engine.fetch_thread(id, &vetted.relays).await?;
+        Ok(ThreadRead {
+            events: self.without_muted(events),
+            skipped: vetted.skipped,
+            stranger_relays: vetted.strangers,
+        })
     }
 }

@@ -3,7 +3,7 @@
 //! picture and relay health. All of it comes from the store (no network);
 //! `Engine::fetch_profiles` refreshes people's kind-0 profiles.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use nostr::prelude::*;
 use samizdat_outbox::Plan;
@@ -11,6 +11,7 @@ use samizdat_store::{QueuedEvent, RelayStats};
 use serde_json::{Map, Value};
 
 use crate::base::content::short_npub;
+use crate::session::hints::StrangerRelays;
 use crate::session::{own_and_discovery, Session, SessionError};
 
 /// A person's profile as a UI shows it.
@@ -81,54 +82,89 @@ impl Session {
         Ok(names)
     }
 
-    /// Fetches the kind-0 profiles of `people` from the discovery relays,
-    /// the user's relays and each person's write relays (for names of people
-    /// not on the live feed: DM partners, strangers in a thread).
+    /// Fetches the kind-0 profiles of `people` (for names of people not on
+    /// the live feed: DM partners, strangers in a thread) from the user's
+    /// relays, the discovery relays (under an exposure cap each only about
+    /// its share) and each person's write relays; a stranger's own relays
+    /// only through the proxy (see [`Session::vet_relays`]).
     pub async fn fetch_profiles_of(&self, people: &[PublicKey]) -> Result<(), SessionError> {
         if people.is_empty() {
             return Ok(());
         }
-        let mut relays: BTreeSet<samizdat_net::RelayUrl> =
-            own_and_discovery(&self.settings()).into_iter().collect();
-        for p in people {
-            relays.extend(self.engine.write_relays_of(*p)?);
+        let settings = self.settings();
+        let mut asks: BTreeMap<samizdat_net::RelayUrl, BTreeSet<PublicKey>> = BTreeMap::new();
+        for relay in settings.relays.keys() {
+            if let Ok(relay) = samizdat_net::RelayUrl::parse(relay) {
+                asks.entry(relay)
+                    .or_default()
+                    .extend(people.iter().copied());
+            }
         }
-        let relays: Vec<samizdat_net::RelayUrl> = relays.into_iter().collect();
-        let filter = Filter::new()
-            .authors(people.iter().copied())
-            .kind(Kind::Metadata)
-            .limit(people.len());
-        self.engine
-            .fetch("profiles-of", &relays, vec![filter])
-            .await?;
+        let capped = self.engine.config().max_exposure.is_some();
+        let order = if capped { self.follows()? } else { Vec::new() };
+        let discovery = settings.discovery_relays();
+        for (relays, share) in crate::engine::discovery::shares(&discovery, people, capped, &order)
+        {
+            for relay in relays {
+                asks.entry(relay).or_default().extend(share.iter().copied());
+            }
+        }
+        for p in people {
+            let named: Vec<_> = self
+                .engine
+                .write_relays_of(*p)?
+                .into_iter()
+                .map(|r| (r, *p))
+                .collect();
+            for relay in self.vet_relays(named, StrangerRelays::ProxyOnly)?.relays {
+                asks.entry(relay).or_default().insert(*p);
+            }
+        }
+        let fetches = asks.iter().map(|(relay, who)| {
+            let filter = Filter::new()
+                .authors(who.iter().copied())
+                .kind(Kind::Metadata)
+                .limit(who.len());
+            self.engine
+                .fetch("profiles-of", std::slice::from_ref(relay), vec![filter])
+        });
+        for result in futures_util::future::join_all(fetches).await {
+            result?;
+        }
         Ok(())
     }
 
     /// Records `hints` (an nprofile's relays, a NIP-05 document's) as
     /// evidence of where `who` writes, and fetches their relay list (kind
     /// 10002) and profile from there: for people whose list is on no
-    /// discovery relay. Unusable URLs are skipped.
+    /// discovery relay. Unusable URLs are skipped; so are the hinted relays
+    /// of someone the user does not follow when there is no proxy (each
+    /// returned with why: a hint is not a beacon).
     pub async fn fetch_relay_list_from(
         &self,
         who: PublicKey,
         hints: &[String],
         source: samizdat_store::HintSource,
-    ) -> Result<(), SessionError> {
+    ) -> Result<Vec<(String, String)>, SessionError> {
         self.engine
             .store()
             .record_relay_hints(&who, hints, source)?;
-        let relays: Vec<samizdat_net::RelayUrl> = hints
+        let named: Vec<_> = hints
             .iter()
             .filter_map(|h| samizdat_net::RelayUrl::parse(h).ok())
+            .map(|r| (r, who))
             .collect();
-        if relays.is_empty() {
-            return Ok(());
+        let vetted = self.vet_relays(named, StrangerRelays::ProxyOnly)?;
+        if vetted.relays.is_empty() {
+            return Ok(vetted.skipped);
         }
         let filter = Filter::new()
             .author(who)
             .kinds([Kind::RelayList, Kind::Metadata]);
-        self.engine.fetch("hinted", &relays, vec![filter]).await?;
-        Ok(())
+        self.engine
+            .fetch("hinted", &vetted.relays, vec![filter])
+            .await?;
+        Ok(vetted.skipped)
     }
 
     /// Where `who` writes, per relay: every piece of evidence with its age,

@@ -77,6 +77,7 @@ pub fn session_with(
     config.engine.net.transport.connect_timeout = std::time::Duration::from_secs(1);
     // Tests read a sent message's own copy from the relay at once.
     config.engine.self_copy_delay_secs = (0, 0);
+    config.engine.wrap_gap_ms = None;
     tweak(&mut config);
     samizdat_client::Session::with_store(
         Arc::new(Store::open(dir.join("events.sqlite")).unwrap()),
