@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod coalition;
 pub mod load;
 mod network;
 pub mod proxy;
@@ -77,6 +78,9 @@ pub struct DemoOptions {
     /// One-way latency per content relay, drawn uniformly in this range
     /// (milliseconds); `None` for none.
     pub latency_ms: Option<(u64, u64)>,
+    /// Every relay that is up logs what it sees here (a coalition that
+    /// compares notes, for `samizdat bench privacy`); `None`: no logging.
+    pub tap: Option<Arc<coalition::Log>>,
 }
 
 impl Default for DemoOptions {
@@ -91,6 +95,7 @@ impl Default for DemoOptions {
             down: 2,
             hanging: 0,
             latency_ms: None,
+            tap: None,
         }
     }
 }
@@ -109,8 +114,9 @@ pub struct DemoNetwork {
     /// the first content relay.
     pub user: Keys,
     handles: Vec<RelayHandle>,
-    _listeners: Vec<proxy::Listener>,
-    _dir: tempfile::TempDir,
+    listeners: Vec<proxy::Listener>,
+    tap: Option<Arc<coalition::Log>>,
+    dir: tempfile::TempDir,
 }
 
 fn letter_name(i: usize) -> String {
@@ -150,29 +156,20 @@ impl DemoNetwork {
                 StoreConfig::relay(),
             )?);
             let front = next_address()?;
-            let delayed = options.latency_ms.filter(|_| i > 0);
-            // Without a delay the relay itself takes the reserved port
-            // (released just before it binds it again).
-            let (listen, mut front) = if delayed.is_some() {
-                (([127, 0, 0, 1], 0).into(), Some(front))
-            } else {
-                let addr = front.local_addr()?;
-                drop(front);
-                (addr, None)
-            };
-            let handle = samizdat_relay::start(Default::default(), store.clone(), listen)
-                .await
-                .map_err(|e| DemoError::Relay(e.to_string()))?;
-            let url = match (delayed, front.take()) {
-                (Some((lo, hi)), Some(front)) => {
-                    let delay = Duration::from_millis(rng.random_range(lo..=hi.max(lo)));
-                    let proxy = proxy::delayed_on(front, handle.local_addr(), delay)?;
-                    let url = format!("ws://{}", proxy.addr);
-                    listeners.push(proxy);
-                    url
-                }
-                _ => handle.url(),
-            };
+            let delay = options
+                .latency_ms
+                .filter(|_| i > 0)
+                .map(|(lo, hi)| Duration::from_millis(rng.random_range(lo..=hi.max(lo))));
+            let (url, handle) = serve_relay(
+                front,
+                &name,
+                Default::default(),
+                Arc::clone(&store),
+                delay,
+                options.tap.as_ref(),
+                &mut listeners,
+            )
+            .await?;
             relays.push(DemoRelay {
                 name,
                 url,
@@ -211,8 +208,9 @@ impl DemoNetwork {
             followed,
             user,
             handles,
-            _listeners: listeners,
-            _dir: dir,
+            listeners,
+            tap: options.tap.clone(),
+            dir,
         };
         network.publish_user_lists()?;
         Ok(network)
@@ -239,6 +237,39 @@ impl DemoNetwork {
             }
         }
         Ok(())
+    }
+
+    /// Starts one more relay on this network, named `name`, with `config`
+    /// (logged like the others when the network has a tap); returns its
+    /// index in [`DemoNetwork::relays`]. Nobody lists it until the caller
+    /// writes events that do.
+    pub async fn add_relay(
+        &mut self,
+        name: &str,
+        config: samizdat_relay::RelayConfig,
+    ) -> Result<usize, DemoError> {
+        let store = Arc::new(Store::open_with(
+            self.dir.path().join(format!("{name}.sqlite")),
+            StoreConfig::relay(),
+        )?);
+        let front = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let (url, handle) = serve_relay(
+            front,
+            name,
+            config,
+            Arc::clone(&store),
+            None,
+            self.tap.as_ref(),
+            &mut self.listeners,
+        )
+        .await?;
+        self.relays.push(DemoRelay {
+            name: name.to_owned(),
+            url,
+            store: Some(store),
+        });
+        self.handles.push(handle);
+        Ok(self.relays.len() - 1)
     }
 
     /// The discovery relay's URL.
@@ -278,28 +309,42 @@ impl DemoNetwork {
             .collect()
     }
 
-    /// A session for the demo user, its profile (store and settings) in
-    /// `dir`: the discovery relay, the home relay to read and write, the
-    /// user's key unlocked in memory.
-    pub fn open_session(
-        &self,
-        dir: &std::path::Path,
-        config: samizdat_client::SessionConfig,
-    ) -> Result<Arc<samizdat_client::Session>, samizdat_client::SessionError> {
-        let normal = |u: String| samizdat_net::RelayUrl::parse(&u).map_or(u, |r| r.to_string());
+    /// The demo user's settings: the discovery relay, the home relay to
+    /// read and write, everything else as a new profile has it.
+    pub fn settings(&self) -> samizdat_client::Settings {
         let mut settings = samizdat_client::Settings {
-            discovery: vec![normal(self.discovery_url())],
+            discovery: vec![normal_url(self.discovery_url())],
             ..Default::default()
         };
         settings.relays.insert(
-            normal(self.home_relay()),
+            normal_url(self.home_relay()),
             samizdat_client::RelayRoles {
                 read: true,
                 write: true,
             },
         );
+        settings
+    }
+
+    /// A session for the demo user, its profile (store and settings) in
+    /// `dir`: [`DemoNetwork::settings`], the user's key unlocked in memory.
+    pub fn open_session(
+        &self,
+        dir: &std::path::Path,
+        config: samizdat_client::SessionConfig,
+    ) -> Result<Arc<samizdat_client::Session>, samizdat_client::SessionError> {
+        self.settings().save(&dir.join("settings.json"))?;
+        self.reopen_session(dir, config)
+    }
+
+    /// A session for the demo user on the profile already in `dir` (its
+    /// settings as saved there): a second run of the same profile.
+    pub fn reopen_session(
+        &self,
+        dir: &std::path::Path,
+        config: samizdat_client::SessionConfig,
+    ) -> Result<Arc<samizdat_client::Session>, samizdat_client::SessionError> {
         let settings_path = dir.join("settings.json");
-        settings.save(&settings_path)?;
         let store = Arc::new(Store::open(dir.join("events.sqlite"))?);
         let signer = Arc::new(samizdat_client::LocalSigner::new(self.user.clone()));
         samizdat_client::Session::with_store(store, settings_path, signer, config)
@@ -311,6 +356,62 @@ impl DemoNetwork {
             h.shutdown().await;
         }
     }
+}
+
+/// `url` as the client spells it (normalised), or as given if it is not one.
+pub fn normal_url(url: String) -> String {
+    samizdat_net::RelayUrl::parse(&url).map_or(url, |r| r.to_string())
+}
+
+/// Starts a relay on `store` and gives it `front`, the address clients
+/// use: the relay itself, or a latency forwarder and/or a tap in front of
+/// it (kept alive in `listeners`). Returns its URL and handle.
+async fn serve_relay(
+    front: std::net::TcpListener,
+    name: &str,
+    config: samizdat_relay::RelayConfig,
+    store: Arc<Store>,
+    delay: Option<Duration>,
+    tap: Option<&Arc<coalition::Log>>,
+    listeners: &mut Vec<proxy::Listener>,
+) -> Result<(String, RelayHandle), DemoError> {
+    let start = |listen: std::net::SocketAddr| async move {
+        samizdat_relay::start(config, store, listen)
+            .await
+            .map_err(|e| DemoError::Relay(e.to_string()))
+    };
+    if delay.is_none() && tap.is_none() {
+        // The relay itself takes the reserved port (released just before it
+        // binds it again).
+        let addr = front.local_addr()?;
+        drop(front);
+        let handle = start(addr).await?;
+        return Ok((handle.url(), handle));
+    }
+    let handle = start(([127, 0, 0, 1], 0).into()).await?;
+    let mut upstream = handle.local_addr();
+    let front = match (delay, tap) {
+        (Some(delay), Some(_)) => {
+            let delayed = proxy::delayed(upstream, delay).await?;
+            upstream = delayed.addr;
+            listeners.push(delayed);
+            front
+        }
+        (Some(delay), None) => {
+            let delayed = proxy::delayed_on(front, upstream, delay)?;
+            let url = format!("ws://{}", delayed.addr);
+            listeners.push(delayed);
+            return Ok((url, handle));
+        }
+        _ => front,
+    };
+    let Some(log) = tap else {
+        return Err(DemoError::Relay("no tap".into()));
+    };
+    let tapped = coalition::tap_on(front, name.to_owned(), upstream, Arc::clone(log))?;
+    let url = format!("ws://{}", tapped.addr);
+    listeners.push(tapped);
+    Ok((url, handle))
 }
 
 #[cfg(test)]

@@ -18,6 +18,13 @@ pub struct Listener {
     task: JoinHandle<()>,
 }
 
+impl Listener {
+    /// A listener at `addr` served by `task` (aborted when dropped).
+    pub(crate) fn new(addr: SocketAddr, task: JoinHandle<()>) -> Self {
+        Self { addr, task }
+    }
+}
+
 impl Drop for Listener {
     fn drop(&mut self) {
         self.task.abort();

@@ -25,6 +25,11 @@ pub enum BenchCommand {
     /// in ms, share of the last 7 days' notes in hand at 1, 3 and 10 s, ours
     /// against a greedy (Gossip-like) plan in the same run.
     Feed(super::bench_feed::FeedBenchArgs),
+    /// What a coalition of relays learns: a scripted week (follows, syncs,
+    /// threads with strangers' hints, DMs through a shared DM relay, posts)
+    /// on a network of logging relays, under the old defaults and today's
+    /// (with Tor, and direct); figures (a)–(f) from the logs alone.
+    Privacy(super::bench_privacy::PrivacyBenchArgs),
     /// Replication check: bytes and time to find 1% missing of N own events
     /// on a relay by NIP-77 negentropy and, in the same run, by the id
     /// fallback (a relay with NIP-77 off); then again with nothing missing.
@@ -96,6 +101,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Relay(args) => relay(args).await,
         BenchCommand::Ingest(args) => super::bench_ingest::run(args.events, args.json).await,
         BenchCommand::Feed(args) => super::bench_feed::run(args).await,
+        BenchCommand::Privacy(args) => super::bench_privacy::run(args).await,
         BenchCommand::Soak(args) => super::bench_soak::run(args).await,
         BenchCommand::Replicate { events, json } => super::bench_replicate::run(events, json).await,
         BenchCommand::Pow {

@@ -47,6 +47,7 @@ pub async fn run(args: FeedBenchArgs) -> anyhow::Result<()> {
         down: 3,
         hanging: 2,
         latency_ms: Some((50, 400)),
+        tap: None,
     };
     let network = DemoNetwork::start(&options).await?;
     let week_ago = Timestamp::from_secs(Timestamp::now().as_secs() - 7 * 86_400);
