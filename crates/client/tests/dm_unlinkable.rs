@@ -91,31 +91,61 @@ async fn recording_dm_relay(seen: Arc<Mutex<Seen>>) -> String {
         .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_wrap_leaves_on_a_connection_authenticated_as_the_sender() {
+/// Alice's profile (her own relay, an indexer holding the DM relay lists
+/// of `dm_lists`' owners) and the recording DM relay they name.
+struct Stage {
+    _dir: tempfile::TempDir,
+    _relays: Vec<samizdat_relay::RelayHandle>,
+    seen: Arc<Mutex<Seen>>,
+    dm: String,
+    alice: Arc<samizdat_client::Session>,
+}
+
+async fn stage(
+    alice: &Keys,
+    dm_lists: &[&Keys],
+    tweak: impl FnOnce(&mut samizdat_client::SessionConfig),
+) -> Stage {
     let dir = tempfile::tempdir().unwrap();
     let (own, _) = common::relay(&dir, "own").await;
     let (indexer, indexer_store) = common::relay(&dir, "indexer").await;
     let seen = Arc::new(Mutex::new(Seen::default()));
     let dm = recording_dm_relay(Arc::clone(&seen)).await;
-    let (alice, bob) = (Keys::generate(), Keys::generate());
-    // Bob's DM relays name the shared DM relay.
-    let bob_dm = EventBuilder::new(Kind::InboxRelays, "")
-        .tag(Tag::parse(["relay", dm.as_str()]).unwrap())
-        .finalize(&bob)
-        .unwrap();
-    indexer_store.insert_batch(&[bob_dm]).unwrap();
+    let lists: Vec<Event> = dm_lists
+        .iter()
+        .map(|keys| {
+            EventBuilder::new(Kind::InboxRelays, "")
+                .tag(Tag::parse(["relay", dm.as_str()]).unwrap())
+                .finalize(*keys)
+                .unwrap()
+        })
+        .collect();
+    indexer_store.insert_batch(&lists).unwrap();
     let signer = Arc::new(samizdat_client::LocalSigner::new(alice.clone()));
-    let own_url = common::url(&own);
-    let indexer_url = common::url(&indexer);
-    let a = common::session_with(
+    let (own_url, indexer_url) = (common::url(&own), common::url(&indexer));
+    let session = common::session_with(
         &dir.path().join("alice"),
         signer,
         &[(&own_url, true, true)],
         &[&indexer_url],
         &[],
-        |c| c.engine.self_copy_delay_secs = (2, 3),
+        tweak,
     );
+    Stage {
+        _dir: dir,
+        _relays: vec![own, indexer],
+        seen,
+        dm,
+        alice: session,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_wrap_leaves_on_a_connection_authenticated_as_the_sender() {
+    let (alice, bob) = (Keys::generate(), Keys::generate());
+    // Bob's DM relays name the shared DM relay.
+    let st = stage(&alice, &[&bob], |c| c.engine.self_copy_delay_secs = (2, 3)).await;
+    let (seen, dm, a) = (st.seen.clone(), st.dm.clone(), st.alice.clone());
     a.set_dm_relays(std::slice::from_ref(&dm)).await.unwrap();
     // Reading her wraps authenticates one connection as alice.
     a.sync_dms().await.unwrap();
@@ -167,5 +197,33 @@ async fn no_wrap_leaves_on_a_connection_authenticated_as_the_sender() {
         "self copy {gap:?} after bob's"
     );
     assert!(sent_at.elapsed() < Duration::from_secs(30));
+    a.shutdown().await;
+}
+
+/// Wraps leave one at a time, apart: even a copy to herself that is due at
+/// once (a message sent while an older copy comes due) reaches the DM relay
+/// at least the gap after the recipient's copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wraps_never_arrive_close_together() {
+    let (alice, bob) = (Keys::generate(), Keys::generate());
+    let st = stage(&alice, &[&bob, &alice], |c| {
+        c.engine.wrap_gap_ms = Some((1_500, 1_500))
+    })
+    .await;
+    let (seen, a) = (st.seen.clone(), st.alice.clone());
+    a.send_dm(&[bob.public_key()], "two wraps, apart", None)
+        .await
+        .unwrap();
+    let arrivals: Vec<Instant> = seen
+        .lock()
+        .unwrap()
+        .events
+        .iter()
+        .filter(|(_, e, _)| e.kind == Kind::GiftWrap)
+        .map(|(_, _, at)| *at)
+        .collect();
+    assert_eq!(arrivals.len(), 2, "bob's copy and hers");
+    let gap = arrivals[1].duration_since(arrivals[0]);
+    assert!(gap >= Duration::from_millis(1_400), "{gap:?} apart");
     a.shutdown().await;
 }

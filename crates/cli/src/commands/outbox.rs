@@ -101,9 +101,9 @@ pub enum OutboxCommand {
         json: bool,
     },
     /// This profile's exposure cap: no relay is asked about more than this
-    /// percentage of your follow list (`cap 25`; `cap 0` removes it; `cap`
-    /// shows it). It costs recall: see the closing figures of `samizdat sim
-    /// --max-exposure`.
+    /// percentage of your follow list (25 by default, and never fewer than 5
+    /// people; `cap 40`; `cap 0` removes it; `cap` shows it). It costs
+    /// recall: see the closing figures of `samizdat sim --max-exposure`.
     Cap {
         /// Percent (1–100; 0 removes the cap).
         percent: Option<u8>,
@@ -166,8 +166,12 @@ pub async fn run(ctx: &super::keys::Context, cmd: OutboxCommand) -> anyhow::Resu
                 }),
             )?;
             match settings.max_exposure_percent {
-                Some(p) => println!("no relay is asked about more than {p}% of your follow list"),
-                None => println!("no exposure cap"),
+                Some(p) => println!(
+                    "no relay is asked about more than {p}% of your follow list (or 5 people, if that is more)"
+                ),
+                None => println!(
+                    "no exposure cap: a relay may learn your whole follow list (`samizdat outbox cap 25` sets the default again)"
+                ),
             }
             Ok(())
         }

@@ -176,15 +176,7 @@ pub async fn run_week(options: &WeekOptions, posture: Posture) -> Result<WeekRes
         if let Some((_, every)) = desktop {
             day_config.refresh_every = every;
         }
-        let session = stage
-            .network
-            .reopen_session(dir.path(), day_config)
-            .map_err(session_error)?;
-        session
-            .engine()
-            .deliver_all_due()
-            .await
-            .map_err(engine_error)?;
+        let session = open_and_deliver(&stage.network, dir.path(), day_config).await?;
         session.refresh().await.map_err(session_error)?;
         for reply in share_of(&stage.replies, day, days) {
             let read = match session.thread_read(*reply, allow_hinted).await {
@@ -227,15 +219,7 @@ pub async fn run_week(options: &WeekOptions, posture: Posture) -> Result<WeekRes
     }
     // The copies to oneself still waiting go out on the next run.
     tokio::time::sleep(Duration::from_secs(config.engine.self_copy_delay_secs.1)).await;
-    let session = stage
-        .network
-        .reopen_session(dir.path(), config)
-        .map_err(session_error)?;
-    session
-        .engine()
-        .deliver_all_due()
-        .await
-        .map_err(engine_error)?;
+    let session = open_and_deliver(&stage.network, dir.path(), config).await?;
     session.shutdown().await;
 
     let truth = Truth {
@@ -247,6 +231,22 @@ pub async fn run_week(options: &WeekOptions, posture: Posture) -> Result<WeekRes
     drop(proxy);
     stage.network.shutdown().await;
     Ok(result)
+}
+
+/// Opens the profile again (a new run) and sends what is due first, as a
+/// session does when it starts.
+async fn open_and_deliver(
+    network: &DemoNetwork,
+    dir: &std::path::Path,
+    config: samizdat_client::SessionConfig,
+) -> Result<Arc<samizdat_client::Session>, DemoError> {
+    let session = network.reopen_session(dir, config).map_err(session_error)?;
+    session
+        .engine()
+        .deliver_all_due()
+        .await
+        .map_err(engine_error)?;
+    Ok(session)
 }
 
 fn apply_posture(settings: &mut Settings, posture: Posture, proxy: Option<std::net::SocketAddr>) {
