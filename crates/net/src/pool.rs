@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -228,6 +229,8 @@ pub(crate) struct PoolShared {
     pub signer: Option<Arc<dyn AuthSigner>>,
     pub events: mpsc::Sender<PoolEvent>,
     pub seen: Mutex<SeenIds>,
+    /// Counts shutdowns: a delayed REQ scheduled before one is dropped.
+    pub generation: std::sync::atomic::AtomicU64,
 }
 
 /// Why a pool call was refused.
@@ -246,11 +249,42 @@ struct ActorHandle {
     task: JoinHandle<()>,
 }
 
+/// Sends `command` to `url`'s actor, starting one (and its connection) if
+/// there is none.
+fn send_to(
+    relays: &Mutex<Actors>,
+    shared: &Arc<PoolShared>,
+    url: &RelayUrl,
+    command: Command,
+) -> Result<(), NetError> {
+    let mut relays = relays.lock().map_err(|_| NetError::Stopped)?;
+    let handle = relays.entry(url.clone()).or_insert_with(|| {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let actor = RelayActor::new(url.clone(), Arc::clone(shared), rx);
+        ActorHandle {
+            commands: tx,
+            task: tokio::spawn(tracing::Instrument::instrument(
+                actor.run(),
+                tracing::info_span!("relay", url = %url),
+            )),
+        }
+    });
+    if handle.commands.send(command).is_err() {
+        // The actor ended (shutdown): drop it so a new one starts next time.
+        relays.remove(url);
+        return Err(NetError::Stopped);
+    }
+    Ok(())
+}
+
 /// Connections to many relays at once.
 pub struct Pool {
     shared: Arc<PoolShared>,
-    relays: Mutex<HashMap<RelayUrl, ActorHandle>>,
+    relays: Arc<Mutex<Actors>>,
 }
+
+/// Each relay's connection actor.
+type Actors = HashMap<RelayUrl, ActorHandle>;
 
 impl Pool {
     /// A pool that stores verified events in `store` and reports to the
@@ -265,6 +299,7 @@ impl Pool {
         let (tx, rx) = mpsc::channel(1_024);
         let shared = Arc::new(PoolShared {
             seen: Mutex::new(SeenIds::new(config.seen_capacity)),
+            generation: std::sync::atomic::AtomicU64::new(0),
             config,
             store,
             policies,
@@ -274,7 +309,7 @@ impl Pool {
         (
             Self {
                 shared,
-                relays: Mutex::new(HashMap::new()),
+                relays: Arc::new(Mutex::new(HashMap::new())),
             },
             rx,
         )
@@ -294,24 +329,7 @@ impl Pool {
     }
 
     fn send(&self, url: &RelayUrl, command: Command) -> Result<(), NetError> {
-        let mut relays = self.relays.lock().map_err(|_| NetError::Stopped)?;
-        let handle = relays.entry(url.clone()).or_insert_with(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
-            let actor = RelayActor::new(url.clone(), Arc::clone(&self.shared), rx);
-            ActorHandle {
-                commands: tx,
-                task: tokio::spawn(tracing::Instrument::instrument(
-                    actor.run(),
-                    tracing::info_span!("relay", url = %url),
-                )),
-            }
-        });
-        if handle.commands.send(command).is_err() {
-            // The actor ended (shutdown): drop it so a new one starts next time.
-            relays.remove(url);
-            return Err(NetError::Stopped);
-        }
-        Ok(())
+        send_to(&self.relays, &self.shared, url, command)
     }
 
     /// Opens (or replaces) subscription `id` on one relay. It is re-sent after
@@ -329,6 +347,41 @@ impl Pool {
                 filters,
             },
         )
+    }
+
+    /// Like [`Pool::subscribe`], the REQ sent `delay` from now (the relay's
+    /// connection opens then too, if it is not open yet). A background
+    /// refresh gives each relay a delay of its own, so relays comparing
+    /// logs do not see all of one user's connections asked in the same
+    /// second.
+    pub fn subscribe_after(
+        &self,
+        url: &RelayUrl,
+        id: &str,
+        filters: Vec<Filter>,
+        delay: std::time::Duration,
+    ) -> Result<(), NetError> {
+        if delay.is_zero() {
+            return self.subscribe(url, id, filters);
+        }
+        let command = Command::Subscribe {
+            id: id.to_owned(),
+            filters,
+        };
+        let (relays, shared, url) = (
+            Arc::clone(&self.relays),
+            Arc::clone(&self.shared),
+            url.clone(),
+        );
+        let generation = shared.generation.load(Ordering::SeqCst);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            // A shutdown in between cancels it (no connection after close).
+            if shared.generation.load(Ordering::SeqCst) == generation {
+                let _ = send_to(&relays, &shared, &url, command);
+            }
+        });
+        Ok(())
     }
 
     /// Closes subscription `id` on one relay.
@@ -401,6 +454,7 @@ impl Pool {
 
     /// Closes every connection and waits for the actors to finish.
     pub async fn shutdown(&self) {
+        self.shared.generation.fetch_add(1, Ordering::SeqCst);
         let handles: Vec<ActorHandle> = self
             .relays
             .lock()

@@ -34,7 +34,7 @@ impl Session {
             Arc::downgrade(self),
             Duration::ZERO,
             self.config.deliver_every,
-            |s| {
+            |s, _| {
                 Box::pin(
                     async move { s.engine.deliver_due().await.map(|_| ()).map_err(Into::into) },
                 )
@@ -49,7 +49,17 @@ impl Session {
             Arc::downgrade(self),
             first,
             self.config.refresh_every,
-            |s| Box::pin(async move { s.refresh().await.map(|_| ()) }),
+            |s, run| {
+                Box::pin(async move {
+                    // The first refresh is what the user waits for; later
+                    // ones spread their REQs over time.
+                    if run == 0 {
+                        s.refresh().await.map(|_| ())
+                    } else {
+                        s.engine().in_background(s.refresh()).await.map(|_| ())
+                    }
+                })
+            },
         );
         // The relay list is advertised again when the user's relays change
         // (checked as often as deliveries are retried, so changes in quick
@@ -58,7 +68,7 @@ impl Session {
             Arc::downgrade(self),
             self.config.deliver_every,
             self.config.deliver_every,
-            |s| Box::pin(async move { s.readvertise_if_changed().await.map(|_| ()) }),
+            |s, _| Box::pin(async move { s.readvertise_if_changed().await.map(|_| ()) }),
         );
         // Waiting list changes go out as soon as a relay answers (tried at
         // start and as often as deliveries; nothing is fetched while none
@@ -67,13 +77,13 @@ impl Session {
             Arc::downgrade(self),
             Duration::ZERO,
             self.config.deliver_every,
-            |s| Box::pin(async move { s.apply_waiting_changes().await.map(|_| ()) }),
+            |s, _| Box::pin(async move { s.apply_waiting_changes().await.map(|_| ()) }),
         );
         let replicate = periodic(
             Arc::downgrade(self),
             self.config.replicate_every,
             self.config.replicate_every,
-            |s| Box::pin(async move { s.replicate(|_| {}).await.map(|_| ()) }),
+            |s, _| Box::pin(async move { s.replicate(|_| {}).await.map(|_| ()) }),
         );
         if let Ok(mut tasks) = self.tasks.lock() {
             tasks.push(deliver);
@@ -118,8 +128,11 @@ impl Session {
     }
 }
 
+/// One run of periodic work: the session and the run's number (0: the
+/// run at start, which someone may be waiting for).
 type Work = fn(
     Arc<Session>,
+    u64,
 ) -> std::pin::Pin<
     Box<dyn std::future::Future<Output = Result<(), SessionError>> + Send>,
 >;
@@ -133,9 +146,11 @@ fn periodic(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         tokio::time::sleep(jittered(first)).await;
-        loop {
+        // A run after a wait counts as a later run (nobody waits on it).
+        let later = u64::from(!first.is_zero());
+        for run in later.. {
             let Some(s) = session.upgrade() else { break };
-            if let Err(e) = work(Arc::clone(&s)).await {
+            if let Err(e) = work(Arc::clone(&s), run).await {
                 tracing::warn!(error = %e, "background work failed");
                 s.engine
                     .announce(EngineUpdate::Phase(format!("background work failed: {e}")));

@@ -80,6 +80,11 @@ pub struct EngineConfig {
     /// the sender (her copy) arrive close to a wrap to someone else and
     /// pair them by time; `None`: as soon as due (tests).
     pub wrap_gap_ms: Option<(u64, u64)>,
+    /// During a background refresh each relay's REQ waits a random time up
+    /// to this long, its own, so relays comparing logs do not see all of the
+    /// user's connections asked in the same second on every refresh (a
+    /// shared clock ties circuits together). Interactive reads go at once.
+    pub background_spread: Duration,
 }
 
 impl Default for EngineConfig {
@@ -99,6 +104,7 @@ impl Default for EngineConfig {
             stagger_ms: Some((150, 700)),
             self_copy_delay_secs: (5, 30),
             wrap_gap_ms: Some((3_000, 5_000)),
+            background_spread: Duration::from_secs(60),
         }
     }
 }
@@ -159,6 +165,9 @@ pub struct Engine {
     pumps: [JoinHandle<()>; 2],
     /// One delivery round at a time, so no delivery is attempted twice at once.
     pub(crate) delivering: tokio::sync::Mutex<()>,
+    /// Background refreshes running (their REQs are spread, see
+    /// `EngineConfig::background_spread`).
+    background: std::sync::atomic::AtomicUsize,
     /// The user (the signer's key), if the engine has a signer.
     pub(crate) me: Option<PublicKey>,
     /// When the last gift wrap left (see `EngineConfig::wrap_gap_ms`).
@@ -221,6 +230,7 @@ impl Engine {
             pumps,
             delivering: tokio::sync::Mutex::new(()),
             last_wrap: tokio::sync::Mutex::new(None),
+            background: std::sync::atomic::AtomicUsize::new(0),
             me,
             next_sub: AtomicU64::new(1),
             live: Mutex::new(HashMap::new()),
@@ -278,7 +288,7 @@ impl Engine {
         let people = crate::engine::ledger::people_in(&filters);
         let rx = self.listen();
         for relay in relays {
-            self.pool.subscribe(relay, &sub, filters.clone())?;
+            self.send_req(relay, &sub, filters.clone())?;
         }
         let mut outcomes = BTreeMap::new();
         self.wait_for_eose(rx, relays, &sub, &mut outcomes, &HashMap::new(), &|_| {})
@@ -329,6 +339,48 @@ impl Engine {
         .await
     }
 
+    /// Runs `work` as background work: the REQs it sends are spread (see
+    /// `EngineConfig::background_spread`).
+    pub async fn in_background<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        struct Running<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        self.background
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _running = Running(&self.background);
+        work.await
+    }
+
+    /// How long REQs may wait now: the spread during background work, else
+    /// nothing.
+    pub(crate) fn spread(&self) -> Duration {
+        if self.background.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            self.config.background_spread
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// Sends `filters` as `sub` to `relay`: at once, or during background
+    /// work after a random delay within the spread, drawn for this relay.
+    pub(crate) fn send_req(
+        &self,
+        relay: &RelayUrl,
+        sub: &str,
+        filters: Vec<Filter>,
+    ) -> Result<(), EngineError> {
+        let spread = self.spread();
+        let delay = if spread.is_zero() {
+            Duration::ZERO
+        } else {
+            spread.mul_f64(rand::random::<f64>())
+        };
+        Ok(self.pool.subscribe_after(relay, sub, filters, delay)?)
+    }
+
     /// Opens `filters` as the live subscription `sub` on `relays` (replacing
     /// an earlier one of that name), waits for what is stored (EOSE, failure
     /// or the phase timeout) and leaves it open for new events.
@@ -341,7 +393,7 @@ impl Engine {
         let people = crate::engine::ledger::people_in(&filters);
         let rx = self.listen();
         for relay in relays {
-            self.pool.subscribe(relay, sub, filters.clone())?;
+            self.send_req(relay, sub, filters.clone())?;
         }
         let mut outcomes = BTreeMap::new();
         self.wait_for_eose(rx, relays, sub, &mut outcomes, &HashMap::new(), &|_| {})
@@ -407,7 +459,7 @@ impl Engine {
     ) {
         let mut waiting: BTreeSet<String> = relays.iter().map(|r| r.to_string()).collect();
         let mut delivered: HashMap<String, BTreeSet<PublicKey>> = HashMap::new();
-        let deadline = tokio::time::Instant::now() + self.config.phase_timeout;
+        let deadline = tokio::time::Instant::now() + self.config.phase_timeout + self.spread();
         while !waiting.is_empty() {
             let event = match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Err(_) | Ok(Err(broadcast::error::RecvError::Closed)) => break,

@@ -215,7 +215,7 @@ impl Engine {
             let lists = Filter::new()
                 .authors(everyone.iter().copied())
                 .kind(Kind::RelayList);
-            self.pool.subscribe(&relay, FEED_SUB, vec![filter, lists])?;
+            self.send_req(&relay, FEED_SUB, vec![filter, lists])?;
             let o = outcomes.entry(relay.to_string()).or_default();
             o.asked += authors.len();
             o.finished = false;

@@ -3,8 +3,10 @@
 //!
 //! The coalition ties connections together (union-find) when they come
 //! from the same network address (the user's own, or one proxy circuit),
-//! share a subscription id, or keep the same clock (REQ bursts that start
-//! within a second of each other at least three times). A group of tied
+//! share a subscription id, or keep the same clock: at least three of
+//! their REQ bursts, and at least half of the bursts of the one with fewer,
+//! start within a second of one of the other's (independent clocks meet by
+//! chance now and then; a shared one nearly every time). A group of tied
 //! connections is tied to the user's key when any of them authenticated as
 //! the user, published an event the user signed, or asked for the user's
 //! own events or mentions.
@@ -291,13 +293,16 @@ fn burst_starts(reqs: &[Duration]) -> Vec<Duration> {
     starts
 }
 
-/// Whether two connections' bursts coincide (within [`BURST`]) at least
-/// [`CLOCK_TICKS`] times.
+/// Whether two connections keep one clock: their bursts coincide (within
+/// [`BURST`]) at least [`CLOCK_TICKS`] times and for at least half of the
+/// bursts of the one with fewer.
 fn same_clock(a: &[Duration], b: &[Duration]) -> bool {
-    a.iter()
-        .filter(|t| b.iter().any(|u| u.abs_diff(**t) < BURST))
-        .count()
-        >= CLOCK_TICKS
+    let (fewer, more) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let met = fewer
+        .iter()
+        .filter(|t| more.iter().any(|u| u.abs_diff(**t) < BURST))
+        .count();
+    met >= CLOCK_TICKS && met * 2 >= fewer.len()
 }
 
 /// Groups of connections.
@@ -423,6 +428,22 @@ mod tests {
         }
         let f = figures(&log3, &circuits, &truth);
         assert_eq!((f.f_linked_pairs, f.f_by_clock), (1, 1));
+    }
+
+    #[test]
+    fn independent_clocks_that_meet_now_and_then_are_not_one() {
+        let secs = |list: &[u64]| list.iter().map(|s| at(s * 1_000)).collect::<Vec<_>>();
+        let a = secs(&[0, 60, 120, 180, 240, 300, 360, 420]);
+        // Three of eight meet by chance.
+        let b = secs(&[0, 95, 120, 170, 250, 300, 390, 440]);
+        assert!(!same_clock(&a, &b));
+        // The same ticks, a fraction of a second apart: one clock.
+        let c: Vec<Duration> = a.iter().map(|t| *t + at(400)).collect();
+        assert!(same_clock(&a, &c));
+        assert_eq!(
+            burst_starts(&[at(0), at(300), at(900), at(5_000)]),
+            [at(0), at(5_000)]
+        );
     }
 
     #[test]

@@ -28,7 +28,10 @@ use crate::{ev, normal_url, DemoError, DemoNetwork, DemoOptions};
 pub enum Posture {
     /// The defaults before private-by-default: direct connections, no
     /// exposure cap, exploration on, every hinted relay contacted
-    /// (`--allow-hinted`), the copy of a DM to oneself sent at once.
+    /// (`--allow-hinted`), the copy of a DM to oneself sent at once, wraps
+    /// not kept apart, background REQs not spread. (Random sub ids, jittered
+    /// timers and wraps on unauthenticated connections cannot be switched
+    /// off: they are in this column too.)
     OldDefaults,
     /// Today's defaults with Tor found at first run (a proxy, per-relay
     /// circuits).
@@ -72,7 +75,8 @@ pub struct WeekOptions {
     /// People written to.
     pub partners: usize,
     /// How long the profile stays open on the desktop day, and its refresh
-    /// period then (scaled down from 15 minutes).
+    /// period then (scaled down from 15 minutes; the background spread is
+    /// set to the same).
     pub desktop: Option<(Duration, Duration)>,
 }
 
@@ -90,7 +94,7 @@ impl Default for WeekOptions {
             stranger_relays: 3,
             dms: 20,
             partners: 5,
-            desktop: Some((Duration::from_secs(20), Duration::from_secs(4))),
+            desktop: Some((Duration::from_secs(120), Duration::from_secs(15))),
         }
     }
 }
@@ -156,6 +160,7 @@ pub async fn run_week(options: &WeekOptions, posture: Posture) -> Result<WeekRes
     if posture == Posture::OldDefaults {
         config.engine.self_copy_delay_secs = (0, 0);
         config.engine.wrap_gap_ms = None;
+        config.engine.background_spread = Duration::ZERO;
     }
     let allow_hinted = posture == Posture::OldDefaults;
     let mut rng = StdRng::seed_from_u64(options.seed ^ 0x3eec);
@@ -175,6 +180,12 @@ pub async fn run_week(options: &WeekOptions, posture: Posture) -> Result<WeekRes
         let desktop = options.desktop.filter(|_| day == desktop_day);
         if let Some((_, every)) = desktop {
             day_config.refresh_every = every;
+            // Scaled with the refresh as 60 s is to 15 min, the spread would
+            // be too short to see here: a whole period, as a relay's own
+            // clock would be (none before this work).
+            if posture != Posture::OldDefaults {
+                day_config.engine.background_spread = every;
+            }
         }
         let session = open_and_deliver(&stage.network, dir.path(), day_config).await?;
         session.refresh().await.map_err(session_error)?;
