@@ -45,6 +45,10 @@ async fn with_tor_and_the_defaults_the_coalition_learns_only_what_it_must() {
     assert_eq!(f.d_direct_to_strangers, 0, "(d) {f:?}");
     assert_eq!(f.e_direct_with_proxy, Some(0), "(e) {f:?}");
     assert_eq!(f.f_by_sub_id, 0, "(f) {f:?}");
+    assert_eq!(
+        f.f_linked_pairs, f.f_both_keyed,
+        "(f) only connections that carry the key anyway meet on a clock: {f:?}"
+    );
     assert!(week.hinted_contacted > 0, "hints went through the proxy");
     assert!(week.elapsed > Duration::ZERO);
 }

@@ -136,8 +136,11 @@ fn print_table(results: &[WeekResult]) {
             "(f) connection pairs tied by sub id or clock",
             Box::new(|r| {
                 format!(
-                    "{} (sub id {}, clock {})",
-                    r.figures.f_linked_pairs, r.figures.f_by_sub_id, r.figures.f_by_clock
+                    "{} (sub id {}, clock {}; both keyed {})",
+                    r.figures.f_linked_pairs,
+                    r.figures.f_by_sub_id,
+                    r.figures.f_by_clock,
+                    r.figures.f_both_keyed
                 )
             }),
         ),

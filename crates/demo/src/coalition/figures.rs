@@ -74,6 +74,9 @@ pub struct Figures {
     pub f_by_sub_id: usize,
     /// Of (f), by clock.
     pub f_by_clock: usize,
+    /// Of (f), pairs whose connections both carry the user's key anyway
+    /// (their own lists, mentions, AUTH): the tie tells nothing new.
+    pub f_both_keyed: usize,
     /// Relays the user's follow list (kind 3, public by design) reached.
     pub kind3_relays: usize,
 }
@@ -206,10 +209,15 @@ pub fn figures(seen: &[Seen], circuits: &[Circuit], truth: &Truth) -> Figures {
             let by_sub = !ca.subs.is_disjoint(&cb.subs);
             let by_clock = same_clock(&bursts[a], &bursts[b]);
             if by_sub || by_clock {
+                tracing::debug!(
+                    a = %ca.relay, b = %cb.relay, by_sub, bursts_a = ?bursts[a], bursts_b = ?bursts[b],
+                    "connections tied"
+                );
                 groups.join(i, j);
                 f.f_linked_pairs += 1;
                 f.f_by_sub_id += usize::from(by_sub);
                 f.f_by_clock += usize::from(by_clock && !by_sub);
+                f.f_both_keyed += usize::from(ca.tied && cb.tied);
             }
         }
     }
@@ -428,6 +436,7 @@ mod tests {
         }
         let f = figures(&log3, &circuits, &truth);
         assert_eq!((f.f_linked_pairs, f.f_by_clock), (1, 1));
+        assert_eq!(f.f_both_keyed, 0, "relay two's connection named no key");
     }
 
     #[test]
