@@ -218,7 +218,11 @@ pub async fn run_week(options: &WeekOptions, posture: Posture) -> Result<WeekRes
             .await
             .map_err(session_error)?;
         if let Some(note) = stage.notes_to_react.get(day) {
-            session.react(*note, "+").await.map_err(session_error)?;
+            // A note the plan did not bring (its author over the cap, say)
+            // cannot be reacted to; the day goes on.
+            if let Err(e) = session.react(*note, "+").await {
+                tracing::warn!(error = %e, "the note to react to was not in hand");
+            }
         }
         if let Some((open_for, _)) = desktop {
             session.start_background(false);
