@@ -225,40 +225,24 @@ fn init_chooses_how_to_reach_the_network() {
         assert!(text(&out).contains("connects DIRECTLY"), "{}", text(&out));
         assert!(text(&out).contains("samizdat network set --tor"));
     }
-    let out = run(
-        h,
-        Some("pw"),
-        &["--profile", "b", "init", "--log-n", "8", "--tor"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(
-        settings("b").network.proxy.as_deref(),
-        Some("127.0.0.1:9050")
-    );
-    let out = run(
-        h,
-        Some("pw"),
-        &[
-            "--profile",
+    // Each way of choosing, and the proxy it leaves in the settings.
+    let mut out = None;
+    for (profile, choice, proxy) in [
+        ("b", &["--tor"][..], Some("127.0.0.1:9050")),
+        (
             "c",
-            "init",
-            "--log-n",
-            "8",
-            "--proxy",
-            "127.0.0.1:9150",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(
-        settings("c").network.proxy.as_deref(),
-        Some("127.0.0.1:9150")
-    );
-    let out = run(
-        h,
-        Some("pw"),
-        &["--profile", "d", "init", "--log-n", "8", "--direct"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(settings("d").network.proxy.is_none());
+            &["--proxy", "127.0.0.1:9150"][..],
+            Some("127.0.0.1:9150"),
+        ),
+        ("d", &["--direct"][..], None),
+    ] {
+        let mut args = vec!["--profile", profile, "init", "--log-n", "8"];
+        args.extend_from_slice(choice);
+        let o = run(h, Some("pw"), &args);
+        assert!(o.status.success(), "{}", text(&o));
+        assert_eq!(settings(profile).network.proxy.as_deref(), proxy);
+        out = Some(o);
+    }
+    let out = out.unwrap();
     assert!(text(&out).contains("relays see your IP address"));
 }

@@ -389,26 +389,28 @@ async fn serve_relay(
         return Ok((handle.url(), handle));
     }
     let handle = start(([127, 0, 0, 1], 0).into()).await?;
-    let mut upstream = handle.local_addr();
-    let front = match (delay, tap) {
-        (Some(delay), Some(_)) => {
-            let delayed = proxy::delayed(upstream, delay).await?;
-            upstream = delayed.addr;
+    let relay = handle.local_addr();
+    // Clients reach the front listener; behind it the tap, then the delay.
+    let (front_of, upstream) = match delay {
+        Some(delay) if tap.is_some() => {
+            let delayed = proxy::delayed(relay, delay).await?;
+            let addr = delayed.addr;
             listeners.push(delayed);
-            front
+            (front, addr)
         }
-        (Some(delay), None) => {
-            let delayed = proxy::delayed_on(front, upstream, delay)?;
+        Some(delay) => {
+            let delayed = proxy::delayed_on(front, relay, delay)?;
             let url = format!("ws://{}", delayed.addr);
             listeners.push(delayed);
             return Ok((url, handle));
         }
-        _ => front,
+        None => (front, relay),
     };
-    let Some(log) = tap else {
-        return Err(DemoError::Relay("no tap".into()));
+    let tapped = match tap {
+        Some(log) => coalition::tap_on(front_of, name.to_owned(), upstream, Arc::clone(log))?,
+        // Unreachable: without a delay or a tap the relay took the front port.
+        None => proxy::delayed_on(front_of, upstream, Duration::ZERO)?,
     };
-    let tapped = coalition::tap_on(front, name.to_owned(), upstream, Arc::clone(log))?;
     let url = format!("ws://{}", tapped.addr);
     listeners.push(tapped);
     Ok((url, handle))

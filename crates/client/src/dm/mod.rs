@@ -132,49 +132,22 @@ impl Session {
     /// than the cap allows.
     pub async fn fetch_dm_relays(&self, people: &[PublicKey]) -> Result<(), SessionError> {
         self.engine.fetch_relay_lists(people).await?;
-        let settings = self.settings();
-        let capped = self.engine.config().max_exposure.is_some();
-        let mut asks: BTreeMap<RelayUrl, BTreeSet<PublicKey>> = BTreeMap::new();
-        let own_relays = settings
-            .relays
-            .keys()
-            .filter_map(|u| RelayUrl::parse(u).ok());
-        for relay in own_relays {
-            let who = asks.entry(relay).or_default();
-            if capped {
-                who.extend(people.iter().filter(|p| **p == self.me));
-            } else {
-                who.extend(people.iter().copied());
+        let mut asks = self.lookup_asks(people)?;
+        // Without a cap, each person's own write relays are asked too.
+        if self.engine.config().max_exposure.is_none() {
+            for p in people {
+                for relay in self.engine.write_relays_of(*p)? {
+                    asks.entry(relay).or_default().insert(*p);
+                }
             }
         }
-        for p in people.iter().filter(|_| !capped) {
-            for relay in self.engine.write_relays_of(*p)? {
-                asks.entry(relay).or_default().insert(*p);
-            }
-        }
-        let discovery = settings.discovery_relays();
-        let order = if capped {
-            self.engine.follows_of(self.me)?
-        } else {
-            Vec::new()
-        };
-        for (relays, share) in crate::engine::discovery::shares(&discovery, people, capped, &order)
-        {
-            for relay in relays {
-                asks.entry(relay).or_default().extend(share.iter().copied());
-            }
-        }
-        asks.retain(|_, who| !who.is_empty());
-        let fetches = asks.iter().map(|(relay, who)| {
-            let filter = Filter::new()
-                .authors(who.iter().copied())
-                .kind(Kind::InboxRelays);
-            self.engine
-                .fetch("dm-relays", std::slice::from_ref(relay), vec![filter])
-        });
-        for result in futures_util::future::join_all(fetches).await {
-            result?;
-        }
+        self.engine
+            .fetch_each("dm-relays", &asks, |who| {
+                Filter::new()
+                    .authors(who.iter().copied())
+                    .kind(Kind::InboxRelays)
+            })
+            .await?;
         Ok(())
     }
 

@@ -19,7 +19,7 @@ use samizdat_net::RelayUrl;
 use crate::engine::{Engine, EngineError, RelayOutcome};
 
 /// A group of discovery relays and the people they are asked about.
-type Share = (Vec<RelayUrl>, Vec<PublicKey>);
+pub(crate) type Share = (Vec<RelayUrl>, Vec<PublicKey>);
 
 /// Splits `people` over `discovery`: everyone to every relay without a
 /// cap (or with one relay); with a cap, each relay its own share. People in
@@ -57,6 +57,21 @@ pub(crate) fn shares(
 }
 
 impl Engine {
+    /// `people` shared out over `discovery` as the exposure cap wants (see
+    /// [`shares`]; the order is the user's follow list).
+    pub(crate) fn discovery_shares(
+        &self,
+        discovery: &[RelayUrl],
+        people: &[PublicKey],
+    ) -> Result<Vec<Share>, EngineError> {
+        let capped = self.config.max_exposure.is_some();
+        let order = match self.me {
+            Some(me) if capped => self.follows_of(me)?,
+            _ => Vec::new(),
+        };
+        Ok(shares(discovery, people, capped, &order))
+    }
+
     /// Fetches the relay lists of `people` (and, for those without one, the
     /// legacy relay map of their kind 3) from the discovery relays, shared
     /// out under an exposure cap; reports what each relay did.
@@ -67,12 +82,7 @@ impl Engine {
         if people.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let capped = self.config.max_exposure.is_some();
-        let order = match self.me {
-            Some(me) if capped => self.follows_of(me)?,
-            _ => Vec::new(),
-        };
-        let shares = shares(&self.config.discovery, people, capped, &order);
+        let shares = self.discovery_shares(&self.config.discovery, people)?;
         let results = join_all(
             shares
                 .iter()

@@ -83,32 +83,14 @@ impl Session {
     }
 
     /// Fetches the kind-0 profiles of `people` (for names of people not on
-    /// the live feed: DM partners, strangers in a thread) from the user's
-    /// relays, the discovery relays (under an exposure cap each only about
-    /// its share) and each person's write relays; a stranger's own relays
+    /// the live feed: DM partners, strangers in a thread) where
+    /// [`Session::lookup_asks`] says, and from each person's write relays; a stranger's own relays
     /// only through the proxy (see [`Session::vet_relays`]).
     pub async fn fetch_profiles_of(&self, people: &[PublicKey]) -> Result<(), SessionError> {
         if people.is_empty() {
             return Ok(());
         }
-        let settings = self.settings();
-        let mut asks: BTreeMap<samizdat_net::RelayUrl, BTreeSet<PublicKey>> = BTreeMap::new();
-        for relay in settings.relays.keys() {
-            if let Ok(relay) = samizdat_net::RelayUrl::parse(relay) {
-                asks.entry(relay)
-                    .or_default()
-                    .extend(people.iter().copied());
-            }
-        }
-        let capped = self.engine.config().max_exposure.is_some();
-        let order = if capped { self.follows()? } else { Vec::new() };
-        let discovery = settings.discovery_relays();
-        for (relays, share) in crate::engine::discovery::shares(&discovery, people, capped, &order)
-        {
-            for relay in relays {
-                asks.entry(relay).or_default().extend(share.iter().copied());
-            }
-        }
+        let mut asks = self.lookup_asks(people)?;
         for p in people {
             let named: Vec<_> = self
                 .engine
@@ -120,18 +102,41 @@ impl Session {
                 asks.entry(relay).or_default().insert(*p);
             }
         }
-        let fetches = asks.iter().map(|(relay, who)| {
-            let filter = Filter::new()
-                .authors(who.iter().copied())
-                .kind(Kind::Metadata)
-                .limit(who.len());
-            self.engine
-                .fetch("profiles-of", std::slice::from_ref(relay), vec![filter])
-        });
-        for result in futures_util::future::join_all(fetches).await {
-            result?;
-        }
+        self.engine
+            .fetch_each("profiles-of", &asks, |who| {
+                Filter::new()
+                    .authors(who.iter().copied())
+                    .kind(Kind::Metadata)
+                    .limit(who.len())
+            })
+            .await?;
         Ok(())
+    }
+
+    /// Where to look a few people up (their DM relays, their names): the
+    /// user's relays, which under an exposure cap are asked only about the
+    /// user, and the discovery relays, under a cap each about its share
+    /// (the one the whole follow list's sync asks).
+    pub(crate) fn lookup_asks(
+        &self,
+        people: &[PublicKey],
+    ) -> Result<BTreeMap<samizdat_net::RelayUrl, BTreeSet<PublicKey>>, SessionError> {
+        let settings = self.settings();
+        let capped = self.engine.config().max_exposure.is_some();
+        let mut asks: BTreeMap<samizdat_net::RelayUrl, BTreeSet<PublicKey>> = BTreeMap::new();
+        for relay in settings.relays.keys() {
+            if let Ok(relay) = samizdat_net::RelayUrl::parse(relay) {
+                let who = asks.entry(relay).or_default();
+                who.extend(people.iter().filter(|p| !capped || **p == self.me));
+            }
+        }
+        let discovery = settings.discovery_relays();
+        for (relays, share) in self.engine.discovery_shares(&discovery, people)? {
+            for relay in relays {
+                asks.entry(relay).or_default().extend(share.iter().copied());
+            }
+        }
+        Ok(asks)
     }
 
     /// Records `hints` (an nprofile's relays, a NIP-05 document's) as

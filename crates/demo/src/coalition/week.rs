@@ -11,7 +11,6 @@
 //! both sides use, posts and reacts. On one day the profile stays open with
 //! its background refresh running, as the desktop would.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -122,7 +121,8 @@ pub struct WeekResult {
 struct Stage {
     network: DemoNetwork,
     log: Arc<Log>,
-    truth: StageTruth,
+    truth: Truth,
+    dm_relay_url: String,
     replies: Vec<EventId>,
     partners: Vec<PublicKey>,
     notes_to_react: Vec<EventId>,
@@ -146,7 +146,7 @@ pub async fn run_week(options: &WeekOptions, posture: Posture) -> Result<WeekRes
         .map(|r| normal_url(r.url.clone()))
         .collect();
     settings.policies.insert(
-        stage.truth.dm_relay_url.clone(),
+        stage.dm_relay_url.clone(),
         RelayPolicy {
             connect: None,
             auth: Some("allow".into()),
@@ -239,7 +239,7 @@ pub async fn run_week(options: &WeekOptions, posture: Posture) -> Result<WeekRes
 
     let truth = Truth {
         proxy: proxy.is_some(),
-        ..stage.truth.figures_truth()
+        ..stage.truth.clone()
     };
     result.figures = figures(&stage.log.seen(), &stage.log.circuits(), &truth);
     result.elapsed = started.elapsed();
@@ -283,29 +283,6 @@ fn session_error(e: samizdat_client::SessionError) -> DemoError {
 
 fn engine_error(e: samizdat_client::EngineError) -> DemoError {
     DemoError::Event(format!("the week's session: {e}"))
-}
-
-/// What the figures need to know, and the DM relay's URL.
-struct StageTruth {
-    me: PublicKey,
-    follows: BTreeSet<PublicKey>,
-    strangers: BTreeSet<String>,
-    dm_relay: String,
-    dm_relay_url: String,
-    partners: BTreeSet<PublicKey>,
-}
-
-impl StageTruth {
-    fn figures_truth(&self) -> Truth {
-        Truth {
-            me: self.me,
-            follows: self.follows.clone(),
-            strangers: self.strangers.clone(),
-            dm_relay: self.dm_relay.clone(),
-            partners: self.partners.clone(),
-            proxy: false,
-        }
-    }
 }
 
 /// Builds the network: the demo's relays and people, more discovery
@@ -427,7 +404,7 @@ async fn stage(options: &WeekOptions) -> Result<Stage, DemoError> {
         .take(options.days)
         .map(|e| e.id)
         .collect();
-    let truth = StageTruth {
+    let truth = Truth {
         me: network.user.public_key(),
         follows: follows.into_iter().collect(),
         strangers: strangers
@@ -435,13 +412,14 @@ async fn stage(options: &WeekOptions) -> Result<Stage, DemoError> {
             .map(|&i| network.relays[i].name.clone())
             .collect(),
         dm_relay: network.relays[dm].name.clone(),
-        dm_relay_url: dm_url,
         partners: partners.iter().copied().collect(),
+        proxy: false,
     };
     Ok(Stage {
         network,
         log,
         truth,
+        dm_relay_url: dm_url,
         replies,
         partners,
         notes_to_react,
