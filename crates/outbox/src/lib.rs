@@ -17,6 +17,7 @@ mod assign;
 mod auction;
 mod explore;
 mod exposure;
+mod field;
 mod model;
 mod planner;
 mod publish;

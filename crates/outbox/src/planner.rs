@@ -39,15 +39,23 @@ pub enum Algorithm {
     TopN,
     /// Relays drawn per person, weighted by popularity.
     Stochastic,
+    /// applesauce's `selectOptimalRelays` (noStrudel): greedy cover over
+    /// NIP-65 lists, each person asked at every picked relay they list.
+    Applesauce,
+    /// Coracle's router (`@welshman/router`): weighted-random relays per
+    /// chunk of 30 authors over NIP-65 lists.
+    Coracle,
 }
 
 impl Algorithm {
     /// All of them, ours first.
-    pub const ALL: [Algorithm; 4] = [
+    pub const ALL: [Algorithm; 6] = [
         Self::Samizdat,
         Self::GreedyCover,
         Self::TopN,
         Self::Stochastic,
+        Self::Applesauce,
+        Self::Coracle,
     ];
 
     /// Short name for tables.
@@ -57,6 +65,8 @@ impl Algorithm {
             Self::GreedyCover => "greedy-cover",
             Self::TopN => "top-n",
             Self::Stochastic => "stochastic",
+            Self::Applesauce => "applesauce",
+            Self::Coracle => "coracle",
         }
     }
 }
@@ -116,6 +126,15 @@ fn usable_relays(input: &PlanInput, person: &str) -> Result<BTreeMap<String, f64
 
 /// Plans with the given algorithm.
 pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
+    let field = match algorithm {
+        Algorithm::Applesauce => Some(crate::field::applesauce(input)),
+        Algorithm::Coracle => Some(crate::field::coracle(input)),
+        _ => None,
+    };
+    if let Some(mut plan) = field {
+        plan.stale_lists = stale_lists(input);
+        return plan;
+    }
     let c = candidates(input);
     // Learned once: how many events each relay returned per person.
     let volume = score::Volume::learn(input);
@@ -143,6 +162,7 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
         Algorithm::GreedyCover => choose_greedy(&c, &always, cap, k),
         Algorithm::TopN => choose_top_n(&c, &always, cap, k),
         Algorithm::Stochastic => choose_stochastic(input, &c, &always, cap, k),
+        Algorithm::Applesauce | Algorithm::Coracle => Vec::new(),
     };
     let setting = Setting {
         input,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::{run, SimConfig, SimReport};
+use crate::planner::Algorithm;
 
 /// One seed's figures.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -20,6 +21,14 @@ pub struct SweepRow {
     pub best_baseline_1y: f64,
     /// The best baseline's 7-day recall, with the cap.
     pub best_baseline_7d: f64,
+    /// The better of the field's planners (applesauce, Coracle), 1-year
+    /// recall with the cap.
+    pub best_field_1y: f64,
+    /// The better field planner run as shipped (no exposure cap): its
+    /// 1-year recall and the largest share of the follow list it gave one
+    /// relay.
+    pub field_shipped: (f64, f64),
+
     /// The omniscient planner's 1-year recall, with the cap.
     pub ceiling_1y: f64,
     /// The omniscient planner's 7-day recall, with and without the cap.
@@ -43,6 +52,11 @@ impl SweepRow {
     /// Ours' 1-year recall over the best baseline's, both capped.
     pub fn ratio_1y(&self) -> f64 {
         ratio(self.capped_1y, self.best_baseline_1y)
+    }
+
+    /// Ours' 1-year recall over the better field planner's, both capped.
+    pub fn field_ratio_1y(&self) -> f64 {
+        ratio(self.capped_1y, self.best_field_1y)
     }
 }
 
@@ -100,6 +114,19 @@ fn row(seed: u64, capped: &SimReport, open: &SimReport) -> SweepRow {
     };
     let baselines = &capped.results[1..];
     let best = |f: fn(&super::AlgorithmResult) -> f64| baselines.iter().map(f).fold(0.0, f64::max);
+    let field = |r: &&super::AlgorithmResult| {
+        r.algorithm == Algorithm::Applesauce.name() || r.algorithm == Algorithm::Coracle.name()
+    };
+    let best_field_1y = baselines
+        .iter()
+        .filter(field)
+        .map(|r| r.recall_1y)
+        .fold(0.0, f64::max);
+    let field_shipped = open.results[1..]
+        .iter()
+        .filter(field)
+        .max_by(|a, b| a.recall_1y.total_cmp(&b.recall_1y))
+        .map_or((0.0, 0.0), |r| (r.recall_1y, r.max_exposure));
     let best_1y = baselines
         .iter()
         .max_by(|a, b| a.recall_1y.total_cmp(&b.recall_1y));
@@ -110,6 +137,8 @@ fn row(seed: u64, capped: &SimReport, open: &SimReport) -> SweepRow {
         capped_1y: c.recall_1y,
         best_baseline_1y: best(|r| r.recall_1y),
         best_baseline_7d: best(|r| r.recall_7d),
+        best_field_1y,
+        field_shipped,
         ceiling_1y: capped.ceiling.recall_1y,
         ceiling_7d: (capped.ceiling.recall_7d, open.ceiling.recall_7d),
         max_exposure: c.max_exposure,
@@ -181,6 +210,22 @@ impl Sweep {
             mean(&SweepRow::ratio_1y),
             min(&SweepRow::ratio_1y),
             mean(&|r| ratio(r.ceiling_1y, r.best_baseline_1y)),
+        ));
+        s.push_str(&format!(
+            "1-year recall with the cap, ours / the better field planner (applesauce, coracle): mean {:.3}×, min {:.3}×\n",
+            mean(&SweepRow::field_ratio_1y),
+            min(&SweepRow::field_ratio_1y),
+        ));
+        s.push_str(&format!(
+            "the better field planner as shipped (no cap): 1-year recall {:.1}%, largest share {:.1}%; ours with the cap / it: mean {:.3}×, min {:.3}×\n",
+            mean(&|r| r.field_shipped.0 * 100.0),
+            mean(&|r| r.field_shipped.1 * 100.0),
+            mean(&|r| ratio(r.capped_1y, r.field_shipped.0)),
+            min(&|r| ratio(r.capped_1y, r.field_shipped.0)),
+        ));
+        s.push_str(&format!(
+            "gap to the ceiling (1-year): ours reaches {:.1}% of the ceiling's recall on average\n",
+            mean(&|r| ratio(r.capped_1y, r.ceiling_1y) * 100.0),
         ));
         s
     }
