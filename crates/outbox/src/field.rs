@@ -129,7 +129,7 @@ pub(crate) fn coracle(input: &PlanInput) -> Plan {
     let (people, orphans) = listed(input);
     let cap = input.policy.max_connections;
     let limit = input.policy.per_person.max(1);
-    let mut rng = StdRng::seed_from_u64(input.policy.seed ^ 0xc04a_c1e);
+    let mut rng = StdRng::seed_from_u64(input.policy.seed ^ 0x0c04_ac1e);
     let mut picked: Vec<&str> = Vec::new();
     let mut wanted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for chunk in people.chunks(CORACLE_CHUNK) {
