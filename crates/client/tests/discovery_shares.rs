@@ -79,14 +79,14 @@ async fn with_a_cap_each_discovery_relay_learns_only_its_share() {
 
     // No cap: both discovery relays learn the whole follow list.
     let (open, open_store) = engine_with("open.sqlite", None);
-    let report = open.sync(&follows, |_| {}).await.unwrap();
+    let report = open.sync(&follows, &[], |_| {}).await.unwrap();
     assert_eq!(report.with_relay_list, 8);
     assert_eq!(asked_of(&open_store, &one_key), everyone);
     assert_eq!(asked_of(&open_store, &two_key), everyone);
 
     // A 50% cap: each learns half, together everyone; all lists are found.
     let (capped, capped_store) = engine_with("capped.sqlite", Some(0.5));
-    let report = capped.sync(&follows, |_| {}).await.unwrap();
+    let report = capped.sync(&follows, &[], |_| {}).await.unwrap();
     assert_eq!(report.with_relay_list, 8, "every list still found");
     let (a, b) = (
         asked_of(&capped_store, &one_key),
@@ -99,7 +99,7 @@ async fn with_a_cap_each_discovery_relay_learns_only_its_share() {
     // left per sync): 3 of its 4 places now, the last one next time.
     let feed = capped.following_feed(&follows, 50).unwrap();
     assert_eq!(feed.len(), 6, "three new people per content relay");
-    capped.sync(&follows, |_| {}).await.unwrap();
+    capped.sync(&follows, &[], |_| {}).await.unwrap();
     let feed = capped.following_feed(&follows, 50).unwrap();
     assert_eq!(feed.len(), 8, "everyone's note read by the second sync");
     assert_eq!(

@@ -85,7 +85,7 @@ async fn a_reads_b_through_the_outbox_model_and_around_a_dead_relay() {
     let engine = Engine::new(Arc::clone(&a_store), config, PolicyBook::new(), None);
     let follows = vec![b.public_key(), c.public_key(), d.public_key()];
     let mut updates = engine.subscribe();
-    let report = engine.sync(&follows, |_| {}).await.unwrap();
+    let report = engine.sync(&follows, &[], |_| {}).await.unwrap();
     let (mut phases, mut new_events, mut failed) = (0, 0, 0);
     while let Ok(u) = updates.try_recv() {
         match u {
@@ -152,7 +152,7 @@ async fn a_reads_b_through_the_outbox_model_and_around_a_dead_relay() {
         0,
         "the dead relay delivered nothing"
     );
-    engine.sync(&follows, |_| {}).await.unwrap();
+    engine.sync(&follows, &[], |_| {}).await.unwrap();
     let history = a_store.delivery_history(&[b.public_key()]).unwrap();
     assert_eq!(history[&b_url][&b.public_key()], (2, 2));
     // And how many of their events it returned: volume the planner weighs.

@@ -153,7 +153,10 @@ async fn people_are_found_through_hints_sightings_kind3_and_their_own_relays() {
 
     // The evidence per relay, as `samizdat person --relays` shows it.
     let sources = |who: &Keys, relay: &str| -> Vec<&'static str> {
-        let r = s.engine().person_relays(who.public_key(), &[]).unwrap();
+        let r = s
+            .engine()
+            .person_relays(who.public_key(), &[], &[])
+            .unwrap();
         r.relays
             .iter()
             .filter(|x| x.relay == relay)

@@ -116,6 +116,7 @@ pub(crate) fn assign(setting: &Setting<'_, '_>, c: &Candidates) -> Plan {
                 chosen,
                 assignments: &assignments,
                 candidates: &c.per_person,
+                guessed: &c.guessed,
                 expected,
                 weight: &weight,
                 exposure,
@@ -130,6 +131,7 @@ pub(crate) fn assign(setting: &Setting<'_, '_>, c: &Candidates) -> Plan {
         connections,
         stale_lists: Vec::new(),
         probes,
+        unlisted: BTreeMap::new(),
     }
 }
 

@@ -32,6 +32,9 @@ pub(crate) struct Decided<'a> {
     /// Per person, the usable relays the evidence names (the planner's
     /// candidates, computed once per plan).
     pub candidates: &'a BTreeMap<String, BTreeMap<String, f64>>,
+    /// People whose candidates are only guesses (no evidence anywhere):
+    /// they say nothing of where others write.
+    pub guessed: &'a BTreeSet<String>,
     /// Per person, the chance each assigned relay delivers their events.
     pub expected: BTreeMap<&'a str, Vec<f64>>,
     /// Per person, how much reaching them is worth.
@@ -65,7 +68,7 @@ pub(crate) fn probes(input: &PlanInput, decided: &Decided<'_>) -> BTreeMap<Strin
             assigned.entry(p.as_str()).or_default().insert(url.as_str());
         }
     }
-    let prior = writer_share(decided.candidates, follows.len());
+    let prior = writer_share(decided.candidates, decided.guessed, follows.len());
     // How much a relay is worth asking about someone it knows nothing of:
     // the chance they write there, that it serves what it has, and how far
     // back it keeps.
@@ -145,12 +148,13 @@ pub(crate) fn probes(input: &PlanInput, decided: &Decided<'_>) -> BTreeMap<Strin
 /// Per relay, the share of followed people known to write there (from any
 /// evidence, including what it delivered): the prior that someone whose
 /// relays are unknown writes there too.
-fn writer_share(
-    candidates: &BTreeMap<String, BTreeMap<String, f64>>,
+fn writer_share<'a>(
+    candidates: &'a BTreeMap<String, BTreeMap<String, f64>>,
+    guessed: &BTreeSet<String>,
     follows: usize,
-) -> BTreeMap<&str, f64> {
+) -> BTreeMap<&'a str, f64> {
     let mut writers: BTreeMap<&str, usize> = BTreeMap::new();
-    for relays in candidates.values() {
+    for (_, relays) in candidates.iter().filter(|(p, _)| !guessed.contains(*p)) {
         for url in relays.keys() {
             *writers.entry(url.as_str()).or_insert(0) += 1;
         }

@@ -241,6 +241,7 @@ fn finish(
         connections,
         stale_lists: Vec::new(),
         probes: BTreeMap::new(),
+        unlisted: BTreeMap::new(),
     }
 }
 

@@ -23,6 +23,7 @@ mod planner;
 mod publish;
 mod score;
 pub mod sim;
+mod unlisted;
 
 pub use model::{
     Delivery, Evidence, Orphan, OrphanReason, Plan, PlanInput, Policy, RelayHealth, RelayList,

@@ -181,6 +181,12 @@ pub struct PlanInput {
     /// their relay lists). The exposure cap counts them as known, like the
     /// people in `delivery`.
     pub known: BTreeMap<String, Vec<String>>,
+    /// Relays the client is connected to whatever the plan says (the
+    /// user's own read relays, then the discovery relays), best first.
+    /// Followed people with no evidence anywhere (no relay list, nothing
+    /// seen, no hint) are asked about there, within the exposure cap
+    /// (`Plan::unlisted`), instead of being left unread.
+    pub in_use: Vec<String>,
     /// Rules.
     pub policy: Policy,
 }
@@ -232,6 +238,12 @@ pub struct Plan {
     /// evidence for the next plan.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub probes: BTreeMap<String, Vec<String>>,
+    /// Relay → followed people with no evidence of where they write, asked
+    /// about at a relay the client uses anyway (`PlanInput::in_use`): "read
+    /// from your relays (no relay list)". What it delivers becomes `Seen`
+    /// evidence, and the next plan reads them like anyone else.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unlisted: BTreeMap<String, Vec<String>>,
 }
 
 impl Plan {
@@ -257,11 +269,17 @@ impl Plan {
             / follows as f64
     }
 
-    /// Relay → everyone it is asked about: assignments and probes together
+    /// Relay → everyone it is asked about: assignments, probes and unlisted
+    /// people together
     /// (what a relay learns, and what a sync sends).
     pub fn asked(&self) -> BTreeMap<&str, Vec<&str>> {
         let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (url, people) in self.assignments.iter().chain(&self.probes) {
+        for (url, people) in self
+            .assignments
+            .iter()
+            .chain(&self.probes)
+            .chain(&self.unlisted)
+        {
             out.entry(url.as_str())
                 .or_default()
                 .extend(people.iter().map(String::as_str));
@@ -271,6 +289,16 @@ impl Plan {
             people.dedup();
         }
         out
+    }
+
+    /// Followed people with no relay list read from the relays in use
+    /// (`unlisted`), each once.
+    pub fn unlisted_people(&self) -> BTreeSet<&str> {
+        self.unlisted
+            .values()
+            .flatten()
+            .map(String::as_str)
+            .collect()
     }
 
     /// How many (relay, person) pairs the plan asks about in all.

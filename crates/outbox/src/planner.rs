@@ -75,9 +75,16 @@ impl Algorithm {
 pub(crate) struct Candidates {
     pub per_person: BTreeMap<String, BTreeMap<String, f64>>,
     pub orphans: Vec<Orphan>,
+    /// People with no evidence whose candidates are guesses: the relays in
+    /// use (`unlisted.rs`).
+    pub guessed: BTreeSet<String>,
+    /// The relays in use, which cost no connection.
+    pub free: Vec<String>,
 }
 
-pub(crate) fn candidates(input: &PlanInput) -> Candidates {
+/// Each person's candidates; with `guess`, people with no evidence at all
+/// get the relays in use as guesses instead of being orphaned.
+pub(crate) fn candidates(input: &PlanInput, guess: bool) -> Candidates {
     let mut per_person = BTreeMap::new();
     let mut orphans = Vec::new();
     let mut seen = BTreeSet::new();
@@ -95,9 +102,28 @@ pub(crate) fn candidates(input: &PlanInput) -> Candidates {
             }),
         }
     }
+    let mut guessed = BTreeSet::new();
+    let mut free = Vec::new();
+    if guess {
+        let in_use = crate::unlisted::in_use(input);
+        free = in_use.iter().map(|u| (*u).to_owned()).collect();
+        let guesses = crate::unlisted::guesses(&in_use, &per_person);
+        if !guesses.is_empty() {
+            orphans.retain(|o| {
+                if o.reason != OrphanReason::NoRelayList {
+                    return true;
+                }
+                per_person.insert(o.pubkey.clone(), guesses.clone());
+                guessed.insert(o.pubkey.clone());
+                false
+            });
+        }
+    }
     Candidates {
         per_person,
         orphans,
+        guessed,
+        free,
     }
 }
 
@@ -135,7 +161,8 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
         plan.stale_lists = stale_lists(input);
         return plan;
     }
-    let c = candidates(input);
+    let ours = algorithm == Algorithm::Samizdat;
+    let c = candidates(input, ours);
     // Learned once: how many events each relay returned per person.
     let volume = score::Volume::learn(input);
     let cap = input.policy.max_connections;
@@ -157,7 +184,22 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
     let exposure = Exposure::of(input, pace);
     let chosen = match algorithm {
         Algorithm::Samizdat => {
-            choose_probabilistic(input, volume.as_ref(), &exposure, &c, &always, cap, k)
+            let free: Vec<String> = c
+                .free
+                .iter()
+                .filter(|u| !always.contains(u))
+                .cloned()
+                .collect();
+            let always: Vec<String> = always.iter().chain(&free).cloned().collect();
+            choose_probabilistic(
+                input,
+                volume.as_ref(),
+                &exposure,
+                &c,
+                &always,
+                cap + free.len(),
+                k,
+            )
         }
         Algorithm::GreedyCover => choose_greedy(&c, &always, cap, k),
         Algorithm::TopN => choose_top_n(&c, &always, cap, k),
@@ -173,6 +215,20 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
         algorithm,
     };
     let mut plan = assign::assign(&setting, &c);
+    if ours {
+        crate::unlisted::split(&mut plan, &c.guessed);
+        for orphan in &mut plan.orphans {
+            if c.guessed.contains(&orphan.pubkey) {
+                orphan.reason = OrphanReason::NoRelayList;
+            }
+        }
+        // The relays in use were open anyway: only the others are connections.
+        plan.connections = chosen
+            .iter()
+            .filter(|u| !c.free.contains(u))
+            .filter(|u| plan.assignments.contains_key(*u) || input.policy.always.contains(u))
+            .count();
+    }
     plan.stale_lists = stale_lists(input);
     plan
 }

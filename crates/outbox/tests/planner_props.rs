@@ -34,6 +34,7 @@ prop_compose! {
         seed in any::<u64>(),
         exposure in prop::option::of(0.05f64..1.0),
         explore in any::<bool>(),
+        in_use in prop::collection::vec(0usize..15, 0..3),
     ) -> PlanInput {
         let mut input = PlanInput::default();
         for p in 0..n_people {
@@ -63,6 +64,7 @@ prop_compose! {
         for (r, p, asked, delivered) in delivery {
             input.delivery.entry(relay(r)).or_insert_with(BTreeMap::new).insert(person(p), Delivery { asked, delivered: delivered.min(asked), ..Delivery::default() });
         }
+        input.in_use = in_use.into_iter().map(relay).collect();
         input.policy = Policy {
             max_connections: cap,
             per_person,
@@ -85,7 +87,9 @@ proptest! {
         let unique: BTreeSet<&String> = input.follows.iter().collect();
         for algorithm in Algorithm::ALL {
             let plan = plan_with(&input, algorithm);
-            prop_assert!(plan.assignments.len() <= input.policy.max_connections, "{:?}: {} relays over cap {}", algorithm, plan.assignments.len(), input.policy.max_connections);
+            // Relays in use cost no connection (ours reads people there too).
+            let opened = plan.assignments.keys().filter(|u| algorithm != Algorithm::Samizdat || !input.in_use.contains(u)).count();
+            prop_assert!(opened <= input.policy.max_connections, "{:?}: {} relays over cap {}", algorithm, opened, input.policy.max_connections);
             prop_assert!(plan.connections <= input.policy.max_connections);
             let mut per_person: BTreeMap<&String, usize> = BTreeMap::new();
             for (url, people) in &plan.assignments {
@@ -120,8 +124,18 @@ proptest! {
             if algorithm != Algorithm::Samizdat || !input.policy.explore {
                 prop_assert!(plan.probes.is_empty());
             }
+            // People read from the relays in use: ours only, on those relays,
+            // each with no evidence anywhere, never also orphaned.
+            for (url, people) in &plan.unlisted {
+                prop_assert!(algorithm == Algorithm::Samizdat);
+                prop_assert!(input.in_use.contains(url) && !input.policy.denied.contains(url));
+                for p in people {
+                    prop_assert!(evidence(&input, p).is_empty(), "{} has evidence", p);
+                    prop_assert!(!plan.orphans.iter().any(|o| &o.pubkey == p));
+                }
+            }
             for (url, people) in &plan.probes {
-                prop_assert!(plan.assignments.contains_key(url) || input.policy.always.contains(url), "probe opened {}", url);
+                prop_assert!(plan.assignments.contains_key(url) || input.policy.always.contains(url) || input.in_use.contains(url), "probe opened {}", url);
                 prop_assert!(!input.policy.denied.contains(url));
                 for p in people {
                     prop_assert!(unique.contains(p));
@@ -132,8 +146,10 @@ proptest! {
             }
             let orphans: BTreeSet<&String> = plan.orphans.iter().map(|o| &o.pubkey).collect();
             prop_assert_eq!(orphans.len(), plan.orphans.len(), "a person orphaned twice");
+            let unlisted = plan.unlisted_people();
             for p in &unique {
-                prop_assert!(per_person.contains_key(p) != orphans.contains(p), "{:?}: {} neither covered nor orphaned (or both)", algorithm, p);
+                let read = per_person.contains_key(p) || unlisted.contains(p.as_str());
+                prop_assert!(read != orphans.contains(p), "{:?}: {} neither covered nor orphaned (or both)", algorithm, p);
             }
             prop_assert_eq!(&plan, &plan_with(&input, algorithm), "not deterministic");
         }

@@ -178,6 +178,12 @@ fn print_report(
         } else {
             who
         };
+        let unlisted = report.plan.unlisted.get(url.as_str()).map_or(0, Vec::len);
+        let who = if unlisted > 0 {
+            format!("{who}, {unlisted} with no relay list (read from your relays)")
+        } else {
+            who
+        };
         println!(
             "  {:<16} asked about {:>2} people{who}: {status}",
             rname(url),
@@ -194,6 +200,14 @@ fn print_report(
             .entry(reason)
             .or_default()
             .push(name_of(&o.pubkey));
+    }
+    let unlisted = report.plan.unlisted_people();
+    if !unlisted.is_empty() {
+        let who: Vec<String> = unlisted.iter().map(|p| name_of(p)).collect();
+        println!(
+            "  read from your relays (no relay list, no other evidence): {}",
+            who.join(", ")
+        );
     }
     if by_reason.is_empty() {
         println!("  no orphans: everyone followed is read from at least one relay");
@@ -249,6 +263,7 @@ fn json_report(
         "outbox": {
             "assignments": report.plan.assignments,
             "probes": report.plan.probes,
+            "unlisted": report.plan.unlisted,
             "asked": report.asked,
             "orphans": report.plan.orphans,
             "stale_lists": report.plan.stale_lists,

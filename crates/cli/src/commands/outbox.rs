@@ -197,12 +197,15 @@ pub async fn run(ctx: &super::keys::Context, cmd: OutboxCommand) -> anyhow::Resu
 async fn show(ctx: &super::keys::Context, as_json: bool) -> anyhow::Result<()> {
     let session = super::social::session(ctx, super::social::Access::Read).await?;
     let follows = session.follows()?;
-    let plan = session.engine().plan(&follows)?;
+    let plan = session
+        .engine()
+        .plan(&follows, &session.own_read_relays())?;
     let stale = session.engine().stale_fallbacks(&plan)?;
     if as_json {
         println!(
             "{}",
             json!({"assignments": plan.assignments, "probes": plan.probes,
+                   "unlisted": plan.unlisted,
                    "orphans": plan.orphans, "connections": plan.connections,
                    "stale_lists": stale})
         );
@@ -264,6 +267,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         println!(
             "{}",
             json!({"assignments": plan.assignments, "probes": plan.probes,
+                   "unlisted": plan.unlisted,
                    "orphans": plan.orphans, "connections": plan.connections})
         );
     } else {
@@ -289,6 +293,12 @@ fn print_probes(plan: &samizdat_outbox::Plan) {
     for (url, people) in &plan.probes {
         println!(
             "  {url}: also asked about {} people it has no evidence for (to learn where they write)",
+            people.len()
+        );
+    }
+    for (url, people) in &plan.unlisted {
+        println!(
+            "  {url}: read from your relays (no relay list): {} people",
             people.len()
         );
     }

@@ -246,10 +246,11 @@ pub async fn sync(ctx: &Context, as_json: bool) -> anyhow::Result<()> {
     } else {
         let notes: usize = report.relays.values().map(|o| o.events).sum();
         println!(
-            "synced {} follows from {} relays: {} new events, {} orphans",
+            "synced {} follows from {} relays: {} new events, {} read from your relays (no relay list), {} orphans",
             report.follows,
-            report.plan.connections,
+            report.plan.asked().len(),
             notes,
+            report.plan.unlisted_people().len(),
             report.plan.orphans.len()
         );
     }

@@ -241,12 +241,13 @@ impl Engine {
         &self,
         who: PublicKey,
         follows: &[PublicKey],
+        own_read: &[RelayUrl],
     ) -> Result<PersonRelays, EngineError> {
         let mut people = follows.to_vec();
         if !people.contains(&who) {
             people.push(who);
         }
-        let input = self.plan_input(&people)?;
+        let input = self.plan_input(&people, own_read)?;
         let plan = samizdat_outbox::plan_with(&input, self.config.algorithm);
         let hex = who.to_hex();
         let evidence = self

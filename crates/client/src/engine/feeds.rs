@@ -49,7 +49,8 @@ impl Engine {
     /// list or none is read where they were seen or hinted at).
     pub(crate) fn reading_relays_of(&self, who: PublicKey) -> Result<Vec<RelayUrl>, EngineError> {
         let mut relays = self.write_relays_of(who)?;
-        let plan = samizdat_outbox::plan_with(&self.plan_input(&[who])?, self.config.algorithm);
+        let plan =
+            samizdat_outbox::plan_with(&self.plan_input(&[who], &[])?, self.config.algorithm);
         for url in plan.assignments.keys() {
             if let Ok(url) = RelayUrl::parse(url) {
                 if !relays.contains(&url) {

@@ -41,11 +41,14 @@ pub struct SyncReport {
 
 impl Engine {
     /// Fetches relay lists, plans, reads everyone followed from their relays,
-    /// and leaves those subscriptions open. `progress` is told each phase and
-    /// each relay that finishes (the update stream hears the phases too).
+    /// and leaves those subscriptions open. `own_read` are the user's read
+    /// relays: with the discovery relays, where people with no relay list
+    /// are read. `progress` is told each phase and each relay that finishes
+    /// (the update stream hears the phases too).
     pub async fn sync(
         &self,
         follows: &[PublicKey],
+        own_read: &[RelayUrl],
         progress: impl Fn(&str) + Sync,
     ) -> Result<SyncReport, EngineError> {
         let updates = self.updates.clone();
@@ -68,7 +71,7 @@ impl Engine {
             } else {
                 "re-planning around failed relays and newer relay lists"
             });
-            let input = self.plan_input(follows)?;
+            let input = self.plan_input(follows, own_read)?;
             with_relay_list = input.relay_lists.len();
             plan = samizdat_outbox::plan_with(&input, self.config.algorithm);
             let rx = self.listen();
@@ -227,9 +230,9 @@ impl Engine {
 
     /// The plan the next sync would use, from the store alone (no network):
     /// who is read from where, and who is orphaned and why.
-    pub fn plan(&self, follows: &[PublicKey]) -> Result<Plan, EngineError> {
+    pub fn plan(&self, follows: &[PublicKey], own_read: &[RelayUrl]) -> Result<Plan, EngineError> {
         Ok(samizdat_outbox::plan_with(
-            &self.plan_input(follows)?,
+            &self.plan_input(follows, own_read)?,
             self.config.algorithm,
         ))
     }
@@ -249,8 +252,20 @@ impl Engine {
             .collect())
     }
 
-    /// What the planner needs, from the store.
-    pub(crate) fn plan_input(&self, follows: &[PublicKey]) -> Result<PlanInput, EngineError> {
+    /// What the planner needs, from the store; `own_read` and the discovery
+    /// relays are the relays in use anyway.
+    pub(crate) fn plan_input(
+        &self,
+        follows: &[PublicKey],
+        own_read: &[RelayUrl],
+    ) -> Result<PlanInput, EngineError> {
+        let mut in_use: Vec<String> = Vec::new();
+        for url in own_read.iter().chain(&self.config.discovery) {
+            let url = url.to_string();
+            if !in_use.contains(&url) {
+                in_use.push(url);
+            }
+        }
         let relay_lists = self.relay_lists_of(follows)?;
         let mut urls: BTreeSet<String> = relay_lists
             .values()
@@ -262,6 +277,7 @@ impl Engine {
             .collect();
         let evidence = self.planner_evidence(follows, &with_list)?;
         urls.extend(evidence.values().flatten().map(|e| e.url.clone()));
+        urls.extend(in_use.iter().cloned());
         let mut relay_health = BTreeMap::new();
         for url in urls {
             if let Some(stats) = self.store.relay_stats(&url)? {
@@ -309,6 +325,7 @@ impl Engine {
             } else {
                 BTreeMap::new()
             },
+            in_use,
             policy: Policy {
                 max_connections: self.config.max_connections,
                 per_person: self.config.per_person,

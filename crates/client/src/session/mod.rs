@@ -282,6 +282,13 @@ impl Session {
         &self.signer
     }
 
+    /// The user's read relays (their inbox): where replies to them are
+    /// read, and, with the discovery relays, where followed people with no
+    /// relay list are read.
+    pub fn own_read_relays(&self) -> Vec<RelayUrl> {
+        read_relays(&self.settings())
+    }
+
     /// A copy of the profile's settings as they are now.
     pub fn settings(&self) -> Settings {
         self.settings.lock().map(|s| s.clone()).unwrap_or_default()
@@ -313,7 +320,10 @@ impl Session {
     pub async fn sync(&self, progress: impl Fn(&str) + Sync) -> Result<SyncReport, SessionError> {
         self.fetch_own().await?;
         let follows = self.follows()?;
-        Ok(self.engine.sync(&follows, progress).await?)
+        Ok(self
+            .engine
+            .sync(&follows, &self.own_read_relays(), progress)
+            .await?)
     }
 
     /// A thread (root first, then replies oldest first), fetching what is

@@ -181,7 +181,9 @@ impl Session {
         who: PublicKey,
     ) -> Result<crate::engine::evidence::PersonRelays, SessionError> {
         self.engine.fetch_relay_lists(&[who]).await?;
-        Ok(self.engine.person_relays(who, &self.follows()?)?)
+        Ok(self
+            .engine
+            .person_relays(who, &self.follows()?, &self.own_read_relays())?)
     }
 
     /// One person's profile from the store.
@@ -220,7 +222,10 @@ impl Session {
     /// where, who is orphaned and why (from the store).
     pub fn coverage(&self) -> Result<(Plan, usize), SessionError> {
         let follows = self.follows()?;
-        Ok((self.engine.plan(&follows)?, follows.len()))
+        Ok((
+            self.engine.plan(&follows, &self.own_read_relays())?,
+            follows.len(),
+        ))
     }
 
     /// What the store knows of each relay this profile uses or reads from:

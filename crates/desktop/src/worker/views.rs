@@ -231,7 +231,11 @@ impl Ctx {
 
     fn person_view(&self, who: PublicKey, notes: &[Event], loading: bool) -> PersonView {
         let follows = self.session.follows().unwrap_or_default();
-        let relays = self.session.engine().person_relays(who, &follows).ok();
+        let relays = self
+            .session
+            .engine()
+            .person_relays(who, &follows, &self.session.own_read_relays())
+            .ok();
         PersonView {
             stale_list: relays.as_ref().is_some_and(|r| r.stale_list),
             relays: relays.map(|r| r.relays).unwrap_or_default(),

@@ -149,6 +149,7 @@ pub fn run_sessions(
         delivery: BTreeMap::new(),
         relay_depth: BTreeMap::new(),
         known: BTreeMap::new(),
+        in_use: Vec::new(),
         policy: Policy {
             max_connections: config.max_connections,
             per_person: config.per_person,
