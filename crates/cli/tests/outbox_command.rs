@@ -42,8 +42,8 @@ fn outbox_plan_reads_json_and_answers_json() {
     assert_eq!(v["probes"]["wss://one"], serde_json::json!(["bb"]));
     assert_eq!(
         v.as_object().unwrap().len(),
-        4,
-        "exactly assignments, probes, orphans, connections"
+        5,
+        "exactly assignments, probes, unlisted, orphans, connections"
     );
 }
 
@@ -87,12 +87,21 @@ fn sim_prints_a_table_or_json() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["seed"], 3);
-    assert_eq!(v["results"].as_array().unwrap().len(), 4);
+    assert_eq!(v["results"].as_array().unwrap().len(), 6);
+    assert!(v["with_liveness"]["dead_connections"].is_u64());
     let out = samizdat()
         .args(["sim", "--users", "300", "--sessions", "2"])
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("greedy-cover"));
+    let table = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "greedy-cover",
+        "applesauce",
+        "coracle",
+        "with NIP-66 liveness",
+    ] {
+        assert!(table.contains(name), "{table}");
+    }
 }
 
 #[test]

@@ -38,6 +38,11 @@ pub struct SimArgs {
     /// evidence for (shows what exploration is worth, and what it spreads).
     #[arg(long)]
     no_explore: bool,
+    /// Every planner knows from the start which relays NIP-66 monitors
+    /// report dead and skips them (the table's last line shows the gain
+    /// either way).
+    #[arg(long)]
+    liveness: bool,
     /// Run seeds 1..=N, each with the exposure cap (`--max-exposure`,
     /// default 0.25) and without, and print the planner's goals: what the
     /// cap costs ours in 7-day recall, and ours' 1-year recall over the
@@ -66,6 +71,7 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
         max_exposure: args.max_exposure,
         lists_only: args.lists_only,
         explore: !args.no_explore,
+        liveness: args.liveness,
     };
     if let Some(seeds) = args.sweep {
         if seeds == 0 {

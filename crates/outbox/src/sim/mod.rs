@@ -39,6 +39,9 @@ pub struct SimConfig {
     /// Let ours probe connected relays about people they have no evidence
     /// for (`Policy::explore`).
     pub explore: bool,
+    /// NIP-66 liveness: every planner knows from the first session which
+    /// relays monitors report dead (the offline ones) and skips them.
+    pub liveness: bool,
 }
 
 impl Default for SimConfig {
@@ -52,6 +55,7 @@ impl Default for SimConfig {
             max_exposure: None,
             lists_only: false,
             explore: true,
+            liveness: false,
         }
     }
 }
@@ -76,6 +80,8 @@ pub struct AlgorithmResult {
     /// (relay, person) pairs asked in all, probes included: how widely the
     /// follow list is spread over relays.
     pub pairs_asked: usize,
+    /// Connections tried to relays that are down, over all sessions.
+    pub dead_connections: usize,
     /// Largest share of the follow list one relay was asked about over all
     /// sessions together (a relay remembers: this is what it learned).
     pub exposure_ever: f64,
@@ -94,12 +100,17 @@ pub struct SimReport {
     pub adoption: f64,
     /// Share of listed person→relay pairs pointing at offline, paid or write-restricted relays.
     pub bad_pair_share: f64,
+    /// Share of the distinct relays named in relay lists that are offline.
+    pub dead_declared_share: f64,
     /// Sessions run.
     pub sessions: usize,
     /// One row per algorithm, ours first.
     pub results: Vec<AlgorithmResult>,
     /// What a planner that knew the truth would reach on the same budget.
     pub ceiling: Ceiling,
+    /// Ours again with NIP-66 liveness, when the run was without it: what
+    /// knowing the dead relays up front is worth.
+    pub with_liveness: Option<AlgorithmResult>,
 }
 
 /// Runs the simulation.
@@ -109,22 +120,32 @@ pub fn run(config: &SimConfig) -> SimReport {
         .iter()
         .map(|&a| run_algorithm(&net, config, a))
         .collect();
+    let with_liveness = (!config.liveness).then(|| {
+        let config = SimConfig {
+            liveness: true,
+            ..config.clone()
+        };
+        run_algorithm(&net, &config, Algorithm::Samizdat)
+    });
     SimReport {
         seed: config.seed,
         follows: net.follows.len(),
         relays: net.relays.len(),
         adoption: net.adoption,
         bad_pair_share: net.bad_pair_share,
+        dead_declared_share: net.dead_declared_share(),
         sessions: config.sessions,
         results,
         ceiling: ceiling(&net, config),
+        with_liveness,
     }
 }
 
 fn run_algorithm(net: &Network, config: &SimConfig, algorithm: Algorithm) -> AlgorithmResult {
-    let (plan, input) = run_sessions(net, config, algorithm);
+    let (plan, input, dead_connections) = sessions(net, config, algorithm);
     let mut result = measure(net, &plan, algorithm);
     result.exposure_ever = exposure_ever(&input, net.follows.len());
+    result.dead_connections = dead_connections;
     result
 }
 
@@ -137,6 +158,16 @@ pub fn run_sessions(
     config: &SimConfig,
     algorithm: Algorithm,
 ) -> (crate::model::Plan, PlanInput) {
+    let (plan, input, _) = sessions(net, config, algorithm);
+    (plan, input)
+}
+
+/// [`run_sessions`], also counting connections tried to relays that are down.
+fn sessions(
+    net: &Network,
+    config: &SimConfig,
+    algorithm: Algorithm,
+) -> (crate::model::Plan, PlanInput, usize) {
     let mut input = PlanInput {
         follows: net.follows.iter().map(|p| p.pubkey.clone()).collect(),
         relay_lists: net.relay_lists.clone(),
@@ -159,7 +190,20 @@ pub fn run_sessions(
             ..Policy::default()
         },
     };
+    if config.liveness {
+        // Monitors report the offline relays dead before any connection.
+        for relay in net.relays.iter().filter(|r| !r.online) {
+            input.relay_health.insert(
+                relay.url.clone(),
+                RelayHealth {
+                    reachable: false,
+                    success_rate: 0.0,
+                },
+            );
+        }
+    }
     let mut attempts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let mut dead_connections = 0;
     let mut last = None;
     for session in 0..config.sessions.max(1) {
         input.policy.seed = config.seed.wrapping_mul(31).wrapping_add(session as u64);
@@ -169,6 +213,7 @@ pub fn run_sessions(
         // Connect: relay health as a client would observe it.
         for url in asked.keys() {
             let online = net.relay_index(url).is_some_and(|i| net.relays[i].online);
+            dead_connections += usize::from(!online);
             let e = attempts.entry(url.to_string()).or_insert((0, 0));
             e.0 += 1;
             e.1 += u32::from(online);
@@ -220,7 +265,7 @@ pub fn run_sessions(
         }
         last = Some(plan);
     }
-    (last.unwrap_or_default(), input)
+    (last.unwrap_or_default(), input, dead_connections)
 }
 
 /// The largest share of the follow list any one relay was asked about over
@@ -288,6 +333,7 @@ fn measure(net: &Network, plan: &crate::model::Plan, algorithm: Algorithm) -> Al
         max_exposure: plan.max_exposure(net.follows.len()),
         pairs_asked: plan.pairs_asked(),
         exposure_ever: 0.0,
+        dead_connections: 0,
     }
 }
 
@@ -295,16 +341,17 @@ impl SimReport {
     /// A plain-text table, ours first, with our margin over the best baseline.
     pub fn table(&self) -> String {
         let mut s = format!(
-            "seed {}: {} follows, {} relays, NIP-65 adoption {:.0}%, bad person-relay pairs {:.0}%, {} sessions\n",
+            "seed {}: {} follows, {} relays, NIP-65 adoption {:.0}%, bad person-relay pairs {:.0}%, declared relays dead {:.0}%, {} sessions\n",
             self.seed,
             self.follows,
             self.relays,
             self.adoption * 100.0,
             self.bad_pair_share * 100.0,
+            self.dead_declared_share * 100.0,
             self.sessions
         );
         s.push_str(&format!(
-            "{:<14}{:>10}{:>10}{:>10}{:>8}{:>14}{:>10}{:>7}{:>7}\n",
+            "{:<14}{:>10}{:>10}{:>10}{:>8}{:>14}{:>10}{:>7}{:>7}{:>6}\n",
             "algorithm",
             "coverage",
             "recall7d",
@@ -313,11 +360,12 @@ impl SimReport {
             "median-author",
             "exposure",
             "ever",
-            "pairs"
+            "pairs",
+            "dead"
         ));
         for r in &self.results {
             s.push_str(&format!(
-                "{:<14}{:>9.1}%{:>9.1}%{:>9.1}%{:>8}{:>13.1}%{:>9.1}%{:>6.1}%{:>7}\n",
+                "{:<14}{:>9.1}%{:>9.1}%{:>9.1}%{:>8}{:>13.1}%{:>9.1}%{:>6.1}%{:>7}{:>6}\n",
                 r.algorithm,
                 r.assignment_coverage * 100.0,
                 r.recall_7d * 100.0,
@@ -326,7 +374,8 @@ impl SimReport {
                 r.median_author_recall * 100.0,
                 r.max_exposure * 100.0,
                 r.exposure_ever * 100.0,
-                r.pairs_asked
+                r.pairs_asked,
+                r.dead_connections
             ));
         }
         s.push_str(&format!(
@@ -336,6 +385,17 @@ impl SimReport {
             self.ceiling.recall_7d * 100.0,
             self.ceiling.recall_1y * 100.0
         ));
+        if let (Some(ours), Some(live)) = (self.results.first(), &self.with_liveness) {
+            s.push_str(&format!(
+                "with NIP-66 liveness (dead relays known up front), ours: recall7d {:.1}% → {:.1}%, recall1y {:.1}% → {:.1}%, connections to dead relays {} → {}\n",
+                ours.recall_7d * 100.0,
+                live.recall_7d * 100.0,
+                ours.recall_1y * 100.0,
+                live.recall_1y * 100.0,
+                ours.dead_connections,
+                live.dead_connections
+            ));
+        }
         if let Some((ours, rest)) = self.results.split_first() {
             let best = |f: fn(&AlgorithmResult) -> f64| rest.iter().map(f).fold(f64::MIN, f64::max);
             s.push_str(&format!(
