@@ -113,6 +113,11 @@ pub struct DemoNetwork {
     /// The demo user (keys from the seed): follows `followed`, writes to
     /// the first content relay.
     pub user: Keys,
+    /// A NIP-66 monitor (keys from the seed) the demo user trusts: on the
+    /// discovery relay it reports the relays that are up as up a few
+    /// minutes ago, and the ones that are down as last up two days ago (the
+    /// hanging ones it never reports: unknown).
+    pub monitor: Keys,
     handles: Vec<RelayHandle>,
     listeners: Vec<proxy::Listener>,
     tap: Option<Arc<coalition::Log>>,
@@ -202,18 +207,45 @@ impl DemoNetwork {
         let user = Keys::new(ev(SecretKey::from_slice(
             &StdRng::seed_from_u64(options.seed ^ 0x05e1f).random::<[u8; 32]>(),
         ))?);
+        let monitor = Keys::new(ev(SecretKey::from_slice(
+            &StdRng::seed_from_u64(options.seed ^ 0x3031_7e55).random::<[u8; 32]>(),
+        ))?);
         let network = Self {
             relays,
             people,
             followed,
             user,
+            monitor,
             handles,
             listeners,
             tap: options.tap.clone(),
             dir,
         };
         network.publish_user_lists()?;
+        network.publish_liveness(options.up, options.down)?;
         Ok(network)
+    }
+
+    /// The monitor's NIP-66 announcement and reports, on the discovery relay.
+    fn publish_liveness(&self, up: usize, down: usize) -> Result<(), DemoError> {
+        let now = Timestamp::now().as_secs();
+        let mut events = vec![ev(EventBuilder::new(Kind::Custom(10166), "")
+            .tag(ev(Tag::parse(["frequency", "3600"]))?)
+            .tag(ev(Tag::parse(["c", "open"]))?)
+            .custom_created_at(Timestamp::from_secs(now - 86_400))
+            .finalize(&self.monitor))?];
+        for (i, relay) in self.relays.iter().enumerate().skip(1).take(up + down) {
+            let at = if i <= up { now - 600 } else { now - 2 * 86_400 };
+            events.push(ev(EventBuilder::new(Kind::Custom(30166), "")
+                .tag(Tag::identifier(normal_url(relay.url.clone())))
+                .tag(ev(Tag::parse(["n", "clearnet"]))?)
+                .custom_created_at(Timestamp::from_secs(at))
+                .finalize(&self.monitor))?);
+        }
+        if let Some(store) = &self.relays[0].store {
+            store.insert_batch(&events)?;
+        }
+        Ok(())
     }
 
     /// The demo user's follow list and relay list (write and read on the
@@ -314,6 +346,7 @@ impl DemoNetwork {
     pub fn settings(&self) -> samizdat_client::Settings {
         let mut settings = samizdat_client::Settings {
             discovery: vec![normal_url(self.discovery_url())],
+            monitors: vec![self.monitor.public_key().to_hex()],
             ..Default::default()
         };
         settings.relays.insert(

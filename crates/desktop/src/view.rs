@@ -259,8 +259,16 @@ pub struct RelaysView {
     /// Relay → names of the people it is also asked about with no evidence
     /// that they write there (exploration).
     pub probes: Vec<(String, Vec<String>)>,
+    /// Relay in use → names of the people with no relay list read there
+    /// ("read from your relays").
+    pub unlisted: Vec<(String, Vec<String>)>,
     /// Orphans: name and why.
     pub orphans: Vec<(String, String)>,
+    /// How many NIP-66 monitors the profile trusts.
+    pub monitors: usize,
+    /// Relays followed people list that the monitors report dead, skipped
+    /// before connecting: URL and what the monitors said.
+    pub skipped_dead: Vec<(String, String)>,
     /// People whose relay list is stale: name and what they are read from instead.
     pub stale: Vec<(String, String)>,
     /// Share of follows with a relay.
@@ -286,6 +294,9 @@ pub struct HealthView {
     pub invalid: u64,
     /// The last error.
     pub last_error: Option<String>,
+    /// What the trusted NIP-66 monitors say (`None`: they do not report
+    /// on it).
+    pub monitors_say: Option<String>,
 }
 
 #[cfg(test)]

@@ -78,6 +78,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     let report = session.sync(progress).await?;
     let feed = session.following_feed(20, None)?;
+    let skipped: Vec<String> = session
+        .skipped_as_dead()?
+        .into_iter()
+        .map(|(url, _)| url)
+        .collect();
     let name_of = |hex: &str| {
         network
             .name_of(hex)
@@ -86,9 +91,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if args.json {
         let mut v = json_report(&report, &feed, &name_of, &relay_names);
         v["privacy"] = serde_json::to_value(session.privacy_report()?)?;
+        v["outbox"]["skipped_as_dead"] = json!(skipped);
         println!("{v}");
     } else {
-        print_report(&report, &feed, &name_of, &relay_names, started.elapsed());
+        let shown = Shown {
+            feed: &feed,
+            name_of: &name_of,
+            relay_names: &relay_names,
+            skipped: &skipped,
+        };
+        print_report(&report, &shown, started.elapsed());
     }
     session.shutdown().await;
     if args.keep_running {
@@ -123,13 +135,22 @@ fn is_reply(e: &Event) -> bool {
         .any(|t| t.as_slice().first().map(String::as_str) == Some("e"))
 }
 
-fn print_report(
-    report: &SyncReport,
-    feed: &[Event],
-    name_of: &dyn Fn(&str) -> String,
-    relay_names: &HashMap<String, String>,
-    took: Duration,
-) {
+/// What the printed report names besides the sync's own report.
+struct Shown<'a> {
+    feed: &'a [Event],
+    name_of: &'a dyn Fn(&str) -> String,
+    relay_names: &'a HashMap<String, String>,
+    /// Relays skipped as dead on the monitors' word.
+    skipped: &'a [String],
+}
+
+fn print_report(report: &SyncReport, shown: &Shown<'_>, took: Duration) {
+    let Shown {
+        feed,
+        name_of,
+        relay_names,
+        skipped,
+    } = *shown;
     let rname = |url: &str| {
         relay_names
             .get(url)
@@ -188,6 +209,12 @@ fn print_report(
             "  {:<16} asked about {:>2} people{who}: {status}",
             rname(url),
             o.asked
+        );
+    }
+    for url in skipped {
+        println!(
+            "  {:<16} skipped: the NIP-66 monitor you trust reports it dead; no connection tried",
+            rname(url)
         );
     }
     let mut by_reason: BTreeMap<String, Vec<String>> = BTreeMap::new();

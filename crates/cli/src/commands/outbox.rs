@@ -123,6 +123,18 @@ pub enum OutboxCommand {
         /// `on` or `off`.
         setting: Option<OnOff>,
     },
+    /// The NIP-66 relay monitors this profile trusts: relays they report
+    /// dead are skipped before connecting (unless this client reached them
+    /// itself). `monitors` lists them; `--add` / `--remove` take an npub or
+    /// hex key.
+    Monitors {
+        /// Trust this monitor too.
+        #[arg(long, value_name = "KEY")]
+        add: Option<String>,
+        /// Stop trusting this monitor.
+        #[arg(long, value_name = "KEY")]
+        remove: Option<String>,
+    },
 }
 
 /// A switch.
@@ -197,7 +209,45 @@ pub async fn run(ctx: &super::keys::Context, cmd: OutboxCommand) -> anyhow::Resu
             }
             Ok(())
         }
+        OutboxCommand::Monitors { add, remove } => monitors(ctx, add, remove),
     }
+}
+
+/// `outbox monitors`: show, add or remove trusted NIP-66 monitors.
+fn monitors(
+    ctx: &super::keys::Context,
+    add: Option<String>,
+    remove: Option<String>,
+) -> anyhow::Result<()> {
+    let key = |input: &str| {
+        nostr::prelude::PublicKey::parse(input.trim())
+            .map(|k| k.to_hex())
+            .with_context(|| format!("{input:?} is not a public key (npub or 64 hex characters)"))
+    };
+    let add = add.as_deref().map(key).transpose()?;
+    let remove = remove.as_deref().map(key).transpose()?;
+    let change = (add.is_some() || remove.is_some()).then(|| {
+        move |s: &mut samizdat_client::Settings| {
+            if let Some(k) = add {
+                if !s.monitors.contains(&k) {
+                    s.monitors.push(k);
+                }
+            }
+            if let Some(k) = remove {
+                s.monitors.retain(|m| *m != k);
+            }
+        }
+    });
+    let settings = edit_settings(ctx, change)?;
+    if settings.monitors.is_empty() {
+        println!("no NIP-66 monitors trusted: every relay is tried until this client's own connections say otherwise");
+    } else {
+        println!("NIP-66 monitors trusted (relays they report dead are skipped unless this client reached them itself):");
+        for m in &settings.monitors {
+            println!("  {m}");
+        }
+    }
+    Ok(())
 }
 
 async fn show(ctx: &super::keys::Context, as_json: bool) -> anyhow::Result<()> {
@@ -207,13 +257,18 @@ async fn show(ctx: &super::keys::Context, as_json: bool) -> anyhow::Result<()> {
         .engine()
         .plan(&follows, &session.own_read_relays())?;
     let stale = session.engine().stale_fallbacks(&plan)?;
+    let dead = session.skipped_as_dead()?;
     if as_json {
+        let dead: serde_json::Map<String, serde_json::Value> = dead
+            .iter()
+            .map(|(url, r)| (url.clone(), json!(r)))
+            .collect();
         println!(
             "{}",
             json!({"assignments": plan.assignments, "probes": plan.probes,
                    "unlisted": plan.unlisted,
                    "orphans": plan.orphans, "connections": plan.connections,
-                   "stale_lists": stale})
+                   "stale_lists": stale, "skipped_as_dead": dead})
         );
         return Ok(());
     }
@@ -230,6 +285,15 @@ async fn show(ctx: &super::keys::Context, as_json: bool) -> anyhow::Result<()> {
     for o in &plan.orphans {
         let reason = serde_json::to_value(o.reason)?;
         println!("  orphan {}: {}", o.pubkey, reason.as_str().unwrap_or(""));
+    }
+    let now = nostr::prelude::Timestamp::now().as_secs();
+    for (url, report) in &dead {
+        println!(
+            "  skipped {url}: NIP-66 monitors report it dead (last seen up {:.1} days ago by {} monitor{})",
+            now.saturating_sub(report.last_seen_up) as f64 / 86_400.0,
+            report.monitors,
+            if report.monitors == 1 { "" } else { "s" }
+        );
     }
     for s in &stale {
         let from: Vec<String> = s

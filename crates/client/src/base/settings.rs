@@ -26,6 +26,16 @@ fn default_exposure_cap() -> Option<u8> {
     Some(DEFAULT_EXPOSURE_CAP_PERCENT)
 }
 
+/// The NIP-66 relay monitors a new profile trusts (hex public keys): the
+/// nostr.watch monitor. Users add or remove monitors (`samizdat outbox
+/// monitors`); no monitor's word outweighs the client's own connections.
+pub const DEFAULT_MONITORS: &[&str] =
+    &["151c17c9d234320cf0f189af7b761f63419fd6c38c6041587a008b7682e4640f"];
+
+fn default_monitors() -> Vec<String> {
+    DEFAULT_MONITORS.iter().map(|m| (*m).to_owned()).collect()
+}
+
 /// A profile's relay settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -64,6 +74,12 @@ pub struct Settings {
     /// Per watched list kind, the id of the copy this profile published
     /// last (to notice a newer one made elsewhere). Public ids only.
     pub published_lists: BTreeMap<String, String>,
+    /// NIP-66 relay monitors whose liveness reports are trusted (hex
+    /// public keys; [`DEFAULT_MONITORS`] unless the user changed them).
+    /// Relays they report dead are skipped before connecting, unless this
+    /// client's own connections say otherwise.
+    #[serde(default = "default_monitors")]
+    pub monitors: Vec<String>,
 }
 
 impl Default for Settings {
@@ -81,6 +97,7 @@ impl Default for Settings {
             no_nip05_checks: false,
             network: Default::default(),
             published_lists: BTreeMap::new(),
+            monitors: default_monitors(),
         }
     }
 }

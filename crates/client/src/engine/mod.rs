@@ -17,6 +17,7 @@ pub mod discovery;
 pub mod evidence;
 pub mod feeds;
 pub mod ledger;
+pub mod liveness;
 pub mod own;
 pub mod publisher;
 mod requests;
@@ -45,6 +46,9 @@ pub use crate::engine::updates::{Alert, EngineUpdate, IntentResult};
 pub struct EngineConfig {
     /// Relays that index relay lists ("indexers").
     pub discovery: Vec<RelayUrl>,
+    /// NIP-66 monitors whose liveness reports are trusted (fetched from the
+    /// discovery relays; relays they report dead are not planned).
+    pub monitors: Vec<PublicKey>,
     /// Relays to read from at most.
     pub max_connections: usize,
     /// Relays per followed person.
@@ -92,6 +96,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             discovery: Vec::new(),
+            monitors: Vec::new(),
             max_connections: 20,
             per_person: 2,
             algorithm: samizdat_outbox::Algorithm::Samizdat,

@@ -56,9 +56,18 @@ impl Engine {
             let _ = updates.send(EngineUpdate::Phase(msg.to_owned()));
             progress(msg);
         };
-        // 1. Relay lists from the discovery relays.
+        // 1. Relay lists from the discovery relays, and beside them what the
+        // trusted NIP-66 monitors say is dead (a failure there costs only
+        // the skipping of dead relays).
         progress("fetching relay lists from discovery relays");
-        let mut outcomes = self.fetch_relay_lists_from_discovery(follows).await?;
+        let (lists, liveness) = tokio::join!(
+            self.fetch_relay_lists_from_discovery(follows),
+            self.fetch_liveness()
+        );
+        if let Err(e) = liveness {
+            tracing::debug!(error = %e, "NIP-66 liveness reports not fetched");
+        }
+        let mut outcomes = lists?;
 
         // 2. Plan, read, and plan again around relays that turned out dead.
         let mut asked: BTreeSet<(String, String)> = BTreeSet::new();
@@ -279,17 +288,38 @@ impl Engine {
         urls.extend(evidence.values().flatten().map(|e| e.url.clone()));
         urls.extend(in_use.iter().cloned());
         let mut relay_health = BTreeMap::new();
+        let reports = self.liveness().unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "NIP-66 liveness not read");
+            BTreeMap::new()
+        });
         for url in urls {
-            if let Some(stats) = self.store.relay_stats(&url)? {
-                let last_failed = stats.last_attempt_at.is_some()
-                    && stats.last_attempt_at != stats.last_success_at;
-                relay_health.insert(
-                    url,
-                    RelayHealth {
-                        reachable: !(last_failed && stats.successes == 0),
-                        success_rate: stats.success_rate(),
-                    },
-                );
+            // This client's own connections first; only a relay it never
+            // tried is judged by what the monitors report.
+            match self.store.relay_stats(&url)?.filter(|s| s.attempts > 0) {
+                Some(stats) => {
+                    let last_failed = stats.last_attempt_at.is_some()
+                        && stats.last_attempt_at != stats.last_success_at;
+                    relay_health.insert(
+                        url,
+                        RelayHealth {
+                            reachable: !(last_failed && stats.successes == 0),
+                            success_rate: stats.success_rate(),
+                        },
+                    );
+                }
+                None if reports
+                    .get(&url)
+                    .is_some_and(|r| r.state == crate::engine::liveness::Reported::Dead) =>
+                {
+                    relay_health.insert(
+                        url,
+                        RelayHealth {
+                            reachable: false,
+                            success_rate: 0.0,
+                        },
+                    );
+                }
+                None => {}
             }
         }
         let mut delivery = BTreeMap::new();

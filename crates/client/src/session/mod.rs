@@ -246,6 +246,13 @@ impl Session {
         if engine_config.discovery.is_empty() {
             engine_config.discovery = settings.discovery_relays();
         }
+        if engine_config.monitors.is_empty() {
+            engine_config.monitors = settings
+                .monitors
+                .iter()
+                .filter_map(|m| PublicKey::from_hex(m).ok())
+                .collect();
+        }
         let mut policies = settings.policy_book();
         if let Some(approver) = &config.approver {
             policies = policies.with_approver(Arc::clone(approver));

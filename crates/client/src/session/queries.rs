@@ -228,6 +228,17 @@ impl Session {
         ))
     }
 
+    /// Relays followed people list that the trusted NIP-66 monitors report
+    /// dead and this profile never tried, so the planner skips them (from
+    /// the store).
+    pub fn skipped_as_dead(
+        &self,
+    ) -> Result<Vec<(String, crate::engine::liveness::MonitorReport)>, SessionError> {
+        Ok(self
+            .engine
+            .skipped_as_dead(&self.follows()?, &self.own_read_relays())?)
+    }
+
     /// What the store knows of each relay this profile uses or reads from:
     /// its own relays, the discovery relays and the relays of the plan.
     pub fn relay_health(&self) -> Result<Vec<RelayStats>, SessionError> {

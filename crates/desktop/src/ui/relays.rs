@@ -129,6 +129,22 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
                     });
             }
         }
+        if !view.unlisted.is_empty() {
+            let mut everyone: Vec<&String> = view.unlisted.iter().flat_map(|(_, p)| p).collect();
+            everyone.sort();
+            everyone.dedup();
+            ui.label(format!(
+                "Read from your relays (no relay list): {} with no evidence of where they write, asked about on relays you use anyway (no new connection).",
+                people_count(everyone.len())
+            ));
+            for (url, people) in &view.unlisted {
+                egui::CollapsingHeader::new(format!("{} — {} with no relay list", short_relay(url), people_count(people.len())))
+                    .id_salt(("unlisted", url))
+                    .show(ui, |ui| {
+                        ui.label(people.iter().map(String::as_str).collect::<Vec<_>>().join(", "));
+                    });
+            }
+        }
         if !view.orphans.is_empty() {
             ui.label(RichText::new(format!("{} people have no relay:", view.orphans.len())).strong());
             for (who, why) in &view.orphans {
@@ -170,8 +186,25 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
         }
         ui.separator();
         ui.heading("Health");
+        if view.monitors == 0 {
+            ui.weak("No NIP-66 monitor trusted: every relay is tried until this client's own connections say otherwise.");
+        } else if view.skipped_dead.is_empty() {
+            ui.weak(format!(
+                "{} NIP-66 monitor{} trusted; none of your follows' relays is reported dead.",
+                view.monitors,
+                if view.monitors == 1 { "" } else { "s" }
+            ));
+        } else {
+            ui.label(format!(
+                "Skipped before connecting, reported dead by the NIP-66 monitors you trust ({}); a relay this client reached itself is still tried:",
+                view.monitors
+            ));
+            for (url, said) in &view.skipped_dead {
+                ui.label(format!("{} — {said}", short_relay(url)));
+            }
+        }
         egui::Grid::new("health").striped(true).show(ui, |ui| {
-            for h in ["relay", "attempts", "success", "latency", "invalid events", "last error"] {
+            for h in ["relay", "attempts", "success", "latency", "invalid events", "monitors", "last error"] {
                 ui.strong(h);
             }
             ui.end_row();
@@ -181,6 +214,7 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
                 ui.label(format!("{:.0}%", h.success_rate * 100.0));
                 ui.label(h.latency_ms.map_or("–".into(), |l| format!("{l:.0} ms")));
                 ui.label(h.invalid.to_string());
+                ui.label(h.monitors_say.as_deref().unwrap_or("–"));
                 ui.weak(h.last_error.as_deref().unwrap_or(""));
                 ui.end_row();
             }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use nostr::prelude::*;
+use samizdat_client::engine::liveness::Reported;
 use samizdat_client::{Intent, Session, SessionError};
 
 use super::sentences::{intent_name, pending_sentence};
@@ -302,6 +303,7 @@ impl Ctx {
             .assignments
             .values()
             .chain(plan.probes.values())
+            .chain(plan.unlisted.values())
             .flatten()
             .chain(plan.orphans.iter().map(|o| &o.pubkey))
             .filter_map(|p| PublicKey::from_hex(p).ok())
@@ -356,18 +358,44 @@ impl Ctx {
                 (name(&s.person), from)
             })
             .collect();
+        let now = Timestamp::now().as_secs();
+        let days_ago = |at: u64| now.saturating_sub(at) as f64 / 86_400.0;
+        let reports = self.session.engine().liveness()?;
         let health = self
             .session
             .relay_health()?
             .into_iter()
             .map(|s| HealthView {
                 success_rate: s.success_rate(),
+                monitors_say: reports.get(&s.url).map(|r| match r.state {
+                    Reported::Alive => format!("up ({:.1} d ago)", days_ago(r.last_seen_up)),
+                    Reported::Dead => format!("dead (up {:.1} d ago)", days_ago(r.last_seen_up)),
+                }),
                 url: s.url,
                 attempts: s.attempts,
                 latency_ms: s.latency_ms,
                 invalid: s.invalid_events,
                 last_error: s.last_error,
             })
+            .collect();
+        let skipped_dead = self
+            .session
+            .skipped_as_dead()?
+            .into_iter()
+            .map(|(url, r)| {
+                let said = format!(
+                    "last seen up {:.1} days ago by {} monitor{}",
+                    days_ago(r.last_seen_up),
+                    r.monitors,
+                    if r.monitors == 1 { "" } else { "s" }
+                );
+                (url, said)
+            })
+            .collect();
+        let unlisted = plan
+            .unlisted
+            .iter()
+            .map(|(url, who)| (url.clone(), who.iter().map(|p| name(p)).collect()))
             .collect();
         let word = |w: &Option<String>, default: &str| w.clone().unwrap_or_else(|| default.into());
         Ok(RelaysView {
@@ -395,7 +423,10 @@ impl Ctx {
             max_exposure: plan.max_exposure(follows),
             coverage,
             probes,
+            unlisted,
             orphans,
+            monitors: settings.monitors.len(),
+            skipped_dead,
             stale,
             health,
         })
