@@ -226,7 +226,7 @@ fn monitors(
     };
     let add = add.as_deref().map(key).transpose()?;
     let remove = remove.as_deref().map(key).transpose()?;
-    let change = (add.is_some() || remove.is_some()).then(|| {
+    let change = (add.is_some() || remove.is_some()).then_some({
         move |s: &mut samizdat_client::Settings| {
             if let Some(k) = add {
                 if !s.monitors.contains(&k) {
