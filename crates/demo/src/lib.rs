@@ -179,6 +179,7 @@ impl DemoNetwork {
                 name,
                 url,
                 store: Some(store),
+                latency: delay,
             });
             handles.push(handle);
         }
@@ -189,6 +190,7 @@ impl DemoNetwork {
                 name: format!("{} (down)", letter_name(options.up + i)),
                 url: format!("ws://{addr}"),
                 store: None,
+                latency: None,
             });
         }
         for i in 0..options.hanging {
@@ -197,6 +199,7 @@ impl DemoNetwork {
                 name: format!("{} (hangs)", letter_name(options.up + options.down + i)),
                 url: format!("ws://{}", h.addr),
                 store: None,
+                latency: None,
             });
             listeners.push(h);
         }
@@ -299,6 +302,7 @@ impl DemoNetwork {
             name: name.to_owned(),
             url,
             store: Some(store),
+            latency: None,
         });
         self.handles.push(handle);
         Ok(self.relays.len() - 1)
@@ -330,6 +334,45 @@ impl DemoNetwork {
             .iter()
             .find(|p| p.keys.public_key().to_hex() == hex)
             .map(|p| p.name.as_str())
+    }
+
+    /// The share of followed people's notes since `since` that a client
+    /// asking every relay about everyone at once could hold by `at`: a note
+    /// counts once a relay that has it has answered, two round trips after
+    /// the client starts (the websocket upgrade, then REQ to EOSE) plus
+    /// `start` (the client's own work before it asks). A bound for
+    /// time-to-feed figures on this network.
+    pub fn bound_at(
+        &self,
+        since: Timestamp,
+        start: std::time::Duration,
+        at: std::time::Duration,
+    ) -> f64 {
+        let answered = |r: usize| {
+            self.relays[r].store.is_some()
+                && start + self.relays[r].latency.unwrap_or_default() * 4 <= at
+        };
+        let (mut all, mut got) = (0usize, 0usize);
+        for p in self.followed.iter().map(|&i| &self.people[i]) {
+            let n = p.notes.iter().filter(|n| n.created_at >= since).count();
+            all += n;
+            if p.writes.iter().any(|&r| answered(r)) {
+                got += n;
+            }
+        }
+        got as f64 / all.max(1) as f64
+    }
+
+    /// Notes of followed people created at or after `since` that some relay
+    /// that is up holds (what any client could reach).
+    pub fn reachable_notes_since(&self, since: Timestamp) -> Vec<&Event> {
+        self.followed
+            .iter()
+            .map(|&i| &self.people[i])
+            .filter(|p| p.writes.iter().any(|&r| self.relays[r].store.is_some()))
+            .flat_map(|p| p.notes.iter())
+            .filter(|n| n.created_at >= since)
+            .collect()
     }
 
     /// Notes of followed people created at or after `since`.

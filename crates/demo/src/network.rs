@@ -34,6 +34,8 @@ pub struct DemoRelay {
     pub url: String,
     /// The relay's store when it is up.
     pub store: Option<Arc<Store>>,
+    /// The one-way delay its forwarder adds (`None`: none).
+    pub latency: Option<std::time::Duration>,
 }
 
 const NAMES: &[&str] = &[

@@ -122,6 +122,18 @@ impl RelayActor {
                 continue;
             }
             let started = Instant::now();
+            // The relay's NIP-11 limits are fetched beside the connection,
+            // never before the first REQ: until they arrive the session
+            // keeps to conservative defaults (a round trip saved per relay).
+            let limits_fetch = self.limits.is_none().then(|| {
+                let url = self.url.clone();
+                let transport = self.shared.config.transport.clone();
+                tokio::spawn(async move {
+                    nip11::fetch_limits(&url, &transport)
+                        .await
+                        .unwrap_or_default()
+                })
+            });
             let (class, error) =
                 match transport::connect(&self.url, &self.shared.config.transport).await {
                     Ok(ws) => {
@@ -129,23 +141,22 @@ impl RelayActor {
                         self.record(move |s, u| s.record_relay_success(u, latency))
                             .await;
                         failures = 0;
-                        if self.limits.is_none() {
-                            self.limits = Some(
-                                nip11::fetch_limits(&self.url, &self.shared.config.transport)
-                                    .await
-                                    .unwrap_or_default(),
-                            );
-                        }
+                        let limits_fetch = self.limits_in_time(limits_fetch, started).await;
                         self.emit(PoolEvent::Connected {
                             relay: self.url.clone(),
                         })
                         .await;
-                        match self.session(ws).await {
+                        match self.session(ws, limits_fetch).await {
                             SessionEnd::Shutdown => break,
                             SessionEnd::Failed(class, error) => (class, error),
                         }
                     }
-                    Err(e) => (e.class, e.detail),
+                    Err(e) => {
+                        if let Some(task) = limits_fetch {
+                            task.abort();
+                        }
+                        (e.class, e.detail)
+                    }
                 };
             failures = failures.saturating_add(1);
             let error_for_store = error.clone();
@@ -167,6 +178,27 @@ impl RelayActor {
             }
         }
         self.fail_pending(PublishOutcome::Failed("disconnected from the pool".into()));
+    }
+
+    /// The NIP-11 fetch started beside the connection usually lands with
+    /// it (both cost a round trip): it gets a moment (half the connection's
+    /// time, at least 20 ms) to do so, so the first REQs already keep to
+    /// the relay's limits; a slower one is applied when it arrives.
+    async fn limits_in_time(
+        &mut self,
+        fetch: Option<tokio::task::JoinHandle<RelayLimits>>,
+        connect_started: Instant,
+    ) -> Option<tokio::task::JoinHandle<RelayLimits>> {
+        let mut task = fetch?;
+        let grace = (connect_started.elapsed() / 2).max(Duration::from_millis(20));
+        match tokio::time::timeout(grace, &mut task).await {
+            Ok(Ok(limits)) => {
+                self.limits = Some(limits);
+                None
+            }
+            Ok(Err(_)) => None,
+            Err(_) => Some(task),
+        }
     }
 
     /// Records relay statistics on the blocking pool.
@@ -243,7 +275,11 @@ impl RelayActor {
         }
     }
 
-    async fn session(&mut self, ws: WsStream) -> SessionEnd {
+    async fn session(
+        &mut self,
+        ws: WsStream,
+        mut limits_fetch: Option<tokio::task::JoinHandle<RelayLimits>>,
+    ) -> SessionEnd {
         let (mut sink, mut stream) = ws.split();
         let (ingest_tx, ingest_rx) = mpsc::channel::<IngestItem>(4);
         let ingest_task = tokio::spawn(ingest::run(
@@ -252,7 +288,7 @@ impl RelayActor {
             ingest_rx,
         ));
         let mut s = Session::new();
-        let limits = self.limits.clone().unwrap_or_default();
+        let mut limits = self.limits.clone().unwrap_or_default();
         // Open every desired subscription and send queued publishes.
         let desired: Vec<(String, Vec<Filter>)> = self
             .desired
@@ -319,6 +355,19 @@ impl RelayActor {
                 _ = tick.tick() => {
                     self.expire(&mut s, &ingest_tx).await;
                     self.negs.expire(Instant::now());
+                }
+                fetched = async {
+                    match limits_fetch.as_mut() {
+                        Some(task) => task.await,
+                        None => std::future::pending().await,
+                    }
+                }, if limits_fetch.is_some() => {
+                    limits_fetch = None;
+                    if let Ok(fetched) = fetched {
+                        self.limits = Some(fetched.clone());
+                        limits = fetched;
+                        s.activate_queued(&limits, &mut out);
+                    }
                 }
                 frame = stream.next() => match frame {
                     Some(Ok(Message::Text(text))) => {

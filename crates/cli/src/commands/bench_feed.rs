@@ -29,6 +29,10 @@ pub struct FeedBenchArgs {
     /// Relays up (each with injected latency).
     #[arg(long, default_value_t = 24)]
     relays: usize,
+    /// The exposure cap both planners read under, percent (25, a new
+    /// profile's default; 100: no cap).
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u8).range(1..=100))]
+    cap: u8,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -56,12 +60,17 @@ pub async fn run(args: FeedBenchArgs) -> anyhow::Result<()> {
         .iter()
         .map(|e| e.id)
         .collect();
+    let reachable = network.reachable_notes_since(week_ago).len();
+    // What any client could hold at 1 s, asking every relay about everyone
+    // 60 ms after it starts (the discovery phase).
+    let bound_1s = network.bound_at(week_ago, Duration::from_millis(60), Duration::from_secs(1));
     let mut results = serde_json::Map::new();
     for (name, algorithm) in [
         ("samizdat", Algorithm::Samizdat),
         ("greedy", Algorithm::GreedyCover),
     ] {
-        let r = measure(&network, algorithm, &expected).await?;
+        let config = bench_config(algorithm, args.cap);
+        let r = measure(&network, &config, &expected, reachable).await?;
         results.insert(name.to_owned(), r);
     }
     let out = json!({
@@ -71,20 +80,34 @@ pub async fn run(args: FeedBenchArgs) -> anyhow::Result<()> {
         "relays_down": 3,
         "relays_hanging": 2,
         "latency_ms": [50, 400],
+        "cap_percent": args.cap,
         "notes_7d": expected.len(),
+        "notes_7d_reachable": reachable,
+        "bound_1s": bound_1s,
         "runs": results,
     });
     if args.json {
         println!("{out}");
     } else {
         println!(
-            "time to feed: {} follows over {} relays (+3 dead, +2 hanging), 50–400 ms latency, {} notes in 7 days",
-            args.follow, args.relays, expected.len()
+            "time to feed: {} follows over {} relays (+3 dead, +2 hanging), 50–400 ms latency, exposure cap {}%, {} notes in 7 days ({} on relays that are up)",
+            args.follow, args.relays, args.cap, expected.len(), reachable
+        );
+        println!(
+            "  bound: {:.1}% of them could be in hand at 1 s (every relay that is up asked about everyone, two round trips each)",
+            bound_1s * 100.0
         );
         for (name, r) in &results {
+            let cold = &r["cold"];
             println!(
-                "  {name:<9} first page {:>6} ms   in hand: 1 s {:>5.1}%   3 s {:>5.1}%   10 s {:>5.1}%   ({} relays)",
-                r["first_page_ms"], pct(&r["share_1s"]), pct(&r["share_3s"]), pct(&r["share_10s"]), r["relays_used"]
+                "  {name:<9} cold: first page {:>5} ms, in hand 1 s {:>5.1}%  3 s {:>5.1}% ({:>5.1}% of reachable)  10 s {:>5.1}%  ({} relays)",
+                cold["first_page_ms"], pct(&cold["share_1s"]), pct(&cold["share_3s"]),
+                pct(&cold["reachable_3s"]), pct(&cold["share_10s"]), cold["relays_used"]
+            );
+            let warm = &r["warm"];
+            println!(
+                "  {:<9} warm: first page {:>5} ms (same store, second run), sync done {:>5} ms",
+                "", warm["first_page_ms"], warm["sync_ms"]
             );
         }
     }
@@ -96,26 +119,33 @@ fn pct(v: &serde_json::Value) -> f64 {
     v.as_f64().unwrap_or(0.0) * 100.0
 }
 
-/// One fresh session syncing with `algorithm`, sampled while it runs.
-async fn measure(
-    network: &DemoNetwork,
-    algorithm: Algorithm,
-    expected: &[EventId],
-) -> anyhow::Result<serde_json::Value> {
-    let dir = tempfile::tempdir()?;
+fn bench_config(algorithm: Algorithm, cap: u8) -> SessionConfig {
     let mut config = SessionConfig::default();
     config.engine.algorithm = algorithm;
+    config.engine.max_exposure = Some(f64::from(cap) / 100.0);
     config.engine.phase_timeout = Duration::from_secs(8);
     config.engine.net.transport.connect_timeout = Duration::from_secs(4);
     config.engine.net.eose_timeout = Duration::from_secs(8);
-    let session = network.open_session(dir.path(), config)?;
+    config
+}
+
+/// A fresh session syncing with `algorithm` (cold), sampled while it runs;
+/// then the same profile opened again (warm): when its first page shows.
+async fn measure(
+    network: &DemoNetwork,
+    config: &SessionConfig,
+    expected: &[EventId],
+    reachable: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let dir = tempfile::tempdir()?;
     let started = Instant::now();
+    let session = network.open_session(dir.path(), config.clone())?;
     let syncing = {
         let session = session.clone();
         tokio::spawn(async move { session.sync(|_| {}).await })
     };
     let mut first_page_ms: Option<u128> = None;
-    let mut shares = Vec::new();
+    let mut counts = Vec::new();
     let store = session.engine().store().clone();
     let in_hand = |store: &samizdat_store::Store| -> usize {
         expected
@@ -135,16 +165,32 @@ async fn measure(
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        shares.push(in_hand(&store) as f64 / expected.len().max(1) as f64);
+        counts.push(in_hand(&store));
     }
     let report = syncing.await??;
     session.shutdown().await;
-    Ok(json!({
+    drop(session);
+    let share = |n: usize| n as f64 / expected.len().max(1) as f64;
+    let cold = json!({
         "first_page_ms": first_page_ms,
-        "share_1s": shares[0],
-        "share_3s": shares[1],
-        "share_10s": shares[2],
+        "share_1s": share(counts[0]),
+        "share_3s": share(counts[1]),
+        "share_10s": share(counts[2]),
+        "reachable_3s": counts[1] as f64 / reachable.max(1) as f64,
         "relays_used": report.plan.connections,
         "orphans": report.plan.orphans.len(),
+    });
+    // Warm: the same profile again. The feed is in the store before any
+    // relay answers; the sync refreshes behind it.
+    let started = Instant::now();
+    let session = network.reopen_session(dir.path(), config.clone())?;
+    let first = session.following_feed(PAGE, None)?;
+    let warm_first_page_ms = (first.len() >= PAGE).then(|| started.elapsed().as_millis());
+    session.sync(|_| {}).await?;
+    let sync_ms = started.elapsed().as_millis();
+    session.shutdown().await;
+    Ok(json!({
+        "cold": cold,
+        "warm": {"first_page_ms": warm_first_page_ms, "sync_ms": sync_ms},
     }))
 }

@@ -39,6 +39,21 @@ pub struct SyncReport {
     pub follows: usize,
 }
 
+/// What one sync has done so far, over its rounds.
+#[derive(Default)]
+struct Reading {
+    /// (relay, person) pairs asked about in this sync.
+    asked: BTreeSet<(String, String)>,
+    /// Relay → everyone its live feed subscription covers.
+    live: HashMap<RelayUrl, BTreeSet<PublicKey>>,
+    /// The latest round's plan.
+    plan: Plan,
+    /// Followed people with a relay list, at the latest plan.
+    with_relay_list: usize,
+    /// Per relay: what it was asked and did.
+    outcomes: BTreeMap<String, RelayOutcome>,
+}
+
 impl Engine {
     /// Fetches relay lists, plans, reads everyone followed from their relays,
     /// and leaves those subscriptions open. `own_read` are the user's read
@@ -60,63 +75,50 @@ impl Engine {
         // trusted NIP-66 monitors say is dead (a failure there costs only
         // the skipping of dead relays).
         progress("fetching relay lists from discovery relays");
-        let (lists, liveness) = tokio::join!(
-            self.fetch_relay_lists_from_discovery(follows),
-            self.fetch_liveness()
-        );
-        if let Err(e) = liveness {
-            tracing::debug!(error = %e, "NIP-66 liveness reports not fetched");
+        let refresh = async {
+            let (lists, liveness) = tokio::join!(
+                self.fetch_relay_lists_from_discovery(follows),
+                self.fetch_liveness()
+            );
+            if let Err(e) = liveness {
+                tracing::debug!(error = %e, "NIP-66 liveness reports not fetched");
+            }
+            lists
+        };
+        let mut reading = Reading::default();
+        // 2. Plan, read, and plan again around relays that turned out dead
+        // or people whose newer relay list turned up. A returning user's
+        // store already holds the lists: the notes phase starts from them
+        // at once, while the discovery refresh runs beside it.
+        let warm = !self.relay_lists_of(follows)?.is_empty();
+        let again = if warm {
+            let (lists, first) = tokio::join!(
+                refresh,
+                self.read_round(follows, own_read, 1, &mut reading, &progress)
+            );
+            for (relay, outcome) in lists? {
+                reading.outcomes.entry(relay).or_insert(outcome);
+            }
+            let (failed, planned_from) = first?;
+            failed || self.relay_lists_of(follows)? != planned_from
+        } else {
+            reading.outcomes = refresh.await?;
+            let (failed, planned_from) = self
+                .read_round(follows, own_read, 1, &mut reading, &progress)
+                .await?;
+            failed || self.relay_lists_of(follows)? != planned_from
+        };
+        if again {
+            self.read_round(follows, own_read, 2, &mut reading, &progress)
+                .await?;
         }
-        let mut outcomes = lists?;
-
-        // 2. Plan, read, and plan again around relays that turned out dead.
-        let mut asked: BTreeSet<(String, String)> = BTreeSet::new();
-        let mut live: HashMap<RelayUrl, BTreeSet<PublicKey>> = HashMap::new();
-        let mut plan = Plan::default();
-        let mut with_relay_list = 0;
-        for round in 1..=2 {
-            progress(if round == 1 {
-                "planning which relays to ask about whom"
-            } else {
-                "re-planning around failed relays and newer relay lists"
-            });
-            let input = self.plan_input(follows, own_read)?;
-            with_relay_list = input.relay_lists.len();
-            plan = samizdat_outbox::plan_with(&input, self.config.algorithm);
-            let rx = self.listen();
-            let (relays, assigned) =
-                self.subscribe_plan(&plan, &mut asked, &mut live, &mut outcomes)?;
-            if relays.is_empty() {
-                break;
-            }
-            progress(&format!(
-                "reading {} people from {} relays",
-                assigned.values().map(BTreeSet::len).sum::<usize>(),
-                relays.len()
-            ));
-            let round_started = Timestamp::now().as_secs();
-            self.wait_for_eose(rx, &relays, FEED_SUB, &mut outcomes, &assigned, &progress)
-                .await;
-            self.record_delivery_history(&assigned, round_started)?;
-            for (relay, people) in &assigned {
-                if let Ok(url) = RelayUrl::parse(relay) {
-                    let people: Vec<String> = people.iter().map(|p| p.to_hex()).collect();
-                    self.learned_asked(&[url], &outcomes, &people)?;
-                }
-            }
-            let failed = relays.iter().any(|r| {
-                outcomes
-                    .get(&r.to_string())
-                    .is_some_and(|o| !o.finished && o.error.is_some())
-            });
-            // People's own relays answer for their relay lists too: a newer
-            // list found there replaces the discovery relay's copy, and the
-            // next round reads them where it now says.
-            let lists_changed = self.relay_lists_of(follows)? != input.relay_lists;
-            if !failed && !lists_changed {
-                break;
-            }
-        }
+        let Reading {
+            asked,
+            live,
+            plan,
+            with_relay_list,
+            outcomes,
+        } = reading;
         self.replace_live_feed(live)?;
         // Events that arrived but could not be kept make the sync a failure:
         // the user must not read "done" over a feed with holes in it.
@@ -142,6 +144,67 @@ impl Engine {
             with_relay_list,
             follows: follows.len(),
         })
+    }
+
+    /// One round of the notes phase: plan from the store, subscribe each
+    /// relay to the people it was not yet asked about in this sync, wait
+    /// for its EOSE. Answers whether a relay failed, and the relay lists
+    /// the plan was made from (a newer one found since means another round).
+    async fn read_round(
+        &self,
+        follows: &[PublicKey],
+        own_read: &[RelayUrl],
+        round: usize,
+        reading: &mut Reading,
+        progress: &(impl Fn(&str) + Sync),
+    ) -> Result<(bool, BTreeMap<String, samizdat_outbox::RelayList>), EngineError> {
+        progress(if round == 1 {
+            "planning which relays to ask about whom"
+        } else {
+            "re-planning around failed relays and newer relay lists"
+        });
+        let input = self.plan_input(follows, own_read)?;
+        reading.with_relay_list = input.relay_lists.len();
+        reading.plan = samizdat_outbox::plan_with(&input, self.config.algorithm);
+        let rx = self.listen();
+        let (relays, assigned) = self.subscribe_plan(
+            &reading.plan,
+            &mut reading.asked,
+            &mut reading.live,
+            &mut reading.outcomes,
+        )?;
+        if relays.is_empty() {
+            return Ok((false, input.relay_lists));
+        }
+        progress(&format!(
+            "reading {} people from {} relays",
+            assigned.values().map(BTreeSet::len).sum::<usize>(),
+            relays.len()
+        ));
+        let round_started = Timestamp::now().as_secs();
+        self.wait_for_eose(
+            rx,
+            &relays,
+            FEED_SUB,
+            &mut reading.outcomes,
+            &assigned,
+            progress,
+        )
+        .await;
+        self.record_delivery_history(&assigned, round_started)?;
+        for (relay, people) in &assigned {
+            if let Ok(url) = RelayUrl::parse(relay) {
+                let people: Vec<String> = people.iter().map(|p| p.to_hex()).collect();
+                self.learned_asked(&[url], &reading.outcomes, &people)?;
+            }
+        }
+        let failed = relays.iter().any(|r| {
+            reading
+                .outcomes
+                .get(&r.to_string())
+                .is_some_and(|o| !o.finished && o.error.is_some())
+        });
+        Ok((failed, input.relay_lists))
     }
 
     /// Closes the live feed on relays the new plan no longer uses.

@@ -324,13 +324,37 @@ impl Session {
 
     /// Like [`Session::refresh`] for the following feed only, telling
     /// `progress` each phase (the CLI's spinner).
+    ///
+    /// Local first: the notes phase does not wait for every relay to send
+    /// back the user's own lists. It starts from the follow list in the
+    /// store (a returning user) or the first copy any relay delivers (a new
+    /// device), while the rest of the fetch goes on beside it; if that
+    /// brings a different follow list, the sync runs again for it.
     pub async fn sync(&self, progress: impl Fn(&str) + Sync) -> Result<SyncReport, SessionError> {
-        self.fetch_own().await?;
+        let fetching = self.fetch_own();
+        tokio::pin!(fetching);
+        let mut fetched: Option<Result<(), SessionError>> = None;
+        while fetched.is_none() && self.engine.contact_list(self.me)?.is_none() {
+            tokio::select! {
+                done = &mut fetching => fetched = Some(done),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(10)) => {}
+            }
+        }
         let follows = self.follows()?;
-        Ok(self
-            .engine
-            .sync(&follows, &self.own_read_relays(), progress)
-            .await?)
+        let own_read = self.own_read_relays();
+        let (report, own) = tokio::join!(self.engine.sync(&follows, &own_read, &progress), async {
+            match fetched.take() {
+                Some(done) => done,
+                None => (&mut fetching).await,
+            }
+        });
+        own?;
+        let now = self.follows()?;
+        if now != follows {
+            progress("the follow list changed elsewhere: reading again");
+            return Ok(self.engine.sync(&now, &own_read, progress).await?);
+        }
+        Ok(report?)
     }
 
     /// A thread (root first, then replies oldest first), fetching what is
