@@ -40,6 +40,10 @@ pub struct WorkerConfig {
     pub session: samizdat_client::SessionConfig,
     /// How long an "ask" question waits for the user before it is a no.
     pub ask_timeout: Duration,
+    /// Where the demo profile lives between runs (`--keep-demo`: a second
+    /// run starts warm, its feed already in the store); `None`: a temporary
+    /// directory each time.
+    pub demo_dir: Option<PathBuf>,
 }
 
 impl WorkerConfig {
@@ -54,6 +58,7 @@ impl WorkerConfig {
             log_n: samizdat_client::keystore::DEFAULT_LOG_N,
             session,
             ask_timeout: Duration::from_secs(300),
+            demo_dir: None,
         }
     }
 }

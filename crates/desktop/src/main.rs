@@ -7,9 +7,10 @@ use samizdat_desktop::bench::BenchConfig;
 use samizdat_desktop::{AppOptions, DesktopApp, WorkerConfig};
 
 const USAGE: &str =
-    "samizdat-desktop [--demo] [--home DIR] [--bench [--bench-notes N] [--bench-frames N]]
+    "samizdat-desktop [--demo [--keep-demo]] [--home DIR] [--bench [--bench-notes N] [--bench-frames N]]
 
   --demo          run on the seeded demo network (relays on 127.0.0.1)
+  --keep-demo     keep the demo profile in DIR/demo-profile, so a second run starts warm
   --home DIR      where profiles live (default: $SAMIZDAT_HOME or the platform data dir)
   --bench         with --demo: time to first feed, then scroll N notes and print frame times
   --log-n N       scrypt cost for new keys (default 18)";
@@ -25,6 +26,7 @@ fn main() -> anyhow::Result<()> {
     let mut demo = false;
     let mut bench: Option<BenchConfig> = None;
     let mut home: Option<PathBuf> = None;
+    let mut keep_demo = false;
     let mut log_n = samizdat_client::keystore::DEFAULT_LOG_N;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
@@ -33,6 +35,7 @@ fn main() -> anyhow::Result<()> {
         };
         match arg.as_str() {
             "--demo" => demo = true,
+            "--keep-demo" => keep_demo = true,
             "--bench" => bench = Some(bench.unwrap_or_default()),
             "--bench-notes" => {
                 bench.get_or_insert_with(Default::default).notes = value(&arg)?.parse()?
@@ -56,7 +59,10 @@ fn main() -> anyhow::Result<()> {
         Some(h) => h,
         None => samizdat_client::Profiles::from_env()?.home().to_path_buf(),
     };
-    let mut worker = WorkerConfig::new(home);
+    let mut worker = WorkerConfig::new(home.clone());
+    if keep_demo {
+        worker.demo_dir = Some(home.join("demo-profile"));
+    }
     worker.log_n = log_n;
     let options = AppOptions {
         worker,

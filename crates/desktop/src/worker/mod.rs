@@ -50,7 +50,7 @@ pub(crate) struct Open {
     pub feed: Arc<Mutex<FeedState>>,
     pub listener: JoinHandle<()>,
     /// The demo network and its profile directory, in demo mode.
-    pub demo: Option<(samizdat_demo::DemoNetwork, tempfile::TempDir)>,
+    pub demo: Option<(samizdat_demo::DemoNetwork, Option<tempfile::TempDir>)>,
 }
 
 /// The async side of the app.
@@ -150,7 +150,7 @@ impl Worker {
         profile: String,
         session: Arc<Session>,
         prefs_path: PathBuf,
-        demo: Option<(samizdat_demo::DemoNetwork, tempfile::TempDir)>,
+        demo: Option<(samizdat_demo::DemoNetwork, Option<tempfile::TempDir>)>,
     ) {
         let feed = Arc::new(Mutex::new(FeedState {
             initial: true,

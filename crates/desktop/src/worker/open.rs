@@ -151,17 +151,23 @@ impl Worker {
             Ok(n) => n,
             Err(e) => return self.fail("demo", e),
         };
-        let dir = match tempfile::tempdir() {
-            Ok(d) => d,
-            Err(e) => return self.fail("demo", e),
+        let (path, temp) = match &self.config.demo_dir {
+            Some(kept) => match std::fs::create_dir_all(kept) {
+                Ok(()) => (kept.clone(), None),
+                Err(e) => return self.fail("demo", e),
+            },
+            None => match tempfile::tempdir() {
+                Ok(d) => (d.path().to_path_buf(), Some(d)),
+                Err(e) => return self.fail("demo", e),
+            },
         };
         let mut config = samizdat_demo::session_config();
         config.approver = Some(self.approver.clone());
-        match network.open_session(dir.path(), config) {
+        match network.open_session(&path, config) {
             Ok(session) => {
                 self.send(Update::Busy(None));
-                let prefs = dir.path().join(Prefs::FILE);
-                self.opened("demo".into(), session, prefs, Some((network, dir)));
+                let prefs = path.join(Prefs::FILE);
+                self.opened("demo".into(), session, prefs, Some((network, temp)));
             }
             Err(e) => self.fail("demo", e),
         }
