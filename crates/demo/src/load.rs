@@ -9,6 +9,15 @@ pub const TAGS: usize = 100;
 /// dated over the last day (so a relay's time window accepts them).
 pub fn signed_notes(n: usize) -> Vec<Event> {
     let keys: Vec<Keys> = (0..50).map(|_| Keys::generate()).collect();
+    signed_notes_by(&keys, n)
+}
+
+/// Signs `n` notes spread over `keys` (round robin), like [`signed_notes`]:
+/// a store full of the followed people's history (`bench feed --fill`).
+pub fn signed_notes_by(keys: &[Keys], n: usize) -> Vec<Event> {
+    if keys.is_empty() {
+        return Vec::new();
+    }
     let now = Timestamp::now().as_secs();
     let threads = std::thread::available_parallelism().map_or(2, |p| p.get());
     let chunk = n.div_ceil(threads).max(1);

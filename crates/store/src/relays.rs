@@ -311,29 +311,21 @@ impl Store {
         authors: &[PublicKey],
     ) -> StoreResult<std::collections::BTreeMap<String, std::collections::BTreeMap<PublicKey, u32>>>
     {
-        let conn = self.reader()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT relay, events FROM delivery_stats WHERE author = ?1 AND events > 0",
-            )
-            .map_err(|e| self.err("reading delivery volume", e))?;
+        let wanted: std::collections::HashMap<[u8; 32], PublicKey> =
+            authors.iter().map(|a| (a.to_bytes(), *a)).collect();
         let mut out: std::collections::BTreeMap<
             String,
             std::collections::BTreeMap<PublicKey, u32>,
         > = std::collections::BTreeMap::new();
-        for author in authors {
-            let rows = stmt
-                .query_map([&author.to_bytes()[..]], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-                })
-                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| self.err("reading delivery volume", e))?;
-            for (relay, events) in rows {
-                out.entry(relay)
+        // One pass over the table (its key leads with the relay, so a
+        // lookup per author would scan it once per author).
+        self.each_delivery_row("reading delivery volume", |relay, author, _, _, events| {
+            if let Some(who) = wanted.get(author).filter(|_| events > 0) {
+                out.entry(relay.to_owned())
                     .or_default()
-                    .insert(*author, events.clamp(0, i64::from(u32::MAX)) as u32);
+                    .insert(*who, events.clamp(0, i64::from(u32::MAX)) as u32);
             }
-        }
+        })?;
         Ok(out)
     }
 
@@ -345,32 +337,49 @@ impl Store {
     ) -> StoreResult<
         std::collections::BTreeMap<String, std::collections::BTreeMap<PublicKey, (u32, u32)>>,
     > {
-        let conn = self.reader()?;
+        let wanted: std::collections::HashMap<[u8; 32], PublicKey> =
+            authors.iter().map(|a| (a.to_bytes(), *a)).collect();
         let mut out: std::collections::BTreeMap<
             String,
             std::collections::BTreeMap<PublicKey, (u32, u32)>,
         > = std::collections::BTreeMap::new();
-        let mut stmt = conn
-            .prepare_cached("SELECT relay, asked, delivered FROM delivery_stats WHERE author = ?1")
-            .map_err(|e| self.err("reading delivery history", e))?;
-        for author in authors {
-            let rows = stmt
-                .query_map([&author.to_bytes()[..]], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)? as u32,
-                        r.get::<_, i64>(2)? as u32,
-                    ))
-                })
-                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| self.err("reading delivery history", e))?;
-            for (relay, asked, delivered) in rows {
-                out.entry(relay)
-                    .or_default()
-                    .insert(*author, (asked, delivered));
-            }
-        }
+        self.each_delivery_row(
+            "reading delivery history",
+            |relay, author, asked, delivered, _| {
+                if let Some(who) = wanted.get(author) {
+                    out.entry(relay.to_owned())
+                        .or_default()
+                        .insert(*who, (asked as u32, delivered as u32));
+                }
+            },
+        )?;
         Ok(out)
+    }
+
+    /// Calls `f(relay, author, asked, delivered, events)` for every row of
+    /// `delivery_stats`, in one scan.
+    fn each_delivery_row(
+        &self,
+        what: &'static str,
+        mut f: impl FnMut(&str, &[u8; 32], i64, i64, i64),
+    ) -> StoreResult<()> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT relay, author, asked, delivered, events FROM delivery_stats")
+            .map_err(|e| self.err(what, e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(what, e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(what, e))? {
+            let relay: String = row.get(0).map_err(|e| self.err(what, e))?;
+            let author: Vec<u8> = row.get(1).map_err(|e| self.err(what, e))?;
+            let Ok(author) = <[u8; 32]>::try_from(author.as_slice()) else {
+                continue;
+            };
+            let asked: i64 = row.get(2).map_err(|e| self.err(what, e))?;
+            let delivered: i64 = row.get(3).map_err(|e| self.err(what, e))?;
+            let events: i64 = row.get(4).map_err(|e| self.err(what, e))?;
+            f(&relay, &author, asked, delivered, events);
+        }
+        Ok(())
     }
 }
 

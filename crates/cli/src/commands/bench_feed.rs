@@ -33,6 +33,11 @@ pub struct FeedBenchArgs {
     /// profile's default; 100: no cap).
     #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u8).range(1..=100))]
     cap: u8,
+    /// Fill each profile's store with this many notes of the followed
+    /// people before it starts (history, dated over the last day): the
+    /// scale run, e.g. `--follow 2000 --fill 1000000`.
+    #[arg(long, default_value_t = 0)]
+    fill: usize,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -61,6 +66,16 @@ pub async fn run(args: FeedBenchArgs) -> anyhow::Result<()> {
         .map(|e| e.id)
         .collect();
     let reachable = network.reachable_notes_since(week_ago).len();
+    let fill = if args.fill > 0 {
+        let keys: Vec<Keys> = network
+            .followed
+            .iter()
+            .map(|&i| network.people[i].keys.clone())
+            .collect();
+        samizdat_demo::load::signed_notes_by(&keys, args.fill)
+    } else {
+        Vec::new()
+    };
     // What any client could hold at 1 s, asking every relay about everyone
     // 60 ms after it starts (the discovery phase).
     let bound_1s = network.bound_at(week_ago, Duration::from_millis(60), Duration::from_secs(1));
@@ -70,7 +85,7 @@ pub async fn run(args: FeedBenchArgs) -> anyhow::Result<()> {
         ("greedy", Algorithm::GreedyCover),
     ] {
         let config = bench_config(algorithm, args.cap);
-        let r = measure(&network, &config, &expected, reachable).await?;
+        let r = measure(&network, &config, &expected, reachable, &fill).await?;
         results.insert(name.to_owned(), r);
     }
     let out = json!({
@@ -86,6 +101,8 @@ pub async fn run(args: FeedBenchArgs) -> anyhow::Result<()> {
         "bound_1s": bound_1s,
         "runs": results,
     });
+    let mut out = out;
+    out["peak_rss_mib"] = json!(peak_rss_mib());
     if args.json {
         println!("{out}");
     } else {
@@ -106,13 +123,28 @@ pub async fn run(args: FeedBenchArgs) -> anyhow::Result<()> {
             );
             let warm = &r["warm"];
             println!(
-                "  {:<9} warm: first page {:>5} ms (same store, second run), sync done {:>5} ms",
-                "", warm["first_page_ms"], warm["sync_ms"]
+                "  {:<9} warm: first page {:>5} ms (same store, second run), next page {:.1} ms, sync done {:>5} ms; plan {:.1} ms",
+                "", warm["first_page_ms"], warm["next_page_ms"].as_f64().unwrap_or(0.0), warm["sync_ms"],
+                cold["plan_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+        if let Some(rss) = out["peak_rss_mib"].as_f64() {
+            println!(
+                "  peak RSS of this process (demo relays, history and sessions): {rss:.0} MiB"
             );
         }
     }
     network.shutdown().await;
     Ok(())
+}
+
+/// This process's peak resident memory (the demo relays, the generated
+/// history and the sessions together), from `/proc/self/status`.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 fn pct(v: &serde_json::Value) -> f64 {
@@ -136,8 +168,19 @@ async fn measure(
     config: &SessionConfig,
     expected: &[EventId],
     reachable: usize,
+    fill: &[Event],
 ) -> anyhow::Result<serde_json::Value> {
     let dir = tempfile::tempdir()?;
+    let fill_secs = if fill.is_empty() {
+        None
+    } else {
+        let started = Instant::now();
+        let store = samizdat_store::Store::open(dir.path().join("events.sqlite"))?;
+        for batch in fill.chunks(10_000) {
+            store.insert_batch(batch)?;
+        }
+        Some(started.elapsed().as_secs_f64())
+    };
     let started = Instant::now();
     let session = network.open_session(dir.path(), config.clone())?;
     let syncing = {
@@ -168,6 +211,14 @@ async fn measure(
         counts.push(in_hand(&store));
     }
     let report = syncing.await??;
+    // The planner alone, on what the store now holds (lists, evidence,
+    // delivery history, the ledger for the cap).
+    let follows = session.follows()?;
+    let plan_started = Instant::now();
+    session
+        .engine()
+        .plan(&follows, &session.own_read_relays())?;
+    let plan_ms = plan_started.elapsed().as_secs_f64() * 1e3;
     session.shutdown().await;
     drop(session);
     let share = |n: usize| n as f64 / expected.len().max(1) as f64;
@@ -179,6 +230,8 @@ async fn measure(
         "reachable_3s": counts[1] as f64 / reachable.max(1) as f64,
         "relays_used": report.plan.connections,
         "orphans": report.plan.orphans.len(),
+        "plan_ms": plan_ms,
+        "fill_secs": fill_secs,
     });
     // Warm: the same profile again. The feed is in the store before any
     // relay answers; the sync refreshes behind it.
@@ -186,11 +239,16 @@ async fn measure(
     let session = network.reopen_session(dir.path(), config.clone())?;
     let first = session.following_feed(PAGE, None)?;
     let warm_first_page_ms = (first.len() >= PAGE).then(|| started.elapsed().as_millis());
+    let paged = Instant::now();
+    if let Some(oldest) = first.last() {
+        session.following_feed(PAGE, Some(oldest.created_at))?;
+    }
+    let next_page_ms = paged.elapsed().as_secs_f64() * 1e3;
     session.sync(|_| {}).await?;
     let sync_ms = started.elapsed().as_millis();
     session.shutdown().await;
     Ok(json!({
         "cold": cold,
-        "warm": {"first_page_ms": warm_first_page_ms, "sync_ms": sync_ms},
+        "warm": {"first_page_ms": warm_first_page_ms, "next_page_ms": next_page_ms, "sync_ms": sync_ms},
     }))
 }

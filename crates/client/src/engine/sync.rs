@@ -303,10 +303,16 @@ impl Engine {
     /// The plan the next sync would use, from the store alone (no network):
     /// who is read from where, and who is orphaned and why.
     pub fn plan(&self, follows: &[PublicKey], own_read: &[RelayUrl]) -> Result<Plan, EngineError> {
-        Ok(samizdat_outbox::plan_with(
-            &self.plan_input(follows, own_read)?,
-            self.config.algorithm,
-        ))
+        let t = std::time::Instant::now();
+        let input = self.plan_input(follows, own_read)?;
+        let t_input = t.elapsed();
+        let plan = samizdat_outbox::plan_with(&input, self.config.algorithm);
+        tracing::debug!(
+            input_ms = t_input.as_secs_f64() * 1e3,
+            plan_ms = (t.elapsed() - t_input).as_secs_f64() * 1e3,
+            "planned"
+        );
+        Ok(plan)
     }
 
     /// The newest relay list of each of `people` in the store, by person (hex).

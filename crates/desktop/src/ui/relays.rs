@@ -146,7 +146,13 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
             }
         }
         if !view.orphans.is_empty() {
-            ui.label(RichText::new(format!("{} people have no relay:", view.orphans.len())).strong());
+            let n = view.orphans.len();
+            let who = if n == 1 {
+                "1 person has".to_owned()
+            } else {
+                format!("{n} people have")
+            };
+            ui.label(RichText::new(format!("{who} no relay:")).strong());
             for (who, why) in &view.orphans {
                 ui.label(format!("{who}: {why}"));
             }

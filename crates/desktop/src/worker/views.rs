@@ -359,7 +359,14 @@ impl Ctx {
             })
             .collect();
         let now = Timestamp::now().as_secs();
-        let days_ago = |at: u64| now.saturating_sub(at) as f64 / 86_400.0;
+        let ago = |at: u64| {
+            let secs = now.saturating_sub(at);
+            match secs {
+                s if s < 3_600 => format!("{} min ago", s / 60),
+                s if s < 2 * 86_400 => format!("{} h ago", s / 3_600),
+                s => format!("{} days ago", s / 86_400),
+            }
+        };
         let reports = self.session.engine().liveness()?;
         let health = self
             .session
@@ -368,8 +375,8 @@ impl Ctx {
             .map(|s| HealthView {
                 success_rate: s.success_rate(),
                 monitors_say: reports.get(&s.url).map(|r| match r.state {
-                    Reported::Alive => format!("up ({:.1} d ago)", days_ago(r.last_seen_up)),
-                    Reported::Dead => format!("dead (up {:.1} d ago)", days_ago(r.last_seen_up)),
+                    Reported::Alive => format!("up ({})", ago(r.last_seen_up)),
+                    Reported::Dead => format!("dead (last up {})", ago(r.last_seen_up)),
                 }),
                 url: s.url,
                 attempts: s.attempts,
@@ -384,8 +391,8 @@ impl Ctx {
             .into_iter()
             .map(|(url, r)| {
                 let said = format!(
-                    "last seen up {:.1} days ago by {} monitor{}",
-                    days_ago(r.last_seen_up),
+                    "last seen up {} by {} monitor{}",
+                    ago(r.last_seen_up),
                     r.monitors,
                     if r.monitors == 1 { "" } else { "s" }
                 );
