@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::relay;
+use common::{asked_about, relay};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,17 +19,6 @@ fn relay_list(keys: &Keys, urls: &[String]) -> Event {
         .tags(urls.iter().map(|u| Tag::parse(["r", u.as_str()]).unwrap()))
         .finalize(keys)
         .unwrap()
-}
-
-/// Who each discovery relay was asked about, per the engine's ledger.
-fn asked_of(store: &Store, relay: &str) -> BTreeSet<String> {
-    store
-        .ledger()
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.relay == relay && e.fact == "asked")
-        .map(|e| e.detail)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,16 +70,16 @@ async fn with_a_cap_each_discovery_relay_learns_only_its_share() {
     let (open, open_store) = engine_with("open.sqlite", None);
     let report = open.sync(&follows, &[], |_| {}).await.unwrap();
     assert_eq!(report.with_relay_list, 8);
-    assert_eq!(asked_of(&open_store, &one_key), everyone);
-    assert_eq!(asked_of(&open_store, &two_key), everyone);
+    assert_eq!(asked_about(&open_store, &one_key), everyone);
+    assert_eq!(asked_about(&open_store, &two_key), everyone);
 
     // A 50% cap: each learns half, together everyone; all lists are found.
     let (capped, capped_store) = engine_with("capped.sqlite", Some(0.5));
     let report = capped.sync(&follows, &[], |_| {}).await.unwrap();
     assert_eq!(report.with_relay_list, 8, "every list still found");
     let (a, b) = (
-        asked_of(&capped_store, &one_key),
-        asked_of(&capped_store, &two_key),
+        asked_about(&capped_store, &one_key),
+        asked_about(&capped_store, &two_key),
     );
     assert_eq!((a.len(), b.len()), (4, 4), "{a:?} {b:?}");
     assert!(a.is_disjoint(&b));
@@ -103,7 +92,7 @@ async fn with_a_cap_each_discovery_relay_learns_only_its_share() {
     let feed = capped.following_feed(&follows, 50).unwrap();
     assert_eq!(feed.len(), 8, "everyone's note read by the second sync");
     assert_eq!(
-        asked_of(&capped_store, &one_key),
+        asked_about(&capped_store, &one_key),
         a,
         "the discovery shares are the same each sync"
     );

@@ -5,12 +5,9 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-
-use common::url;
+use common::{contacted, url};
 use nostr::prelude::*;
 use samizdat_client::Session;
-use samizdat_store::Store;
 
 fn note(k: &Keys, text: &str) -> Event {
     EventBuilder::new(Kind::TextNote, text).finalize(k).unwrap()
@@ -31,16 +28,6 @@ fn report(monitor: &Keys, relay: &str, at: u64) -> Event {
         .custom_created_at(Timestamp::from_secs(at))
         .finalize(monitor)
         .unwrap()
-}
-
-fn contacted(store: &Store) -> BTreeSet<String> {
-    store
-        .ledger()
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.fact == "contact")
-        .map(|e| e.relay)
-        .collect()
 }
 
 fn session(

@@ -7,10 +7,10 @@
 
 mod common;
 
-use common::{dead_url, local_session, url};
+use common::{dead_url, feed_texts, local_session, url};
 use nostr::prelude::*;
 use samizdat_client::advertise::roles_of;
-use samizdat_client::{RelayRoles, Session};
+use samizdat_client::RelayRoles;
 use samizdat_store::Store;
 
 fn note(k: &Keys, text: &str) -> Event {
@@ -33,14 +33,6 @@ fn put(store: &Store, events: &[Event]) {
     for o in store.insert_batch(events).unwrap() {
         assert!(o.is_stored(), "{o:?}");
     }
-}
-
-fn feed_texts(s: &Session) -> Vec<String> {
-    s.following_feed(100, None)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.content)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

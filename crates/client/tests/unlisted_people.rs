@@ -5,44 +5,11 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-
-use common::{local_session, url};
+use common::{asked_about, contacted, feed_texts, local_session, url};
 use nostr::prelude::*;
-use samizdat_client::Session;
-use samizdat_store::Store;
 
 fn note(k: &Keys, text: &str) -> Event {
     EventBuilder::new(Kind::TextNote, text).finalize(k).unwrap()
-}
-
-fn feed_texts(s: &Session) -> Vec<String> {
-    s.following_feed(100, None)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.content)
-        .collect()
-}
-
-/// Relays the session ever contacted, per its privacy ledger.
-fn contacted(store: &Store) -> BTreeSet<String> {
-    store
-        .ledger()
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.fact == "contact")
-        .map(|e| e.relay)
-        .collect()
-}
-
-fn asked_about(store: &Store, relay: &str) -> BTreeSet<String> {
-    store
-        .ledger()
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.relay == relay && e.fact == "asked")
-        .map(|e| e.detail)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -267,6 +267,17 @@ mod tests {
         input
     }
 
+    /// `n` people `p00`, `p01`, … whose lists `relays_of` gives.
+    fn numbered(n: usize, relays_of: impl Fn(usize) -> Vec<&'static str>) -> PlanInput {
+        let people: Vec<(String, Vec<&str>)> =
+            (0..n).map(|i| (format!("p{i:02}"), relays_of(i))).collect();
+        let lists: Vec<(&str, &[&str])> = people
+            .iter()
+            .map(|(p, r)| (p.as_str(), r.as_slice()))
+            .collect();
+        input(&lists)
+    }
+
     #[test]
     fn applesauce_asks_everyone_at_every_picked_relay_they_list() {
         let mut input = input(&[
@@ -293,21 +304,14 @@ mod tests {
 
     #[test]
     fn coracle_sends_the_whole_chunk_to_its_relays_within_the_budget() {
-        let people: Vec<(String, Vec<&str>)> = (0..45)
-            .map(|i| {
-                let own = if i % 2 == 0 {
-                    "wss://even"
-                } else {
-                    "wss://odd"
-                };
-                (format!("p{i:02}"), vec!["wss://all", own])
-            })
-            .collect();
-        let lists: Vec<(&str, &[&str])> = people
-            .iter()
-            .map(|(p, r)| (p.as_str(), r.as_slice()))
-            .collect();
-        let mut input = input(&lists);
+        let mut input = numbered(45, |i| {
+            let own = if i % 2 == 0 {
+                "wss://even"
+            } else {
+                "wss://odd"
+            };
+            vec!["wss://all", own]
+        });
         input.policy.per_person = 1;
         input.policy.max_connections = 1;
         let plan = coracle(&input);
@@ -322,21 +326,13 @@ mod tests {
 
     #[test]
     fn under_a_cap_listers_come_first() {
-        let people: Vec<(String, Vec<&str>)> = (0..40)
-            .map(|i| {
-                let relays = if i < 10 {
-                    vec!["wss://r"]
-                } else {
-                    vec!["wss://r", "wss://s"]
-                };
-                (format!("p{i:02}"), relays)
-            })
-            .collect();
-        let lists: Vec<(&str, &[&str])> = people
-            .iter()
-            .map(|(p, r)| (p.as_str(), r.as_slice()))
-            .collect();
-        let mut input = input(&lists);
+        let mut input = numbered(40, |i| {
+            if i < 10 {
+                vec!["wss://r"]
+            } else {
+                vec!["wss://r", "wss://s"]
+            }
+        });
         input.policy.max_exposure = Some(0.25);
         let plan = applesauce(&input);
         assert!(plan.max_exposure(40) <= 0.25 + 1e-9, "{plan:?}");

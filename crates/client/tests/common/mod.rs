@@ -112,3 +112,40 @@ pub fn local_session(
     let signer = Arc::new(samizdat_client::LocalSigner::new(keys.clone()));
     session_at(dir, signer, relays, &[discovery], &[])
 }
+
+/// Relays a profile ever contacted, per its privacy ledger.
+pub fn contacted(store: &Store) -> std::collections::BTreeSet<String> {
+    ledger_facts(store, |e| e.fact == "contact", |e| e.relay.clone())
+}
+
+/// Whom `relay` was asked about, per the privacy ledger.
+pub fn asked_about(store: &Store, relay: &str) -> std::collections::BTreeSet<String> {
+    ledger_facts(
+        store,
+        |e| e.relay == relay && e.fact == "asked",
+        |e| e.detail.clone(),
+    )
+}
+
+fn ledger_facts(
+    store: &Store,
+    keep: impl Fn(&samizdat_store::LedgerEntry) -> bool,
+    take: impl Fn(&samizdat_store::LedgerEntry) -> String,
+) -> std::collections::BTreeSet<String> {
+    store
+        .ledger()
+        .unwrap()
+        .iter()
+        .filter(|e| keep(e))
+        .map(take)
+        .collect()
+}
+
+/// The texts of the session's following feed, newest first.
+pub fn feed_texts(s: &samizdat_client::Session) -> Vec<String> {
+    s.following_feed(100, None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.content)
+        .collect()
+}
