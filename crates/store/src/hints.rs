@@ -261,18 +261,21 @@ impl Store {
         )
     }
 
-    /// Per author, the relays their stored events were received from, with
-    /// how many events and when last. Profiles, follow lists and relay
+    /// Per author, the relays their newest 100 stored events were received
+    /// from, with how many of those and when last (where someone writes now;
+    /// reading all of a prolific author's history would make every plan cost
+    /// as much as the store is large). Profiles, follow lists and relay
     /// lists do not count: discovery relays hold those for everyone, which
     /// says nothing about where a person writes.
     pub fn seen_relays(&self, authors: &[PublicKey]) -> StoreResult<Vec<SeenRelay>> {
         self.per_author(
             "SELECT r.url, COUNT(*), MAX(s.last_seen)
-             FROM events e INDEXED BY events_author_time
+             FROM (SELECT seq FROM events INDEXED BY events_author_time
+                   WHERE author = (SELECT id FROM authors WHERE pubkey = ?1)
+                     AND kind NOT IN (0, 3) AND NOT (kind BETWEEN 10000 AND 19999)
+                   ORDER BY created_at DESC LIMIT 100) e
              JOIN event_seen s ON s.event = e.seq
              JOIN relays r ON r.id = s.relay
-             WHERE e.author = (SELECT id FROM authors WHERE pubkey = ?1)
-               AND e.kind NOT IN (0, 3) AND NOT (e.kind BETWEEN 10000 AND 19999)
              GROUP BY s.relay",
             authors,
             "reading where events were seen",

@@ -108,9 +108,18 @@ impl Engine {
                 .await?;
             failed || self.relay_lists_of(follows)? != planned_from
         };
-        if again {
-            self.read_round(follows, own_read, 2, &mut reading, &progress)
+        // A warm start's first round ran before the refresh: one more round
+        // lets a list the refresh brought lead to a newer one on the
+        // person's own relays, as a cold start's two rounds do.
+        let last_round = if warm { 3 } else { 2 };
+        let mut again = again;
+        let mut round = 2;
+        while again && round <= last_round {
+            let (failed, planned_from) = self
+                .read_round(follows, own_read, round, &mut reading, &progress)
                 .await?;
+            again = failed || self.relay_lists_of(follows)? != planned_from;
+            round += 1;
         }
         let Reading {
             asked,
