@@ -185,7 +185,8 @@ pub struct PlanInput {
     /// user's own read relays, then the discovery relays), best first.
     /// Followed people with no evidence anywhere (no relay list, nothing
     /// seen, no hint) are asked about there, within the exposure cap
-    /// (`Plan::unlisted`), instead of being left unread.
+    /// (`Plan::unlisted`), instead of being left unread; like exploration,
+    /// only while `Policy::explore` is on.
     pub in_use: Vec<String>,
     /// Rules.
     pub policy: Policy,

@@ -162,7 +162,9 @@ pub fn plan_with(input: &PlanInput, algorithm: Algorithm) -> Plan {
         return plan;
     }
     let ours = algorithm == Algorithm::Samizdat;
-    let c = candidates(input, ours);
+    // Reading people with no evidence from the relays in use is asking
+    // relays about people they have no evidence for: exploration's switch.
+    let c = candidates(input, ours && input.policy.explore);
     // Learned once: how many events each relay returned per person.
     let volume = score::Volume::learn(input);
     let cap = input.policy.max_connections;

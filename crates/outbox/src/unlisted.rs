@@ -9,7 +9,9 @@
 //! connects to for relay lists. So they are asked about there: in the same
 //! REQ the relay gets anyway, no new connection, within the exposure cap.
 //! A relay that delivers becomes `Seen` evidence, and from then on the
-//! planner reads them like anyone else.
+//! planner reads them like anyone else. It is exploration of a kind (relays
+//! asked about people they have no evidence for), so `Policy::explore`
+//! turns it off too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -125,6 +127,19 @@ mod tests {
             .orphans
             .iter()
             .all(|o| o.reason == crate::model::OrphanReason::NoRelayList));
+    }
+
+    #[test]
+    fn with_exploration_off_they_stay_orphans() {
+        let mut input = PlanInput {
+            follows: follows(2),
+            in_use: vec!["wss://mine".into()],
+            ..PlanInput::default()
+        };
+        input.policy.explore = false;
+        let plan = plan(&input);
+        assert!(plan.unlisted.is_empty());
+        assert_eq!(plan.orphans.len(), 2);
     }
 
     #[test]

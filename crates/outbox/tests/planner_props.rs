@@ -127,7 +127,7 @@ proptest! {
             // People read from the relays in use: ours only, on those relays,
             // each with no evidence anywhere, never also orphaned.
             for (url, people) in &plan.unlisted {
-                prop_assert!(algorithm == Algorithm::Samizdat);
+                prop_assert!(algorithm == Algorithm::Samizdat && input.policy.explore);
                 prop_assert!(input.in_use.contains(url) && !input.policy.denied.contains(url));
                 for p in people {
                     prop_assert!(evidence(&input, p).is_empty(), "{} has evidence", p);
