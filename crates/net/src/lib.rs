@@ -29,6 +29,7 @@ mod policy;
 mod pool;
 mod relay;
 mod relay_auth;
+mod relay_inbound;
 mod relay_publish;
 mod session;
 mod transport;
