@@ -105,7 +105,7 @@ async fn a_relay_reported_dead_is_skipped_unless_our_own_record_says_alive() {
         .map(|e| e.content)
         .collect();
     assert_eq!(texts, vec!["on the live relay"]);
-    let judged = s.engine().liveness().unwrap();
+    let judged = s.engine().liveness(&[url(&quiet), url(&up)]).unwrap();
     assert_eq!(
         judged[&url(&quiet)].state,
         samizdat_client::engine::liveness::Reported::Dead

@@ -85,7 +85,10 @@ pub fn sim(args: SimArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let report = sim::run(&config);
+    let mut report = sim::run(&config);
+    if !config.liveness {
+        report.with_liveness = Some(sim::ours_with_liveness(&config));
+    }
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

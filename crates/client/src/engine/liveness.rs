@@ -36,8 +36,8 @@ pub const MIN_STALE_SECS: u64 = 6 * 3600;
 /// A monitor that announces no frequency is taken to check hourly.
 const DEFAULT_FREQUENCY_SECS: u64 = 3600;
 
-/// Most reports read back from the store (one per relay and monitor; the
-/// public network has a few thousand relays).
+/// Most reports read back from the store at once (one per relay and
+/// monitor).
 const MAX_REPORTS: usize = 50_000;
 
 /// How far back reports are fetched the first time (seconds).
@@ -99,13 +99,23 @@ impl Engine {
         Ok(())
     }
 
-    /// What the trusted monitors say of each relay they report on, by
-    /// normalised URL, from the store (no network).
-    pub fn liveness(&self) -> Result<BTreeMap<String, MonitorReport>, EngineError> {
+    /// What the trusted monitors say of each of `urls` (normalised) they
+    /// report on, from the store (no network). Only these relays' reports
+    /// are read (an indexed `d` lookup, each URL with and without the
+    /// trailing slash monitors may write), so a plan pays for its own
+    /// candidates, not for every relay the monitors know.
+    pub fn liveness(
+        &self,
+        urls: &[String],
+    ) -> Result<BTreeMap<String, MonitorReport>, EngineError> {
         let monitors = &self.config.monitors;
-        if monitors.is_empty() {
+        if monitors.is_empty() || urls.is_empty() {
             return Ok(BTreeMap::new());
         }
+        let spellings: Vec<String> = urls
+            .iter()
+            .flat_map(|u| [u.clone(), format!("{u}/")])
+            .collect();
         let announcements = self.store.query(&[Filter::new()
             .authors(monitors.iter().copied())
             .kind(Kind::Custom(10166))
@@ -117,12 +127,11 @@ impl Engine {
         let reports = self.store.query(&[Filter::new()
             .authors(monitors.iter().copied())
             .kind(Kind::Custom(30166))
+            .identifiers(spellings)
             .limit(MAX_REPORTS)])?;
         Ok(judge(&reports, &frequency, Timestamp::now().as_secs()))
     }
-}
 
-impl Engine {
     /// Relays the evidence names for `follows` that the trusted monitors
     /// report dead and this client never tried: the ones the planner skips
     /// on the monitors' word alone (URL and report), by URL.
@@ -132,18 +141,19 @@ impl Engine {
         own_read: &[RelayUrl],
     ) -> Result<Vec<(String, MonitorReport)>, EngineError> {
         let input = self.plan_input(follows, own_read)?;
-        let reports = self.liveness()?;
-        let mut out = Vec::new();
+        let mut unreachable = Vec::new();
         for (url, health) in &input.relay_health {
-            let Some(report) = reports.get(url).filter(|r| r.state == Reported::Dead) else {
-                continue;
-            };
             let tried = self.store.relay_stats(url)?.is_some_and(|s| s.attempts > 0);
             if !health.reachable && !tried {
-                out.push((url.clone(), report.clone()));
+                unreachable.push(url.clone());
             }
         }
-        Ok(out)
+        // Unreachable without a try of our own: the monitors said so.
+        Ok(self
+            .liveness(&unreachable)?
+            .into_iter()
+            .filter(|(_, r)| r.state == Reported::Dead)
+            .collect())
     }
 }
 

@@ -91,7 +91,7 @@ impl Engine {
         // store already holds the lists: the notes phase starts from them
         // at once, while the discovery refresh runs beside it.
         let warm = !self.relay_lists_of(follows)?.is_empty();
-        let again = if warm {
+        let (failed, planned_from) = if warm {
             let (lists, first) = tokio::join!(
                 refresh,
                 self.read_round(follows, own_read, 1, &mut reading, &progress)
@@ -99,20 +99,17 @@ impl Engine {
             for (relay, outcome) in lists? {
                 reading.outcomes.entry(relay).or_insert(outcome);
             }
-            let (failed, planned_from) = first?;
-            failed || self.relay_lists_of(follows)? != planned_from
+            first?
         } else {
             reading.outcomes = refresh.await?;
-            let (failed, planned_from) = self
-                .read_round(follows, own_read, 1, &mut reading, &progress)
-                .await?;
-            failed || self.relay_lists_of(follows)? != planned_from
+            self.read_round(follows, own_read, 1, &mut reading, &progress)
+                .await?
         };
         // A warm start's first round ran before the refresh: one more round
         // lets a list the refresh brought lead to a newer one on the
         // person's own relays, as a cold start's two rounds do.
         let last_round = if warm { 3 } else { 2 };
-        let mut again = again;
+        let mut again = failed || self.relay_lists_of(follows)? != planned_from;
         let mut round = 2;
         while again && round <= last_round {
             let (failed, planned_from) = self
@@ -366,7 +363,8 @@ impl Engine {
         urls.extend(evidence.values().flatten().map(|e| e.url.clone()));
         urls.extend(in_use.iter().cloned());
         let mut relay_health = BTreeMap::new();
-        let reports = self.liveness().unwrap_or_else(|e| {
+        let urls: Vec<String> = urls.into_iter().collect();
+        let reports = self.liveness(&urls).unwrap_or_else(|e| {
             tracing::debug!(error = %e, "NIP-66 liveness not read");
             BTreeMap::new()
         });

@@ -367,10 +367,10 @@ impl Ctx {
                 s => format!("{} days ago", s / 86_400),
             }
         };
-        let reports = self.session.engine().liveness()?;
-        let health = self
-            .session
-            .relay_health()?
+        let health = self.session.relay_health()?;
+        let urls: Vec<String> = health.iter().map(|s| s.url.clone()).collect();
+        let reports = self.session.engine().liveness(&urls)?;
+        let health = health
             .into_iter()
             .map(|s| HealthView {
                 success_rate: s.success_rate(),
