@@ -124,6 +124,9 @@ enum Command {
         /// JSON output.
         #[arg(long)]
         json: bool,
+        /// Also results from people outside your network.
+        #[arg(long)]
+        all: bool,
     },
     /// Check that each of your relays still holds your events (DM relays:
     /// the gift wraps to you), by NIP-77 negentropy or by ids, and re-send
@@ -252,6 +255,9 @@ enum Command {
         /// your IP address. With a proxy they are asked through it anyway.
         #[arg(long)]
         allow_hinted: bool,
+        /// Also replies from people outside your network.
+        #[arg(long)]
+        all: bool,
     },
     /// Post a note to your write relays (queued durably, retried until delivered).
     Post {
@@ -303,7 +309,15 @@ enum Command {
         /// JSON output.
         #[arg(long)]
         json: bool,
+        /// Also what was held back (people outside your network, strangers
+        /// via relays that are not spam-safe).
+        #[arg(long)]
+        all: bool,
     },
+    /// The web of trust: why PERSON has their score (followed by which of
+    /// your follows, muted by how many); threshold flags change the
+    /// thresholds; alone, the thresholds in force.
+    Trust(commands::trust::TrustArgs),
     /// Keep the session running: print new notes of the following feed and
     /// the inbox as they arrive, retry deliveries, until Ctrl-C.
     Watch(commands::watch::WatchArgs),
@@ -390,9 +404,13 @@ fn main() -> std::process::ExitCode {
             Command::Profiles => commands::keys::profiles(),
             Command::Relays(cmd) => commands::relays::relays(&keys_ctx, cmd).await,
             Command::Dm(cmd) => commands::dm::dm(&keys_ctx, cmd).await,
-            Command::Search { text, relay, json } => {
-                commands::social::search(&keys_ctx, &text, relay.as_deref(), json).await
-            }
+            Command::Search {
+                text,
+                relay,
+                json,
+                all,
+            } => commands::social::search(&keys_ctx, &text, relay.as_deref(), json, all).await,
+            Command::Trust(args) => commands::trust::trust(&keys_ctx, args).await,
             Command::Alerts { json } => commands::social::alerts(&keys_ctx, json).await,
             Command::Privacy { json } => commands::social::privacy(&keys_ctx, json).await,
             Command::Replicate { json } => commands::replicate::replicate(&keys_ctx, json).await,
@@ -472,7 +490,8 @@ fn main() -> std::process::ExitCode {
                 event,
                 json,
                 allow_hinted,
-            } => commands::reading::thread(&keys_ctx, &event, json, allow_hinted).await,
+                all,
+            } => commands::reading::thread(&keys_ctx, &event, json, allow_hinted, all).await,
             Command::Post { text, pow } => commands::social::post(&keys_ctx, &text, pow).await,
             Command::Reply { to, text, pow } => {
                 commands::social::reply(&keys_ctx, &to, &text, pow).await
@@ -488,7 +507,9 @@ fn main() -> std::process::ExitCode {
                 commands::social::act(&keys_ctx, &event, commands::social::Action::Delete(reason))
                     .await
             }
-            Command::Inbox { limit, json } => commands::social::inbox(&keys_ctx, limit, json).await,
+            Command::Inbox { limit, json, all } => {
+                commands::social::inbox(&keys_ctx, limit, json, all).await
+            }
             Command::Watch(args) => commands::watch::watch(&keys_ctx, args).await,
             Command::Status { json } => commands::social::status(&keys_ctx, json).await,
             Command::Changes { action, json } => {

@@ -25,7 +25,13 @@ fn session(
 ) -> Arc<Session> {
     let auth: Vec<(&str, &str)> = auth.into_iter().collect();
     let signer = Arc::new(LocalSigner::new(keys.clone()));
-    common::session_at(dir, signer, &[(own, true, true)], &[discovery], &auth)
+    let session = common::session_at(dir, signer, &[(own, true, true)], &[discovery], &auth);
+    // These people do not follow each other: let strangers' messages in
+    // (the web of trust's gate has its own test, `dm_requests.rs`).
+    let mut trust = session.trust_settings();
+    trust.dms = 0;
+    session.set_trust_settings(trust).unwrap();
+    session
 }
 
 use common::url;

@@ -47,6 +47,11 @@ async fn spam_safe_inbox_relay_search_and_alerts() {
         &[(&url(&home), true, true), (&url(&open_inbox), true, false)],
         &url(&home),
     );
+    // Strangers' items reach the spam-safe check only when the inbox's trust
+    // threshold lets strangers in (by default they are outside the network).
+    let mut trust = s.trust_settings();
+    trust.inbox = 0;
+    s.set_trust_settings(trust).unwrap();
     s.fetch_own().await.unwrap();
     s.fetch_inbox(50).await.unwrap();
     let (shown, held) = s.inbox_with_held(50).unwrap();

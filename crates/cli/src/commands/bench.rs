@@ -25,6 +25,10 @@ pub enum BenchCommand {
     /// in ms, share of the last 7 days' notes in hand at 1, 3 and 10 s, ours
     /// against a greedy (Gossip-like) plan in the same run.
     Feed(super::bench_feed::FeedBenchArgs),
+    /// The web of trust's cost: build time, one changed list, lookups and
+    /// memory on a generated graph (2,000 follows × 500 each), in memory and
+    /// read from a real store as a session refreshes it.
+    Trust(super::bench_trust::TrustBenchArgs),
     /// What a coalition of relays learns: a scripted week (follows, syncs,
     /// threads with strangers' hints, DMs through a shared DM relay, posts)
     /// on a network of logging relays, under the old defaults and today's
@@ -101,6 +105,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Relay(args) => relay(args).await,
         BenchCommand::Ingest(args) => super::bench_ingest::run(args.events, args.json).await,
         BenchCommand::Feed(args) => super::bench_feed::run(args).await,
+        BenchCommand::Trust(args) => super::bench_trust::run(args).await,
         BenchCommand::Privacy(args) => super::bench_privacy::run(args).await,
         BenchCommand::Soak(args) => super::bench_soak::run(args).await,
         BenchCommand::Replicate { events, json } => super::bench_replicate::run(events, json).await,

@@ -20,8 +20,22 @@ pub enum DmCommand {
         #[arg(long)]
         subject: Option<String>,
     },
-    /// Conversations, newest first, with unread counts.
+    /// Conversations, newest first, with unread counts (messages from
+    /// people outside your network wait in `dm requests`).
     List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        /// Open every message request too (each costs a decryption).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Message requests: private messages from people outside your network,
+    /// not opened (only the sender is known); `--open PERSON` opens theirs.
+    Requests {
+        /// Open this sender's messages and let them in for this session.
+        #[arg(long)]
+        open: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -59,6 +73,22 @@ async fn people(ctx: &Context, inputs: &[String]) -> anyhow::Result<Vec<PublicKe
         out.push(parse_person(ctx, p).await?);
     }
     Ok(out)
+}
+
+fn print_gate(gate: &samizdat_client::dm::GateReport) {
+    if !gate.requests.is_empty() {
+        let n: usize = gate.requests.iter().map(|r| r.messages).sum();
+        println!(
+            "{n} message request(s) from {} people outside your network: samizdat dm requests",
+            gate.requests.len()
+        );
+    }
+    if gate.waiting > 0 {
+        println!(
+            "{} gift wraps wait unopened: this hour's limit of strangers' wraps is spent (samizdat trust --wraps-per-hour N)",
+            gate.waiting
+        );
+    }
 }
 
 fn npub(p: &PublicKey) -> String {
@@ -101,9 +131,14 @@ async fn run(
                 );
             }
         }
-        DmCommand::List { json } => {
+        DmCommand::List { json, all } => {
             session.sync_dms().await?;
+            if all {
+                session.dm_messages().await?;
+                session.accept_all_requests().await?;
+            }
             let list = session.conversations().await?;
+            let gate = session.dm_requests().await?;
             let names =
                 session.names(&list.iter().flat_map(|c| c.with.clone()).collect::<Vec<_>>())?;
             if json {
@@ -124,7 +159,7 @@ async fn run(
                     .collect();
                 println!(
                     "{}",
-                    json!({"conversations": rows, "dropped": session.dm_drops()})
+                    json!({"conversations": rows, "dropped": session.dm_drops(), "requests": gate})
                 );
                 return Ok(());
             }
@@ -157,6 +192,48 @@ async fn run(
             if !drops.is_empty() {
                 println!("dropped: {drops:?}");
             }
+            print_gate(&gate);
+        }
+        DmCommand::Requests { open, json } => {
+            session.sync_dms().await?;
+            if let Some(who) = open {
+                let who = parse_person(ctx, &who).await?;
+                let messages = session.accept_requests(who).await?;
+                for m in &messages {
+                    println!(
+                        "[{}] {}: {}",
+                        m.created_at.as_secs(),
+                        npub(&m.author),
+                        m.text
+                    );
+                }
+                return Ok(());
+            }
+            let gate = session.dm_requests().await?;
+            if json {
+                println!("{}", serde_json::to_string(&gate)?);
+                return Ok(());
+            }
+            let names = session.names(&gate.requests.iter().map(|r| r.from).collect::<Vec<_>>())?;
+            let imitators =
+                session.lookalikes(&gate.requests.iter().map(|r| r.from).collect::<Vec<_>>())?;
+            if gate.requests.is_empty() {
+                println!("no message requests");
+            }
+            for r in &gate.requests {
+                let flag = if imitators.contains_key(&r.from) {
+                    "  ⚠ name imitates someone you follow"
+                } else {
+                    ""
+                };
+                println!(
+                    "{} ({}): {} message(s), unopened{flag}",
+                    names.get(&r.from).cloned().unwrap_or_default(),
+                    npub(&r.from),
+                    r.messages
+                );
+            }
+            print_gate(&gate);
         }
         DmCommand::Read {
             people: inputs,

@@ -23,6 +23,10 @@ pub struct MuteArgs {
     /// A thread (note, nevent or hex id of any note in it).
     #[arg(long)]
     thread: Option<String>,
+    /// A regular expression on note text (case-insensitive; always private;
+    /// at most 256 characters; matched in linear time).
+    #[arg(long)]
+    pattern: Option<String>,
     /// Publish this mute openly (default: private, NIP-44 to yourself).
     #[arg(long)]
     public: bool,
@@ -30,14 +34,28 @@ pub struct MuteArgs {
 
 async fn mute_item(ctx: &Context, args: &MuteArgs) -> anyhow::Result<ListItem> {
     Ok(
-        match (&args.person, &args.word, &args.hashtag, &args.thread) {
-            (Some(p), None, None, None) => ListItem::Person(parse_person(ctx, p).await?.to_hex()),
-            (None, Some(w), None, None) => ListItem::Word(w.to_lowercase()),
-            (None, None, Some(t), None) => {
+        match (
+            &args.person,
+            &args.word,
+            &args.hashtag,
+            &args.thread,
+            &args.pattern,
+        ) {
+            (Some(p), None, None, None, None) => {
+                ListItem::Person(parse_person(ctx, p).await?.to_hex())
+            }
+            (None, Some(w), None, None, None) => ListItem::Word(w.to_lowercase()),
+            (None, None, Some(t), None, None) => {
                 ListItem::Hashtag(t.trim_start_matches('#').to_lowercase())
             }
-            (None, None, None, Some(n)) => ListItem::Event(parse_event_id(n)?.to_hex()),
-            _ => anyhow::bail!("give one thing: a person, --word, --hashtag or --thread"),
+            (None, None, None, Some(n), None) => ListItem::Event(parse_event_id(n)?.to_hex()),
+            (None, None, None, None, Some(p)) => {
+                samizdat_client::base::pattern::check_pattern(p)?;
+                ListItem::Pattern(p.clone())
+            }
+            _ => {
+                anyhow::bail!("give one thing: a person, --word, --hashtag, --thread or --pattern")
+            }
         },
     )
 }
@@ -133,6 +151,7 @@ fn label(item: &ListItem) -> String {
         ListItem::Hashtag(t) => format!("#{t}"),
         ListItem::Event(e) => format!("event {e}"),
         ListItem::Address(a) => format!("article {a}"),
+        ListItem::Pattern(p) => format!("pattern /{p}/"),
     }
 }
 

@@ -1,5 +1,7 @@
 //! `samizdat person` and `samizdat thread`: reading beyond the following feed.
 
+use std::collections::HashMap;
+
 use nostr::prelude::*;
 
 use super::keys::Context;
@@ -7,13 +9,53 @@ use super::social::{look_where_hinted, parse_event_ref, parse_person_with_hints,
 
 /// Prints events as JSON, or one line each (time, author, start of the text).
 pub(crate) fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()> {
+    print_flagged(events, &HashMap::new(), as_json)
+}
+
+/// Authors among `events` whose name imitates someone the user follows,
+/// each with the name they imitate.
+pub(crate) fn lookalikes_in(
+    session: &samizdat_client::Session,
+    events: &[Event],
+) -> anyhow::Result<HashMap<PublicKey, String>> {
+    let authors: Vec<PublicKey> = events.iter().map(|e| e.pubkey).collect();
+    let found = session.lookalikes(&authors)?;
+    let real: Vec<PublicKey> = found.values().copied().collect();
+    let names = session.names(&real)?;
+    Ok(found
+        .into_iter()
+        .map(|(fake, real)| (fake, names.get(&real).cloned().unwrap_or_default()))
+        .collect())
+}
+
+/// Events, one per line; an author whose name imitates someone followed
+/// is flagged ("⚠ name imitates …").
+pub(crate) fn print_flagged(
+    events: &[Event],
+    lookalikes: &HashMap<PublicKey, String>,
+    as_json: bool,
+) -> anyhow::Result<()> {
     if as_json {
-        println!("{}", serde_json::to_string(events)?);
+        let rows: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(e).unwrap_or_default();
+                if let (Some(obj), Some(real)) = (v.as_object_mut(), lookalikes.get(&e.pubkey)) {
+                    obj.insert("imitates".into(), real.clone().into());
+                }
+                v
+            })
+            .collect();
+        println!("{}", serde_json::to_string(&rows)?);
     } else {
         for e in events {
             let who = e.pubkey.to_bech32()?;
+            let flag = lookalikes
+                .get(&e.pubkey)
+                .map(|real| format!("  ⚠ name imitates {real} (another key)"))
+                .unwrap_or_default();
             println!(
-                "{}  {}…  {}",
+                "{}  {}…  {}{flag}",
                 e.created_at,
                 &who[..16],
                 e.content.chars().take(100).collect::<String>()
@@ -21,6 +63,14 @@ pub(crate) fn print_events(events: &[Event], as_json: bool) -> anyhow::Result<()
         }
     }
     Ok(())
+}
+
+/// Prints "N from people outside your network" (stderr, so JSON stays
+/// clean) when something was hidden.
+pub(crate) fn print_hidden(hidden: usize, what: &str) {
+    if hidden > 0 {
+        eprintln!("{hidden} {what} from people outside your network hidden (--all shows them; `samizdat trust PERSON` says why)");
+    }
 }
 
 /// Runs `samizdat person`: someone's notes from their own write relays
@@ -92,6 +142,7 @@ pub async fn thread(
     event: &str,
     as_json: bool,
     allow_hinted: bool,
+    all: bool,
 ) -> anyhow::Result<()> {
     let (id, author) = parse_event_ref(event)?;
     let session = session(ctx, Access::Read).await?;
@@ -109,10 +160,27 @@ pub async fn thread(
         }
     }
     let read = session.thread_read(id, allow_hinted).await;
+    let read = match read {
+        Ok(r) => r,
+        Err(e) => {
+            session.shutdown().await;
+            return Err(e.into());
+        }
+    };
+    let mut events = read.events.clone();
+    if all {
+        let root = read.events.first().map(|e| e.id);
+        events.extend(read.hidden.iter().cloned());
+        events.sort_by_key(|e| (Some(e.id) != root, e.created_at, e.id));
+    }
+    let flagged = lookalikes_in(&session, &events);
     session.shutdown().await;
-    let read = read?;
     for (relay, why) in &read.skipped {
         eprintln!("not asked: {relay}: {why}");
     }
-    print_events(&read.events, as_json)
+    print_flagged(&events, &flagged?, as_json)?;
+    if !all {
+        print_hidden(read.hidden.len(), "replies");
+    }
+    Ok(())
 }

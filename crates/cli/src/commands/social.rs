@@ -413,31 +413,44 @@ pub async fn reply(ctx: &Context, to: &str, text: &str, pow: Option<u8>) -> anyh
     report("replied", &result?)
 }
 
-/// Runs `samizdat inbox`: replies and mentions from the user's read relays.
-pub async fn inbox(ctx: &Context, limit: usize, as_json: bool) -> anyhow::Result<()> {
+/// Runs `samizdat inbox`: replies and mentions from the user's read relays;
+/// items from people outside the user's network (and strangers' items via
+/// relays that are not spam-safe) are held back unless `all`.
+pub async fn inbox(ctx: &Context, limit: usize, as_json: bool, all: bool) -> anyhow::Result<()> {
     let session = session(ctx, Access::Read).await?;
     let fetched = session.fetch_inbox(limit).await;
-    let items = session.inbox_with_held(limit);
+    let items = if all {
+        session.inbox_all(limit).map(|i| (i, Default::default()))
+    } else {
+        session.inbox_with_held(limit)
+    };
+    let flagged = items
+        .as_ref()
+        .map_err(|_| anyhow::anyhow!("inbox unreadable"))
+        .and_then(|(i, _)| super::reading::lookalikes_in(&session, i));
     session.shutdown().await;
     fetched?;
-    let (items, held) = items?;
+    let (items, held): (Vec<Event>, samizdat_client::everyday::HeldBack) = items?;
+    let flagged = flagged?;
     if as_json {
         println!(
             "{}",
-            json!({"items": items.iter().map(|e| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>(), "held_back": held})
+            json!({"items": items.iter().map(|e| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>(), "held_back": held,
+                   "imitators": flagged.keys().map(|p| p.to_hex()).collect::<Vec<_>>()})
         );
         return Ok(());
     }
-    super::reading::print_events(&items, false)?;
-    if held.total > 0 {
+    super::reading::print_flagged(&items, &flagged, false)?;
+    super::reading::print_hidden(held.outside_network, "items");
+    let strangers = held.total - held.outside_network;
+    if strangers > 0 {
         let from: Vec<String> = held
             .by_relay
             .iter()
             .map(|(r, n)| format!("{r} ({n})"))
             .collect();
         println!(
-            "{} held back (people you don't follow, via relays that are not spam-safe): {}",
-            held.total,
+            "{strangers} held back (people you don't follow, via relays that are not spam-safe): {}",
             from.join(", ")
         );
     }
@@ -445,20 +458,38 @@ pub async fn inbox(ctx: &Context, limit: usize, as_json: bool) -> anyhow::Result
 }
 
 /// Runs `samizdat search`: the local store at once (nothing leaves this
-/// machine); with `--relay`, also that one search relay (NIP-50).
+/// machine); with `--relay`, also that one search relay (NIP-50). Results
+/// from people outside the user's network are hidden unless `all`.
 pub async fn search(
     ctx: &Context,
     text: &str,
     relay: Option<&str>,
     as_json: bool,
+    all: bool,
 ) -> anyhow::Result<()> {
     let session = session(ctx, Access::Read).await?;
-    let result = match relay {
-        Some(r) => session.search_relay(text, r, 50).await,
-        None => session.search_local(text, 50),
+    let asked = match relay {
+        Some(r) => session.search_relay(text, r, 50).await.map(|_| ()),
+        None => Ok(()),
     };
+    let found = session.search_screened(text, 50);
+    let found = asked.and(found).map(|mut f| {
+        if all {
+            f.shown.append(&mut f.hidden);
+            f.shown
+                .sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
+        }
+        f
+    });
+    let flagged = found
+        .as_ref()
+        .map_err(|_| anyhow::anyhow!("search failed"))
+        .and_then(|f| super::reading::lookalikes_in(&session, &f.shown));
     session.shutdown().await;
-    super::reading::print_events(&result?, as_json)
+    let found = found?;
+    super::reading::print_flagged(&found.shown, &flagged?, as_json)?;
+    super::reading::print_hidden(found.hidden.len(), "results");
+    Ok(())
 }
 
 /// Runs `samizdat privacy`: what each relay has learned from this profile.

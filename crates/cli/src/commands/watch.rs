@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 
 use nostr::prelude::*;
+use samizdat_client::session::trust::Surface;
 use samizdat_client::EngineUpdate;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
@@ -63,6 +64,19 @@ pub async fn watch(ctx: &Context, args: WatchArgs) -> anyhow::Result<()> {
                     "feed" => "feed",
                     "inbox" => "inbox",
                     _ => continue,
+                };
+                let events = if stream == "inbox" {
+                    // Notifications: what the notifications threshold lets through.
+                    let screened = session.screen(Surface::Notifications, events, |e| e.pubkey)?;
+                    if !screened.hidden.is_empty() && !args.json {
+                        eprintln!(
+                            "  ({} from people outside your network not shown)",
+                            screened.hidden.len()
+                        );
+                    }
+                    session.without_muted(screened.shown)
+                } else {
+                    events
                 };
                 for e in events {
                     if !matches!(e.kind, Kind::TextNote | Kind::Repost | Kind::Reaction)

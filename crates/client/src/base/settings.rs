@@ -80,6 +80,56 @@ pub struct Settings {
     /// client's own connections say otherwise.
     #[serde(default = "default_monitors")]
     pub monitors: Vec<String>,
+    /// The web of trust's thresholds and the gift-wrap gate
+    /// (`samizdat trust settings`).
+    pub trust: TrustSettings,
+}
+
+/// Where the web of trust hides what people outside the user's network
+/// send, and how gift wraps from strangers are let in. A person is shown on
+/// a surface when their score (`followed by N of your follows − 2 × muted by
+/// M of them`; everyone followed passes) is at least its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrustSettings {
+    /// Replies, mentions, reactions and reposts in the inbox (default 1:
+    /// followed by at least one follow, net of mutes).
+    pub inbox: i32,
+    /// Private messages: a sender below it goes to "requests" (default 1).
+    pub dms: i32,
+    /// Replies shown in a thread (default 1).
+    pub replies: i32,
+    /// Local search results (default 0: strangers are found unless the
+    /// user's follows mute them; search is how one finds new people).
+    pub search: i32,
+    /// New inbox items announced as they arrive (`watch`, the desktop's
+    /// banner; default 1).
+    pub notifications: i32,
+    /// Gift wraps from each relay opened per hour whose sender turned out
+    /// to be a stranger; past it the rest wait for the next hour, unopened,
+    /// so a flood cannot flood the signer (default 30).
+    pub stranger_wraps_per_hour: u32,
+    /// NIP-13 work (bits) on a stranger's gift wrap that lets it skip the
+    /// requests folder and the hourly limit (default 20).
+    pub wrap_pow_accepted: u8,
+    /// NIP-13 work (bits) added to the user's own gift wraps (default 0:
+    /// work on a wrap marks it as coming from a client that adds work).
+    pub wrap_pow: u8,
+}
+
+impl Default for TrustSettings {
+    fn default() -> Self {
+        Self {
+            inbox: 1,
+            dms: 1,
+            replies: 1,
+            search: 0,
+            notifications: 1,
+            stranger_wraps_per_hour: 30,
+            wrap_pow_accepted: 20,
+            wrap_pow: 0,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -98,6 +148,7 @@ impl Default for Settings {
             network: Default::default(),
             published_lists: BTreeMap::new(),
             monitors: default_monitors(),
+            trust: TrustSettings::default(),
         }
     }
 }

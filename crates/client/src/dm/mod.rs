@@ -8,6 +8,7 @@
 //! wraps is when each conversation was last read, NIP-44-encrypted to
 //! ourselves (`dm-read.nip44`). So message text never touches the disk.
 
+pub mod gate;
 pub mod wrap;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -20,6 +21,7 @@ use samizdat_net::{PublishOutcome, RelayUrl};
 use crate::engine::updates::EngineUpdate;
 use crate::engine::Alert;
 use crate::session::{read_relays, Session, SessionError};
+pub use gate::{DmRequest, GateReport, RequestFolder};
 pub use wrap::Dropped;
 
 /// The live subscription for gift wraps on the user's DM relays.
@@ -239,7 +241,13 @@ impl Session {
         let mut deliveries = Vec::new();
         let mut self_copy_in = None;
         for (p, relays) in targets {
-            let wrapped = wrap::gift_wrap(self.signer.as_ref(), &rumor, p).await?;
+            // Work on wraps to others only (the setting; none by default).
+            let pow = if p == self.me {
+                0
+            } else {
+                self.settings().trust.wrap_pow
+            };
+            let wrapped = wrap::gift_wrap_with_pow(self.signer.as_ref(), &rumor, p, pow).await?;
             if p == self.me {
                 self.remember(wrapped.id, message_of(&rumor, false));
                 let delay = self.engine.publish_later(&wrapped, &relays)?;
@@ -259,7 +267,7 @@ impl Session {
         })
     }
 
-    fn remember(&self, wrap: EventId, message: Result<DmMessage, Dropped>) {
+    pub(crate) fn remember(&self, wrap: EventId, message: Result<DmMessage, Dropped>) {
         if let Err(reason) = &message {
             if let Ok(mut d) = self.feature::<DmState>().drops.lock() {
                 *d.entry(*reason).or_default() += 1;
@@ -340,22 +348,21 @@ impl Session {
                 .author(self.me)
                 .limit(10_000),
         ])?;
+        self.release_requests().await?;
         for e in wraps.iter().chain(&legacy) {
-            let known = self
-                .feature::<DmState>()
-                .opened
-                .lock()
-                .map(|o| o.contains_key(&e.id))
-                .unwrap_or(false);
-            if known {
-                continue;
+            if self.feature::<DmState>().knows(&e.id) || self.is_request(&e.id) {
+                continue; // waiting wraps are tried again: the hour may have turned
             }
-            let opened = if e.kind == Kind::GiftWrap {
-                wrap::unwrap(self.signer.as_ref(), e)
-                    .await
-                    .and_then(|r| message_of(&r, false))
+            let gated = if e.kind == Kind::GiftWrap {
+                self.gate_wrap(e).await?
             } else {
-                self.open_legacy(e).await
+                match self.gate_legacy(e)? {
+                    Some(g) => g,
+                    None => gate::Gated::Open(self.open_legacy(e).await),
+                }
+            };
+            let gate::Gated::Open(opened) = gated else {
+                continue;
             };
             if opened == Err(Dropped::SignerUnavailable) {
                 continue; // try again later
@@ -377,7 +384,7 @@ impl Session {
         Ok(all)
     }
 
-    async fn open_legacy(&self, e: &Event) -> Result<DmMessage, Dropped> {
+    pub(crate) async fn open_legacy(&self, e: &Event) -> Result<DmMessage, Dropped> {
         let peer = if e.pubkey == self.me {
             e.tags.public_keys().next().ok_or(Dropped::BadRumor)?
         } else {
@@ -527,7 +534,7 @@ impl Session {
     }
 }
 
-fn message_of(rumor: &UnsignedEvent, legacy: bool) -> Result<DmMessage, Dropped> {
+pub(crate) fn message_of(rumor: &UnsignedEvent, legacy: bool) -> Result<DmMessage, Dropped> {
     let id = rumor.id.ok_or(Dropped::BadRumor)?;
     let mut participants: BTreeSet<PublicKey> = rumor.tags.public_keys().collect();
     participants.insert(rumor.pubkey);

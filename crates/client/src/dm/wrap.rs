@@ -65,6 +65,18 @@ pub async fn gift_wrap(
     rumor: &UnsignedEvent,
     receiver: PublicKey,
 ) -> Result<Event, crate::base::signer::SignerError> {
+    gift_wrap_with_pow(signer, rumor, receiver, 0).await
+}
+
+/// [`gift_wrap`] with NIP-13 work of `pow` bits on the wrap (0: none), so
+/// a recipient who does not know the sender can let it in unopened-first
+/// (the work is on the wrap's id, checked before any decryption).
+pub async fn gift_wrap_with_pow(
+    signer: &dyn Signer,
+    rumor: &UnsignedEvent,
+    receiver: PublicKey,
+    pow: u8,
+) -> Result<Event, crate::base::signer::SignerError> {
     let sealed = signer.nip44_encrypt(&receiver, &rumor.as_json()).await?;
     let seal = signer
         .sign_event(
@@ -81,16 +93,42 @@ pub async fn gift_wrap(
         nip44::Version::V2,
     )
     .map_err(|e| crate::base::signer::SignerError::Crypto(e.to_string()))?;
-    EventBuilder::new(Kind::GiftWrap, content)
+    let unsigned = EventBuilder::new(Kind::GiftWrap, content)
         .tag(Tag::public_key(receiver))
         .custom_created_at(tweaked())
-        .finalize(&one_time)
-        .map_err(|e| crate::base::signer::SignerError::Crypto(e.to_string()))
+        .finalize_unsigned(one_time.public_key());
+    let crypto = |e: String| crate::base::signer::SignerError::Crypto(e);
+    let unsigned = if pow == 0 {
+        unsigned
+    } else {
+        // Mining takes a while: on a blocking thread, on every core.
+        tokio::task::spawn_blocking(move || {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            crate::base::pow::mine(
+                &unsigned,
+                pow,
+                threads,
+                &crate::base::pow::PowProgress::new(),
+            )
+        })
+        .await
+        .map_err(|e| crypto(e.to_string()))?
+        .map_err(|e| crypto(e.to_string()))?
+    };
+    nostr::event::SignEvent::sign_event(&one_time, unsigned).map_err(|e| crypto(e.to_string()))
 }
 
 /// Opens a wrap addressed to the signer's key: the rumor and its author
-/// (checked to be the seal's signer).
+/// (checked to be the seal's signer). Two decryptions: [`open_wrap`], then
+/// [`open_seal`].
 pub async fn unwrap(signer: &dyn Signer, wrap: &Event) -> Result<UnsignedEvent, Dropped> {
+    let seal = open_wrap(signer, wrap).await?;
+    open_seal(signer, &seal).await
+}
+
+/// The outer layer only (one decryption): the seal, verified, whose author
+/// is the sender. What the gate needs to decide whether to go on.
+pub async fn open_wrap(signer: &dyn Signer, wrap: &Event) -> Result<Event, Dropped> {
     let me = signer.public_key();
     if wrap.kind != Kind::GiftWrap || !wrap.tags.public_keys().any(|p| p == me) {
         return Err(Dropped::NotForUs);
@@ -106,6 +144,12 @@ pub async fn unwrap(signer: &dyn Signer, wrap: &Event) -> Result<UnsignedEvent, 
     if seal.kind != Kind::Seal || seal.verify().is_err() {
         return Err(Dropped::BadSeal);
     }
+    Ok(seal)
+}
+
+/// The inner layer (one decryption): the rumor inside a verified seal,
+/// checked to be a kind-14 message by the seal's author.
+pub async fn open_seal(signer: &dyn Signer, seal: &Event) -> Result<UnsignedEvent, Dropped> {
     let rumor_json = signer
         .nip44_decrypt(&seal.pubkey, &seal.content)
         .await

@@ -181,6 +181,10 @@ pub struct Engine {
     next_sub: AtomicU64,
     /// Live subscription `feed`: per relay, the people it is asked about.
     pub(crate) live: Mutex<HashMap<RelayUrl, BTreeSet<PublicKey>>>,
+    /// Per relay, when its `feed` last asked for the follow and mute lists
+    /// of the people it reads (the web of trust's input) and for whom, so
+    /// the next sync asks only for newer copies of those people's lists.
+    pub(crate) trust_lists_asked: Mutex<HashMap<RelayUrl, (Timestamp, BTreeSet<PublicKey>)>>,
 }
 
 impl Engine {
@@ -236,6 +240,7 @@ impl Engine {
             pumps,
             delivering: tokio::sync::Mutex::new(()),
             last_wrap: tokio::sync::Mutex::new(None),
+            trust_lists_asked: Mutex::new(HashMap::new()),
             background: std::sync::atomic::AtomicUsize::new(0),
             me,
             next_sub: AtomicU64::new(1),

@@ -296,7 +296,9 @@ impl Engine {
             let lists = Filter::new()
                 .authors(everyone.iter().copied())
                 .kind(Kind::RelayList);
-            self.send_req(&relay, FEED_SUB, vec![filter, lists])?;
+            let mut filters = vec![filter, lists];
+            filters.extend(self.trust_list_filters(&relay, everyone));
+            self.send_req(&relay, FEED_SUB, filters)?;
             let o = outcomes.entry(relay.to_string()).or_default();
             o.asked += authors.len();
             o.finished = false;
@@ -304,6 +306,43 @@ impl Engine {
             relays.push(relay);
         }
         Ok((relays, assigned))
+    }
+
+    /// The follow lists (kind 3) and mute lists (kind 10000) of the people a
+    /// relay's `feed` reads, asked in the same REQ: the web of trust's input,
+    /// from the same relay about the same people, so the relay learns no one
+    /// new. People whose lists this relay was asked for before in this run
+    /// are asked only for copies made since (less an hour's slack).
+    fn trust_list_filters(&self, relay: &RelayUrl, everyone: &BTreeSet<PublicKey>) -> Vec<Filter> {
+        const SLACK_SECS: u64 = 3600;
+        let kinds = [Kind::ContactList, Kind::MuteList];
+        let mut asked = self
+            .trust_lists_asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let now = Timestamp::now();
+        let (before, known) = asked
+            .get(relay)
+            .map(|(at, who)| (Some(*at), who.clone()))
+            .unwrap_or_default();
+        let (old, new): (Vec<PublicKey>, Vec<PublicKey>) =
+            everyone.iter().partition(|p| known.contains(p));
+        let mut filters = Vec::new();
+        if !new.is_empty() {
+            filters.push(Filter::new().authors(new).kinds(kinds));
+        }
+        if let (false, Some(at)) = (old.is_empty(), before) {
+            filters.push(
+                Filter::new()
+                    .authors(old)
+                    .kinds(kinds)
+                    .since(Timestamp::from_secs(
+                        at.as_secs().saturating_sub(SLACK_SECS),
+                    )),
+            );
+        }
+        asked.insert(relay.clone(), (now, everyone.clone()));
+        filters
     }
 
     /// The plan the next sync would use, from the store alone (no network):

@@ -13,13 +13,20 @@ use serde::Serialize;
 use crate::session::writes::WATCHED;
 use crate::session::{read_relays, Session, SessionError};
 
-/// What was held back from the inbox, per relay.
+/// What was held back from the inbox.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HeldBack {
-    /// Relay → how many items from people not followed it alone delivered.
+    /// Relay → how many items from strangers it alone delivered (relays not
+    /// spam-safe; asked only when the inbox threshold lets strangers in).
     pub by_relay: BTreeMap<String, usize>,
     /// In all.
     pub total: usize,
+    /// Items from people below the inbox's trust threshold ("N from people
+    /// outside your network"), counted in `total` too.
+    pub outside_network: usize,
+    /// Everything held back, newest first (a UI's "show them").
+    #[serde(skip)]
+    pub items: Vec<Event>,
 }
 
 /// Something that needs the user's attention (`samizdat alerts`).
@@ -65,16 +72,23 @@ pub enum Pending {
 }
 
 impl Session {
-    /// Replies, mentions, reposts and reactions of others, newest first.
+    /// Replies, mentions, reposts and reactions of others, newest first
+    /// (what the web of trust and spam-safe relays let through).
     pub fn inbox(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
         Ok(self.inbox_with_held(limit)?.0)
     }
 
-    /// The inbox (muted items removed) and what was held back because
-    /// people not followed sent it through relays that are not spam-safe.
+    /// The inbox (muted items removed) and what was held back: items from
+    /// people below the inbox's trust threshold, and items from strangers
+    /// the threshold lets in that no spam-safe relay delivered.
     pub fn inbox_with_held(&self, limit: usize) -> Result<(Vec<Event>, HeldBack), SessionError> {
         let items = self.without_muted(self.engine.inbox_feed(self.me, limit)?);
         self.spam_filter(items)
+    }
+
+    /// Everything in the inbox but what the user muted (`inbox --all`).
+    pub fn inbox_all(&self, limit: usize) -> Result<Vec<Event>, SessionError> {
+        Ok(self.without_muted(self.engine.inbox_feed(self.me, limit)?))
     }
 
     /// Fetches the inbox from the user's read relays (kept subscribed) and
@@ -121,25 +135,45 @@ impl Session {
         })
     }
 
-    /// Splits inbox items into those shown and what was held back: items
-    /// by people the user does not follow that no spam-safe relay delivered.
+    /// Splits inbox items into those shown and what was held back. The user
+    /// and the people followed always show; people below the inbox's trust
+    /// threshold are held back as outside the network; friends of friends
+    /// at or above it show; strangers the threshold lets in (a threshold of
+    /// 0 or less) show only when a spam-safe relay delivered them.
     pub fn spam_filter(&self, events: Vec<Event>) -> Result<(Vec<Event>, HeldBack), SessionError> {
-        let follows: std::collections::HashSet<PublicKey> = self.follows()?.into_iter().collect();
+        use crate::session::trust::{Distance, Surface};
+        let threshold = self.threshold(Surface::Inbox);
+        let authors: Vec<PublicKey> = events.iter().map(|e| e.pubkey).collect();
+        let trust = self.trust_of_many(&authors)?;
         let mut shown = Vec::new();
         let mut held = HeldBack::default();
         for e in events {
-            if follows.contains(&e.pubkey) || e.pubkey == self.me {
-                shown.push(e);
+            let Some(t) = trust.get(&e.pubkey) else {
                 continue;
-            }
-            let seen = self.engine.store().seen_on(&e.id)?;
-            if seen.iter().any(|s| self.is_spam_safe(&s.relay)) {
+            };
+            let keep = match t.distance {
+                Distance::Me | Distance::Followed => true,
+                _ if !t.passes(threshold) => {
+                    held.outside_network += 1;
+                    false
+                }
+                Distance::FriendOfFriend => true,
+                Distance::Unknown => {
+                    let seen = self.engine.store().seen_on(&e.id)?;
+                    let safe = seen.iter().any(|s| self.is_spam_safe(&s.relay));
+                    if !safe {
+                        for s in seen {
+                            *held.by_relay.entry(s.relay).or_default() += 1;
+                        }
+                    }
+                    safe
+                }
+            };
+            if keep {
                 shown.push(e);
             } else {
                 held.total += 1;
-                for s in seen {
-                    *held.by_relay.entry(s.relay).or_default() += 1;
-                }
+                held.items.push(e);
             }
         }
         Ok((shown, held))

@@ -130,6 +130,16 @@ impl Session {
         add: bool,
         private: bool,
     ) -> Result<ListEdit, SessionError> {
+        // A pattern mute is checked first and is always private: no other
+        // client reads it, and it says what the user avoids.
+        let private = if let ListItem::Pattern(p) = &item {
+            if add {
+                crate::base::pattern::check_pattern(p)?;
+            }
+            true
+        } else {
+            private
+        };
         let change = if add {
             Change::Add { item, private }
         } else {

@@ -23,8 +23,11 @@ pub(crate) const NAMED_BY: &str = "named_by";
 /// A thread as read, and the relays that were not asked.
 #[derive(Debug, Clone, Default)]
 pub struct ThreadRead {
-    /// Root first, then replies oldest first (mutes applied).
+    /// Root first, then replies oldest first (mutes applied; replies from
+    /// people below the thread threshold are in `hidden` instead).
     pub events: Vec<Event>,
+    /// Replies from people outside the user's network, oldest first.
+    pub hidden: Vec<Event>,
     /// Relays not asked, each with why.
     pub skipped: Vec<(String, String)>,
     /// Relays named only by a stranger that were asked, with who named them.
@@ -113,6 +116,33 @@ impl Session {
         Ok(out)
     }
 
+    /// A thread's events split by the thread threshold: the note opened
+    /// (`opened`) and the root always show; other replies from people below
+    /// the threshold are hidden.
+    pub fn screen_replies(
+        &self,
+        opened: EventId,
+        events: Vec<Event>,
+    ) -> Result<crate::session::trust::Screened<Event>, SessionError> {
+        let root = events
+            .iter()
+            .find(|e| e.id == opened)
+            .and_then(crate::engine::feeds::root_of)
+            .or(Some(opened));
+        let keep: Vec<EventId> = [Some(opened), root].into_iter().flatten().collect();
+        let (always, rest): (Vec<Event>, Vec<Event>) =
+            events.into_iter().partition(|e| keep.contains(&e.id));
+        let mut screened =
+            self.screen(crate::session::trust::Surface::Replies, rest, |e| e.pubkey)?;
+        let mut shown = always;
+        shown.append(&mut screened.shown);
+        // Root first, then replies oldest first, as read.
+        let root_first = |e: &Event| (Some(e.id) != root, e.created_at, e.id);
+        shown.sort_by_key(root_first);
+        screened.shown = shown;
+        Ok(screened)
+    }
+
     /// Reads a thread (see [`Session::thread`]), asking relays named only by
     /// strangers only through the proxy, or directly when `allow_hinted`.
     pub async fn thread_read(
@@ -127,8 +157,10 @@ impl Session {
         };
         let vetted = self.vet_relays(self.engine.thread_relays(id)?, rule)?;
         let events = self.engine.fetch_thread(id, &vetted.relays).await?;
+        let screened = self.screen_replies(id, self.without_muted(events))?;
         Ok(ThreadRead {
-            events: self.without_muted(events),
+            events: screened.shown,
+            hidden: screened.hidden,
             skipped: vetted.skipped,
             stranger_relays: vetted.strangers,
         })

@@ -36,6 +36,7 @@ pub mod privacy;
 pub mod queries;
 mod settings_edit;
 mod state;
+pub mod trust;
 pub(crate) mod writes;
 
 pub use writes::Published;
@@ -134,6 +135,9 @@ pub enum SessionError {
     /// A note that carries a secret key.
     #[error("not posted: the text contains what looks like a secret key ({0}…); anyone could read it and act as you. Remove it; if it was your key, consider it seen")]
     SecretInText(&'static str),
+    /// A pattern mute that cannot be used.
+    #[error(transparent)]
+    BadPattern(#[from] crate::base::pattern::PatternError),
     /// A profile change without fields.
     #[error("nothing to change: give --name, --about, --picture or --nip05")]
     NothingToChange,

@@ -6,11 +6,14 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use nostr::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use crate::base::pattern::check_pattern;
+use crate::base::pattern::{builder, PATTERN_SCAN_BYTES};
+pub use crate::base::pattern::{PatternError, MAX_PATTERN_CHARS};
 use crate::session::changes::ListItem;
 use crate::session::Session;
 
@@ -25,7 +28,31 @@ pub struct MuteSet {
     pub hashtags: BTreeSet<String>,
     /// Thread roots (hex ids).
     pub threads: BTreeSet<String>,
+    /// Pattern mutes: regular expressions on note text (private entries).
+    #[serde(default)]
+    pub patterns: BTreeSet<String>,
+    /// The patterns compiled (one linear-time automaton for all of them).
+    #[serde(skip)]
+    compiled: Compiled,
 }
+
+/// Compiled pattern mutes (equal to any other: they follow `patterns`).
+#[derive(Clone, Default)]
+struct Compiled(Option<Arc<regex::RegexSet>>);
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compiled")
+    }
+}
+
+impl PartialEq for Compiled {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Compiled {}
 
 impl MuteSet {
     /// The mute set the items of a mute list say.
@@ -37,10 +64,39 @@ impl MuteSet {
                 ListItem::Word(w) => set.words.insert(w.to_lowercase()),
                 ListItem::Hashtag(t) => set.hashtags.insert(t.to_lowercase()),
                 ListItem::Event(e) => set.threads.insert(e.clone()),
+                ListItem::Pattern(p) => set.patterns.insert(p.clone()),
                 ListItem::Address(_) => false,
             };
         }
+        set.compile();
         set
+    }
+
+    /// Compiles the pattern mutes (those that pass [`check_pattern`]; a
+    /// bad one from another device is skipped, not fatal).
+    pub fn compile(&mut self) {
+        let usable: Vec<&str> = self
+            .patterns
+            .iter()
+            .map(String::as_str)
+            .filter(|p| check_pattern(p).is_ok())
+            .collect();
+        self.compiled = Compiled(if usable.is_empty() {
+            None
+        } else {
+            builder(&usable).build().ok().map(Arc::new)
+        });
+    }
+
+    fn pattern_hides(&self, text: &str) -> bool {
+        let Some(set) = &self.compiled.0 else {
+            return false;
+        };
+        let mut end = text.len().min(PATTERN_SCAN_BYTES);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        set.is_match(&text[..end])
     }
 
     /// Whether `event` is hidden: by its author, a word or hashtag in it, or
@@ -70,6 +126,9 @@ impl MuteSet {
             if tagged {
                 return true;
             }
+        }
+        if self.pattern_hides(&event.content) {
+            return true;
         }
         if self.words.is_empty() && self.hashtags.is_empty() {
             return false;
@@ -116,6 +175,10 @@ impl Session {
         let set = std::fs::read_to_string(self.mutes_path())
             .ok()
             .and_then(|t| serde_json::from_str::<MuteSet>(&t).ok())
+            .map(|mut set| {
+                set.compile();
+                set
+            })
             .unwrap_or_else(|| {
                 let newest = self
                     .newest_copy(&crate::session::changes::OwnList::Mutes)
@@ -156,6 +219,7 @@ mod tests {
             words: ["crypto scam".into()].into(),
             hashtags: ["nsfw".into()].into(),
             threads: [root.id.to_hex()].into(),
+            ..MuteSet::default()
         };
         let note = |k: &Keys, text: &str, tags: Vec<Tag>| {
             EventBuilder::new(Kind::TextNote, text)
@@ -170,5 +234,40 @@ mod tests {
         assert!(set.hides(&root));
         assert!(set.hides(&note(&b, "reply", vec![Tag::event(root.id)])));
         assert!(!set.hides(&note(&b, "fine", vec![])));
+    }
+
+    #[test]
+    fn pattern_mutes_match_text_and_bad_patterns_are_refused() {
+        let b = Keys::generate();
+        let set = MuteSet::from_items(&[
+            ListItem::Pattern(r"fr[e3]{2}\s+(btc|sats)".into()),
+            ListItem::Pattern("(unclosed".into()),
+        ]);
+        let note = |text: &str| {
+            EventBuilder::new(Kind::TextNote, text)
+                .finalize(&b)
+                .unwrap()
+        };
+        assert!(set.hides(&note("Get FR33 sats now")));
+        assert!(!set.hides(&note("free speech")));
+        assert!(matches!(
+            check_pattern("(unclosed"),
+            Err(PatternError::Invalid(_))
+        ));
+        assert_eq!(
+            check_pattern(&"a".repeat(300)),
+            Err(PatternError::TooLong(300))
+        );
+        // Exponential blow-ups of backtracking engines are linear here.
+        assert!(check_pattern("(a+)+$").is_ok());
+        let evil = MuteSet::from_items(&[ListItem::Pattern("(a+)+$".into())]);
+        assert!(!evil.hides(&note(&format!("{}!", "a".repeat(60_000)))));
+        // A pattern too large once compiled is refused.
+        assert!(check_pattern(r"\w{1000}\w{1000}").is_err());
+        // Survives the round trip through mutes.json.
+        let mut back: MuteSet =
+            serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
+        back.compile();
+        assert!(back.hides(&note("free sats")));
     }
 }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::base::content::short_npub;
 use crate::session::hints::StrangerRelays;
+use crate::session::trust::{Screened, Surface};
 use crate::session::{own_and_discovery, Session, SessionError};
 
 /// A person's profile as a UI shows it.
@@ -196,17 +197,29 @@ impl Session {
     }
 
     /// Notes in the local store matching `text` (NIP-50 words, FTS5),
-    /// newest first. Nothing is sent to any relay.
+    /// newest first, without those from people below the search threshold
+    /// (see [`Session::search_screened`]). Nothing is sent to any relay.
     pub fn search_local(&self, text: &str, limit: usize) -> Result<Vec<Event>, SessionError> {
+        Ok(self.search_screened(text, limit)?.shown)
+    }
+
+    /// Local search results split by the web of trust: shown, and hidden as
+    /// from people outside the user's network (mutes removed from both).
+    pub fn search_screened(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Screened<Event>, SessionError> {
         if text.trim().is_empty() {
-            return Ok(Vec::new());
+            return Ok(Screened::default());
         }
-        Ok(self.without_muted(
+        let found = self.without_muted(
             self.engine.store().query(&[Filter::new()
                 .kinds([Kind::TextNote])
                 .search(text)
                 .limit(limit)])?,
-        ))
+        );
+        self.screen(Surface::Search, found, |e| e.pubkey)
     }
 
     /// Per own event, where it was delivered (newest `limit` events).

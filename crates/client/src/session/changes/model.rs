@@ -112,6 +112,10 @@ pub enum ListItem {
     Event(String),
     /// `a`: an addressable event (an article).
     Address(String),
+    /// `regex`: a pattern mute (a regular expression on note text, matched
+    /// case-insensitively). Kept in the private part only: no other client
+    /// reads it, and it says what the user is avoiding.
+    Pattern(String),
 }
 
 impl ListItem {
@@ -128,6 +132,7 @@ impl ListItem {
             Self::Hashtag(v) => ("t", v),
             Self::Event(v) => ("e", v),
             Self::Address(v) => ("a", v),
+            Self::Pattern(v) => ("regex", v),
         }
     }
 
@@ -140,6 +145,7 @@ impl ListItem {
             "t" => Self::Hashtag(value.to_lowercase()),
             "e" => Self::Event(value),
             "a" => Self::Address(value),
+            "regex" => Self::Pattern(value),
             _ => return None,
         })
     }
@@ -161,6 +167,7 @@ impl ListItem {
             Self::Hashtag(t) => format!("#{t}"),
             Self::Event(e) => format!("note {}", &e[..e.len().min(12)]),
             Self::Address(a) => format!("article {a}"),
+            Self::Pattern(p) => format!("pattern /{p}/"),
         }
     }
 }
