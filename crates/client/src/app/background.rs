@@ -123,6 +123,10 @@ impl Session {
             self.sync_legacy_dms().await?;
         }
         self.engine.fetch_profiles().await?;
+        self.forget_names_index();
+        // The follows' lists came with their notes: take them into the web
+        // of trust now rather than at the next query.
+        self.refresh_trust()?;
         self.sync_dm_wraps().await?;
         Ok(report)
     }

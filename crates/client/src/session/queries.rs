@@ -111,6 +111,7 @@ impl Session {
                     .limit(who.len())
             })
             .await?;
+        self.forget_names_index();
         Ok(())
     }
 

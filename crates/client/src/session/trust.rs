@@ -335,6 +335,17 @@ impl Session {
             .collect())
     }
 
+    /// Forgets the index of followed people's names (new profiles arrived;
+    /// it is also rebuilt every 30 s),
+    /// so the next lookalike check reads them again.
+    pub fn forget_names_index(&self) {
+        *self
+            .feature::<TrustState>()
+            .names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// The web of trust's settings in force.
     pub fn trust_settings(&self) -> TrustSettings {
         self.settings().trust
