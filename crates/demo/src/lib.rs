@@ -15,6 +15,7 @@ pub mod coalition;
 pub mod load;
 mod network;
 pub mod proxy;
+mod trust;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,7 @@ use samizdat_relay::RelayHandle;
 use samizdat_store::{Store, StoreConfig};
 
 pub use network::{populate, DemoRelay, Person};
+pub use trust::Strangers;
 
 /// Why the demo network could not start.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +83,10 @@ pub struct DemoOptions {
     /// Every relay that is up logs what it sees here (a coalition that
     /// compares notes, for `samizdat bench privacy`); `None`: no logging.
     pub tap: Option<Arc<coalition::Log>>,
+    /// A spammer, an impostor and a friend of a friend write to the demo
+    /// user (mentions, a thread reply, private messages), for the web of
+    /// trust to screen.
+    pub strangers: bool,
 }
 
 impl Default for DemoOptions {
@@ -96,6 +102,7 @@ impl Default for DemoOptions {
             hanging: 0,
             latency_ms: None,
             tap: None,
+            strangers: true,
         }
     }
 }
@@ -118,6 +125,9 @@ pub struct DemoNetwork {
     /// minutes ago, and the ones that are down as last up two days ago (the
     /// hanging ones it never reports: unknown).
     pub monitor: Keys,
+    /// Who writes to the demo user from outside their network (with
+    /// `DemoOptions::strangers`).
+    pub strangers: Option<Strangers>,
     handles: Vec<RelayHandle>,
     listeners: Vec<proxy::Listener>,
     tap: Option<Arc<coalition::Log>>,
@@ -213,7 +223,8 @@ impl DemoNetwork {
         let monitor = Keys::new(ev(SecretKey::from_slice(
             &StdRng::seed_from_u64(options.seed ^ 0x3031_7e55).random::<[u8; 32]>(),
         ))?);
-        let network = Self {
+        let mut network = Self {
+            strangers: None,
             relays,
             people,
             followed,
@@ -226,6 +237,10 @@ impl DemoNetwork {
         };
         network.publish_user_lists()?;
         network.publish_liveness(options.up, options.down)?;
+        let lists = network.publish_follow_lists(options.seed)?;
+        if options.strangers {
+            network.strangers = network.publish_strangers(options.seed, &lists).await?;
+        }
         Ok(network)
     }
 
@@ -399,6 +414,17 @@ impl DemoNetwork {
                 write: true,
             },
         );
+        if self.strangers.is_some() {
+            // The home relay is the user's DM relay too: it serves their
+            // gift wraps only after AUTH.
+            settings.policies.insert(
+                normal_url(self.home_relay()),
+                samizdat_client::RelayPolicy {
+                    connect: None,
+                    auth: Some("allow".into()),
+                },
+            );
+        }
         settings
     }
 

@@ -9,7 +9,7 @@ use samizdat_net::Question;
 use secrecy::SecretString;
 
 use crate::prefs::Prefs;
-use crate::view::{DeliveryView, NoteView, PersonView, RelaysView};
+use crate::view::{DeliveryView, NoteView, PersonView, RelaysView, ScreenedCards};
 
 /// How a new profile gets its key.
 pub enum KeyChoice {
@@ -67,6 +67,9 @@ pub enum Command {
     OpenPerson(PublicKey),
     /// Search the local store.
     Search(String),
+    /// Open the message requests of this person (and let them in for the
+    /// session).
+    AcceptRequests(PublicKey),
     /// Refresh the relays page.
     ShowRelays,
     /// Save the app's preferences for this profile.
@@ -165,9 +168,9 @@ pub enum Update {
     More(Vec<NoteView>),
     /// New notes arrived that are not shown yet.
     NewNotes(usize),
-    /// The inbox, and per relay how many items were held back (people not
-    /// followed, relays that are not spam-safe).
-    Inbox(Vec<NoteView>, Vec<String>),
+    /// The inbox (with what the web of trust hid), and per relay how many
+    /// strangers' items were held back (relays that are not spam-safe).
+    Inbox(ScreenedCards, Vec<String>),
     /// What needs attention now.
     Pending(Vec<String>),
     /// List changes waiting for a relay to answer: number and a line
@@ -179,12 +182,13 @@ pub enum Update {
     TorFound(Option<String>),
     /// What each relay learned (the privacy ledger).
     Privacy(Box<samizdat_client::PrivacyReport>),
-    /// A thread: each card with its depth.
-    Thread(EventId, Vec<(NoteView, usize)>),
+    /// A thread: each card with its depth (and the replies the web of
+    /// trust hid).
+    Thread(EventId, ScreenedCards),
     /// A person's page.
     Person(Box<PersonView>),
-    /// Search results.
-    Search(String, Vec<NoteView>),
+    /// Search results (and those the web of trust hid).
+    Search(String, ScreenedCards),
     /// The relays page.
     Relays(Box<RelaysView>),
     /// The conversations, the user's DM relays, and dropped wraps by reason.

@@ -48,6 +48,62 @@ pub struct NoteView {
     pub own: bool,
     /// The event's kind (1 note, 6 repost, 7 reaction).
     pub kind: u16,
+    /// The author's name imitates this followed person's (another key).
+    pub imitates: Option<String>,
+    /// From someone outside the user's network (shown only on request).
+    pub outside: bool,
+}
+
+/// The cards a surface shows, and with them those the web of trust hid
+/// ("N from people outside your network"), shown only when revealed.
+#[derive(Debug, Clone, Default)]
+pub struct ScreenedCards {
+    /// What is shown by default.
+    pub shown: Vec<(NoteView, usize)>,
+    /// Shown and hidden together, in the surface's order (hidden cards
+    /// marked `outside`).
+    pub everything: Vec<(NoteView, usize)>,
+    /// How many were hidden.
+    pub hidden: usize,
+    /// The user asked to see them.
+    pub revealed: bool,
+}
+
+impl ScreenedCards {
+    /// The cards to draw.
+    pub fn cards(&self) -> &[(NoteView, usize)] {
+        if self.revealed {
+            &self.everything
+        } else {
+            &self.shown
+        }
+    }
+
+    /// Cards nothing was hidden from.
+    pub fn plain(cards: Vec<(NoteView, usize)>) -> Self {
+        Self {
+            everything: cards.clone(),
+            shown: cards,
+            hidden: 0,
+            revealed: false,
+        }
+    }
+}
+
+/// A message request in the Messages tab: someone outside the user's
+/// network wrote; nothing of it is opened yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestView {
+    /// Who.
+    pub from: PublicKey,
+    /// Their name.
+    pub name: String,
+    /// How many messages wait.
+    pub messages: usize,
+    /// The newest one's (blurred) date.
+    pub last_at: Timestamp,
+    /// Their name imitates this followed person's.
+    pub imitates: Option<String>,
 }
 
 /// One relay's delivery of an own event.
@@ -134,6 +190,8 @@ pub fn note_view(event: &Event, reposted: Option<&Event>, naming: &Naming<'_>) -
             .flatten(),
         own: event.pubkey == naming.me,
         kind: event.kind.as_u16(),
+        imitates: None,
+        outside: false,
     }
 }
 
@@ -212,6 +270,10 @@ pub struct MessagesView {
     pub dm_relays: Vec<String>,
     /// Wraps dropped, by reason.
     pub dropped: Vec<(String, u64)>,
+    /// Message requests (people outside the network), newest first.
+    pub requests: Vec<RequestView>,
+    /// Wraps waiting, unopened, for the next hour's limit.
+    pub waiting: usize,
 }
 
 /// A person's page.

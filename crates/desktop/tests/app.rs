@@ -270,7 +270,7 @@ fn open_a_thread_root_first_replies_nested() {
     let Some(Page::Thread(_, Some(notes))) = main.pages.last() else {
         panic!("no thread page");
     };
-    let order: Vec<(EventId, usize)> = notes.iter().map(|(n, d)| (n.id, *d)).collect();
+    let order: Vec<(EventId, usize)> = notes.cards().iter().map(|(n, d)| (n.id, *d)).collect();
     assert_eq!(
         order,
         vec![(root.id, 0), (carol_reply.id, 1), (dave_reply.id, 2)]

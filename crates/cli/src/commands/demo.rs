@@ -88,10 +88,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .name_of(hex)
             .map_or_else(|| hex[..8].to_owned(), str::to_owned)
     };
+    let trust = super::demo_trust::summary(&session, &network).await?;
     if args.json {
         let mut v = json_report(&report, &feed, &name_of, &relay_names);
         v["privacy"] = serde_json::to_value(session.privacy_report()?)?;
         v["outbox"]["skipped_as_dead"] = json!(skipped);
+        v["trust"] = trust.to_json();
         println!("{v}");
     } else {
         let shown = Shown {
@@ -101,6 +103,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             skipped: &skipped,
         };
         print_report(&report, &shown, started.elapsed());
+        super::demo_trust::print(&trust);
     }
     session.shutdown().await;
     if args.keep_running {

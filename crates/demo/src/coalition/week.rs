@@ -298,6 +298,7 @@ async fn stage(options: &WeekOptions) -> Result<Stage, DemoError> {
         hanging: 0,
         latency_ms: None,
         tap: Some(Arc::clone(&log)),
+        strangers: false,
     })
     .await?;
     let config = samizdat_relay::RelayConfig::default;

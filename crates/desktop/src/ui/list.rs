@@ -118,3 +118,29 @@ pub fn notes_list(
     let at_end = state.offset + out.inner_rect.height() >= total - 4.0;
     ListOutput { action, at_end }
 }
+
+/// "N from people outside your network" with a button that shows or hides
+/// them; returns whether it was clicked.
+pub fn outside_bar(ui: &mut egui::Ui, screened: &crate::view::ScreenedCards) -> bool {
+    if screened.hidden == 0 {
+        return false;
+    }
+    let mut clicked = false;
+    ui.horizontal(|ui| {
+        ui.weak(format!(
+            "{} from people outside your network",
+            screened.hidden
+        ))
+        .on_hover_text(
+            "Hidden by your web of trust: none of the people you follow follows them, \
+             or your follows mute them. Nothing is deleted.",
+        );
+        let label = if screened.revealed {
+            "Hide them"
+        } else {
+            "Show them"
+        };
+        clicked = ui.small_button(label).clicked();
+    });
+    clicked
+}

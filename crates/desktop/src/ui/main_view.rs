@@ -27,7 +27,7 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
                 }
             });
             let action = match page {
-                Page::Thread(_, notes) => pages::thread(ui, main, notes.as_deref()),
+                Page::Thread(_, notes) => pages::thread(ui, main, notes.as_ref()),
                 Page::Person(person) => pages::person(ui, main, &person, &mut commands),
             };
             if let Some(a) = action {
@@ -45,10 +45,13 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
                         main.held_back.join(", ")
                     ));
                 }
+                if super::list::outside_bar(ui, &main.inbox) {
+                    main.inbox.revealed = !main.inbox.revealed;
+                }
                 let out = notes_list(
                     ui,
                     "inbox",
-                    &main.inbox,
+                    main.inbox.cards(),
                     &mut main.inbox_list,
                     &main.deliveries,
                     None,
@@ -364,19 +367,19 @@ pub fn act(main: &mut Main, action: NoteAction, commands: &mut Vec<Command>) {
 
 fn find(main: &Main, id: nostr::prelude::EventId) -> Option<crate::view::NoteView> {
     let in_pages = main.pages.iter().flat_map(|p| match p {
-        Page::Thread(_, Some(n)) => n.iter().map(|(v, _)| v).collect::<Vec<_>>(),
+        Page::Thread(_, Some(n)) => n.everything.iter().map(|(v, _)| v).collect::<Vec<_>>(),
         Page::Person(p) => p.notes.iter().collect(),
         _ => Vec::new(),
     });
     main.feed
         .iter()
-        .chain(&main.inbox)
+        .chain(&main.inbox.everything)
         .map(|(v, _)| v)
         .chain(in_pages)
         .chain(
             main.results
                 .iter()
-                .flat_map(|(_, r)| r.iter().map(|(v, _)| v)),
+                .flat_map(|(_, r)| r.everything.iter().map(|(v, _)| v)),
         )
         .find(|v| v.id == id)
         .cloned()

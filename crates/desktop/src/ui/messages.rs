@@ -73,6 +73,91 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
                 }
             }
         });
+        left.horizontal(|ui| {
+            if ui
+                .selectable_label(!main.show_requests, "Conversations")
+                .clicked()
+            {
+                main.show_requests = false;
+            }
+            let n: usize = view.requests.iter().map(|r| r.messages).sum();
+            if ui
+                .selectable_label(main.show_requests, format!("Requests ({n})"))
+                .on_hover_text("Messages from people outside your network, not opened yet")
+                .clicked()
+            {
+                main.show_requests = true;
+            }
+        });
+        if main.show_requests {
+            requests(left, main, &view, commands, now);
+        } else {
+            conversations(left, main, &view, commands, now);
+        }
+        let right = &mut cols[1];
+        chat(right, main, commands, now);
+    });
+}
+
+/// Message requests: who wrote, how many, nothing opened until asked.
+fn requests(
+    ui: &mut Ui,
+    main: &mut Main,
+    view: &crate::view::MessagesView,
+    commands: &mut Vec<Command>,
+    now: Timestamp,
+) {
+    ui.weak(
+        "People outside your network (none of your follows follows them). Only the sender is \
+         known: a message is opened (decrypted) when you open it.",
+    );
+    if view.waiting > 0 {
+        ui.weak(format!(
+            "{} more wait unopened: this hour's limit of strangers' messages is reached.",
+            view.waiting
+        ));
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("requests")
+        .show(ui, |ui| {
+            if view.requests.is_empty() {
+                ui.weak("No message requests.");
+            }
+            for r in &view.requests {
+                ui.horizontal(|ui| {
+                    ui.strong(&r.name);
+                    if let Some(real) = &r.imitates {
+                        ui.colored_label(ui.visuals().error_fg_color, format!("⚠ imitates {real}"));
+                    }
+                });
+                ui.horizontal(|ui| {
+                    ui.weak(format!(
+                        "{} message{} · {}",
+                        r.messages,
+                        if r.messages == 1 { "" } else { "s" },
+                        age(r.last_at, now)
+                    ));
+                    if ui.small_button("Open").clicked() {
+                        main.chat = Some((vec![r.from], Vec::new()));
+                        main.show_requests = false;
+                        commands.push(Command::AcceptRequests(r.from));
+                    }
+                });
+                ui.separator();
+            }
+        });
+}
+
+/// The conversation list.
+fn conversations(
+    ui: &mut Ui,
+    main: &mut Main,
+    view: &crate::view::MessagesView,
+    commands: &mut Vec<Command>,
+    now: Timestamp,
+) {
+    {
+        let left = ui;
         egui::ScrollArea::vertical().id_salt("conversations").show(left, |ui| {
             if view.conversations.is_empty() {
                 ui.weak("No conversations yet.");
@@ -106,9 +191,7 @@ pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
                 ui.separator();
             }
         });
-        let right = &mut cols[1];
-        chat(right, main, commands, now);
-    });
+    }
 }
 
 fn chat(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>, now: Timestamp) {

@@ -19,7 +19,7 @@ use samizdat_net::Question;
 use crate::bridge::{Bridge, WorkerConfig};
 use crate::prefs::Prefs;
 use crate::protocol::{Command, Update};
-use crate::view::{DeliveryView, NoteView, PersonView, RelaysView};
+use crate::view::{DeliveryView, NoteView, PersonView, RelaysView, ScreenedCards};
 
 pub use list::ListState;
 pub use note::NoteAction;
@@ -46,8 +46,8 @@ pub enum Tab {
 /// A page opened over the tabs (Esc goes back).
 #[derive(Debug, Clone)]
 pub enum Page {
-    /// A thread: root first, replies nested.
-    Thread(EventId, Option<Vec<(NoteView, usize)>>),
+    /// A thread: root first, replies nested (and those the web of trust hid).
+    Thread(EventId, Option<ScreenedCards>),
     /// A person's page.
     Person(Box<PersonView>),
 }
@@ -78,8 +78,8 @@ pub struct Main {
     pub loading_more: bool,
     /// No older notes in the store.
     pub feed_end: bool,
-    /// The inbox.
-    pub inbox: Vec<(NoteView, usize)>,
+    /// The inbox (and what the web of trust hid).
+    pub inbox: ScreenedCards,
     /// Inbox scroll state.
     pub inbox_list: ListState,
     /// Search field.
@@ -87,7 +87,7 @@ pub struct Main {
     /// Give the search field focus next frame.
     pub focus_search: bool,
     /// Search results (query, cards).
-    pub results: Option<(String, Vec<(NoteView, usize)>)>,
+    pub results: Option<(String, ScreenedCards)>,
     /// Results scroll state.
     pub results_list: ListState,
     /// Page scroll state (thread, person).
@@ -127,6 +127,8 @@ pub struct Main {
     pub authenticated: Vec<String>,
     /// The messages page.
     pub messages: Option<crate::view::MessagesView>,
+    /// The Messages tab shows message requests instead of conversations.
+    pub show_requests: bool,
     /// The open chat: with whom, and its messages.
     pub chat: Option<(Vec<PublicKey>, Vec<crate::view::MessageView>)>,
     /// The chat's compose box.
@@ -182,7 +184,7 @@ impl Main {
             new_notes: 0,
             loading_more: false,
             feed_end: false,
-            inbox: Vec::new(),
+            inbox: ScreenedCards::default(),
             inbox_list: ListState::default(),
             search: String::new(),
             focus_search: false,
@@ -206,6 +208,7 @@ impl Main {
             pending_person: None,
             authenticated: Vec::new(),
             messages: None,
+            show_requests: false,
             chat: None,
             dm_text: String::new(),
             new_dm_to: String::new(),
@@ -528,8 +531,9 @@ impl Main {
                 self.feed.extend(depth0(notes));
             }
             Update::NewNotes(n) => self.new_notes = n,
-            Update::Inbox(notes, held) => {
-                self.inbox = depth0(notes);
+            Update::Inbox(mut notes, held) => {
+                notes.revealed = self.inbox.revealed;
+                self.inbox = notes;
                 self.held_back = held;
             }
             Update::Pending(p) => self.pending = p,
@@ -556,7 +560,7 @@ impl Main {
                     self.pages.push(Page::Person(p));
                 }
             }
-            Update::Search(q, notes) => self.results = Some((q, depth0(notes))),
+            Update::Search(q, notes) => self.results = Some((q, notes)),
             Update::Relays(r) => self.relays = Some(*r),
             Update::Conversations(m) => self.messages = Some(*m),
             Update::Conversation(with, messages)

@@ -65,7 +65,16 @@ pub fn card(
                 {
                     action = Some(NoteAction::Person(note.author));
                 }
+                if let Some(real) = &note.imitates {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("⚠ imitates {real}"))
+                        .on_hover_text(format!(
+                            "This name looks like that of {real}, whom you follow, but it belongs to another key."
+                        ));
+                }
                 ui.weak(age(note.created_at, now));
+                if note.outside {
+                    ui.weak("· outside your network");
+                }
                 if let Some((_, original_author)) = &note.repost_of {
                     ui.weak(format!("reposted {original_author}"));
                 }

@@ -27,7 +27,7 @@ const SUGGESTED: [(&str, &str); 4] = [
 pub fn thread(
     ui: &mut Ui,
     main: &mut Main,
-    notes: Option<&[(crate::view::NoteView, usize)]>,
+    notes: Option<&crate::view::ScreenedCards>,
 ) -> Option<NoteAction> {
     ui.heading("Thread");
     let Some(notes) = notes else {
@@ -37,14 +37,20 @@ pub fn thread(
         });
         return None;
     };
-    if notes.is_empty() {
+    if notes.everything.is_empty() {
         ui.weak("Nothing found for this thread.");
         return None;
+    }
+    if super::list::outside_bar(ui, notes) {
+        // The page shown is a copy: the switch lives on the open page.
+        if let Some(super::Page::Thread(_, Some(open))) = main.pages.last_mut() {
+            open.revealed = !open.revealed;
+        }
     }
     notes_list(
         ui,
         "thread",
-        notes,
+        notes.cards(),
         &mut main.page_list,
         &main.deliveries,
         None,
@@ -217,14 +223,17 @@ pub fn search(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) -> Opti
         return opened;
     }
     ui.weak("Searches this machine's store only: no relay sees what you look for.");
-    let Some((query, results)) = &main.results else {
+    let Some((query, results)) = &mut main.results else {
         return None;
     };
-    ui.label(format!("{} notes match {query:?}", results.len()));
+    ui.label(format!("{} notes match {query:?}", results.shown.len()));
+    if super::list::outside_bar(ui, results) {
+        results.revealed = !results.revealed;
+    }
     notes_list(
         ui,
         "search",
-        results,
+        results.cards(),
         &mut main.results_list,
         &main.deliveries,
         None,

@@ -6,6 +6,7 @@
 mod listen;
 mod open;
 mod own_data;
+mod screened;
 mod sentences;
 mod views;
 

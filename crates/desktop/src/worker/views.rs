@@ -35,17 +35,8 @@ impl Ctx {
                 let page = self.session.home_feed(PAGE, Some(before));
                 self.answer(page.map(|events| Update::More(self.cards(&events))));
             }
-            Command::ShowInbox => {
-                let inbox = self.session.inbox_with_held(PAGE);
-                self.answer(inbox.map(|(events, held)| {
-                    let held = held
-                        .by_relay
-                        .into_iter()
-                        .map(|(r, n)| format!("{r} ({n})"))
-                        .collect::<Vec<_>>();
-                    Update::Inbox(self.cards(&events), held)
-                }));
-            }
+            Command::ShowInbox => self.show_inbox(),
+            Command::AcceptRequests(who) => self.accept_requests(who),
             Command::ShowAlerts => self.show_alerts(),
             Command::CancelChange(id) => {
                 let cancelled = self.session.cancel_change(id);
@@ -126,7 +117,7 @@ impl Ctx {
         }
     }
 
-    fn answer(&self, result: Result<Update, SessionError>) {
+    pub(crate) fn answer(&self, result: Result<Update, SessionError>) {
         self.sink.send(match result {
             Ok(update) => update,
             Err(e) => Update::Alert(e.to_string()),
@@ -156,6 +147,7 @@ impl Ctx {
         let mut people = view::people_in(events);
         people.extend(originals.values().map(|e| e.pubkey));
         let names = self.session.names(&people).unwrap_or_default();
+        let imitators = self.imitators(events);
         let naming = Naming {
             names: &names,
             me: self.session.me(),
@@ -169,7 +161,9 @@ impl Ctx {
                     .next()
                     .and_then(|id| originals.get(&id))
                     .filter(|_| e.kind == Kind::Repost);
-                view::note_view(e, original, &naming)
+                let mut card = view::note_view(e, original, &naming);
+                card.imitates = imitators.get(&e.pubkey).cloned();
+                card
             })
             .collect()
     }
@@ -209,25 +203,6 @@ impl Ctx {
         if let Ok(mut f) = self.feed.lock() {
             f.intents.insert(id, what);
         }
-    }
-
-    fn open_thread(&self, id: EventId) {
-        let ctx = self.clone();
-        tokio::spawn(async move {
-            let result = ctx.session.thread(id).await.map(|events| {
-                let tree = samizdat_client::thread_tree(&events);
-                let flat: Vec<Event> = tree.iter().map(|(e, _)| e.clone()).collect();
-                let cards = ctx.cards(&flat);
-                Update::Thread(
-                    id,
-                    cards
-                        .into_iter()
-                        .zip(tree.iter().map(|(_, d)| *d))
-                        .collect(),
-                )
-            });
-            ctx.answer(result);
-        });
     }
 
     fn person_view(&self, who: PublicKey, notes: &[Event], loading: bool) -> PersonView {
@@ -289,11 +264,6 @@ impl Ctx {
                 ctx.sink.send(Update::Person(Box::new(view)));
             }
         });
-    }
-
-    fn search(&self, text: String) {
-        let found = self.session.search_local(&text, 100);
-        self.answer(found.map(|events| Update::Search(text, self.cards(&events))));
     }
 
     fn relays(&self) -> Result<RelaysView, SessionError> {
@@ -473,7 +443,9 @@ impl Ctx {
 
     async fn conversations(&self) -> Result<MessagesView, SessionError> {
         let list = self.session.conversations().await?;
-        let people: Vec<PublicKey> = list.iter().flat_map(|c| c.with.clone()).collect();
+        let gate = self.session.dm_requests().await?;
+        let mut people: Vec<PublicKey> = list.iter().flat_map(|c| c.with.clone()).collect();
+        people.extend(gate.requests.iter().map(|r| r.from));
         let unknown: Vec<PublicKey> = people
             .iter()
             .copied()
@@ -483,6 +455,7 @@ impl Ctx {
             self.session.fetch_profiles_of(&unknown).await?;
         }
         let names = self.session.names(&people)?;
+        let requests = self.request_views(&gate, &names)?;
         let join = |with: &[PublicKey]| {
             if with.is_empty() {
                 "notes to self".to_owned()
@@ -518,6 +491,8 @@ impl Ctx {
                 .into_iter()
                 .map(|(k, v)| (k.replace('_', " "), v))
                 .collect(),
+            requests,
+            waiting: gate.waiting,
         })
     }
 
