@@ -19,6 +19,9 @@ pub struct ListHead {
     pub id: [u8; 32],
     /// When it was made.
     pub created_at: u64,
+    /// Its place in the store's insertion order: a later copy of any list
+    /// has a higher one (see [`Store::list_heads_after`]).
+    pub seq: i64,
 }
 
 fn key_of(bytes: Vec<u8>) -> Option<[u8; 32]> {
@@ -29,31 +32,41 @@ impl Store {
     /// The head of every stored event of `kind` (for a replaceable kind: one
     /// per author, the newest).
     pub fn list_heads(&self, kind: u16) -> StoreResult<Vec<ListHead>> {
+        self.list_heads_after(kind, 0)
+    }
+
+    /// The heads of stored events of `kind` stored after `seq` (their
+    /// [`ListHead::seq`] is higher): what changed since a reader last
+    /// looked. The kind's index carries the insertion order, so only the
+    /// changed rows are read from the table.
+    pub fn list_heads_after(&self, kind: u16, seq: i64) -> StoreResult<Vec<ListHead>> {
         let what = "reading list heads";
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT a.pubkey, e.id, e.created_at FROM events e INDEXED BY events_kind_time
-                 JOIN authors a ON a.id = e.author WHERE e.kind = ?1",
+                "SELECT a.pubkey, e.id, e.created_at, e.seq FROM events e INDEXED BY events_kind_time
+                 JOIN authors a ON a.id = e.author WHERE e.kind = ?1 AND e.seq > ?2",
             )
             .map_err(|e| self.err(what, e))?;
         let rows = stmt
-            .query_map([kind as i64], |r| {
+            .query_map(rusqlite::params![kind as i64, seq], |r| {
                 Ok((
                     r.get::<_, Vec<u8>>(0)?,
                     r.get::<_, Vec<u8>>(1)?,
                     r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
                 ))
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.err(what, e))?;
         Ok(rows
             .into_iter()
-            .filter_map(|(author, id, at)| {
+            .filter_map(|(author, id, at, seq)| {
                 Some(ListHead {
                     author: key_of(author)?,
                     id: key_of(id)?,
                     created_at: at.max(0) as u64,
+                    seq,
                 })
             })
             .collect())
@@ -123,5 +136,15 @@ mod tests {
         );
         assert!(store.people_in(&[0; 32]).unwrap().is_empty());
         assert!(store.list_heads(10000).unwrap().is_empty());
+        // Only what was stored after a head's seq.
+        assert!(store.list_heads_after(3, heads[0].seq).unwrap().is_empty());
+        let newer = EventBuilder::new(Kind::ContactList, "")
+            .custom_created_at(Timestamp::from_secs(300))
+            .finalize(&a)
+            .unwrap();
+        store.insert(&newer).unwrap();
+        let changed = store.list_heads_after(3, heads[0].seq).unwrap();
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].id, newer.id.to_bytes());
     }
 }

@@ -196,8 +196,9 @@ impl TrustGraph {
     }
 
     /// Sets whom the user follows. Follows no longer there take their lists'
-    /// weight with them; new ones count once their lists are set.
-    pub fn set_follows<'a>(&mut self, follows: impl IntoIterator<Item = &'a Key>) {
+    /// weight with them; new ones count once their lists are set. Returns
+    /// how many follows are new.
+    pub fn set_follows<'a>(&mut self, follows: impl IntoIterator<Item = &'a Key>) -> usize {
         let me = self.me;
         let wanted: HashSet<u32> = follows
             .into_iter()
@@ -216,9 +217,14 @@ impl TrustGraph {
                 self.apply(ListKind::Mutes, &lists.mutes, -1);
             }
         }
+        let mut added = 0;
         for id in wanted {
-            self.sources.entry(id).or_default();
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.sources.entry(id) {
+                slot.insert(SourceLists::default());
+                added += 1;
+            }
         }
+        added
     }
 
     /// The date of the copy of `source`'s list the graph holds (`None`: not

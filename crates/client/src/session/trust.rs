@@ -145,7 +145,7 @@ const NAME_INDEX_FOR: Duration = Duration::from_secs(30);
 /// The session's web of trust.
 #[derive(Default)]
 pub(crate) struct TrustState {
-    graph: Mutex<Option<TrustGraph>>,
+    graph: Mutex<Option<(TrustGraph, StoreCursor)>>,
     names: Mutex<Option<(Instant, usize, NameIndex)>>,
 }
 
@@ -156,20 +156,36 @@ fn kind_number(kind: ListKind) -> u16 {
     }
 }
 
+/// How far a graph has read the store: per list kind, the highest
+/// insertion order ([`samizdat_store::ListHead::seq`]) it has seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreCursor {
+    follows: i64,
+    mutes: i64,
+}
+
 /// Brings `graph` up to date with `store` for a user following `follows`:
-/// the heads of the stored follow and mute lists are compared with the
-/// copies the graph holds and only newer lists of follows are read (their
-/// `p` tags as raw keys). What a session does before each trust query.
+/// only lists stored since `cursor` are looked at (all of them when new
+/// follows came, whose lists may be older), and of those only copies newer
+/// than the graph holds are read (their `p` tags as raw keys). What a
+/// session does before each trust query.
 pub fn refresh_from_store(
     store: &samizdat_store::Store,
     graph: &mut TrustGraph,
+    cursor: &mut StoreCursor,
     follows: &[Key],
 ) -> Result<TrustRefresh, samizdat_store::StoreError> {
-    graph.set_follows(follows);
+    let new_follows = graph.set_follows(follows);
     let follows: HashSet<&Key> = follows.iter().collect();
     let mut lists_read = 0;
     for kind in [ListKind::Follows, ListKind::Mutes] {
-        for head in store.list_heads(kind_number(kind))? {
+        let seen = match kind {
+            ListKind::Follows => &mut cursor.follows,
+            ListKind::Mutes => &mut cursor.mutes,
+        };
+        let after = if new_follows > 0 { 0 } else { *seen };
+        for head in store.list_heads_after(kind_number(kind), after)? {
+            *seen = (*seen).max(head.seq);
             if !follows.contains(&head.author)
                 || graph
                     .list_date(&head.author, kind)
@@ -193,14 +209,24 @@ impl Session {
     fn with_trust<R>(&self, f: impl FnOnce(&TrustGraph) -> R) -> Result<R, SessionError> {
         let state = self.feature::<TrustState>();
         let mut guard = state.graph.lock().unwrap_or_else(|p| p.into_inner());
-        let graph = guard.get_or_insert_with(|| TrustGraph::new(self.me.to_bytes()));
-        self.refresh_graph(graph)?;
+        let (graph, cursor) = guard
+            .get_or_insert_with(|| (TrustGraph::new(self.me.to_bytes()), StoreCursor::default()));
+        self.refresh_graph(graph, cursor)?;
         Ok(f(graph))
     }
 
-    fn refresh_graph(&self, graph: &mut TrustGraph) -> Result<TrustRefresh, SessionError> {
+    fn refresh_graph(
+        &self,
+        graph: &mut TrustGraph,
+        cursor: &mut StoreCursor,
+    ) -> Result<TrustRefresh, SessionError> {
         let follows: Vec<Key> = self.follows()?.iter().map(|p| p.to_bytes()).collect();
-        Ok(refresh_from_store(self.engine.store(), graph, &follows)?)
+        Ok(refresh_from_store(
+            self.engine.store(),
+            graph,
+            cursor,
+            &follows,
+        )?)
     }
 
     /// Reads what changed in the follows' lists into the web of trust now
@@ -208,8 +234,9 @@ impl Session {
     pub fn refresh_trust(&self) -> Result<TrustRefresh, SessionError> {
         let state = self.feature::<TrustState>();
         let mut guard = state.graph.lock().unwrap_or_else(|p| p.into_inner());
-        let graph = guard.get_or_insert_with(|| TrustGraph::new(self.me.to_bytes()));
-        self.refresh_graph(graph)
+        let (graph, cursor) = guard
+            .get_or_insert_with(|| (TrustGraph::new(self.me.to_bytes()), StoreCursor::default()));
+        self.refresh_graph(graph, cursor)
     }
 
     /// A person's standing in the user's network.
