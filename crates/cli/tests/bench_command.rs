@@ -65,3 +65,36 @@ fn bench_ingest_reports_both_rates_as_json() {
     assert!(v["verify_eps"].as_f64().unwrap() > 0.0);
     assert!(v["ingest_eps"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn bench_trust_reports_build_update_and_memory_as_json() {
+    let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
+        .args([
+            "--log",
+            "warn",
+            "bench",
+            "trust",
+            "--follows",
+            "100",
+            "--each",
+            "50",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["follows"], 100);
+    assert!(v["edges"].as_u64().unwrap() >= 100 * 50);
+    assert!(v["build_ms"].as_f64().unwrap() > 0.0);
+    assert!(v["graph_heap_mib"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["store"]["lists"], 100);
+    assert_eq!(
+        v["store"]["lists_reread"], 20,
+        "one changed list read per refresh"
+    );
+}

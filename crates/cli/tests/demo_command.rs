@@ -126,6 +126,33 @@ fn the_demo_runs_and_reports_feed_and_outbox() {
         );
     }
     assert!(v["privacy"]["max_follow_share"].as_f64().unwrap() > 0.0);
+    // The web of trust: the spammer's and the impostor's mentions hidden,
+    // the friend of a friend's shown; the spammer's thread reply hidden;
+    // the follow's message opened, the two strangers' waiting as requests;
+    // the impostor's name flagged.
+    let trust = &v["trust"];
+    assert_eq!(trust["inbox_hidden"], 2, "{trust}");
+    assert_eq!(
+        trust["inbox_shown"].as_array().map(Vec::len),
+        Some(1),
+        "{trust}"
+    );
+    assert_eq!(trust["thread_hidden"], 1, "{trust}");
+    assert_eq!(
+        trust["conversations"].as_array().map(Vec::len),
+        Some(1),
+        "{trust}"
+    );
+    assert_eq!(
+        trust["requests"].as_array().map(Vec::len),
+        Some(2),
+        "{trust}"
+    );
+    assert_eq!(
+        trust["lookalikes"].as_array().map(Vec::len),
+        Some(1),
+        "{trust}"
+    );
     assert!(started.elapsed().as_secs() < 60);
     let text = samizdat().args(["--log", "warn", "demo"]).output().unwrap();
     let printed = String::from_utf8_lossy(&text.stdout);
@@ -133,5 +160,6 @@ fn the_demo_runs_and_reports_feed_and_outbox() {
         printed.contains("Following feed")
             && printed.contains("Outbox picture")
             && printed.contains("orphaned")
+            && printed.contains("Web of trust")
     );
 }

@@ -85,9 +85,19 @@ fn two_people_exchange_private_messages_and_no_text_reaches_a_file_or_log() {
         &mut logs,
     );
     assert!(sent.contains("Accepted"), "{sent}");
+    // Alice is outside bob's network: her message waits as a request, its
+    // seal unopened, until bob reads her conversation.
     let list = ok(&home, "bob", &["dm", "list", "--json"], &mut logs);
     let list: serde_json::Value = serde_json::from_str(&list).unwrap();
-    assert_eq!(list["conversations"][0]["unread"], 1, "{list}");
+    assert_eq!(
+        list["conversations"].as_array().map(Vec::len),
+        Some(0),
+        "{list}"
+    );
+    let alice_hex = nostr::prelude::PublicKey::parse(&alice).unwrap().to_hex();
+    assert_eq!(list["requests"]["requests"][0]["from"], alice_hex, "{list}");
+    let requests = ok(&home, "bob", &["dm", "requests"], &mut logs);
+    assert!(requests.contains("1 message(s), unopened"), "{requests}");
     let read = ok(&home, "bob", &["dm", "read", &alice, "--json"], &mut logs);
     let read: serde_json::Value = serde_json::from_str(&read).unwrap();
     assert_eq!(read[0]["text"], "meet at the old bridge");

@@ -19,8 +19,8 @@ pub struct ListHead {
     pub id: [u8; 32],
     /// When it was made.
     pub created_at: u64,
-    /// Its place in the store's insertion order: a later copy of any list
-    /// has a higher one (see [`Store::list_heads_after`]).
+    /// Its place in the store's insertion order (see
+    /// [`Store::list_heads_since`]).
     pub seq: i64,
 }
 
@@ -32,20 +32,23 @@ impl Store {
     /// The head of every stored event of `kind` (for a replaceable kind: one
     /// per author, the newest).
     pub fn list_heads(&self, kind: u16) -> StoreResult<Vec<ListHead>> {
-        self.list_heads_after(kind, 0)
+        self.list_heads_since(kind, 0)
     }
 
-    /// The heads of stored events of `kind` stored after `seq` (their
-    /// [`ListHead::seq`] is higher): what changed since a reader last
-    /// looked. The kind's index carries the insertion order, so only the
-    /// changed rows are read from the table.
-    pub fn list_heads_after(&self, kind: u16, seq: i64) -> StoreResult<Vec<ListHead>> {
+    /// The heads of stored events of `kind` whose [`ListHead::seq`] is at
+    /// least `seq`: what changed since a reader last looked (the highest
+    /// seq it saw). The kind's index carries the insertion order, so only
+    /// those rows are read from the table. SQLite reuses the highest seq
+    /// when the newest row is replaced, hence "at least"; a row replaced
+    /// after rows above it were deleted can get a lower seq, so a reader
+    /// also rescans everything now and then.
+    pub fn list_heads_since(&self, kind: u16, seq: i64) -> StoreResult<Vec<ListHead>> {
         let what = "reading list heads";
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT a.pubkey, e.id, e.created_at, e.seq FROM events e INDEXED BY events_kind_time
-                 JOIN authors a ON a.id = e.author WHERE e.kind = ?1 AND e.seq > ?2",
+                 JOIN authors a ON a.id = e.author WHERE e.kind = ?1 AND e.seq >= ?2",
             )
             .map_err(|e| self.err(what, e))?;
         let rows = stmt
@@ -136,14 +139,17 @@ mod tests {
         );
         assert!(store.people_in(&[0; 32]).unwrap().is_empty());
         assert!(store.list_heads(10000).unwrap().is_empty());
-        // Only what was stored after a head's seq.
-        assert!(store.list_heads_after(3, heads[0].seq).unwrap().is_empty());
+        // Only what was stored at or after a seq.
+        assert!(store
+            .list_heads_since(3, heads[0].seq + 1)
+            .unwrap()
+            .is_empty());
         let newer = EventBuilder::new(Kind::ContactList, "")
             .custom_created_at(Timestamp::from_secs(300))
             .finalize(&a)
             .unwrap();
         store.insert(&newer).unwrap();
-        let changed = store.list_heads_after(3, heads[0].seq).unwrap();
+        let changed = store.list_heads_since(3, heads[0].seq).unwrap();
         assert_eq!(changed.len(), 1);
         assert_eq!(changed[0].id, newer.id.to_bytes());
     }

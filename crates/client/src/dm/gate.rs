@@ -98,11 +98,21 @@ impl Session {
         self.feature::<GateState>()
     }
 
-    /// Whether `who`'s messages open without asking.
-    fn lets_in(&self, who: PublicKey) -> Result<bool, SessionError> {
-        Ok(who == self.me
+    /// Whether `who`'s messages open without asking: the user, someone at
+    /// or above the DM threshold, or someone whose conversation the user
+    /// has read before (reading is accepting; the read markers persist it,
+    /// encrypted) or accepted in this session.
+    async fn lets_in(&self, who: PublicKey) -> Result<bool, SessionError> {
+        if who == self.me
             || lock(&self.gate().accepted).contains(&who)
-            || self.trust_of(who)?.passes(self.threshold(Surface::Dms)))
+            || self.trust_of(who)?.passes(self.threshold(Surface::Dms))
+        {
+            return Ok(true);
+        }
+        Ok(self
+            .read_markers()
+            .await
+            .contains_key(&super::key_of(&[who])))
     }
 
     fn spent_this_hour(&self, relay: &str) -> u32 {
@@ -159,7 +169,7 @@ impl Session {
                 return Ok(Gated::Open(Err(dropped)));
             }
         };
-        if worked || self.lets_in(seal.pubkey)? {
+        if worked || self.lets_in(seal.pubkey).await? {
             let opened = wrap::open_seal(self.signer.as_ref(), &seal)
                 .await
                 .and_then(|r| message_of(&r, false));
@@ -177,8 +187,8 @@ impl Session {
 
     /// Passes one legacy kind-4 message through the gate: a stranger's is a
     /// request (its author is in the clear: nothing is decrypted).
-    pub(crate) fn gate_legacy(&self, e: &Event) -> Result<Option<Gated>, SessionError> {
-        if e.pubkey == self.me || self.lets_in(e.pubkey)? {
+    pub(crate) async fn gate_legacy(&self, e: &Event) -> Result<Option<Gated>, SessionError> {
+        if e.pubkey == self.me || self.lets_in(e.pubkey).await? {
             return Ok(None);
         }
         let request = DmRequest {
@@ -198,11 +208,25 @@ impl Session {
             .map(|(r, _)| r.from)
             .collect();
         for who in senders {
-            if self.lets_in(who)? {
+            if self.lets_in(who).await? {
                 self.open_held(who).await;
             }
         }
         Ok(())
+    }
+
+    /// Opens the requests of the one person in `with`, if any: the user
+    /// asked to read that conversation (reading is accepting).
+    pub(crate) async fn open_requests_of(&self, with: &[PublicKey]) {
+        if let [who] = with {
+            let held = lock(&self.gate().requests)
+                .values()
+                .any(|(r, _)| r.from == *who);
+            if held {
+                lock(&self.gate().accepted).insert(*who);
+                self.open_held(*who).await;
+            }
+        }
     }
 
     async fn open_held(&self, who: PublicKey) {

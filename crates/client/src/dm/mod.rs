@@ -91,7 +91,7 @@ pub(crate) struct DmState {
 }
 
 /// The conversation key: the other participants' hex keys, sorted.
-fn key_of(with: &[PublicKey]) -> String {
+pub(crate) fn key_of(with: &[PublicKey]) -> String {
     let mut v: Vec<String> = with.iter().map(|p| p.to_hex()).collect();
     v.sort();
     v.join(",")
@@ -356,7 +356,7 @@ impl Session {
             let gated = if e.kind == Kind::GiftWrap {
                 self.gate_wrap(e).await?
             } else {
-                match self.gate_legacy(e)? {
+                match self.gate_legacy(e).await? {
                     Some(g) => g,
                     None => gate::Gated::Open(self.open_legacy(e).await),
                 }
@@ -449,10 +449,14 @@ impl Session {
     }
 
     /// The messages of the conversation with exactly `with` (the user
-    /// aside), oldest first; marks it read.
+    /// aside), oldest first; marks it read. Asking for one person's
+    /// conversation opens their message requests too (reading is
+    /// accepting: from then on their messages open without asking).
     pub async fn conversation(&self, with: &[PublicKey]) -> Result<Vec<DmMessage>, SessionError> {
         let others: Vec<PublicKey> = with.iter().copied().filter(|p| *p != self.me).collect();
         let key = key_of(&others);
+        self.dm_messages().await?;
+        self.open_requests_of(&others).await;
         let messages: Vec<DmMessage> = self
             .dm_messages()
             .await?
@@ -485,7 +489,7 @@ impl Session {
             .unwrap_or_default()
     }
 
-    async fn read_markers(&self) -> HashMap<String, u64> {
+    pub(crate) async fn read_markers(&self) -> HashMap<String, u64> {
         if let Some(m) = self
             .feature::<DmState>()
             .read

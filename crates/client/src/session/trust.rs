@@ -157,18 +157,24 @@ fn kind_number(kind: ListKind) -> u16 {
 }
 
 /// How far a graph has read the store: per list kind, the highest
-/// insertion order ([`samizdat_store::ListHead::seq`]) it has seen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// insertion order ([`samizdat_store::ListHead::seq`]) it has seen, and
+/// when it last read every head (at least once a minute, see
+/// [`samizdat_store::Store::list_heads_since`]).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct StoreCursor {
     follows: i64,
     mutes: i64,
+    full_at: Option<Instant>,
 }
+
+/// How often a refresh reads every list head, not only the newest.
+const FULL_RESCAN: Duration = Duration::from_secs(60);
 
 /// Brings `graph` up to date with `store` for a user following `follows`:
 /// only lists stored since `cursor` are looked at (all of them when new
-/// follows came, whose lists may be older), and of those only copies newer
-/// than the graph holds are read (their `p` tags as raw keys). What a
-/// session does before each trust query.
+/// follows came, whose lists may be older, and once a minute), and of those
+/// only copies newer than the graph holds are read (their `p` tags as raw
+/// keys). What a session does before each trust query.
 pub fn refresh_from_store(
     store: &samizdat_store::Store,
     graph: &mut TrustGraph,
@@ -177,14 +183,18 @@ pub fn refresh_from_store(
 ) -> Result<TrustRefresh, samizdat_store::StoreError> {
     let new_follows = graph.set_follows(follows);
     let follows: HashSet<&Key> = follows.iter().collect();
+    let full = new_follows > 0 || cursor.full_at.is_none_or(|at| at.elapsed() > FULL_RESCAN);
+    if full {
+        cursor.full_at = Some(Instant::now());
+    }
     let mut lists_read = 0;
     for kind in [ListKind::Follows, ListKind::Mutes] {
         let seen = match kind {
             ListKind::Follows => &mut cursor.follows,
             ListKind::Mutes => &mut cursor.mutes,
         };
-        let after = if new_follows > 0 { 0 } else { *seen };
-        for head in store.list_heads_after(kind_number(kind), after)? {
+        let since = if full { 0 } else { *seen };
+        for head in store.list_heads_since(kind_number(kind), since)? {
             *seen = (*seen).max(head.seq);
             if !follows.contains(&head.author)
                 || graph
