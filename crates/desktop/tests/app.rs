@@ -263,6 +263,13 @@ fn open_a_thread_root_first_replies_nested() {
     h.key_press(egui::Key::J);
     h.step();
     h.key_press(egui::Key::Enter);
+    // Carol and dave are outside alice's network: hidden, counted, and
+    // shown on request, nested under their parents.
+    wait_for(&mut h, "the hidden count", |h| {
+        shows(h, "2 from people outside your network")
+    });
+    assert!(!shows(&h, "carol answers the root"));
+    click(&mut h, "Show them");
     wait_for(&mut h, "the whole thread", |h| {
         shows(h, "carol answers the root") && shows(h, "dave answers carol")
     });
@@ -467,10 +474,14 @@ fn private_messages_arrive_show_unread_and_get_an_answer() {
 
     let mut h = app(&home);
     unlock(&mut h);
-    wait_for(&mut h, "the unread count", |h| shows(h, "Messages (1)"));
-    click(&mut h, "Messages (1)");
-    wait_for(&mut h, "the conversation", |h| shows(h, "bob (1 unread)"));
-    click(&mut h, "bob (1 unread)");
+    // Bob is outside alice's network: his message waits as a request, its
+    // seal unopened, until she opens it.
+    click(&mut h, "Messages");
+    wait_for(&mut h, "the request", |h| shows(h, "Requests (1)"));
+    click(&mut h, "Requests (1)");
+    wait_for(&mut h, "bob's request", |h| shows(h, "1 message ·"));
+    assert!(!shows(&h, "are you there, alice?"), "not opened yet");
+    click(&mut h, "Open their messages");
     wait_for(&mut h, "the message", |h| shows(h, "are you there, alice?"));
     wait_for(&mut h, "read now", |h| {
         shows(h, "Messages") && !shows(h, "1 unread")

@@ -137,7 +137,13 @@ fn requests(
                         if r.messages == 1 { "" } else { "s" },
                         age(r.last_at, now)
                     ));
-                    if ui.small_button("Open").clicked() {
+                    if ui
+                        .small_button("Open their messages")
+                        .on_hover_text(
+                            "Decrypts them; from then on their messages open like anyone's",
+                        )
+                        .clicked()
+                    {
                         main.chat = Some((vec![r.from], Vec::new()));
                         main.show_requests = false;
                         commands.push(Command::AcceptRequests(r.from));

@@ -42,6 +42,8 @@ pub(crate) struct FeedState {
     pub person: Option<PublicKey>,
     /// The conversation open (re-read when messages arrive).
     pub conversation: Option<Vec<PublicKey>>,
+    /// People whose profiles were fetched for the inbox (once a session).
+    pub profiles_asked: std::collections::HashSet<PublicKey>,
 }
 
 /// An open profile.

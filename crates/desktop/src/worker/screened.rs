@@ -63,9 +63,34 @@ impl Ctx {
         }
     }
 
-    /// The inbox, with what the web of trust held back.
+    /// The inbox, with what the web of trust held back; then the names of
+    /// its authors not known yet (once a session), so a name that imitates
+    /// someone followed is shown, and flagged.
     pub(crate) fn show_inbox(&self) {
         let inbox = self.session.inbox_with_held(super::PAGE);
+        if let Ok((shown, held)) = &inbox {
+            let unknown: Vec<PublicKey> = shown
+                .iter()
+                .chain(&held.items)
+                .map(|e| e.pubkey)
+                .filter(|p| !self.session.profile_of(*p).is_ok_and(|pr| pr.known))
+                .collect();
+            let new: Vec<PublicKey> = match self.feed.lock() {
+                Ok(mut f) => unknown
+                    .into_iter()
+                    .filter(|p| f.profiles_asked.insert(*p))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            if !new.is_empty() {
+                let ctx = self.clone();
+                tokio::spawn(async move {
+                    if ctx.session.fetch_profiles_of(&new).await.is_ok() {
+                        ctx.show_inbox();
+                    }
+                });
+            }
+        }
         self.answer(inbox.map(|(events, held)| {
             let newest_first = |events: &[Event]| {
                 let mut v: Vec<Event> = events.to_vec();
