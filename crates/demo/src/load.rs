@@ -84,3 +84,15 @@ pub fn forged_note(keys: &Keys) -> Option<Event> {
     event.content = "forged".into();
     Some(event)
 }
+
+/// A follow list (kind 3) of `keys` naming `people` (raw 32-byte keys,
+/// written as hex without checking they are on the curve: generated graphs
+/// use random bytes), dated `at` (`samizdat bench trust`'s store).
+pub fn contact_list(keys: &Keys, people: &[[u8; 32]], at: u64) -> Option<Event> {
+    let hex = |k: &[u8; 32]| k.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    EventBuilder::new(Kind::ContactList, "")
+        .tags(people.iter().filter_map(|p| Tag::parse(["p".to_owned(), hex(p)]).ok()))
+        .custom_created_at(Timestamp::from_secs(at))
+        .finalize(keys)
+        .ok()
+}

@@ -12,6 +12,7 @@ use nostr::prelude::*;
 use rand::{Rng, SeedableRng};
 use samizdat_client::base::trust::{Key, ListKind, TrustGraph};
 use samizdat_client::session::trust::{refresh_from_store, StoreCursor};
+use samizdat_demo::load::contact_list;
 use serde_json::json;
 
 /// `samizdat bench trust` arguments.
@@ -140,7 +141,7 @@ pub async fn run(args: TrustBenchArgs) -> anyhow::Result<()> {
     let store = if args.memory_only {
         serde_json::Value::Null
     } else {
-        through_store(&args, &follows, &lists, me).await?
+        through_store(&args, &lists, me).await?
     };
     let out = json!({
         "follows": args.follows,
@@ -194,7 +195,6 @@ pub async fn run(args: TrustBenchArgs) -> anyhow::Result<()> {
 /// raw keys, never decoded as events).
 async fn through_store(
     args: &TrustBenchArgs,
-    follows: &[Key],
     lists: &[(Vec<Key>, Vec<Key>)],
     me: Key,
 ) -> anyhow::Result<serde_json::Value> {
@@ -203,19 +203,9 @@ async fn through_store(
     let t = Instant::now();
     let mut keys = Vec::new();
     let mut events = Vec::new();
-    let hex = |k: &Key| -> String { k.iter().map(|b| format!("{b:02x}")).collect() };
-    for (_, (f, _)) in follows.iter().zip(lists) {
+    for (f, _) in lists {
         let k = Keys::generate();
-        let tags: Vec<Tag> = f
-            .iter()
-            .filter_map(|p| Tag::parse(["p".to_owned(), hex(p)]).ok())
-            .collect();
-        events.push(
-            EventBuilder::new(Kind::ContactList, "")
-                .tags(tags)
-                .custom_created_at(Timestamp::from_secs(1_000))
-                .finalize(&k)?,
-        );
+        events.extend(contact_list(&k, f, 1_000));
         keys.push(k);
         if events.len() == 200 {
             store.insert_batch(&events)?;
@@ -241,17 +231,9 @@ async fn through_store(
     let mut reread = 0;
     for round in 0..20u64 {
         let who = (round as usize * 97) % keys.len();
-        let mut changed: Vec<Tag> = lists[who]
-            .0
-            .iter()
-            .skip(5)
-            .filter_map(|p| Tag::parse(["p".to_owned(), hex(p)]).ok())
-            .collect();
-        changed.push(Tag::public_key(Keys::generate().public_key()));
-        store.insert_batch(&[EventBuilder::new(Kind::ContactList, "")
-            .tags(changed)
-            .custom_created_at(Timestamp::from_secs(2_000 + round))
-            .finalize(&keys[who])?])?;
+        let mut changed: Vec<Key> = lists[who].0.iter().skip(5).copied().collect();
+        changed.push(Keys::generate().public_key().to_bytes());
+        store.insert_batch(&contact_list(&keys[who], &changed, 2_000 + round).into_iter().collect::<Vec<_>>())?;
         let t = Instant::now();
         reread += refresh(&mut graph)?;
         times.push(t.elapsed().as_secs_f64() * 1e3);

@@ -108,8 +108,8 @@ fn requests(
     now: Timestamp,
 ) {
     ui.weak(
-        "People outside your network (none of your follows follows them). Only the sender is \
-         known: a message is opened (decrypted) when you open it.",
+        "People outside your network (none of your follows follows them, or your follows \
+         mute them). Only the sender is known: a message is opened (decrypted) when you open it.",
     );
     if view.waiting > 0 {
         ui.weak(format!(
