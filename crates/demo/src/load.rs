@@ -91,7 +91,11 @@ pub fn forged_note(keys: &Keys) -> Option<Event> {
 pub fn contact_list(keys: &Keys, people: &[[u8; 32]], at: u64) -> Option<Event> {
     let hex = |k: &[u8; 32]| k.iter().map(|b| format!("{b:02x}")).collect::<String>();
     EventBuilder::new(Kind::ContactList, "")
-        .tags(people.iter().filter_map(|p| Tag::parse(["p".to_owned(), hex(p)]).ok()))
+        .tags(
+            people
+                .iter()
+                .filter_map(|p| Tag::parse(["p".to_owned(), hex(p)]).ok()),
+        )
         .custom_created_at(Timestamp::from_secs(at))
         .finalize(keys)
         .ok()

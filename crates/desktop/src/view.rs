@@ -297,6 +297,11 @@ pub struct PersonView {
     pub relays: Vec<samizdat_client::evidence::PersonRelay>,
     /// Their relay list names no working relay.
     pub stale_list: bool,
+    /// The web of trust's word on them ("followed by alice and 3 others;
+    /// muted by 1 of your follows; score -1").
+    pub trust: Option<String>,
+    /// Their name imitates this followed person's (another key).
+    pub imitates: Option<String>,
 }
 
 /// The relays page: settings, coverage and health.

@@ -1,7 +1,7 @@
 //! The web of trust in the desktop app, driven like a person would: a
 //! stranger's mention is hidden behind "N from people outside your network"
 //! and shown on request, marked as such; a name imitating someone the user
-//! follows carries a warning on its card.
+//! follows carries a warning on its card and its page, with the score.
 
 mod common;
 
@@ -75,4 +75,16 @@ fn the_inbox_hides_strangers_behind_a_count_and_flags_an_impostor() {
         shows(h, "new key! send me your backup") && shows(h, "⚠ imitates Bob Marley")
     });
     assert!(shows(&h, "· outside your network"));
+    // The impostor's page says it too, with the web of trust's word.
+    click(&mut h, "Bob Mаrley");
+    wait_for(&mut h, "the impostor's page", |h| {
+        shows(
+            h,
+            "⚠ This name imitates Bob Marley, whom you follow: it is another key.",
+        )
+    });
+    assert!(shows(
+        &h,
+        "Web of trust: none of your follows follows them; their name imitates Bob Marley (another key); score 0"
+    ));
 }

@@ -233,7 +233,11 @@ async fn through_store(
         let who = (round as usize * 97) % keys.len();
         let mut changed: Vec<Key> = lists[who].0.iter().skip(5).copied().collect();
         changed.push(Keys::generate().public_key().to_bytes());
-        store.insert_batch(&contact_list(&keys[who], &changed, 2_000 + round).into_iter().collect::<Vec<_>>())?;
+        store.insert_batch(
+            &contact_list(&keys[who], &changed, 2_000 + round)
+                .into_iter()
+                .collect::<Vec<_>>(),
+        )?;
         let t = Instant::now();
         reread += refresh(&mut graph)?;
         times.push(t.elapsed().as_secs_f64() * 1e3);

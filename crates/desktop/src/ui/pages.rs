@@ -138,6 +138,16 @@ pub fn person(
             ui.weak("reading their own relays…");
         }
     });
+    if let Some(real) = &person.imitates {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!("⚠ This name imitates {real}, whom you follow: it is another key."),
+        );
+    }
+    if let Some(sentence) = &person.trust {
+        ui.weak(format!("Web of trust: {sentence}"))
+            .on_hover_text("Computed on this machine from your follows' follow and mute lists");
+    }
     let npub = nostr::nips::nip19::ToBech32::to_bech32(&person.pubkey).unwrap_or_default();
     ui.horizontal(|ui| {
         ui.monospace(&npub);

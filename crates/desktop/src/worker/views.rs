@@ -206,6 +206,13 @@ impl Ctx {
     }
 
     fn person_view(&self, who: PublicKey, notes: &[Event], loading: bool) -> PersonView {
+        let trust = self.session.explain_trust(who).ok().map(|report| {
+            let mut people = report.followed_by.clone();
+            people.extend(&report.muted_by);
+            people.extend(report.lookalike_of);
+            let names = self.session.names(&people).unwrap_or_default();
+            (report, names)
+        });
         let follows = self.session.follows().unwrap_or_default();
         let relays = self
             .session
@@ -226,6 +233,16 @@ impl Ctx {
             muted: self.session.mute_set().people.contains(&who.to_hex()),
             loading,
             nip05: None,
+            trust: trust.as_ref().map(|(r, names)| {
+                use samizdat_client::session::trust::Distance;
+                match r.trust.distance {
+                    Distance::Me | Distance::Followed => r.sentence(names),
+                    _ => format!("{}; score {}", r.sentence(names), r.trust.score),
+                }
+            }),
+            imitates: trust
+                .as_ref()
+                .and_then(|(r, names)| r.lookalike_of.and_then(|p| names.get(&p).cloned())),
         }
     }
 
