@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::RelayProcess;
+use common::{json_of, RelayProcess};
 
 #[test]
 fn bench_relay_prints_figures_as_json() {
@@ -49,18 +49,9 @@ fn bench_relay_prints_figures_as_json() {
 
 #[test]
 fn bench_ingest_reports_both_rates_as_json() {
-    let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
-        .args([
-            "--log", "warn", "bench", "ingest", "--events", "600", "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&[
+        "--log", "warn", "bench", "ingest", "--events", "600", "--json",
+    ]);
     assert_eq!(v["events"], 600);
     assert!(v["verify_eps"].as_f64().unwrap() > 0.0);
     assert!(v["ingest_eps"].as_f64().unwrap() > 0.0);
@@ -68,26 +59,17 @@ fn bench_ingest_reports_both_rates_as_json() {
 
 #[test]
 fn bench_trust_reports_build_update_and_memory_as_json() {
-    let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
-        .args([
-            "--log",
-            "warn",
-            "bench",
-            "trust",
-            "--follows",
-            "100",
-            "--each",
-            "50",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&[
+        "--log",
+        "warn",
+        "bench",
+        "trust",
+        "--follows",
+        "100",
+        "--each",
+        "50",
+        "--json",
+    ]);
     assert_eq!(v["follows"], 100);
     assert!(v["edges"].as_u64().unwrap() >= 100 * 50);
     assert!(v["build_ms"].as_f64().unwrap() > 0.0);

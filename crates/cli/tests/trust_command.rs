@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{samizdat, RelayProcess};
+use common::{run_ok, samizdat, RelayProcess};
 use nostr::prelude::*;
 
 fn run(home: &Path, args: &[&str]) -> Output {
@@ -23,13 +23,9 @@ fn run(home: &Path, args: &[&str]) -> Output {
 }
 
 fn ok(home: &Path, args: &[&str]) -> String {
-    let out = run(home, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut all = vec!["--log", "warn", "--profile", "me"];
+    all.extend_from_slice(args);
+    run_ok(home, "trust-test-passphrase", &all)
 }
 
 #[test]

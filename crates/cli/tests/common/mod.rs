@@ -124,6 +124,18 @@ pub fn run_ok(home: &Path, passphrase: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `samizdat ARGS` (no profile), fails the test (with stderr) unless
+/// it succeeds, and parses its stdout as JSON.
+pub fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = samizdat().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Runs `cmd` with `input` (and a newline) on its standard input, as a key
 /// to `init --import` is given; its output.
 pub fn output_with_stdin(cmd: &mut Command, input: &str) -> std::process::Output {
