@@ -180,8 +180,9 @@ pub async fn run(args: TrustBenchArgs) -> anyhow::Result<()> {
     );
     if !store.is_null() {
         println!(
-            "  through a store: write {:.1} s (setup), build {:.0} ms, refresh with nothing changed {:.1} ms, refresh after one list changed {:.1} ms (median of 20)",
+            "  through a store: write {:.1} s (setup, {:.0} MiB on disk), build {:.0} ms, refresh with nothing changed {:.1} ms, refresh after one list changed {:.1} ms (median of 20)",
             store["write_s"].as_f64().unwrap_or(0.0),
+            store["store_mib"].as_f64().unwrap_or(0.0),
             store["build_ms"].as_f64().unwrap_or(0.0),
             store["refresh_unchanged_ms"].as_f64().unwrap_or(0.0),
             store["refresh_one_changed_ms"].as_f64().unwrap_or(0.0),
@@ -214,6 +215,8 @@ async fn through_store(
     }
     store.insert_batch(&events)?;
     let write_s = t.elapsed().as_secs_f64();
+    store.checkpoint()?;
+    let store_mib = store.size_on_disk()? as f64 / (1024.0 * 1024.0);
     let real_follows: Vec<Key> = keys.iter().map(|k| k.public_key().to_bytes()).collect();
     let mut cursor = StoreCursor::default();
     let mut refresh = |graph: &mut TrustGraph| -> anyhow::Result<usize> {
@@ -247,6 +250,7 @@ async fn through_store(
         "lists": read,
         "each": args.each,
         "write_s": write_s,
+        "store_mib": store_mib,
         "build_ms": build_ms,
         "refresh_unchanged_ms": refresh_unchanged_ms,
         "refresh_one_changed_ms": refresh_one_changed_ms,
