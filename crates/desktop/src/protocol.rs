@@ -70,6 +70,8 @@ pub enum Command {
     /// Open the message requests of this person (and let them in for the
     /// session).
     AcceptRequests(PublicKey),
+    /// Save the web of trust's thresholds and wrap gate.
+    SetTrust(samizdat_client::base::settings::TrustSettings),
     /// Refresh the relays page.
     ShowRelays,
     /// Save the app's preferences for this profile.
@@ -157,6 +159,8 @@ pub enum Update {
         network: String,
         /// Whether NIP-05 names are checked.
         nip05_checks: bool,
+        /// The web of trust's thresholds and wrap gate.
+        trust: samizdat_client::base::settings::TrustSettings,
     },
     /// The session is closed.
     Locked,

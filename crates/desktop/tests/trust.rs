@@ -87,4 +87,18 @@ fn the_inbox_hides_strangers_behind_a_count_and_flags_an_impostor() {
         &h,
         "Web of trust: none of your follows follows them; their name imitates Bob Marley (another key); score 0"
     ));
+    // Settings: an inbox threshold of 0 lets strangers in (score 0).
+    h.key_press(egui::Key::Escape);
+    h.step();
+    click(&mut h, "Settings");
+    wait_for(&mut h, "the web of trust settings", |h| {
+        shows(h, "Save web of trust")
+    });
+    // What dragging the inbox threshold to 0 leaves in the form.
+    h.state_mut().main.as_mut().unwrap().trust.inbox = 0;
+    click(&mut h, "Save web of trust");
+    click(&mut h, "Inbox");
+    wait_for(&mut h, "the impostor's mention, no longer hidden", |h| {
+        shows(h, "new key! send me your backup") && !shows(h, "1 from people outside your network")
+    });
 }

@@ -149,6 +149,8 @@ pub struct Main {
     pub network: String,
     /// Whether NIP-05 names are checked (Settings).
     pub nip05_checks: bool,
+    /// The web of trust's settings as edited (Settings; saved on "Save").
+    pub trust: samizdat_client::base::settings::TrustSettings,
     /// A link the user clicked, waiting for "open in the browser?".
     pub link_to_open: Option<String>,
     /// The proxy field.
@@ -220,6 +222,7 @@ impl Main {
             privacy: None,
             network: String::new(),
             nip05_checks: true,
+            trust: Default::default(),
             link_to_open: None,
             proxy_field: String::new(),
             direct_field: String::new(),
@@ -435,6 +438,7 @@ impl DesktopApp {
                 needs_relays,
                 network,
                 nip05_checks,
+                trust,
             } => {
                 self.start.wipe_secrets();
                 self.start.error = None;
@@ -442,6 +446,7 @@ impl DesktopApp {
                 let mut main = Main::new(profile, me, name, prefs, needs_relays);
                 main.network = network;
                 main.nip05_checks = nip05_checks;
+                main.trust = trust;
                 self.main = Some(main);
             }
             Update::Locked => self.main = None,

@@ -302,6 +302,48 @@ pub fn alerts(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
 }
 
 /// App settings: UI scale and theme (saved per profile).
+/// The web of trust's thresholds and the gift-wrap gate.
+fn trust_settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
+    ui.separator();
+    ui.heading("Web of trust");
+    ui.weak(
+        "Computed here from your follows' follow and mute lists. Score: followed by N of your \
+         follows − 2 × muted by M of them; people you follow always pass. Below a threshold, \
+         items wait behind \"N from people outside your network\".",
+    );
+    let t = &mut main.trust;
+    egui::Grid::new("trust-thresholds").show(ui, |ui| {
+        for (label, value) in [
+            ("Inbox threshold", &mut t.inbox),
+            ("Messages threshold (below: requests)", &mut t.dms),
+            ("Thread replies threshold", &mut t.replies),
+            ("Search threshold", &mut t.search),
+            ("Notifications threshold", &mut t.notifications),
+        ] {
+            let l = ui.label(label);
+            ui.add(egui::DragValue::new(value).range(-100..=100))
+                .labelled_by(l.id);
+            ui.end_row();
+        }
+        let l = ui.label("Strangers' messages opened per relay and hour");
+        ui.add(egui::DragValue::new(&mut t.stranger_wraps_per_hour).range(0..=10_000))
+            .labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label("Proof of work that lets a stranger's message in (bits)");
+        ui.add(egui::DragValue::new(&mut t.wrap_pow_accepted).range(0..=64))
+            .labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label("Proof of work on your messages (bits; 0: none)");
+        ui.add(egui::DragValue::new(&mut t.wrap_pow).range(0..=32))
+            .labelled_by(l.id)
+            .on_hover_text("Work on a wrap marks it as coming from a client that adds work");
+        ui.end_row();
+    });
+    if ui.button("Save web of trust").clicked() {
+        commands.push(Command::SetTrust(main.trust));
+    }
+}
+
 pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
     ui.heading("Settings");
     let before = main.prefs.clone();
@@ -324,6 +366,7 @@ pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
     if main.prefs != before {
         commands.push(Command::SavePrefs(main.prefs.clone()));
     }
+    trust_settings(ui, main, commands);
     ui.separator();
     ui.heading("Privacy");
     ui.label("Remote images and link previews: never loaded. Links open in your browser only when you click them, after a warning: the browser does not go through Samizdat's proxy.");

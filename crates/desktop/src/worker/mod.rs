@@ -173,6 +173,7 @@ impl Worker {
         let needs_relays = session.settings().relays.is_empty();
         let network = session.settings().network.describe();
         let nip05_checks = !session.settings().no_nip05_checks;
+        let trust = session.trust_settings();
         self.send(Update::Opened {
             profile,
             me,
@@ -181,6 +182,7 @@ impl Worker {
             needs_relays,
             network,
             nip05_checks,
+            trust,
         });
         let ctx = views::Ctx {
             session: Arc::clone(&session),

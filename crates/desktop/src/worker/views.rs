@@ -37,6 +37,15 @@ impl Ctx {
             }
             Command::ShowInbox => self.show_inbox(),
             Command::AcceptRequests(who) => self.accept_requests(who),
+            Command::SetTrust(trust) => {
+                self.sink
+                    .send(match self.session.set_trust_settings(trust) {
+                        Ok(()) => Update::Alert("web of trust saved".into()),
+                        Err(e) => Update::Alert(e.to_string()),
+                    });
+                self.show_inbox();
+                self.show_conversations();
+            }
             Command::ShowAlerts => self.show_alerts(),
             Command::CancelChange(id) => {
                 let cancelled = self.session.cancel_change(id);
