@@ -214,18 +214,17 @@ async fn run(
                 println!("{}", serde_json::to_string(&gate)?);
                 return Ok(());
             }
-            let names = session.names(&gate.requests.iter().map(|r| r.from).collect::<Vec<_>>())?;
-            let imitators =
-                session.lookalikes(&gate.requests.iter().map(|r| r.from).collect::<Vec<_>>())?;
+            let senders: Vec<PublicKey> = gate.requests.iter().map(|r| r.from).collect();
+            let names = session.names(&senders)?;
+            let imitators = session.imitated_names(&senders)?;
             if gate.requests.is_empty() {
                 println!("no message requests");
             }
             for r in &gate.requests {
-                let flag = if imitators.contains_key(&r.from) {
-                    "  ⚠ name imitates someone you follow"
-                } else {
-                    ""
-                };
+                let flag = imitators
+                    .get(&r.from)
+                    .map(|real| format!("  ⚠ name imitates {real}, whom you follow"))
+                    .unwrap_or_default();
                 println!(
                     "{} ({}): {} message(s), unopened{flag}",
                     names.get(&r.from).cloned().unwrap_or_default(),

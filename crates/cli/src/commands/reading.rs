@@ -19,13 +19,7 @@ pub(crate) fn lookalikes_in(
     events: &[Event],
 ) -> anyhow::Result<HashMap<PublicKey, String>> {
     let authors: Vec<PublicKey> = events.iter().map(|e| e.pubkey).collect();
-    let found = session.lookalikes(&authors)?;
-    let real: Vec<PublicKey> = found.values().copied().collect();
-    let names = session.names(&real)?;
-    Ok(found
-        .into_iter()
-        .map(|(fake, real)| (fake, names.get(&real).cloned().unwrap_or_default()))
-        .collect())
+    Ok(session.imitated_names(&authors)?)
 }
 
 /// Events, one per line; an author whose name imitates someone followed

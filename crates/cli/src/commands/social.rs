@@ -424,10 +424,11 @@ pub async fn inbox(ctx: &Context, limit: usize, as_json: bool, all: bool) -> any
     } else {
         session.inbox_with_held(limit)
     };
-    let flagged = items
-        .as_ref()
-        .map_err(|_| anyhow::anyhow!("inbox unreadable"))
-        .and_then(|(i, _)| super::reading::lookalikes_in(&session, i));
+    // Read before the session closes; an unreadable inbox reports its own error below.
+    let flagged = match &items {
+        Ok((i, _)) => super::reading::lookalikes_in(&session, i),
+        Err(_) => Ok(Default::default()),
+    };
     session.shutdown().await;
     fetched?;
     let (items, held): (Vec<Event>, samizdat_client::everyday::HeldBack) = items?;
@@ -481,10 +482,10 @@ pub async fn search(
         }
         f
     });
-    let flagged = found
-        .as_ref()
-        .map_err(|_| anyhow::anyhow!("search failed"))
-        .and_then(|f| super::reading::lookalikes_in(&session, &f.shown));
+    let flagged = match &found {
+        Ok(f) => super::reading::lookalikes_in(&session, &f.shown),
+        Err(_) => Ok(Default::default()),
+    };
     session.shutdown().await;
     let found = found?;
     super::reading::print_flagged(&found.shown, &flagged?, as_json)?;

@@ -26,6 +26,7 @@ use serde::Serialize;
 use super::wrap::{self, Dropped};
 use super::{message_of, DmMessage, DmState};
 use crate::base::pow::leading_zero_bits;
+use crate::base::settings::TrustSettings;
 use crate::session::trust::Surface;
 use crate::session::{Session, SessionError};
 
@@ -85,6 +86,24 @@ pub(crate) enum Gated {
     Waiting,
 }
 
+/// One pass of the DM reader over the stored wraps: the settings read once,
+/// and each sender's verdict decided once (a verdict refreshes the web of
+/// trust, so a thousand wraps from a few people cost a few refreshes).
+pub(crate) struct Pass {
+    settings: TrustSettings,
+    verdicts: HashMap<PublicKey, bool>,
+}
+
+impl Pass {
+    /// A pass with the settings in force now.
+    pub(crate) fn new(session: &Session) -> Self {
+        Self {
+            settings: session.settings().trust,
+            verdicts: HashMap::new(),
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -102,17 +121,21 @@ impl Session {
     /// or above the DM threshold, or someone whose conversation the user
     /// has read before (reading is accepting; the read markers persist it,
     /// encrypted) or accepted in this session.
-    async fn lets_in(&self, who: PublicKey) -> Result<bool, SessionError> {
-        if who == self.me
-            || lock(&self.gate().accepted).contains(&who)
-            || self.trust_of(who)?.passes(self.threshold(Surface::Dms))
-        {
-            return Ok(true);
+    async fn lets_in(&self, pass: &mut Pass, who: PublicKey) -> Result<bool, SessionError> {
+        if let Some(verdict) = pass.verdicts.get(&who) {
+            return Ok(*verdict);
         }
-        Ok(self
-            .read_markers()
-            .await
-            .contains_key(&super::key_of(&[who])))
+        let verdict = who == self.me
+            || lock(&self.gate().accepted).contains(&who)
+            || self
+                .trust_of(who)?
+                .passes(Surface::Dms.threshold(&pass.settings))
+            || self
+                .read_markers()
+                .await
+                .contains_key(&super::key_of(&[who]));
+        pass.verdicts.insert(who, verdict);
+        Ok(verdict)
     }
 
     fn spent_this_hour(&self, relay: &str) -> u32 {
@@ -140,8 +163,12 @@ impl Session {
     }
 
     /// Passes one gift wrap through the gate (see the module's text).
-    pub(crate) async fn gate_wrap(&self, e: &Event) -> Result<Gated, SessionError> {
-        let settings = self.settings().trust;
+    pub(crate) async fn gate_wrap(
+        &self,
+        pass: &mut Pass,
+        e: &Event,
+    ) -> Result<Gated, SessionError> {
+        let settings = pass.settings;
         let worked = settings.wrap_pow_accepted > 0
             && leading_zero_bits(e.id.as_bytes()) >= settings.wrap_pow_accepted;
         let relay = self
@@ -169,7 +196,7 @@ impl Session {
                 return Ok(Gated::Open(Err(dropped)));
             }
         };
-        if worked || self.lets_in(seal.pubkey).await? {
+        if worked || self.lets_in(pass, seal.pubkey).await? {
             let opened = wrap::open_seal(self.signer.as_ref(), &seal)
                 .await
                 .and_then(|r| message_of(&r, false));
@@ -187,8 +214,12 @@ impl Session {
 
     /// Passes one legacy kind-4 message through the gate: a stranger's is a
     /// request (its author is in the clear: nothing is decrypted).
-    pub(crate) async fn gate_legacy(&self, e: &Event) -> Result<Option<Gated>, SessionError> {
-        if e.pubkey == self.me || self.lets_in(e.pubkey).await? {
+    pub(crate) async fn gate_legacy(
+        &self,
+        pass: &mut Pass,
+        e: &Event,
+    ) -> Result<Option<Gated>, SessionError> {
+        if e.pubkey == self.me || self.lets_in(pass, e.pubkey).await? {
             return Ok(None);
         }
         let request = DmRequest {
@@ -202,13 +233,13 @@ impl Session {
 
     /// Opens the requests of everyone `who` names now lets in (a sender
     /// the user followed since, or accepted): called before each read.
-    pub(crate) async fn release_requests(&self) -> Result<(), SessionError> {
+    pub(crate) async fn release_requests(&self, pass: &mut Pass) -> Result<(), SessionError> {
         let senders: HashSet<PublicKey> = lock(&self.gate().requests)
             .values()
             .map(|(r, _)| r.from)
             .collect();
         for who in senders {
-            if self.lets_in(who).await? {
+            if self.lets_in(pass, who).await? {
                 self.open_held(who).await;
             }
         }

@@ -348,15 +348,16 @@ impl Session {
                 .author(self.me)
                 .limit(10_000),
         ])?;
-        self.release_requests().await?;
+        let mut pass = gate::Pass::new(self);
+        self.release_requests(&mut pass).await?;
         for e in wraps.iter().chain(&legacy) {
             if self.feature::<DmState>().knows(&e.id) || self.is_request(&e.id) {
                 continue; // waiting wraps are tried again: the hour may have turned
             }
             let gated = if e.kind == Kind::GiftWrap {
-                self.gate_wrap(e).await?
+                self.gate_wrap(&mut pass, e).await?
             } else {
-                match self.gate_legacy(e).await? {
+                match self.gate_legacy(&mut pass, e).await? {
                     Some(g) => g,
                     None => gate::Gated::Open(self.open_legacy(e).await),
                 }
@@ -369,6 +370,11 @@ impl Session {
             }
             self.remember(e.id, opened);
         }
+        Ok(self.opened_messages())
+    }
+
+    /// The messages opened so far, oldest first (no wrap read or opened).
+    fn opened_messages(&self) -> Vec<DmMessage> {
         let opened = self
             .feature::<DmState>()
             .opened
@@ -381,7 +387,7 @@ impl Session {
         }
         let mut all: Vec<DmMessage> = by_id.into_values().collect();
         all.sort_by_key(|m| (m.created_at, m.id));
-        Ok(all)
+        all
     }
 
     pub(crate) async fn open_legacy(&self, e: &Event) -> Result<DmMessage, Dropped> {
@@ -458,8 +464,7 @@ impl Session {
         self.dm_messages().await?;
         self.open_requests_of(&others).await;
         let messages: Vec<DmMessage> = self
-            .dm_messages()
-            .await?
+            .opened_messages()
             .into_iter()
             .filter(|m| self.conversation_key(m) == key)
             .collect();

@@ -215,38 +215,30 @@ pub fn refresh_from_store(
 }
 
 impl Session {
-    /// Brings the graph up to date with the store and runs `f` on it.
-    fn with_trust<R>(&self, f: impl FnOnce(&TrustGraph) -> R) -> Result<R, SessionError> {
+    /// Brings the graph up to date with the store and runs `f` on it (and
+    /// on what the refresh read).
+    fn refreshed<R>(
+        &self,
+        f: impl FnOnce(&TrustGraph, TrustRefresh) -> R,
+    ) -> Result<R, SessionError> {
         let state = self.feature::<TrustState>();
         let mut guard = state.graph.lock().unwrap_or_else(|p| p.into_inner());
         let (graph, cursor) = guard
             .get_or_insert_with(|| (TrustGraph::new(self.me.to_bytes()), StoreCursor::default()));
-        self.refresh_graph(graph, cursor)?;
-        Ok(f(graph))
+        let follows: Vec<Key> = self.follows()?.iter().map(|p| p.to_bytes()).collect();
+        let refresh = refresh_from_store(self.engine.store(), graph, cursor, &follows)?;
+        Ok(f(graph, refresh))
     }
 
-    fn refresh_graph(
-        &self,
-        graph: &mut TrustGraph,
-        cursor: &mut StoreCursor,
-    ) -> Result<TrustRefresh, SessionError> {
-        let follows: Vec<Key> = self.follows()?.iter().map(|p| p.to_bytes()).collect();
-        Ok(refresh_from_store(
-            self.engine.store(),
-            graph,
-            cursor,
-            &follows,
-        )?)
+    /// Brings the graph up to date with the store and runs `f` on it.
+    fn with_trust<R>(&self, f: impl FnOnce(&TrustGraph) -> R) -> Result<R, SessionError> {
+        self.refreshed(|graph, _| f(graph))
     }
 
     /// Reads what changed in the follows' lists into the web of trust now
     /// (every query does this itself; the background calls it after a sync).
     pub fn refresh_trust(&self) -> Result<TrustRefresh, SessionError> {
-        let state = self.feature::<TrustState>();
-        let mut guard = state.graph.lock().unwrap_or_else(|p| p.into_inner());
-        let (graph, cursor) = guard
-            .get_or_insert_with(|| (TrustGraph::new(self.me.to_bytes()), StoreCursor::default()));
-        self.refresh_graph(graph, cursor)
+        self.refreshed(|_, refresh| refresh)
     }
 
     /// A person's standing in the user's network.
@@ -381,6 +373,21 @@ impl Session {
             .names
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// [`Session::lookalikes`] with the display name of the person each
+    /// one imitates: what a UI prints beside the impostor's name.
+    pub fn imitated_names(
+        &self,
+        people: &[PublicKey],
+    ) -> Result<HashMap<PublicKey, String>, SessionError> {
+        let found = self.lookalikes(people)?;
+        let real: Vec<PublicKey> = found.values().copied().collect();
+        let names = self.names(&real)?;
+        Ok(found
+            .into_iter()
+            .filter_map(|(fake, real)| Some((fake, names.get(&real)?.clone())))
+            .collect())
     }
 
     /// The web of trust's settings in force.

@@ -14,18 +14,19 @@ use super::views::Ctx;
 use crate::protocol::Update;
 use crate::view::{NoteView, RequestView, ScreenedCards};
 
+/// Events newest first, each at depth 0 (the inbox, search results).
+fn newest_first(events: &[Event]) -> Vec<(Event, usize)> {
+    let mut v: Vec<Event> = events.to_vec();
+    v.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
+    v.into_iter().map(|e| (e, 0)).collect()
+}
+
 impl Ctx {
     /// Authors among `events` whose name imitates someone followed, with
     /// the name they imitate.
     pub(crate) fn imitators(&self, events: &[Event]) -> HashMap<PublicKey, String> {
         let authors: Vec<PublicKey> = events.iter().map(|e| e.pubkey).collect();
-        let found = self.session.lookalikes(&authors).unwrap_or_default();
-        let real: Vec<PublicKey> = found.values().copied().collect();
-        let names = self.session.names(&real).unwrap_or_default();
-        found
-            .into_iter()
-            .map(|(fake, real)| (fake, names.get(&real).cloned().unwrap_or_default()))
-            .collect()
+        self.session.imitated_names(&authors).unwrap_or_default()
     }
 
     /// Cards for `shown` and `hidden` together: `order` arranges all of
@@ -49,15 +50,17 @@ impl Ctx {
                 })
                 .collect()
         };
-        let mut all: Vec<Event> = shown.to_vec();
-        all.extend(hidden.iter().cloned());
+        let shown_cards = layout(shown);
+        let everything = if hidden.is_empty() {
+            shown_cards.clone()
+        } else {
+            let mut all: Vec<Event> = shown.to_vec();
+            all.extend(hidden.iter().cloned());
+            layout(&all)
+        };
         ScreenedCards {
-            shown: layout(shown),
-            everything: if hidden.is_empty() {
-                layout(shown)
-            } else {
-                layout(&all)
-            },
+            shown: shown_cards,
+            everything,
             hidden: hidden.len(),
             revealed: false,
         }
@@ -92,11 +95,6 @@ impl Ctx {
             }
         }
         self.answer(inbox.map(|(events, held)| {
-            let newest_first = |events: &[Event]| {
-                let mut v: Vec<Event> = events.to_vec();
-                v.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
-                v.into_iter().map(|e| (e, 0)).collect()
-            };
             let by_relay = held
                 .by_relay
                 .iter()
@@ -131,11 +129,6 @@ impl Ctx {
     pub(crate) fn search(&self, text: String) {
         let found = self.session.search_screened(&text, 100);
         self.answer(found.map(|Screened { shown, hidden }| {
-            let newest_first = |events: &[Event]| {
-                let mut v: Vec<Event> = events.to_vec();
-                v.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
-                v.into_iter().map(|e| (e, 0)).collect()
-            };
             Update::Search(text, self.screened_cards(&shown, &hidden, newest_first))
         }));
     }
@@ -147,9 +140,7 @@ impl Ctx {
         names: &HashMap<PublicKey, String>,
     ) -> Result<Vec<RequestView>, SessionError> {
         let senders: Vec<PublicKey> = gate.requests.iter().map(|r| r.from).collect();
-        let imitated = self.session.lookalikes(&senders)?;
-        let real: Vec<PublicKey> = imitated.values().copied().collect();
-        let real_names = self.session.names(&real)?;
+        let imitated = self.session.imitated_names(&senders)?;
         Ok(gate
             .requests
             .iter()
@@ -158,9 +149,7 @@ impl Ctx {
                 name: names.get(&r.from).cloned().unwrap_or_default(),
                 messages: r.messages,
                 last_at: Timestamp::from_secs(r.last_at),
-                imitates: imitated
-                    .get(&r.from)
-                    .and_then(|p| real_names.get(p).cloned()),
+                imitates: imitated.get(&r.from).cloned(),
             })
             .collect())
     }
