@@ -20,6 +20,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod backoff;
+pub mod blossom;
 mod ingest;
 mod message;
 mod negentropy;

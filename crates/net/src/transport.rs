@@ -6,7 +6,7 @@
 //! connection or resolves a relay's host name locally.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use samizdat_store::FailureClass;
@@ -185,24 +185,10 @@ pub async fn connect(url: &RelayUrl, config: &TransportConfig) -> Result<WsStrea
     }
 }
 
-/// TLS settings: rustls with the ring provider and the webpki root store.
-#[allow(clippy::expect_used)] // a build-time fact, not outside input (see below)
+/// TLS settings: rustls with the ring provider and the webpki root store
+/// (shared with every HTTP exchange).
 pub(crate) fn tls_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    Arc::clone(CONFIG.get_or_init(|| {
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        // Not outside input: ring supports rustls' default protocol versions.
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("the ring provider supports the default TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        Arc::new(config)
-    }))
+    samizdat_http::tls_config()
 }
 
 fn classify_io(e: &std::io::Error) -> FailureClass {

@@ -49,6 +49,36 @@ pub struct RelayConfig {
     /// grows with its database until about nine times this (the soak shows
     /// it); lower it on a small machine.
     pub cache_mib: u32,
+    /// Blossom media serving on the same port ([`MediaConfig`]); off until
+    /// a folder for the blobs is set.
+    pub media: MediaConfig,
+}
+
+/// The `[media]` table: the relay as a Blossom server (BUD-01/02/04/06).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Folder the blobs are stored in (by hash) with their index; `None`
+    /// turns Blossom off (every media route answers 404).
+    pub dir: Option<std::path::PathBuf>,
+    /// Most bytes of blobs stored in all, in MiB.
+    pub quota_mib: u64,
+    /// Largest blob accepted, in MiB.
+    pub max_blob_mib: u64,
+    /// The URL blobs are served from, put in blob descriptors (for a relay
+    /// behind a TLS proxy); by default `http://` plus the request's `Host`.
+    pub public_url: Option<String>,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            quota_mib: 2048,
+            max_blob_mib: 50,
+            public_url: None,
+        }
+    }
 }
 
 /// Bounds on what one client may ask of the relay.
@@ -112,6 +142,7 @@ impl Default for RelayConfig {
             min_pow: 0,
             policy: PolicyConfig::default(),
             metrics: true,
+            media: MediaConfig::default(),
         }
     }
 }

@@ -17,6 +17,9 @@
 //! - Limits are enforced and declared in NIP-11; rate limits per address and
 //!   per author, connections per address; logs carry a salted hash of the
 //!   client address, never the IP. `/metrics` serves Prometheus counters.
+//! - With `[media] dir` set, the same port is a Blossom media server
+//!   (BUD-01/02/04/06 with BUD-11 authorization): blobs stored by hash on
+//!   disk, indexed in SQLite, uploads limited by the write policy and a quota.
 //! - [`RelayHandle::reload`] puts a new config in force without dropping
 //!   connections (the CLI calls it on SIGHUP).
 //!
@@ -35,6 +38,7 @@
 
 mod admission;
 mod auth;
+mod blossom;
 mod config;
 mod connection;
 pub mod inbound;
@@ -53,7 +57,7 @@ mod storage;
 mod subscriptions;
 mod writer;
 
-pub use config::{ConfigError, Limits, RateLimits, RelayConfig};
+pub use config::{ConfigError, Limits, MediaConfig, RateLimits, RelayConfig};
 pub use nip11::{information_document, SUPPORTED_NIPS};
 pub use pg::PgStore;
 pub use policy::{parse_key, PolicyConfig, WriteMode, DEFAULT_AUTH_READ_KINDS};

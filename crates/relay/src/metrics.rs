@@ -25,6 +25,9 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
     admin_actions: AtomicU64,
+    blob_requests: Mutex<BTreeMap<&'static str, u64>>,
+    blobs_stored: AtomicI64,
+    blob_bytes: AtomicI64,
 }
 
 fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
@@ -89,6 +92,18 @@ impl Metrics {
         self.admin_actions.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A Blossom request of `verb` (`get`, `upload`, `mirror`, `list`,
+    /// `delete`) was answered.
+    pub fn blob_request(&self, verb: &'static str) {
+        bump(&self.blob_requests, verb);
+    }
+
+    /// The blob store now holds `count` blobs of `bytes` in all.
+    pub fn set_blobs(&self, count: u64, bytes: u64) {
+        self.blobs_stored.store(count as i64, Ordering::Relaxed);
+        self.blob_bytes.store(bytes as i64, Ordering::Relaxed);
+    }
+
     /// The current open connections.
     pub fn open_connections(&self) -> i64 {
         self.connections_open.load(Ordering::Relaxed)
@@ -145,6 +160,25 @@ impl Metrics {
             "NIP-86 management calls by admins.",
             "counter",
             vec![(String::new(), load(&self.admin_actions).to_string())],
+        );
+        counter(
+            "samizdat_relay_blob_requests_total",
+            "Blossom requests, by verb.",
+            "counter",
+            labelled("verb", &self.blob_requests),
+        );
+        let gauge = |a: &AtomicI64| vec![(String::new(), a.load(Ordering::Relaxed).to_string())];
+        counter(
+            "samizdat_relay_blobs",
+            "Blobs stored.",
+            "gauge",
+            gauge(&self.blobs_stored),
+        );
+        counter(
+            "samizdat_relay_blob_bytes",
+            "Bytes of blobs stored.",
+            "gauge",
+            gauge(&self.blob_bytes),
         );
         let mut lines: Vec<(String, String)> = self
             .latency_buckets

@@ -198,11 +198,18 @@ pub async fn start(
         state: Arc::clone(&state),
         tokens: Arc::new(UsedTokens::default()),
     };
+    let blobs = match &state.config().media.dir {
+        Some(dir) => Some(Arc::new(
+            crate::blossom::BlobStore::open(dir).map_err(|e| RelayError::Config(e.to_string()))?,
+        )),
+        None => None,
+    };
     let app = Router::new()
         .route("/", get(root).post(manage))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(management::MAX_BODY))
-        .with_state(http);
+        .with_state(http)
+        .merge(crate::blossom::routes(Arc::clone(&state), blobs));
     let mut shutdown = stopped;
     // Nostr is many small messages (EVENTs then EOSE): without TCP_NODELAY,
     // Nagle's algorithm and the client's delayed ACKs add ~40 ms to answers.
