@@ -268,7 +268,18 @@ enum Command {
         /// Default: the profile's `pow` setting.
         #[arg(long)]
         pow: Option<u8>,
+        /// Attach a picture (PNG, JPEG, WebP, GIF; repeatable): its EXIF,
+        /// GPS and other metadata are removed, it goes to your Blossom
+        /// servers, and the note gets its link and an `imeta` tag.
+        #[arg(long)]
+        attach: Vec<std::path::PathBuf>,
     },
+    /// When pictures load, and loading them (Blossom, hash-checked).
+    #[command(subcommand)]
+    Media(commands::media::MediaCommand),
+    /// Your Blossom media servers (kind 10063).
+    #[command(subcommand)]
+    Blossom(commands::media::BlossomCommand),
     /// Reply to a note (NIP-10), delivered to your relays and the inboxes of
     /// everyone in the conversation.
     Reply {
@@ -492,7 +503,12 @@ fn main() -> std::process::ExitCode {
                 allow_hinted,
                 all,
             } => commands::reading::thread(&keys_ctx, &event, json, allow_hinted, all).await,
-            Command::Post { text, pow } => commands::social::post(&keys_ctx, &text, pow).await,
+            Command::Post { text, attach, .. } if !attach.is_empty() => {
+                commands::media::post_with_attachments(&keys_ctx, &text, &attach).await
+            }
+            Command::Post { text, pow, .. } => commands::social::post(&keys_ctx, &text, pow).await,
+            Command::Media(cmd) => commands::media::media(&keys_ctx, cmd).await,
+            Command::Blossom(cmd) => commands::media::blossom(&keys_ctx, cmd).await,
             Command::Reply { to, text, pow } => {
                 commands::social::reply(&keys_ctx, &to, &text, pow).await
             }

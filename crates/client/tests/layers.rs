@@ -24,6 +24,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("lists", 4),
     ("everyday", 4),
     ("own_data", 4),
+    ("media", 4),
     ("nip46", 4),
     ("app", 5),
 ];

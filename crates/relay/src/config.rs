@@ -68,6 +68,9 @@ pub struct MediaConfig {
     /// The URL blobs are served from, put in blob descriptors (for a relay
     /// behind a TLS proxy); by default `http://` plus the request's `Host`.
     pub public_url: Option<String>,
+    /// On a public relay, let anyone upload (within the quota). Off by
+    /// default: the owners and allowed keys upload, everyone may read.
+    pub public_uploads: bool,
 }
 
 impl Default for MediaConfig {
@@ -77,6 +80,7 @@ impl Default for MediaConfig {
             quota_mib: 2048,
             max_blob_mib: 50,
             public_url: None,
+            public_uploads: false,
         }
     }
 }

@@ -285,15 +285,16 @@ impl Policy {
 
     /// `Err` with the refusal when `key` may not store blobs here
     /// (Blossom uploads and mirrors): the owners and allowed keys always
-    /// may; anyone else only on a public relay; banned keys never.
-    pub fn check_upload(&self, key: &PublicKey) -> Result<(), String> {
+    /// may; anyone else only on a public relay that opened uploads to all
+    /// (`public_uploads`); banned keys never.
+    pub fn check_upload(&self, key: &PublicKey, public_uploads: bool) -> Result<(), String> {
         if self.deny.contains(key) || self.moderation.banned_keys.contains(key) {
             return Err("blocked: this key may not upload here".into());
         }
         let allowed = self.owners.contains(key)
             || self.allow.contains(key)
             || self.moderation.allowed_keys.contains(key);
-        if allowed || self.write == WriteMode::Public {
+        if allowed || (public_uploads && self.write == WriteMode::Public) {
             Ok(())
         } else {
             Err("restricted: only the owner and the people they allow may upload here".into())

@@ -16,6 +16,7 @@ pub mod dm;
 pub mod identity;
 pub mod keys;
 pub mod lists;
+pub mod media;
 pub mod outbox;
 pub mod reading;
 pub mod relay;

@@ -52,6 +52,17 @@ pub struct RelayArgs {
     /// Seconds between mirror passes.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     mirror_every: u64,
+    /// Folder for Blossom media (BUD-01/02/04/06 on the same port; the
+    /// owners and allowed keys upload). Default: `<db>-blobs` beside a
+    /// SQLite database; none for PostgreSQL unless given.
+    #[arg(long, value_name = "DIR")]
+    media: Option<PathBuf>,
+    /// Serve no media.
+    #[arg(long, conflicts_with = "media")]
+    no_media: bool,
+    /// Media storage quota in MiB.
+    #[arg(long, value_name = "MIB")]
+    media_quota: Option<u64>,
 }
 
 impl RelayArgs {
@@ -72,6 +83,18 @@ impl RelayArgs {
         if self.auth_read_all {
             config.policy.auth_read_all = true;
         }
+        if self.no_media {
+            config.media.dir = None;
+        } else if let Some(dir) = &self.media {
+            config.media.dir = Some(dir.clone());
+        } else if config.media.dir.is_none() && !self.db.to_string_lossy().starts_with("postgres") {
+            let mut name = self.db.file_stem().unwrap_or_default().to_os_string();
+            name.push("-blobs");
+            config.media.dir = Some(self.db.with_file_name(name));
+        }
+        if let Some(mib) = self.media_quota {
+            config.media.quota_mib = mib;
+        }
         config.check().map_err(anyhow::Error::msg)?;
         Ok(config)
     }
@@ -84,9 +107,19 @@ pub async fn run(args: RelayArgs) -> anyhow::Result<()> {
     let store = open_storage(&args.db, config.cache_mib)?;
     tracing::info!(db = %store.describe(), "relay database open");
     let policy = config.policy.write.as_str();
+    let media = config.media.dir.clone();
     let relay = samizdat_relay::start(config, store, args.listen).await?;
+    // One line: scripts read the first line and may close the pipe.
+    let media = match &media {
+        Some(dir) => format!(
+            "; media (Blossom) on http://{}, blobs in {}",
+            relay.local_addr(),
+            dir.display()
+        ),
+        None => String::new(),
+    };
     println!(
-        "samizdat relay listening on {} (write policy: {policy})",
+        "samizdat relay listening on {} (write policy: {policy}){media}",
         relay.url()
     );
     let mut mirrors = Vec::new();

@@ -16,6 +16,26 @@ pub fn note(me: PublicKey, text: &str) -> UnsignedEvent {
     EventBuilder::new(Kind::TextNote, text).finalize_unsigned(me)
 }
 
+/// A note with pictures: the text, then each picture's URL on its own line
+/// (what clients without `imeta` show), and one NIP-92 `imeta` tag each.
+pub fn note_with_media(
+    me: PublicKey,
+    text: &str,
+    urls: &[&str],
+    imeta: &[Vec<String>],
+) -> UnsignedEvent {
+    let mut content = text.trim_end().to_owned();
+    for url in urls {
+        if !content.is_empty() {
+            content.push('\n');
+        }
+        content.push_str(url);
+    }
+    EventBuilder::new(Kind::TextNote, content)
+        .tags(imeta.iter().filter_map(|t| Tag::parse(t.clone()).ok()))
+        .finalize_unsigned(me)
+}
+
 /// A NIP-10 reply to `parent`: a `root` marker (the parent's root, or the
 /// parent itself), a `reply` marker for the parent when it is not the root,
 /// and a `p` tag for everyone in the conversation except the author.

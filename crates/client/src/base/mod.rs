@@ -7,6 +7,7 @@ pub mod content;
 pub mod harden;
 pub mod keystore;
 pub mod lookalike;
+pub mod media;
 pub mod network;
 pub mod pattern;
 pub mod pow;

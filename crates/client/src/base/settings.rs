@@ -83,6 +83,8 @@ pub struct Settings {
     /// The web of trust's thresholds and the gift-wrap gate
     /// (`samizdat trust settings`).
     pub trust: TrustSettings,
+    /// When pictures are loaded (`samizdat media show`), per person too.
+    pub media: crate::base::media::MediaSettings,
 }
 
 /// Where the web of trust hides what people outside the user's network
@@ -149,6 +151,7 @@ impl Default for Settings {
             published_lists: BTreeMap::new(),
             monitors: default_monitors(),
             trust: TrustSettings::default(),
+            media: Default::default(),
         }
     }
 }

@@ -19,6 +19,10 @@ pub(crate) const ASKED: &str = "asked";
 pub(crate) const CONTACT: &str = "contact";
 pub(crate) const AUTH: &str = "auth";
 pub(crate) const SEARCH: &str = "search";
+/// A picture fetched from a media server ("blob <hash>" or "link <path>").
+pub(crate) const MEDIA_FETCH: &str = "media";
+/// A picture uploaded to a media server ("blob <hash>").
+pub(crate) const MEDIA_UPLOAD: &str = "upload";
 /// A NIP-05 name looked up at its domain.
 pub(crate) const NIP05: &str = "nip05";
 

@@ -315,7 +315,8 @@ impl Engine {
     /// are asked only for copies made since (less an hour's slack).
     fn trust_list_filters(&self, relay: &RelayUrl, everyone: &BTreeSet<PublicKey>) -> Vec<Filter> {
         const SLACK_SECS: u64 = 3600;
-        let kinds = [Kind::ContactList, Kind::MuteList];
+        // Their Blossom server lists (kind 10063) ride along: same people, same relays.
+        let kinds = [Kind::ContactList, Kind::MuteList, Kind::Custom(10063)];
         let mut asked = self
             .trust_lists_asked
             .lock()

@@ -135,6 +135,9 @@ pub enum SessionError {
     /// A note that carries a secret key.
     #[error("not posted: the text contains what looks like a secret key ({0}…); anyone could read it and act as you. Remove it; if it was your key, consider it seen")]
     SecretInText(&'static str),
+    /// A picture could not be loaded or attached.
+    #[error(transparent)]
+    Media(#[from] crate::base::media::MediaError),
     /// A pattern mute that cannot be used.
     #[error(transparent)]
     BadPattern(#[from] crate::base::pattern::PatternError),

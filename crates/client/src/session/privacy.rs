@@ -30,6 +30,11 @@ pub struct RelayLedger {
     pub searches: Vec<String>,
     /// NIP-05 names looked up there (for a name's domain, not a relay).
     pub nip05_names: Vec<String>,
+    /// Pictures fetched from it ("blob <hash>" or "link <path>"): a media
+    /// server, not a relay.
+    pub media_fetched: Vec<String>,
+    /// Pictures uploaded to it ("blob <hash>").
+    pub media_uploaded: Vec<String>,
     /// Who named it, when it was asked only because a stranger named it.
     pub named_by: Vec<String>,
     /// First and last contact (unix), if any.
@@ -99,8 +104,13 @@ impl Session {
             format!("only where you allowed it ({auth_allowed} relays)")
         };
         format!(
-            "network: {network} · exposure cap: {cap} · exploration: {} · AUTH: {auth} · media: never loaded · NIP-05 checks: {}",
+            "network: {network} · exposure cap: {cap} · exploration: {} · AUTH: {auth} · media: {}{} · NIP-05 checks: {}",
             if s.no_exploration { "off" } else { "on" },
+            s.media.show.describe(),
+            match s.media.people.len() {
+                0 => String::new(),
+                n => format!(" ({n} people with their own choice)"),
+            },
             if s.no_nip05_checks { "off" } else { "on" },
         )
     }
@@ -122,6 +132,8 @@ impl Session {
                 AUTH => r.auth_as.push(e.detail),
                 SEARCH => r.searches.push(e.detail),
                 NIP05 => r.nip05_names.push(e.detail),
+                crate::engine::ledger::MEDIA_FETCH => r.media_fetched.push(e.detail),
+                crate::engine::ledger::MEDIA_UPLOAD => r.media_uploaded.push(e.detail),
                 crate::session::hints::NAMED_BY => r.named_by.push(e.detail),
                 CONTACT => {
                     r.saw_ip |= e.detail == "direct";
@@ -179,6 +191,22 @@ impl Session {
                         "that you looked up {} (NIP-05)",
                         r.nip05_names.join(", ")
                     )];
+                }
+                if !r.media_fetched.is_empty() || !r.media_uploaded.is_empty() {
+                    // A media server: what it learned is which pictures.
+                    parts = Vec::new();
+                    if !r.media_fetched.is_empty() {
+                        parts.push(format!(
+                            "that you viewed {} picture(s)",
+                            r.media_fetched.len()
+                        ));
+                    }
+                    if !r.media_uploaded.is_empty() {
+                        parts.push(format!(
+                            "{} picture(s) you uploaded",
+                            r.media_uploaded.len()
+                        ));
+                    }
                 }
                 let ip = match (r.paths.is_empty(), r.saw_ip) {
                     (true, _) => "never contacted",

@@ -124,10 +124,18 @@ impl Session {
 
     /// Posts a note to the user's write relays.
     pub async fn post(&self, text: &str) -> Result<Published, SessionError> {
-        check_text(text)?;
+        self.post_unsigned(compose::note(self.me, text)).await
+    }
+
+    /// Posts a note already built (its text checked here) to the user's
+    /// write relays.
+    pub(crate) async fn post_unsigned(
+        &self,
+        unsigned: UnsignedEvent,
+    ) -> Result<Published, SessionError> {
+        check_text(&unsigned.content)?;
         let targets = self.write_relays()?;
-        self.sign_and_publish(compose::note(self.me, text), &targets)
-            .await
+        self.sign_and_publish(unsigned, &targets).await
     }
 
     /// Posts (or, with `reply_to`, replies) with proof of work of

@@ -212,7 +212,7 @@ fn uploader(
         .map_err(|e| refuse(StatusCode::UNAUTHORIZED, e))?;
     m.state
         .policy()
-        .check_upload(&key)
+        .check_upload(&key, m.state.config().media.public_uploads)
         .map_err(|e| refuse(StatusCode::FORBIDDEN, e))?;
     Ok(key)
 }
