@@ -13,6 +13,7 @@
 
 pub mod coalition;
 pub mod load;
+mod media;
 mod network;
 pub mod proxy;
 mod trust;
@@ -27,6 +28,7 @@ use rand::{Rng, SeedableRng};
 use samizdat_relay::RelayHandle;
 use samizdat_store::{Store, StoreConfig};
 
+pub use media::http_of;
 pub use network::{populate, DemoRelay, Person};
 pub use trust::Strangers;
 
@@ -87,6 +89,9 @@ pub struct DemoOptions {
     /// user (mentions, a thread reply, private messages), for the web of
     /// trust to screen.
     pub strangers: bool,
+    /// Content relays serve Blossom and a few followed people post
+    /// pictures (and one of them is shown without a click).
+    pub media: bool,
 }
 
 impl Default for DemoOptions {
@@ -103,6 +108,7 @@ impl Default for DemoOptions {
             latency_ms: None,
             tap: None,
             strangers: true,
+            media: true,
         }
     }
 }
@@ -128,6 +134,9 @@ pub struct DemoNetwork {
     /// Who writes to the demo user from outside their network (with
     /// `DemoOptions::strangers`).
     pub strangers: Option<Strangers>,
+    /// Who posted the demo's pictures (with `DemoOptions::media`); the
+    /// first one's pictures load without a click.
+    pub picture_posters: Vec<PublicKey>,
     handles: Vec<RelayHandle>,
     listeners: Vec<proxy::Listener>,
     tap: Option<Arc<coalition::Log>>,
@@ -175,10 +184,16 @@ impl DemoNetwork {
                 .latency_ms
                 .filter(|_| i > 0)
                 .map(|(lo, hi)| Duration::from_millis(rng.random_range(lo..=hi.max(lo))));
+            // The tap reads websocket frames: media only without it.
+            let config = if options.media && options.tap.is_none() && i > 0 {
+                media::relay_config(dir.path(), &name)
+            } else {
+                Default::default()
+            };
             let (url, handle) = serve_relay(
                 front,
                 &name,
-                Default::default(),
+                config,
                 Arc::clone(&store),
                 delay,
                 options.tap.as_ref(),
@@ -225,6 +240,7 @@ impl DemoNetwork {
         ))?);
         let mut network = Self {
             strangers: None,
+            picture_posters: Vec::new(),
             relays,
             people,
             followed,
@@ -240,6 +256,9 @@ impl DemoNetwork {
         let lists = network.publish_follow_lists(options.seed)?;
         if options.strangers {
             network.strangers = network.publish_strangers(options.seed, &lists).await?;
+        }
+        if options.media && options.tap.is_none() {
+            network.picture_posters = network.publish_pictures(options.seed).await?;
         }
         Ok(network)
     }
@@ -423,6 +442,12 @@ impl DemoNetwork {
                     connect: None,
                     auth: Some("allow".into()),
                 },
+            );
+        }
+        if let Some(first) = self.picture_posters.first() {
+            settings.media.people.insert(
+                first.to_hex(),
+                samizdat_client::media::MediaChoice::Always,
             );
         }
         settings

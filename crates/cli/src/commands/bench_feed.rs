@@ -58,6 +58,7 @@ pub async fn run(args: FeedBenchArgs) -> anyhow::Result<()> {
         latency_ms: Some((50, 400)),
         tap: None,
         strangers: false,
+        media: false,
     };
     let network = DemoNetwork::start(&options).await?;
     let week_ago = Timestamp::from_secs(Timestamp::now().as_secs() - 7 * 86_400);

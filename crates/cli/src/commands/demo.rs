@@ -89,11 +89,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .map_or_else(|| hex[..8].to_owned(), str::to_owned)
     };
     let trust = super::demo_trust::summary(&session, &network).await?;
+    let media = super::demo_media::summary(&session, &network).await?;
     if args.json {
         let mut v = json_report(&report, &feed, &name_of, &relay_names);
         v["privacy"] = serde_json::to_value(session.privacy_report()?)?;
         v["outbox"]["skipped_as_dead"] = json!(skipped);
         v["trust"] = trust.to_json();
+        v["media"] = media.to_json();
         println!("{v}");
     } else {
         let shown = Shown {
@@ -104,6 +106,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         };
         print_report(&report, &shown, started.elapsed());
         super::demo_trust::print(&trust);
+        super::demo_media::print(&media);
     }
     session.shutdown().await;
     if args.keep_running {

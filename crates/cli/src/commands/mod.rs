@@ -11,6 +11,7 @@ mod bench_trust;
 pub mod bunker;
 pub mod changes;
 pub mod demo;
+mod demo_media;
 mod demo_trust;
 pub mod dm;
 pub mod identity;

@@ -299,6 +299,7 @@ async fn stage(options: &WeekOptions) -> Result<Stage, DemoError> {
         latency_ms: None,
         tap: Some(Arc::clone(&log)),
         strangers: false,
+        media: false,
     })
     .await?;
     let config = samizdat_relay::RelayConfig::default;
