@@ -445,10 +445,10 @@ impl DemoNetwork {
             );
         }
         if let Some(first) = self.picture_posters.first() {
-            settings.media.people.insert(
-                first.to_hex(),
-                samizdat_client::media::MediaChoice::Always,
-            );
+            settings
+                .media
+                .people
+                .insert(first.to_hex(), samizdat_client::media::MediaChoice::Always);
         }
         settings
     }

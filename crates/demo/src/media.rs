@@ -40,7 +40,10 @@ pub fn http_of(ws_url: &str) -> String {
 
 impl DemoNetwork {
     /// Uploads and posts the demo's pictures; returns who posted them.
-    pub(crate) async fn publish_pictures(&mut self, seed: u64) -> Result<Vec<PublicKey>, DemoError> {
+    pub(crate) async fn publish_pictures(
+        &mut self,
+        seed: u64,
+    ) -> Result<Vec<PublicKey>, DemoError> {
         let now = Timestamp::now().as_secs();
         let mut posters = Vec::new();
         let candidates: Vec<usize> = self
@@ -54,21 +57,34 @@ impl DemoNetwork {
             let home = self.people[i].writes[0];
             let origin = http_of(&self.relays[home].url);
             let (w, h) = [(480, 320), (360, 360), (320, 440)][n % 3];
-            let png = samizdat_media::samples::gradient_png(w, h, (seed as u32).wrapping_add(n as u32 * 97));
+            let png = samizdat_media::samples::gradient_png(
+                w,
+                h,
+                (seed as u32).wrapping_add(n as u32 * 97),
+            );
             let keys = self.people[i].keys.clone();
             let url = upload(&origin, &keys, png.clone()).await?;
             let hash = BlobHash::of(&png);
             let decoded = ev(samizdat_media::decode(&png, &Default::default()))?;
-            let blurhash = decoded
-                .frames
-                .first()
-                .and_then(|f| samizdat_media::blurhash_of(&f.rgba, decoded.shown.0, decoded.shown.1));
-            let imeta = samizdat_media::imeta_tag(&url, &hash, "image/png", (w, h), blurhash.as_deref(), &[]);
+            let blurhash = decoded.frames.first().and_then(|f| {
+                samizdat_media::blurhash_of(&f.rgba, decoded.shown.0, decoded.shown.1)
+            });
+            let imeta = samizdat_media::imeta_tag(
+                &url,
+                &hash,
+                "image/png",
+                (w, h),
+                blurhash.as_deref(),
+                &[],
+            );
             let at = Timestamp::from_secs(now - 300 - n as u64 * 900);
-            let note = ev(EventBuilder::new(Kind::TextNote, format!("A picture from {}\n{url}", self.people[i].name))
-                .tag(ev(Tag::parse(imeta))?)
-                .custom_created_at(at)
-                .finalize(&keys))?;
+            let note = ev(EventBuilder::new(
+                Kind::TextNote,
+                format!("A picture from {}\n{url}", self.people[i].name),
+            )
+            .tag(ev(Tag::parse(imeta))?)
+            .custom_created_at(at)
+            .finalize(&keys))?;
             let servers = ev(EventBuilder::new(Kind::Custom(10063), "")
                 .tag(ev(Tag::parse(["server", origin.as_str()]))?)
                 .custom_created_at(Timestamp::from_secs(now - 86_400))
@@ -83,7 +99,10 @@ impl DemoNetwork {
         }
         // The demo user's own Blossom server: their home relay.
         let servers = ev(EventBuilder::new(Kind::Custom(10063), "")
-            .tag(ev(Tag::parse(["server", http_of(&self.home_relay()).as_str()]))?)
+            .tag(ev(Tag::parse([
+                "server",
+                http_of(&self.home_relay()).as_str(),
+            ]))?)
             .custom_created_at(Timestamp::from_secs(now - 3_600))
             .finalize(&self.user))?;
         for relay in self.relays.iter().take(2) {
@@ -99,7 +118,11 @@ impl DemoNetwork {
 async fn upload(origin: &str, keys: &Keys, bytes: Vec<u8>) -> Result<String, DemoError> {
     let server = ev(BlossomServer::parse(origin))?;
     let hash = BlobHash::of(&bytes);
-    let auth = ev(blossom::auth_template(BlossomVerb::Upload, Some(&hash), Duration::from_secs(600)).finalize(keys))?;
+    let auth =
+        ev(
+            blossom::auth_template(BlossomVerb::Upload, Some(&hash), Duration::from_secs(600))
+                .finalize(keys),
+        )?;
     let d = ev(blossom::upload(
         &server,
         bytes.into(),

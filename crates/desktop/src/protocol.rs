@@ -109,6 +109,36 @@ pub enum Command {
     BenchFeed(usize),
     /// Own data: check the relays, restore, back up.
     OwnData(OwnData),
+    /// Pictures: load one, the choices, posting with attachments.
+    Media(MediaCommand),
+}
+
+/// What the UI asks of pictures.
+#[derive(Debug, Clone)]
+pub enum MediaCommand {
+    /// Load (and decode) a picture `author` referenced; `clicked` says the
+    /// user asked for it (else only a "load" choice fetches).
+    Load {
+        /// Whose note it is in.
+        author: PublicKey,
+        /// What the note says about it.
+        reference: samizdat_client::media::MediaRef,
+        /// The user clicked "load".
+        clicked: bool,
+    },
+    /// The profile's choice and the cache size (MiB).
+    SetChoice(samizdat_client::media::MediaChoice, u64),
+    /// One person's choice (`None`: the profile's).
+    SetPerson(PublicKey, Option<samizdat_client::media::MediaChoice>),
+    /// List a folder's subfolders and pictures (the in-app file picker).
+    ListDir(std::path::PathBuf),
+    /// Post a note with these pictures attached (stripped, uploaded).
+    Post {
+        /// The text.
+        text: String,
+        /// The files.
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 /// What the "Your data" section asks for.
@@ -161,6 +191,8 @@ pub enum Update {
         nip05_checks: bool,
         /// The web of trust's thresholds and wrap gate.
         trust: samizdat_client::base::settings::TrustSettings,
+        /// When pictures load.
+        media: samizdat_client::media::MediaSettings,
     },
     /// The session is closed.
     Locked,
@@ -213,4 +245,12 @@ pub enum Update {
     Ask(u64, Question),
     /// What an own-data operation did, line by line (`None`: it is running).
     OwnData(Option<Vec<String>>),
+    /// A picture loaded (decoded, ready for a texture) or refused, by URL.
+    Picture(String, Result<crate::view::PictureView, String>),
+    /// An upload's progress (bytes sent, bytes in all); `None` when done.
+    Upload(Option<(u64, u64)>),
+    /// The media settings as saved.
+    MediaSettings(samizdat_client::media::MediaSettings),
+    /// A folder's subfolders and pictures (name, is a folder), for the picker.
+    Folder(std::path::PathBuf, Vec<(String, bool)>),
 }

@@ -52,6 +52,57 @@ pub struct NoteView {
     pub imitates: Option<String>,
     /// From someone outside the user's network (shown only on request).
     pub outside: bool,
+    /// The pictures it references, with what the settings say of them.
+    pub media: Vec<MediaCard>,
+}
+
+/// A picture on a card before it is loaded: what the note says, whether it
+/// loads by itself, and a blurhash placeholder's pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaCard {
+    /// What the note says about it.
+    pub reference: samizdat_client::media::MediaRef,
+    /// Load by itself, wait for a click, or never.
+    pub decision: samizdat_client::media::MediaDecision,
+    /// The placeholder (width, height, RGBA), from the `imeta` blurhash.
+    pub placeholder: Option<(u32, u32, Vec<u8>)>,
+}
+
+impl MediaCard {
+    /// The card for `reference` with `decision`; the placeholder decoded
+    /// small (32 pixels wide) with the declared aspect ratio.
+    pub fn new(
+        reference: samizdat_client::media::MediaRef,
+        decision: samizdat_client::media::MediaDecision,
+    ) -> Self {
+        let (w, h) = reference.dim.unwrap_or((4, 3));
+        let ph = ((32 * u64::from(h.max(1))) / u64::from(w.max(1))).clamp(4, 64) as u32;
+        let placeholder = reference
+            .blurhash
+            .as_deref()
+            .and_then(|b| samizdat_media::blurhash_pixels(b, 32, ph))
+            .map(|px| (32, ph, px));
+        Self {
+            reference,
+            decision,
+            placeholder,
+        }
+    }
+}
+
+/// A decoded picture for the UI (scaled to fit a screen).
+#[derive(Debug, Clone)]
+pub struct PictureView {
+    /// Width and height of `rgba`.
+    pub size: (u32, u32),
+    /// The pixels (first frame of an animation).
+    pub rgba: Vec<u8>,
+    /// The size the file declares.
+    pub original: (u32, u32),
+    /// Checked against its hash.
+    pub verified: bool,
+    /// Where it came from (`None`: the cache).
+    pub from: Option<String>,
 }
 
 /// The cards a surface shows, and with them those the web of trust hid
@@ -192,6 +243,7 @@ pub fn note_view(event: &Event, reposted: Option<&Event>, naming: &Naming<'_>) -
         kind: event.kind.as_u16(),
         imitates: None,
         outside: false,
+        media: Vec::new(),
     }
 }
 
@@ -302,6 +354,8 @@ pub struct PersonView {
     pub trust: Option<String>,
     /// Their name imitates this followed person's (another key).
     pub imitates: Option<String>,
+    /// The user's choice for their pictures (`None`: the profile's).
+    pub media_choice: Option<samizdat_client::media::MediaChoice>,
 }
 
 /// The relays page: settings, coverage and health.

@@ -8,14 +8,19 @@ use image::{Rgb, RgbImage, Rgba, RgbaImage};
 /// A PNG of `width` × `height` with a colourful gradient; `seed` varies the
 /// colours so that each demo picture has its own hash.
 pub fn gradient_png(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    // Smooth ramps (no wrap-around), the seed picking which channel runs
+    // along which axis and a base tint.
+    let tint = (seed.wrapping_mul(2_654_435_761) >> 24) as u8 / 3;
     let image = RgbaImage::from_fn(width, height, |x, y| {
-        let t = seed.wrapping_mul(37);
-        Rgba([
-            ((x * 255 / width.max(1)) as u8).wrapping_add(t as u8),
-            ((y * 255 / height.max(1)) as u8).wrapping_add((t >> 3) as u8),
-            (((x + y) * 128 / (width + height).max(1)) as u8).wrapping_add((t >> 6) as u8),
-            255,
-        ])
+        let across = (x * 170 / width.max(1)) as u8;
+        let down = (y * 170 / height.max(1)) as u8;
+        let diagonal = ((x + y) * 120 / (width + height).max(1)) as u8;
+        let [a, b, c] = match seed % 3 {
+            0 => [across, down, diagonal],
+            1 => [down, diagonal, across],
+            _ => [diagonal, across, down],
+        };
+        Rgba([a + tint, b + 85 - tint / 2, c + tint / 2, 255])
     });
     encode(&image, image::ImageFormat::Png)
 }

@@ -37,7 +37,10 @@ pub async fn summary(session: &Session, network: &DemoNetwork) -> anyhow::Result
             match session.media_decision(&note.pubkey) {
                 MediaDecision::Load => match session.load_media(&note.pubkey, &r, false).await {
                     Ok(m) => s.loaded.push((
-                        network.name_of(&note.pubkey.to_hex()).unwrap_or("?").to_owned(),
+                        network
+                            .name_of(&note.pubkey.to_hex())
+                            .unwrap_or("?")
+                            .to_owned(),
                         m.size.0,
                         m.size.1,
                         m.from.unwrap_or_else(|| "the cache".into()),

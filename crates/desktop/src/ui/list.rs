@@ -43,6 +43,7 @@ pub fn notes_list(
     notes: &[(NoteView, usize)],
     state: &mut ListState,
     deliveries: &HashMap<EventId, Vec<DeliveryView>>,
+    pictures: &super::media::Pictures,
     selected: Option<usize>,
 ) -> ListOutput {
     let now = Timestamp::now();
@@ -96,8 +97,17 @@ pub fn notes_list(
             let top = ui.cursor().min.y;
             let response = ui.horizontal(|ui| {
                 ui.add_space(*depth as f32 * 18.0);
-                ui.vertical(|ui| card(ui, note, deliveries.get(&note.id), selected == Some(i), now))
-                    .inner
+                ui.vertical(|ui| {
+                    card(
+                        ui,
+                        note,
+                        deliveries.get(&note.id),
+                        pictures,
+                        selected == Some(i),
+                        now,
+                    )
+                })
+                .inner
             });
             if let Some(a) = response.inner {
                 action = Some((i, a));

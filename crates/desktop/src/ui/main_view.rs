@@ -54,6 +54,7 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
                     main.inbox.cards(),
                     &mut main.inbox_list,
                     &main.deliveries,
+                    &main.pictures,
                     None,
                 );
                 out.action.map(|(_, a)| a)
@@ -81,6 +82,9 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
         }
     });
     reply_window(main, ctx, &mut commands);
+    super::media::viewer(ctx, &mut main.pictures);
+    super::media::picker(ctx, &mut main.pictures, &mut commands);
+    commands.extend(main.pictures.take_wanted().into_iter().map(Command::Media));
     keyboard(main, ctx, &mut commands);
     for c in commands {
         app.send(c);
@@ -239,12 +243,21 @@ fn feed(ui: &mut egui::Ui, main: &mut Main, commands: &mut Vec<Command>) -> Opti
             response.has_focus() && ui.input(|i| i.modifiers.command && i.key_pressed(Key::Enter));
         ui.vertical(|ui| {
             let posting = main.mining.is_none();
+            let attaching = !main.pictures.attachments.is_empty();
+            let posting = posting && main.pictures.upload.is_none();
             if (ui.add_enabled(posting, egui::Button::new("Post")).clicked()
                 || (ctrl_enter && posting))
-                && !main.compose.trim().is_empty()
+                && (!main.compose.trim().is_empty() || attaching)
             {
                 let text = std::mem::take(&mut main.compose);
-                if main.pow_bits > 0 {
+                if attaching {
+                    let files = std::mem::take(&mut main.pictures.attachments);
+                    main.pictures.upload = Some((0, 1));
+                    commands.push(Command::Media(crate::protocol::MediaCommand::Post {
+                        text,
+                        files,
+                    }));
+                } else if main.pow_bits > 0 {
                     let progress = samizdat_client::pow::PowProgress::new();
                     main.mining = Some((
                         std::sync::Arc::clone(&progress),
@@ -270,6 +283,7 @@ fn feed(ui: &mut egui::Ui, main: &mut Main, commands: &mut Vec<Command>) -> Opti
             .on_hover_text("NIP-13 proof of work, mined on every core before signing");
         });
     });
+    super::media::attachments(ui, &mut main.pictures, commands);
     if let Some((progress, started, bits)) = &main.mining {
         use std::sync::atomic::Ordering;
         let done = progress.hashes.load(Ordering::Relaxed) as f64;
@@ -312,6 +326,7 @@ fn feed(ui: &mut egui::Ui, main: &mut Main, commands: &mut Vec<Command>) -> Opti
         &main.feed,
         &mut main.feed_list,
         &main.deliveries,
+        &main.pictures,
         main.selected,
     );
     if out.at_end && !main.loading_more && !main.feed_end {
@@ -356,6 +371,15 @@ pub fn act(main: &mut Main, action: NoteAction, commands: &mut Vec<Command>) {
         })),
         NoteAction::Retry => commands.push(Command::Intent(Intent::RetryDeliveries)),
         NoteAction::OpenLink(url) => main.link_to_open = Some(url),
+        NoteAction::LoadPicture(author, reference) => {
+            main.pictures.loading(&reference.url);
+            commands.push(Command::Media(crate::protocol::MediaCommand::Load {
+                author,
+                reference: *reference,
+                clicked: true,
+            }));
+        }
+        NoteAction::ViewPicture(url) => main.pictures.viewer = Some((url, 1.0)),
         NoteAction::Bookmark(id) => commands.push(Command::Intent(Intent::EditList {
             which: samizdat_client::lists::ListKind::Bookmarks,
             item: samizdat_client::lists::ListItem::Event(id.to_hex()),

@@ -4,6 +4,7 @@
 
 mod list;
 mod main_view;
+mod media;
 mod messages;
 mod note;
 mod pages;
@@ -169,6 +170,8 @@ pub struct Main {
         Instant,
         u8,
     )>,
+    /// Pictures: loaded ones, the viewer, attachments, the settings.
+    pub pictures: media::Pictures,
 }
 
 impl Main {
@@ -229,6 +232,7 @@ impl Main {
             backup_path: String::new(),
             own_data: None,
             mining: None,
+            pictures: Default::default(),
         }
     }
 }
@@ -384,7 +388,12 @@ impl DesktopApp {
         }
         let updates = self.bridge.as_ref().map(Bridge::drain).unwrap_or_default();
         for u in updates {
-            self.apply(u);
+            match (u, &mut self.main) {
+                (Update::Picture(url, result), Some(main)) => {
+                    main.pictures.arrived(ctx, url, result);
+                }
+                (u, _) => self.apply(u),
+            }
         }
         if let Some(main) = &self.main {
             let scale = main.prefs.ui_scale;
@@ -439,6 +448,7 @@ impl DesktopApp {
                 network,
                 nip05_checks,
                 trust,
+                media,
             } => {
                 self.start.wipe_secrets();
                 self.start.error = None;
@@ -447,6 +457,7 @@ impl DesktopApp {
                 main.network = network;
                 main.nip05_checks = nip05_checks;
                 main.trust = trust;
+                main.pictures.settings = media;
                 self.main = Some(main);
             }
             Update::Locked => self.main = None,
@@ -580,6 +591,12 @@ impl Main {
                 self.authenticated.push(relay);
             }
             Update::Alert(a) => self.alerts.push(a),
+            Update::Upload(progress) => self.pictures.upload = progress,
+            Update::MediaSettings(m) => {
+                self.pictures.settings = m;
+                self.pictures.forget();
+            }
+            Update::Folder(dir, entries) => self.pictures.picker = Some((dir, entries)),
             Update::Done(result) => {
                 if result.as_ref().is_ok_and(|s| s.starts_with("post"))
                     || result.as_ref().is_err_and(|e| e.contains("proof of work"))

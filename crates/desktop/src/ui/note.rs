@@ -27,6 +27,10 @@ pub enum NoteAction {
     Bookmark(EventId),
     /// Open a link (after saying the browser does not use the proxy).
     OpenLink(String),
+    /// Load a picture the user clicked (whose note, which picture).
+    LoadPicture(PublicKey, Box<samizdat_client::media::MediaRef>),
+    /// Open a loaded picture in the viewer (by URL).
+    ViewPicture(String),
 }
 
 /// Colours of delivery states.
@@ -43,6 +47,7 @@ pub fn card(
     ui: &mut Ui,
     note: &NoteView,
     deliveries: Option<&Vec<DeliveryView>>,
+    pictures: &super::media::Pictures,
     selected: bool,
     now: Timestamp,
 ) -> Option<NoteAction> {
@@ -83,6 +88,11 @@ pub fn card(
                 }
             });
             text(ui, &note.pieces, &mut action);
+            if !note.media.is_empty() {
+                if let Some(a) = super::media::on_card(ui, note, pictures) {
+                    action = Some(a);
+                }
+            }
             ui.horizontal(|ui| {
                 if note.kind == 1 {
                     if ui.small_button("Reply").clicked() {

@@ -53,6 +53,7 @@ pub fn thread(
         notes.cards(),
         &mut main.page_list,
         &main.deliveries,
+        &main.pictures,
         None,
     )
     .action
@@ -148,6 +149,7 @@ pub fn person(
         ui.weak(format!("Web of trust: {sentence}"))
             .on_hover_text("Computed on this machine from your follows' follow and mute lists");
     }
+    super::media::person_switch(ui, person.pubkey, person.media_choice, commands);
     let npub = nostr::nips::nip19::ToBech32::to_bech32(&person.pubkey).unwrap_or_default();
     ui.horizontal(|ui| {
         ui.monospace(&npub);
@@ -197,6 +199,7 @@ pub fn person(
         &notes,
         &mut main.page_list,
         &main.deliveries,
+        &main.pictures,
         None,
     )
     .action
@@ -246,6 +249,7 @@ pub fn search(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) -> Opti
         results.cards(),
         &mut main.results_list,
         &main.deliveries,
+        &main.pictures,
         None,
     )
     .action
@@ -367,6 +371,8 @@ pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
         commands.push(Command::SavePrefs(main.prefs.clone()));
     }
     trust_settings(ui, main, commands);
+    ui.separator();
+    super::media::settings(ui, &mut main.pictures, commands);
     ui.separator();
     ui.heading("Privacy");
     ui.label("Remote images and link previews: never loaded. Links open in your browser only when you click them, after a warning: the browser does not go through Samizdat's proxy.");

@@ -4,6 +4,7 @@
 //! calls run as their own tasks, so a thread fetch never holds up a post.
 
 mod listen;
+mod media;
 mod open;
 mod own_data;
 mod screened;
@@ -174,6 +175,7 @@ impl Worker {
         let network = session.settings().network.describe();
         let nip05_checks = !session.settings().no_nip05_checks;
         let trust = session.trust_settings();
+        let media = session.media_settings();
         self.send(Update::Opened {
             profile,
             me,
@@ -183,6 +185,7 @@ impl Worker {
             network,
             nip05_checks,
             trust,
+            media,
         });
         let ctx = views::Ctx {
             session: Arc::clone(&session),

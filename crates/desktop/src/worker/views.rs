@@ -47,6 +47,7 @@ impl Ctx {
                 self.show_conversations();
             }
             Command::ShowAlerts => self.show_alerts(),
+            Command::Media(media) => self.media(media),
             Command::CancelChange(id) => {
                 let cancelled = self.session.cancel_change(id);
                 self.answer(
@@ -172,6 +173,7 @@ impl Ctx {
                     .filter(|_| e.kind == Kind::Repost);
                 let mut card = view::note_view(e, original, &naming);
                 card.imitates = imitators.get(&e.pubkey).cloned();
+                card.media = self.media_cards(original.unwrap_or(e));
                 card
             })
             .collect()
@@ -252,6 +254,12 @@ impl Ctx {
             imitates: trust
                 .as_ref()
                 .and_then(|(r, names)| r.lookalike_of.and_then(|p| names.get(&p).cloned())),
+            media_choice: self
+                .session
+                .media_settings()
+                .people
+                .get(&who.to_hex())
+                .copied(),
         }
     }
 
