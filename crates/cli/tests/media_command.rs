@@ -136,8 +136,7 @@ fn attach_strip_mirror_read_and_refuse() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert!(
-        imeta.iter().any(|v| *v == "dim 320x240")
-            && imeta.iter().any(|v| v.starts_with("blurhash ")),
+        imeta.contains(&"dim 320x240") && imeta.iter().any(|v| v.starts_with("blurhash ")),
         "{imeta:?}"
     );
     assert!(

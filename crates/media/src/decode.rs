@@ -187,7 +187,7 @@ fn gif_frames(bytes: &[u8], caps: &Caps, shown: (u32, u32)) -> Result<Vec<Frame>
             Err(_) => break,
         };
         let (num, den) = frame.delay().numer_denom_ms();
-        let delay_ms = if den == 0 { 100 } else { num / den };
+        let delay_ms = num.checked_div(den).unwrap_or(100);
         let buffer = frame.into_buffer();
         let rgba = if buffer.dimensions() == shown {
             buffer
