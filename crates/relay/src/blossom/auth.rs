@@ -29,9 +29,19 @@ pub fn authorize(
     let encoded = value
         .strip_prefix("Nostr ")
         .ok_or("the authorization must be \"Nostr <base64 event>\"")?;
-    let json = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(encoded.trim()))
+    // Standard or URL-safe alphabet, padded or not (clients differ).
+    let normal: String = encoded
+        .trim()
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    let json = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(normal)
         .map_err(|_| "the authorization is not base64")?;
     let event = Event::from_json(&json).map_err(|_| "the authorization is not an event")?;
     event
