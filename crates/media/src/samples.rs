@@ -38,6 +38,28 @@ pub fn photo_jpeg(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
+/// A JPEG of `width` × `height` with noisy content (quality 85), about the
+/// size a phone photo of that many pixels is; `seed` makes each one unique.
+pub fn noisy_jpeg(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let image = RgbImage::from_fn(width, height, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let n = (state & 0x3F) as u8;
+        Rgb([
+            ((x * 180 / width.max(1)) as u8).saturating_add(n),
+            ((y * 180 / height.max(1)) as u8).saturating_add(n / 2),
+            n.saturating_mul(3),
+        ])
+    });
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+    // Encoding an in-memory buffer to a Vec cannot fail.
+    let _ = image.write_with_encoder(encoder);
+    out
+}
+
 /// The text the GPS sample carries, to look for in uploaded bytes.
 pub const GPS_MARKER: &[u8] = b"GPSLatitude=52.5200N";
 

@@ -29,6 +29,10 @@ pub enum BenchCommand {
     /// memory on a generated graph (2,000 follows × 500 each), in memory and
     /// read from a real store as a session refreshes it.
     Trust(super::bench_trust::TrustBenchArgs),
+    /// Media: decode time and memory for a 12-megapixel JPEG (and the caps
+    /// refusing a bomb), stripping metadata, and the picture cache after
+    /// 1,000 pictures loaded through a real Blossom server.
+    Media(super::bench_media::MediaBenchArgs),
     /// What a coalition of relays learns: a scripted week (follows, syncs,
     /// threads with strangers' hints, DMs through a shared DM relay, posts)
     /// on a network of logging relays, under the old defaults and today's
@@ -106,6 +110,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Ingest(args) => super::bench_ingest::run(args.events, args.json).await,
         BenchCommand::Feed(args) => super::bench_feed::run(args).await,
         BenchCommand::Trust(args) => super::bench_trust::run(args).await,
+        BenchCommand::Media(args) => super::bench_media::run(args).await,
         BenchCommand::Privacy(args) => super::bench_privacy::run(args).await,
         BenchCommand::Soak(args) => super::bench_soak::run(args).await,
         BenchCommand::Replicate { events, json } => super::bench_replicate::run(events, json).await,
@@ -290,4 +295,16 @@ pub(super) async fn next_json(ws: &mut Ws) -> anyhow::Result<Value> {
             return Ok(serde_json::from_str(t.as_str())?);
         }
     }
+}
+
+/// A `/proc/self/status` field (`VmRSS`, `VmHWM`, …) in MiB; 0 where there
+/// is no such file.
+pub(crate) fn proc_status_mib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with(field))?.to_owned();
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
 }

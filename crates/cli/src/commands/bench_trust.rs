@@ -36,13 +36,7 @@ pub struct TrustBenchArgs {
 }
 
 fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_owned();
-            line.split_whitespace().nth(1)?.parse::<f64>().ok()
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
+    super::bench::proc_status_mib("VmRSS")
 }
 
 /// A population of `n` keys; picks favour low indexes (Zipf-like: a few

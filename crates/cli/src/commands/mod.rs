@@ -4,6 +4,7 @@ pub mod backup;
 pub mod bench;
 mod bench_feed;
 mod bench_ingest;
+mod bench_media;
 mod bench_privacy;
 mod bench_replicate;
 mod bench_soak;
