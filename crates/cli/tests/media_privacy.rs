@@ -17,9 +17,9 @@ use nostr::prelude::*;
 use samizdat_client::media::{MediaChoice, MediaError, MediaRef};
 use samizdat_client::{LocalSigner, Session, SessionConfig, Settings};
 use samizdat_media::BlobHash;
-use samizdat_net::blossom::{self, BlossomServer, BlossomVerb};
+use samizdat_net::blossom::{self, BlossomServer};
 use samizdat_net::{ProxyConfig, TransportConfig};
-use samizdat_relay::{MediaConfig, PolicyConfig, RelayConfig, RelayHandle, WriteMode};
+use samizdat_relay::{MediaConfig, PolicyConfig, RelayConfig, RelayHandle};
 use samizdat_store::Store;
 
 const T: Duration = Duration::from_secs(10);
@@ -28,15 +28,8 @@ const T: Duration = Duration::from_secs(10);
 async fn media_relay(dir: &std::path::Path, owner: &Keys) -> RelayHandle {
     let store = Arc::new(Store::open(dir.join("media-relay.sqlite")).unwrap());
     let config = RelayConfig {
-        policy: PolicyConfig {
-            write: WriteMode::Personal,
-            owners: vec![owner.public_key().to_hex()],
-            ..Default::default()
-        },
-        media: MediaConfig {
-            dir: Some(dir.join("blobs")),
-            ..Default::default()
-        },
+        policy: PolicyConfig::personal(&owner.public_key().to_hex()),
+        media: MediaConfig::in_dir(dir.join("blobs")),
         ..Default::default()
     };
     samizdat_relay::start(config, store, "127.0.0.1:0".parse().unwrap())
@@ -48,16 +41,12 @@ async fn media_relay(dir: &std::path::Path, owner: &Keys) -> RelayHandle {
 async fn upload(relay: &RelayHandle, keys: &Keys, bytes: Vec<u8>) -> (String, BlobHash) {
     let server = BlossomServer::parse(&format!("http://{}", relay.local_addr())).unwrap();
     let hash = BlobHash::of(&bytes);
-    let auth = blossom::auth_template(BlossomVerb::Upload, Some(&hash), Duration::from_secs(60))
-        .finalize(keys)
-        .unwrap();
-    let d = blossom::upload(
+    let d = blossom::upload_signed(
         &server,
-        bytes.into(),
+        keys,
+        bytes,
         "image/png",
-        &blossom::auth_header(&auth),
         &TransportConfig::default(),
-        None,
         T,
     )
     .await

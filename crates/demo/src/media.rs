@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use nostr::prelude::*;
 use samizdat_media::BlobHash;
-use samizdat_net::blossom::{self, BlossomServer, BlossomVerb};
+use samizdat_net::blossom::{self, BlossomServer};
 
 use crate::{ev, DemoError, DemoNetwork};
 
@@ -22,9 +22,8 @@ const POSTERS: usize = 5;
 pub(crate) fn relay_config(dir: &Path, name: &str) -> samizdat_relay::RelayConfig {
     samizdat_relay::RelayConfig {
         media: samizdat_relay::MediaConfig {
-            dir: Some(dir.join(format!("{name}-blobs"))),
             public_uploads: true,
-            ..Default::default()
+            ..samizdat_relay::MediaConfig::in_dir(dir.join(format!("{name}-blobs")))
         },
         ..Default::default()
     }
@@ -117,19 +116,12 @@ impl DemoNetwork {
 /// Uploads `bytes` to `origin` as `keys`; the blob's URL.
 async fn upload(origin: &str, keys: &Keys, bytes: Vec<u8>) -> Result<String, DemoError> {
     let server = ev(BlossomServer::parse(origin))?;
-    let hash = BlobHash::of(&bytes);
-    let auth =
-        ev(
-            blossom::auth_template(BlossomVerb::Upload, Some(&hash), Duration::from_secs(600))
-                .finalize(keys),
-        )?;
-    let d = ev(blossom::upload(
+    let d = ev(blossom::upload_signed(
         &server,
-        bytes.into(),
+        keys,
+        bytes,
         "image/png",
-        &blossom::auth_header(&auth),
         &samizdat_net::TransportConfig::default(),
-        None,
         Duration::from_secs(10),
     )
     .await)?;

@@ -13,15 +13,14 @@ use common::*;
 use egui_kittest::kittest::Queryable;
 use nostr::prelude::*;
 use samizdat_media::BlobHash;
-use samizdat_net::blossom::{self, BlossomServer, BlossomVerb};
+use samizdat_net::blossom::{self, BlossomServer};
 use samizdat_relay::{MediaConfig, RelayConfig};
 
 fn media_config(dir: &std::path::Path, name: &str) -> RelayConfig {
     RelayConfig {
         media: MediaConfig {
-            dir: Some(dir.join(format!("{name}-blobs"))),
             public_uploads: true,
-            ..Default::default()
+            ..MediaConfig::in_dir(dir.join(format!("{name}-blobs")))
         },
         ..Default::default()
     }
@@ -35,17 +34,12 @@ fn upload(
     bytes: Vec<u8>,
 ) -> String {
     let server = BlossomServer::parse(&format!("http://{}", relay.local_addr())).unwrap();
-    let hash = BlobHash::of(&bytes);
-    let auth = blossom::auth_template(BlossomVerb::Upload, Some(&hash), Duration::from_secs(60))
-        .finalize(keys)
-        .unwrap();
-    rt.block_on(blossom::upload(
+    rt.block_on(blossom::upload_signed(
         &server,
-        bytes.into(),
+        keys,
+        bytes,
         "image/png",
-        &blossom::auth_header(&auth),
         &Default::default(),
-        None,
         Duration::from_secs(10),
     ))
     .unwrap()

@@ -291,6 +291,35 @@ pub async fn upload(
     descriptor_of(server, &request.url, &response, &hash)
 }
 
+/// Signs an upload authorization with `keys` and uploads (for tools,
+/// tests and the demo; the client signs through its own signer).
+pub async fn upload_signed(
+    server: &BlossomServer,
+    keys: &Keys,
+    bytes: Vec<u8>,
+    mime: &str,
+    config: &TransportConfig,
+    timeout: Duration,
+) -> Result<BlobDescriptor, BlossomError> {
+    let hash = BlobHash::of(&bytes);
+    let auth = auth_template(BlossomVerb::Upload, Some(&hash), Duration::from_secs(600))
+        .finalize(keys)
+        .map_err(|e| BlossomError::BadDescriptor {
+            server: server.origin(),
+            detail: format!("signing the authorization: {e}"),
+        })?;
+    upload(
+        server,
+        bytes.into(),
+        mime,
+        &auth_header(&auth),
+        config,
+        None,
+        timeout,
+    )
+    .await
+}
+
 /// Asks the server to copy a blob from `source` (BUD-04 `PUT /mirror`).
 pub async fn mirror(
     server: &BlossomServer,

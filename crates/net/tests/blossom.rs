@@ -10,7 +10,7 @@ use nostr::prelude::*;
 use samizdat_media::BlobHash;
 use samizdat_net::blossom::{self, BlossomError, BlossomServer, BlossomVerb};
 use samizdat_net::TransportConfig;
-use samizdat_relay::{MediaConfig, PolicyConfig, RelayConfig, WriteMode};
+use samizdat_relay::{MediaConfig, PolicyConfig, RelayConfig};
 use samizdat_store::Store;
 
 const T: Duration = Duration::from_secs(10);
@@ -22,15 +22,10 @@ async fn media_relay(
 ) -> samizdat_relay::RelayHandle {
     let store = Arc::new(Store::open(dir.join("relay.sqlite")).unwrap());
     let config = RelayConfig {
-        policy: PolicyConfig {
-            write: WriteMode::Personal,
-            owners: vec![owner.public_key().to_hex()],
-            ..Default::default()
-        },
+        policy: PolicyConfig::personal(&owner.public_key().to_hex()),
         media: MediaConfig {
-            dir: Some(dir.join("blobs")),
             quota_mib,
-            ..Default::default()
+            ..MediaConfig::in_dir(dir.join("blobs"))
         },
         ..Default::default()
     };

@@ -73,6 +73,16 @@ pub struct MediaConfig {
     pub public_uploads: bool,
 }
 
+impl MediaConfig {
+    /// Blossom on, blobs in `dir`, other settings as default.
+    pub fn in_dir(dir: impl Into<std::path::PathBuf>) -> Self {
+        Self {
+            dir: Some(dir.into()),
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for MediaConfig {
     fn default() -> Self {
         Self {

@@ -101,6 +101,18 @@ impl Default for PolicyConfig {
     }
 }
 
+impl PolicyConfig {
+    /// A personal relay of `owner` (hex or npub): the owner, whom they
+    /// follow, and events that tag them.
+    pub fn personal(owner: &str) -> Self {
+        Self {
+            write: WriteMode::Personal,
+            owners: vec![owner.to_owned()],
+            ..Self::default()
+        }
+    }
+}
+
 /// Parses a key given as hex or npub.
 pub fn parse_key(text: &str) -> Result<PublicKey, String> {
     PublicKey::parse(text.trim()).map_err(|e| format!("{text:?} is not a public key: {e}"))

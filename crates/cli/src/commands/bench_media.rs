@@ -17,7 +17,7 @@ use nostr::prelude::*;
 use samizdat_client::media::{Caps, MediaRef};
 use samizdat_client::{LocalSigner, Session, SessionConfig, Settings};
 use samizdat_media::BlobHash;
-use samizdat_net::blossom::{self, BlossomServer, BlossomVerb};
+use samizdat_net::blossom::{self, BlossomServer};
 use serde_json::json;
 
 use super::bench::proc_status_mib;
@@ -167,10 +167,9 @@ async fn cache_figures(args: &MediaBenchArgs) -> anyhow::Result<serde_json::Valu
     )?);
     let config = samizdat_relay::RelayConfig {
         media: samizdat_relay::MediaConfig {
-            dir: Some(dir.path().join("blobs")),
             public_uploads: true,
             quota_mib: 1 << 20,
-            ..Default::default()
+            ..samizdat_relay::MediaConfig::in_dir(dir.path().join("blobs"))
         },
         ..Default::default()
     };
@@ -188,16 +187,12 @@ async fn cache_figures(args: &MediaBenchArgs) -> anyhow::Result<serde_json::Valu
     let mut refs = Vec::new();
     for bytes in pictures {
         let hash = BlobHash::of(&bytes);
-        let auth =
-            blossom::auth_template(BlossomVerb::Upload, Some(&hash), Duration::from_secs(600))
-                .finalize(&author)?;
-        let d = blossom::upload(
+        let d = blossom::upload_signed(
             &server,
-            bytes.into(),
+            &author,
+            bytes,
             "image/jpeg",
-            &blossom::auth_header(&auth),
             &net,
-            None,
             Duration::from_secs(30),
         )
         .await?;
