@@ -34,6 +34,8 @@ const LAYERS: &[(&str, u8)] = &[
 const CRATES: &[(&str, u8)] = &[
     ("samizdat-store", 0),
     ("samizdat-outbox", 0),
+    ("samizdat-media", 0),
+    ("samizdat-http", 0),
     ("samizdat-relay", 1),
     ("samizdat-net", 2),
     ("samizdat-client", 3),
