@@ -8,7 +8,7 @@ use crate::engine::{Engine, EngineError};
 
 /// The user's own profile and lists: fetched before a change, restored on a
 /// new device, their earlier versions kept and backed up.
-pub const OWN_LIST_KINDS: [Kind; 7] = [
+pub const OWN_LIST_KINDS: [Kind; 8] = [
     Kind::Metadata,
     Kind::ContactList,
     Kind::RelayList,
@@ -16,6 +16,8 @@ pub const OWN_LIST_KINDS: [Kind; 7] = [
     Kind::MuteList,
     Kind::Bookmarks,
     Kind::FollowSet,
+    // The Blossom server list (BUD-03): where the user's pictures go.
+    Kind::Custom(10063),
 ];
 
 /// The store key under which a fetch of all own lists at once is remembered.

@@ -47,8 +47,13 @@ impl LoadedMedia {
 
 impl Session {
     /// Whether `author`'s pictures load by themselves, wait for a click, or
-    /// never load: their override, else the profile's choice.
+    /// never load: the user's own always load; others by their override,
+    /// else the profile's choice.
     pub fn media_decision(&self, author: &PublicKey) -> MediaDecision {
+        if *author == self.me {
+            // The user's own pictures, on servers the user chose.
+            return MediaDecision::Load;
+        }
         let media = self.settings().media;
         let choice = media
             .people
@@ -60,8 +65,7 @@ impl Session {
             MediaChoice::Click => MediaDecision::Click,
             MediaChoice::Always => MediaDecision::Load,
             MediaChoice::Follows => {
-                let followed = *author == self.me
-                    || self.follows().map(|f| f.contains(author)).unwrap_or(false);
+                let followed = self.follows().map(|f| f.contains(author)).unwrap_or(false);
                 if followed {
                     MediaDecision::Load
                 } else {

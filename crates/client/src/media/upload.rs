@@ -95,9 +95,15 @@ impl Session {
         })
         .await
         .map_err(|_| MediaError::Signer("the picture's preparation stopped".into()))??;
-        let servers: Vec<BlossomServer> = self
-            .blossom_servers_of(&self.me)
-            .unwrap_or_default()
+        let mut listed = self.blossom_servers_of(&self.me).unwrap_or_default();
+        if listed.is_empty() {
+            // Not in this store yet (a new device): ask the user's relays.
+            if let Err(e) = self.own_list_targets().await {
+                tracing::debug!(error = %e, "own lists not fetched");
+            }
+            listed = self.blossom_servers_of(&self.me).unwrap_or_default();
+        }
+        let servers: Vec<BlossomServer> = listed
             .iter()
             .filter_map(|s| BlossomServer::parse(s).ok())
             .collect();

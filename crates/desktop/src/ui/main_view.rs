@@ -252,6 +252,7 @@ fn feed(ui: &mut egui::Ui, main: &mut Main, commands: &mut Vec<Command>) -> Opti
                 let text = std::mem::take(&mut main.compose);
                 if attaching {
                     let files = std::mem::take(&mut main.pictures.attachments);
+                    main.pictures.sending = files.clone();
                     main.pictures.upload = Some((0, 1));
                     commands.push(Command::Media(crate::protocol::MediaCommand::Post {
                         text,

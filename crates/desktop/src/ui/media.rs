@@ -46,6 +46,8 @@ pub struct Pictures {
     pub attachments: Vec<PathBuf>,
     /// An upload under way: bytes sent, bytes in all.
     pub upload: Option<(u64, u64)>,
+    /// The files of the post being sent (given back if it fails).
+    pub sending: Vec<PathBuf>,
     /// The in-app file picker: the folder shown and its entries.
     pub picker: Option<(PathBuf, Vec<(String, bool)>)>,
 }
@@ -292,7 +294,7 @@ pub fn attachments(ui: &mut Ui, pictures: &mut Pictures, commands: &mut Vec<Comm
         for (i, file) in pictures.attachments.iter().enumerate() {
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             ui.label(format!("📎 {name}"));
-            if ui.small_button("✕").clicked() {
+            if ui.small_button("remove").clicked() {
                 remove = Some(i);
             }
         }
@@ -388,10 +390,12 @@ pub fn settings(ui: &mut Ui, pictures: &mut Pictures, commands: &mut Vec<Command
         }
     });
     if !pictures.settings.people.is_empty() {
-        ui.weak(format!(
-            "{} people have their own choice (on their page)",
-            pictures.settings.people.len()
-        ));
+        let n = pictures.settings.people.len();
+        ui.weak(if n == 1 {
+            "1 person has their own choice (on their page)".to_owned()
+        } else {
+            format!("{n} people have their own choice (on their page)")
+        });
     }
 }
 

@@ -605,6 +605,12 @@ impl Main {
                 }
                 if let Err(e) = &result {
                     self.alerts.push(e.clone());
+                    // A post with pictures failed: its files come back.
+                    if self.pictures.attachments.is_empty() && self.pictures.upload.is_none() {
+                        self.pictures.attachments = std::mem::take(&mut self.pictures.sending);
+                    }
+                } else if self.pictures.upload.is_none() {
+                    self.pictures.sending.clear();
                 }
                 self.last_done = Some((result, Instant::now()));
             }

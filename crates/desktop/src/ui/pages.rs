@@ -375,7 +375,7 @@ pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
     super::media::settings(ui, &mut main.pictures, commands);
     ui.separator();
     ui.heading("Privacy");
-    ui.label("Remote images and link previews: never loaded. Links open in your browser only when you click them, after a warning: the browser does not go through Samizdat's proxy.");
+    ui.label("Pictures: as chosen under Pictures (click to load by default). Link previews: never loaded. Links open in your browser only when you click them, after a warning: the browser does not go through Samizdat's proxy.");
     if ui
         .checkbox(
             &mut main.nip05_checks,
