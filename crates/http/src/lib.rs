@@ -5,6 +5,9 @@
 //! a `Content-Length` over the limit is refused before reading, and a body
 //! that grows past it is cut off with an error.
 
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 

@@ -11,6 +11,9 @@
 //! - [`decode`] (feature `decode`): decoding under caps on bytes, pixels and
 //!   frames that are checked before anything is allocated, and blurhash.
 
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod format;
 pub mod hash;
 pub mod reference;
