@@ -76,9 +76,13 @@ pub fn nip19(data: &[u8]) {
     let _ = samizdat_client::keystore::parse_import(text);
 }
 
-/// An HTTP/1.1 answer (plain or chunked) as NIP-11 and NIP-05 read it.
+/// An HTTP/1.1 answer (plain or chunked) as NIP-11, NIP-05 and Blossom
+/// read it: through the one HTTP client, then as JSON.
 pub fn http_json(data: &[u8]) {
-    let Some(doc) = samizdat_net::parse_http_json(data) else {
+    let Ok(answer) = samizdat_http::answer_of(data, 64 * 1024) else {
+        return;
+    };
+    let Some(doc) = samizdat_net::http_json_of(&answer) else {
         return;
     };
     let _ = samizdat_net::RelayLimits::from_document(&doc);

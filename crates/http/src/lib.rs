@@ -277,6 +277,40 @@ async fn send(
     })
 }
 
+/// Reads `raw` as a server's whole answer to a GET, through the same code
+/// as [`exchange`] (an in-memory stream stands for the server): for the
+/// fuzz target and tests of what a hostile server can send.
+pub fn answer_of(raw: &[u8], max_body: usize) -> Result<Response, HttpError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let failed = |detail: String| HttpError::Protocol {
+        host: "answer.invalid".into(),
+        detail,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| failed(e.to_string()))?;
+    let raw = raw.to_vec();
+    runtime.block_on(async move {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let serve = tokio::spawn(async move {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match server.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = server.write_all(&raw).await;
+            let _ = server.shutdown().await;
+        });
+        let url = HttpUrl::parse("http://answer.invalid/")?;
+        let answer = exchange(client, &Request::new(Method::Get, url), max_body, None).await;
+        serve.abort();
+        answer
+    })
+}
+
 /// Wraps `stream` in TLS for `host`, checking its certificate against the
 /// webpki roots.
 pub async fn tls_connect<S: Io>(
@@ -344,6 +378,27 @@ mod tests {
             HttpUrl::parse(&format!("http://{addr}/x?y=1")).unwrap(),
             handle,
         )
+    }
+
+    #[test]
+    fn parses_plain_and_chunked_responses() {
+        let json = |r: Response| serde_json::from_slice::<serde_json::Value>(&r.body).ok();
+        let plain =
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/nostr+json\r\nContent-Length: 12\r\n\r\n{\"name\":\"x\"}";
+        assert_eq!(json(answer_of(plain, 1024).unwrap()).unwrap()["name"], "x");
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n";
+        assert_eq!(json(answer_of(chunked, 1024).unwrap()).unwrap()["a"], 1);
+        assert_eq!(
+            answer_of(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}",
+                1024
+            )
+            .unwrap()
+            .status,
+            404
+        );
+        assert!(answer_of(b"garbage", 1024).is_err());
+        assert!(answer_of(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nshort", 1024).is_err());
     }
 
     #[tokio::test]

@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use nostr::prelude::*;
-use samizdat_http::{exchange, HttpError, HttpUrl, Method, Progress, Request, Response};
+use samizdat_http::{HttpError, HttpUrl, Method, Progress, Request, Response};
 use samizdat_media::BlobHash;
 use serde::Deserialize;
 
-use crate::transport::{open_stream, ConnectError, TransportConfig};
-use crate::url::RelayUrl;
+use crate::transport::TransportConfig;
+use crate::web::{send, WebError};
 
 /// Most redirects followed for one fetch.
 const MAX_REDIRECTS: usize = 3;
@@ -22,12 +22,10 @@ const MAX_JSON: usize = 4 * 1024 * 1024;
 /// What went wrong talking to a Blossom server.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BlossomError {
-    /// No connection (the proxy refused, the host is down, DNS failed).
+    /// No answer: no connection through the transport, a failed exchange,
+    /// or none in time.
     #[error(transparent)]
-    Connect(#[from] ConnectError),
-    /// The exchange failed (TLS, protocol, a body over the limit).
-    #[error(transparent)]
-    Http(#[from] HttpError),
+    Web(#[from] WebError),
     /// The server answered with an error status.
     #[error("{server} refused: {reason}")]
     Refused {
@@ -55,14 +53,6 @@ pub enum BlossomError {
         server: String,
         /// What was wrong.
         detail: String,
-    },
-    /// No answer in time.
-    #[error("{server} did not answer within {after:?}")]
-    Timeout {
-        /// The server's origin.
-        server: String,
-        /// The limit.
-        after: Duration,
     },
 }
 
@@ -159,47 +149,6 @@ impl BlossomServer {
     pub fn blob_url(&self, hash: &BlobHash) -> HttpUrl {
         self.base.with_path(&format!("/{hash}"))
     }
-}
-
-/// Sends one request through the transport (the proxy, when set) within
-/// the transport's timeout, without following redirects.
-pub async fn send(
-    request: &Request,
-    config: &TransportConfig,
-    max_body: usize,
-    progress: Option<&Progress>,
-    timeout: Duration,
-) -> Result<Response, BlossomError> {
-    let url = &request.url;
-    let endpoint = endpoint_of(url)?;
-    let attempt = async {
-        let stream = open_stream(&endpoint, config).await?;
-        Ok::<_, BlossomError>(exchange(stream, request, max_body, progress).await?)
-    };
-    tokio::time::timeout(timeout, attempt)
-        .await
-        .map_err(|_| BlossomError::Timeout {
-            server: url.origin(),
-            after: timeout,
-        })?
-}
-
-/// The transport's view of an HTTP URL: the same host and port, so the
-/// proxy rules (and `.onion` refusal without one) are the relays' rules.
-fn endpoint_of(url: &HttpUrl) -> Result<RelayUrl, BlossomError> {
-    let scheme = if url.is_secure() { "wss" } else { "ws" };
-    RelayUrl::parse(&format!("{scheme}://{}", url.authority()))
-        .map_err(|e| BlossomError::Http(HttpError::BadUrl(format!("{url}: {e}"))))
-}
-
-/// The result of a fetch: the bytes and every origin that was contacted
-/// (the first, then any it redirected to).
-#[derive(Debug, Clone)]
-pub struct Fetched {
-    /// The blob (verified when a hash was given).
-    pub bytes: bytes::Bytes,
-    /// Origins contacted, in order.
-    pub contacted: Vec<String>,
 }
 
 /// GETs `url`, following at most three redirects, and checks the bytes

@@ -13,6 +13,8 @@
 //!   `created_at` bound and sizes, then id and signature on all cores off the
 //!   async runtime. Valid events go to the store with the relay they came
 //!   from; invalid ones are dropped and counted against the relay.
+//! - HTTP (NIP-11, NIP-05, Blossom in [`blossom`]) goes through the same
+//!   transport as the websockets, one bounded exchange at a time.
 //! - Relay statistics (attempts, failures by class, latency, invalid events)
 //!   are recorded in the store for the outbox planner.
 
@@ -36,12 +38,13 @@ mod session;
 mod transport;
 mod url;
 mod validate;
+mod web;
 
 pub use backoff::{delay as backoff_delay, penalty_factor, BackoffConfig};
 pub use message::{parse as parse_relay_message, RelayMessage};
 pub use negentropy::{NegError, NegOutcome};
 pub use nip05::{read_answer as read_nip05_answer, resolve as resolve_nip05, Nip05Error};
-pub use nip11::{fetch_limits, parse_response as parse_http_json, RelayLimits};
+pub use nip11::{fetch_limits, RelayLimits};
 pub use policy::{Approver, Decision, PolicyBook, Question};
 pub use pool::{AuthSigner, KeysAuthSigner, NetConfig, NetError, Pool, PoolEvent, PublishOutcome};
 pub use transport::{connect, ConnectError, ProxyConfig, TransportConfig, WsStream};
@@ -49,3 +52,4 @@ pub use url::{RelayUrl, UrlError};
 pub use validate::{
     is_genuine_copy, matches_filter, precheck, verify_batch, Rejection, SeenIds, ValidationConfig,
 };
+pub use web::{json_of as http_json_of, send as http_send, WebError};

@@ -5,9 +5,11 @@
 use nostr::prelude::*;
 use serde_json::Value;
 
-use crate::nip11::fetch_json;
 use crate::transport::TransportConfig;
 use crate::url::RelayUrl;
+
+/// Largest `nostr.json` read.
+const MAX_DOCUMENT: usize = 64 * 1024;
 
 /// Why an identifier did not resolve.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,7 +51,7 @@ pub async fn resolve(
     };
     let url = RelayUrl::parse(&base).map_err(|_| not_id())?;
     let path = format!("/.well-known/nostr.json?name={name}");
-    let doc: Value = fetch_json(&url, &path, "application/json", config)
+    let doc: Value = crate::web::get_json(&url, &path, "application/json", config, MAX_DOCUMENT)
         .await
         .ok_or_else(|| Nip05Error::NoDocument(domain.to_owned()))?;
     read_answer(&doc, &name, identifier)

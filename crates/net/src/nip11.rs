@@ -1,12 +1,9 @@
 //! Fetching a relay's NIP-11 `limitation` over the same transport as its
-//! websocket (so a proxy applies), with a small, bounded HTTP/1.1 client.
-
-use std::time::Duration;
+//! websocket (so a proxy applies), through `crate::web`.
 
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::transport::{open_stream, Io, TransportConfig};
+use crate::transport::TransportConfig;
 use crate::url::RelayUrl;
 
 /// Largest NIP-11 document read.
@@ -61,84 +58,14 @@ pub async fn fetch_limits(url: &RelayUrl, config: &TransportConfig) -> Option<Re
 }
 
 async fn fetch_document(url: &RelayUrl, config: &TransportConfig) -> Option<Value> {
-    fetch_json(url, url.request_path(), "application/nostr+json", config).await
-}
-
-/// GETs `path` from the host of `url` (TLS when `url` is secure) over the
-/// configured transport, and parses a JSON answer of at most 64 KiB.
-pub(crate) async fn fetch_json(
-    url: &RelayUrl,
-    path: &str,
-    accept: &str,
-    config: &TransportConfig,
-) -> Option<Value> {
-    let stream = open_stream(url, config).await.ok()?;
-    let mut stream: Box<dyn Io> = if url.is_secure() {
-        let connector = tokio_rustls::TlsConnector::from(crate::transport::tls_config());
-        let name = rustls::pki_types::ServerName::try_from(url.host().to_string()).ok()?;
-        Box::new(connector.connect(name, stream).await.ok()?)
-    } else {
-        stream
-    };
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n",
-        url.authority()
-    );
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
-            .await
-            .ok()?
-            .ok()?;
-        if n == 0 {
-            break;
-        }
-        raw.extend_from_slice(&buf[..n]);
-        if raw.len() > MAX_DOCUMENT {
-            return None;
-        }
-    }
-    parse_response(&raw)
-}
-
-/// Parses an HTTP/1.1 response with a JSON body (plain, or chunked);
-/// `None` for anything but a `200` with a JSON body.
-pub fn parse_response(raw: &[u8]) -> Option<Value> {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..split]).ok()?;
-    let body = &raw[split + 4..];
-    let mut lines = head.lines();
-    let status = lines.next()?;
-    if status.split_whitespace().nth(1) != Some("200") {
-        return None;
-    }
-    let chunked = lines.any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    let body = if chunked {
-        dechunk(body)?
-    } else {
-        body.to_vec()
-    };
-    serde_json::from_slice(&body).ok()
-}
-
-fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n")?;
-        let size_str = std::str::from_utf8(&body[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_str.split(';').next()?.trim(), 16).ok()?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(body.get(..size)?);
-        body = body.get(size + 2..)?;
-    }
+    crate::web::get_json(
+        url,
+        url.request_path(),
+        "application/nostr+json",
+        config,
+        MAX_DOCUMENT,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -153,16 +80,5 @@ mod tests {
         assert_eq!(l.max_filters, None);
         assert_eq!(l.max_limit, None);
         assert!(l.auth_required);
-    }
-
-    #[test]
-    fn parses_plain_and_chunked_responses() {
-        let plain =
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/nostr+json\r\n\r\n{\"name\":\"x\"}";
-        assert_eq!(parse_response(plain).unwrap()["name"], "x");
-        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n";
-        assert_eq!(parse_response(chunked).unwrap()["a"], 1);
-        assert!(parse_response(b"HTTP/1.1 404 Not Found\r\n\r\n{}").is_none());
-        assert!(parse_response(b"garbage").is_none());
     }
 }
