@@ -38,6 +38,30 @@ pub(crate) fn path_of(transport: &TransportConfig) -> String {
     }
 }
 
+/// The ledger, for a site reached over HTTP (a NIP-05 domain, a media
+/// server): `site` was contacted by this profile's path (direct when its
+/// `host:port` is a direct exception) and learned `detail` under `fact`.
+pub(crate) fn record_site(
+    store: &Store,
+    transport: &TransportConfig,
+    site: &str,
+    fact: &str,
+    detail: &str,
+) {
+    let authority = site.split_once("://").map_or(site, |(_, a)| a);
+    let path = if transport.direct.iter().any(|d| d == authority) {
+        "direct".to_owned()
+    } else {
+        path_of(transport)
+    };
+    let recorded = store
+        .record_learned(site, CONTACT, &[path])
+        .and_then(|()| store.record_learned(site, fact, &[detail.to_owned()]));
+    if let Err(e) = recorded {
+        tracing::debug!(error = %e, %fact, "could not record a contact in the ledger");
+    }
+}
+
 /// What the pump records from pool events.
 #[derive(Clone)]
 pub(crate) struct LedgerWriter {

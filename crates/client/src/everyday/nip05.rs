@@ -59,21 +59,13 @@ impl Session {
         let Some(domain) = identifier.rsplit_once('@').map(|(_, d)| d) else {
             return;
         };
-        let site = format!("https://{domain}");
-        let store = self.engine.store();
-        let path = crate::engine::ledger::path_of(transport);
-        let recorded = store
-            .record_learned(&site, crate::engine::ledger::CONTACT, &[path])
-            .and_then(|()| {
-                store.record_learned(
-                    &site,
-                    crate::engine::ledger::NIP05,
-                    &[identifier.to_owned()],
-                )
-            });
-        if let Err(e) = recorded {
-            tracing::debug!(error = %e, "could not record a NIP-05 lookup in the ledger");
-        }
+        crate::engine::ledger::record_site(
+            self.engine.store(),
+            transport,
+            &format!("https://{domain}"),
+            crate::engine::ledger::NIP05,
+            identifier,
+        );
     }
 
     /// Whether NIP-05 names are checked (saved in the profile).

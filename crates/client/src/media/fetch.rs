@@ -207,20 +207,13 @@ impl Session {
     /// The ledger: `origin` was contacted (by this profile's path) and
     /// learned `detail` under `fact`.
     pub(crate) fn record_media_contact(&self, origin: &str, fact: &str, detail: &str) {
-        let transport = &self.engine.config().net.transport;
-        let authority = origin.split_once("://").map_or(origin, |(_, a)| a);
-        let path = if transport.direct.iter().any(|d| d == authority) {
-            "direct".to_owned()
-        } else {
-            crate::engine::ledger::path_of(transport)
-        };
-        let store = self.engine.store();
-        let recorded = store
-            .record_learned(origin, crate::engine::ledger::CONTACT, &[path])
-            .and_then(|()| store.record_learned(origin, fact, &[detail.to_owned()]));
-        if let Err(e) = recorded {
-            tracing::debug!(error = %e, "could not record a media contact in the ledger");
-        }
+        crate::engine::ledger::record_site(
+            self.engine.store(),
+            &self.engine.config().net.transport,
+            origin,
+            fact,
+            detail,
+        );
     }
 }
 
