@@ -64,10 +64,7 @@ impl DemoNetwork {
             let keys = self.people[i].keys.clone();
             let url = upload(&origin, &keys, png.clone()).await?;
             let hash = BlobHash::of(&png);
-            let decoded = ev(samizdat_media::decode(&png, &Default::default()))?;
-            let blurhash = decoded.frames.first().and_then(|f| {
-                samizdat_media::blurhash_of(&f.rgba, decoded.shown.0, decoded.shown.1)
-            });
+            let (_, _, blurhash) = ev(samizdat_media::measure(&png, &Default::default()))?;
             let imeta = samizdat_media::imeta_tag(
                 &url,
                 &hash,

@@ -202,6 +202,20 @@ fn gif_frames(bytes: &[u8], caps: &Caps, shown: (u32, u32)) -> Result<Vec<Frame>
     Ok(frames)
 }
 
+/// What an `imeta` tag says of a picture: its format, the size it
+/// declares, and a blurhash of its first frame (decoded within `caps`).
+pub fn measure(
+    bytes: &[u8],
+    caps: &Caps,
+) -> Result<(MediaFormat, (u32, u32), Option<String>), MediaError> {
+    let decoded = decode(bytes, caps)?;
+    let blurhash = decoded
+        .frames
+        .first()
+        .and_then(|f| blurhash_of(&f.rgba, decoded.shown.0, decoded.shown.1));
+    Ok((decoded.format, decoded.original, blurhash))
+}
+
 /// A blurhash (4 × 3 components) of an RGBA image, computed on a 32-pixel
 /// thumbnail so it costs the same for any size.
 pub fn blurhash_of(rgba: &[u8], width: u32, height: u32) -> Option<String> {

@@ -26,11 +26,11 @@ pub mod samples;
 
 pub use format::{sniff, MediaFormat};
 pub use hash::{sha256_hex, BlobHash};
-pub use reference::{imeta_tag, media_in_note, MediaRef};
+pub use reference::{has_image_extension, imeta_tag, media_in_note, MediaRef};
 pub use strip::{strip_metadata, Stripped};
 
 #[cfg(feature = "decode")]
-pub use decode::{blurhash_of, blurhash_pixels, decode, probe, Caps, Decoded, Frame};
+pub use decode::{blurhash_of, blurhash_pixels, decode, measure, probe, Caps, Decoded, Frame};
 
 /// Why media was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

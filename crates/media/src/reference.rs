@@ -67,15 +67,8 @@ impl MediaRef {
         }
         let hash = BlobHash::in_url(url);
         let path = url.split(['?', '#']).next().unwrap_or(url);
-        let ext = path
-            .rsplit('/')
-            .next()
-            .and_then(|last| last.rsplit_once('.'))
-            .map(|(_, e)| e.to_ascii_lowercase());
-        let image_ext = ext
-            .as_deref()
-            .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e));
-        (hash.is_some() || image_ext).then(|| MediaRef {
+        let last = path.rsplit('/').next().unwrap_or("");
+        (hash.is_some() || has_image_extension(last)).then(|| MediaRef {
             url: url.to_owned(),
             hash,
             ..Default::default()
@@ -87,6 +80,12 @@ impl MediaRef {
         let rest = self.url.split_once("://").map_or("", |(_, r)| r);
         rest.split(['/', '?', '#']).next().unwrap_or("")
     }
+}
+
+/// Whether a file name ends in the extension of a format we show.
+pub fn has_image_extension(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 fn is_http(url: &str) -> bool {

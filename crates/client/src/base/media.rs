@@ -125,6 +125,9 @@ pub enum MediaError {
         /// Why.
         reason: String,
     },
+    /// Work on the blocking pool stopped before it finished (shutdown).
+    #[error("{0} stopped before it finished")]
+    Stopped(&'static str),
     /// The signer refused the upload's authorization.
     #[error("the upload authorization was not signed: {0}")]
     Signer(String),

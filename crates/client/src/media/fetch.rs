@@ -169,7 +169,7 @@ impl Session {
         let bytes = loaded.bytes.clone();
         tokio::task::spawn_blocking(move || samizdat_media::decode(&bytes, &caps))
             .await
-            .map_err(|_| MediaError::Unreachable(vec![("decoder".into(), "stopped".into())]))?
+            .map_err(|_| MediaError::Stopped("decoding"))?
             .map_err(MediaError::Refused)
     }
 

@@ -84,17 +84,11 @@ impl Session {
     ) -> Result<Attached, MediaError> {
         let (stripped, dim, blurhash) = tokio::task::spawn_blocking(move || {
             let stripped = samizdat_media::strip_metadata(&bytes)?;
-            let decoded = samizdat_media::decode(&stripped.bytes, &Caps::default())?;
-            let frame = decoded
-                .frames
-                .first()
-                .map(|f| f.rgba.as_slice())
-                .unwrap_or(&[]);
-            let blurhash = samizdat_media::blurhash_of(frame, decoded.shown.0, decoded.shown.1);
-            Ok::<_, samizdat_media::MediaError>((stripped, decoded.original, blurhash))
+            let (_, dim, blurhash) = samizdat_media::measure(&stripped.bytes, &Caps::default())?;
+            Ok::<_, samizdat_media::MediaError>((stripped, dim, blurhash))
         })
         .await
-        .map_err(|_| MediaError::Signer("the picture's preparation stopped".into()))??;
+        .map_err(|_| MediaError::Stopped("preparing the picture"))??;
         let mut listed = self.blossom_servers_of(&self.me).unwrap_or_default();
         if listed.is_empty() {
             // Not in this store yet (a new device): ask the user's relays.

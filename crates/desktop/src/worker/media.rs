@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use nostr::prelude::*;
-use samizdat_client::media::{Caps, MediaDecision, UploadProgress};
+use samizdat_client::media::{Caps, UploadProgress};
 
 use super::views::Ctx;
 use crate::protocol::{MediaCommand, Update};
@@ -96,9 +96,6 @@ impl Ctx {
         reference: &samizdat_client::media::MediaRef,
         clicked: bool,
     ) -> Result<PictureView, String> {
-        if !clicked && self.session.media_decision(author) != MediaDecision::Load {
-            return Err("click to load".into());
-        }
         let loaded = self
             .session
             .load_media(author, reference, clicked)
@@ -186,8 +183,7 @@ fn folder(dir: &std::path::Path) -> Vec<(String, bool)> {
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let is_dir = e.file_type().ok()?.is_dir();
-            let picture =
-                samizdat_media::MediaRef::from_link(&format!("https://x/{name}")).is_some();
+            let picture = samizdat_media::has_image_extension(&name);
             (!name.starts_with('.') && (is_dir || picture)).then_some((name, is_dir))
         })
         .collect();
