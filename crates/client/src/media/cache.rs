@@ -2,8 +2,13 @@
 //! a link without a hash, by the hash of the link), trimmed to a size limit
 //! by dropping the least recently used. A cached blob is checked against
 //! its hash again when read, so a damaged file is dropped, never shown.
+//!
+//! The folder is scanned once a session (and whenever it goes over its
+//! limit); between scans the session keeps the count and size in memory,
+//! so a write costs the write.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use samizdat_media::BlobHash;
@@ -19,11 +24,26 @@ pub struct CacheStats {
     pub evicted: usize,
 }
 
+/// Files and bytes in the cache, once a scan has counted them.
+#[derive(Debug, Default)]
+pub(crate) struct CacheTotals(Mutex<Option<(usize, u64)>>);
+
+impl CacheTotals {
+    fn get(&self) -> Option<(usize, u64)> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set(&self, totals: Option<(usize, u64)>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = totals;
+    }
+}
+
 /// A cache folder and its size limit.
 #[derive(Debug, Clone)]
 pub struct MediaCache {
     dir: PathBuf,
     limit: u64,
+    totals: Arc<CacheTotals>,
 }
 
 /// What a cache entry is keyed by.
@@ -38,9 +58,15 @@ pub(crate) enum CacheKey<'a> {
 impl MediaCache {
     /// The cache in `dir`, trimmed to `limit_bytes`.
     pub fn new(dir: PathBuf, limit_bytes: u64) -> Self {
+        Self::with_totals(dir, limit_bytes, Arc::default())
+    }
+
+    /// The cache with totals shared with the session's other handles.
+    pub(crate) fn with_totals(dir: PathBuf, limit_bytes: u64, totals: Arc<CacheTotals>) -> Self {
         Self {
             dir,
             limit: limit_bytes,
+            totals,
         }
     }
 
@@ -66,6 +92,7 @@ impl MediaCache {
             if !h.matches(&bytes) {
                 tracing::warn!(blob = %h, "a cached blob no longer matches its hash; dropped");
                 let _ = std::fs::remove_file(&path);
+                self.totals.set(None);
                 return None;
             }
         }
@@ -76,9 +103,10 @@ impl MediaCache {
         Some(bytes)
     }
 
-    /// Keeps `bytes`, then trims the cache to its limit.
+    /// Keeps `bytes`; trims the cache when it goes over its limit.
     pub(crate) fn put(&self, key: CacheKey<'_>, bytes: &[u8]) -> CacheStats {
         let path = self.path(key);
+        let replaced = path.exists();
         let written = std::fs::create_dir_all(&self.dir).and_then(|()| {
             let tmp = path.with_extension(format!("part{}", rand::random::<u32>()));
             std::fs::write(&tmp, bytes)?;
@@ -86,14 +114,27 @@ impl MediaCache {
         });
         if let Err(e) = written {
             tracing::debug!(error = %e, "picture not cached");
+            self.totals.set(None);
         }
-        self.evict()
+        match self.totals.get().filter(|_| !replaced) {
+            Some((files, total)) if total + bytes.len() as u64 <= self.limit => {
+                let (files, total) = (files + 1, total + bytes.len() as u64);
+                self.totals.set(Some((files, total)));
+                CacheStats {
+                    files,
+                    bytes: total,
+                    evicted: 0,
+                }
+            }
+            _ => self.evict(),
+        }
     }
 
     /// Drops the least recently used files until the cache is at most its
     /// limit, and says what is left.
     pub fn evict(&self) -> CacheStats {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            self.totals.set(Some((0, 0)));
             return CacheStats::default();
         };
         let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
@@ -121,6 +162,7 @@ impl MediaCache {
                 evicted += 1;
             }
         }
+        self.totals.set(Some((files.len() - evicted, bytes)));
         CacheStats {
             files: files.len() - evicted,
             bytes,

@@ -77,7 +77,11 @@ impl Session {
     /// The on-disk picture cache of this profile.
     pub fn media_cache(&self) -> MediaCache {
         let dir = self.settings_path.with_file_name("media");
-        MediaCache::new(dir, self.settings().media.cache_mib.saturating_mul(1 << 20))
+        MediaCache::with_totals(
+            dir,
+            self.settings().media.cache_mib.saturating_mul(1 << 20),
+            self.feature::<cache::CacheTotals>(),
+        )
     }
 
     /// A person's Blossom servers (their newest kind 10063 in the store),
