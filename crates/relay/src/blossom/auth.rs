@@ -11,6 +11,26 @@ const SKEW_SECS: u64 = 60;
 /// Largest authorization header read.
 const MAX_HEADER: usize = 16 * 1024;
 
+/// A checked authorization: who signed it and which blobs it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    /// The signer.
+    pub key: PublicKey,
+    /// The blobs its `x` tags name.
+    pub blobs: Vec<BlobHash>,
+}
+
+impl Authorization {
+    /// `Err` with the reason for a 401 unless it names `hash`.
+    pub fn names(&self, hash: &BlobHash) -> Result<(), String> {
+        if self.blobs.contains(hash) {
+            Ok(())
+        } else {
+            Err(format!("the authorization does not name blob {hash}"))
+        }
+    }
+}
+
 /// Checks the request's authorization for `verb` (and `hash`, when the verb
 /// concerns one blob) and returns the signer's key, or the reason for a 401.
 pub fn authorize(
@@ -18,6 +38,16 @@ pub fn authorize(
     verb: &str,
     hash: Option<&BlobHash>,
 ) -> Result<PublicKey, String> {
+    let authorization = read(headers, verb)?;
+    if let Some(hash) = hash {
+        authorization.names(hash)?;
+    }
+    Ok(authorization.key)
+}
+
+/// Reads and checks the request's authorization for `verb` (signature,
+/// kind, dates, verb), whatever blob it names.
+pub fn read(headers: &HeaderMap, verb: &str) -> Result<Authorization, String> {
     use base64::Engine;
     let value = headers
         .get(header::AUTHORIZATION)
@@ -71,13 +101,11 @@ pub fn authorize(
     if !tag("t").any(|t| t == verb) {
         return Err(format!("the authorization is not for {verb}"));
     }
-    if let Some(hash) = hash {
-        let named: Vec<String> = tag("x").collect();
-        if !named.iter().any(|x| BlobHash::parse(x) == Some(*hash)) {
-            return Err(format!("the authorization does not name blob {hash}"));
-        }
-    }
-    Ok(event.pubkey)
+    let blobs = tag("x").filter_map(|x| BlobHash::parse(&x)).collect();
+    Ok(Authorization {
+        key: event.pubkey,
+        blobs,
+    })
 }
 
 #[cfg(test)]

@@ -206,19 +206,25 @@ fn descriptor(m: &Media, headers: &HeaderMap, info: &BlobInfo) -> serde_json::Va
     })
 }
 
-/// The signer of an upload authorization, if the policy lets them upload.
+/// An upload authorization (read once: the signature is checked once), if
+/// the policy lets its signer upload; `hash`, when known, must be named.
 fn uploader(
     m: &Media,
     headers: &HeaderMap,
     hash: Option<&BlobHash>,
-) -> Result<PublicKey, Response> {
-    let key = auth::authorize(headers, "upload", hash)
-        .map_err(|e| refuse(StatusCode::UNAUTHORIZED, e))?;
+) -> Result<auth::Authorization, Response> {
+    let authorization =
+        auth::read(headers, "upload").map_err(|e| refuse(StatusCode::UNAUTHORIZED, e))?;
     m.state
         .policy()
-        .check_upload(&key, m.state.config().media.public_uploads)
+        .check_upload(&authorization.key, m.state.config().media.public_uploads)
         .map_err(|e| refuse(StatusCode::FORBIDDEN, e))?;
-    Ok(key)
+    if let Some(hash) = hash {
+        authorization
+            .names(hash)
+            .map_err(|e| refuse(StatusCode::UNAUTHORIZED, e))?;
+    }
+    Ok(authorization)
 }
 
 fn max_blob(m: &Media) -> usize {
@@ -256,9 +262,10 @@ async fn store(
 async fn upload(State(m): State<Media>, headers: HeaderMap, body: Body) -> Response {
     m.state.metrics.blob_request("upload");
     // Who, before reading a body: a stranger's upload is not buffered.
-    if let Err(r) = uploader(&m, &headers, None) {
-        return r;
-    }
+    let authorization = match uploader(&m, &headers, None) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
     let limit = max_blob(&m);
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
@@ -270,10 +277,10 @@ async fn upload(State(m): State<Media>, headers: HeaderMap, body: Body) -> Respo
         }
     };
     let hash = BlobHash::of(&bytes);
-    let key = match uploader(&m, &headers, Some(&hash)) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+    if let Err(e) = authorization.names(&hash) {
+        return refuse(StatusCode::UNAUTHORIZED, e);
+    }
+    let key = authorization.key;
     let claimed = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -313,8 +320,8 @@ async fn preflight(State(m): State<Media>, headers: HeaderMap) -> Response {
 /// BUD-04: `PUT /mirror` with `{"url": …}`: fetch the blob from there.
 async fn mirror(State(m): State<Media>, headers: HeaderMap, body: Bytes) -> Response {
     m.state.metrics.blob_request("mirror");
-    let key = match uploader(&m, &headers, None) {
-        Ok(k) => k,
+    let authorization = match uploader(&m, &headers, None) {
+        Ok(a) => a,
         Err(r) => return r,
     };
     let source = serde_json::from_slice::<serde_json::Value>(&body)
@@ -364,9 +371,10 @@ async fn mirror(State(m): State<Media>, headers: HeaderMap, body: Bytes) -> Resp
         }
     };
     let hash = BlobHash::of(&response.body);
-    if let Err(r) = uploader(&m, &headers, Some(&hash)) {
-        return r;
+    if let Err(e) = authorization.names(&hash) {
+        return refuse(StatusCode::UNAUTHORIZED, e);
     }
+    let key = authorization.key;
     let claimed = response.header("content-type").map(str::to_owned);
     store(&m, &headers, key, hash, response.body, claimed).await
 }
