@@ -116,81 +116,74 @@ pub fn on_card(ui: &mut Ui, note: &NoteView, pictures: &Pictures) -> Option<Note
     let mut action = None;
     for card in &note.media {
         let url = &card.reference.url;
-        let host = card.reference.host().to_owned();
+        let host = card.reference.host();
         let width = ui.available_width();
-        let declared = card.reference.dim.unwrap_or((4, 3));
-        let state = pictures.slots.borrow().get(url).map(|s| match s {
-            Slot::Loading => 0,
-            Slot::Shown { .. } => 1,
-            Slot::Failed(_) => 2,
-        });
-        match state {
-            Some(1) => {
-                if let Some(Slot::Shown { texture, view }) = pictures.slots.borrow().get(url) {
-                    let size = card_size(view.size, width);
-                    let response = ui
-                        .add(
-                            egui::Image::new(texture)
-                                .fit_to_exact_size(size)
-                                .sense(egui::Sense::click()),
-                        )
-                        .on_hover_text("Open in the viewer");
-                    if response.clicked() {
-                        action = Some(NoteAction::ViewPicture(url.clone()));
-                    }
-                    let check = if view.verified {
-                        "✔ hash verified"
-                    } else {
-                        "no hash to verify"
-                    };
-                    let from = view.from.as_deref().unwrap_or("the cache");
-                    ui.weak(format!(
-                        "{check} · {}×{} · from {from}",
-                        view.original.0, view.original.1
-                    ));
+        let declared = card_size(card.reference.dim.unwrap_or((4, 3)), width);
+        // A picture the settings load is asked for the first time it is drawn.
+        if card.decision == MediaDecision::Load && !pictures.slots.borrow().contains_key(url) {
+            pictures
+                .slots
+                .borrow_mut()
+                .insert(url.clone(), Slot::Loading);
+            pictures.wanted.borrow_mut().push(MediaCommand::Load {
+                author: note.author,
+                reference: card.reference.clone(),
+                clicked: false,
+            });
+        }
+        let slots = pictures.slots.borrow();
+        match slots.get(url) {
+            Some(Slot::Shown { texture, view }) => {
+                let response = ui
+                    .add(
+                        egui::Image::new(texture)
+                            .fit_to_exact_size(card_size(view.size, width))
+                            .sense(egui::Sense::click()),
+                    )
+                    .on_hover_text("Open in the viewer");
+                if response.clicked() {
+                    action = Some(NoteAction::ViewPicture(url.clone()));
                 }
+                let check = if view.verified {
+                    "✔ hash verified"
+                } else {
+                    "no hash to verify"
+                };
+                let from = view.from.as_deref().unwrap_or("the cache");
+                ui.weak(format!(
+                    "{check} · {}×{} · from {from}",
+                    view.original.0, view.original.1
+                ));
             }
-            Some(0) => {
-                placeholder(ui, pictures, card, card_size(declared, width));
+            Some(Slot::Loading) => {
+                placeholder(ui, pictures, card, declared);
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.weak(format!("loading from {host}…"));
                 });
             }
-            Some(_) => {
-                placeholder(ui, pictures, card, card_size(declared, width));
-                if let Some(Slot::Failed(why)) = pictures.slots.borrow().get(url) {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {why}"));
+            Some(Slot::Failed(why)) => {
+                placeholder(ui, pictures, card, declared);
+                ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {why}"));
+            }
+            None if card.decision == MediaDecision::Never => {
+                ui.weak(format!("picture on {host} not loaded (your choice)"));
+            }
+            None => {
+                placeholder(ui, pictures, card, declared);
+                if ui
+                    .button(format!("Load picture from {host}"))
+                    .on_hover_text(
+                        "Nothing has been fetched: the server learns about this picture only when you click.",
+                    )
+                    .clicked()
+                {
+                    action = Some(NoteAction::LoadPicture(
+                        note.author,
+                        Box::new(card.reference.clone()),
+                    ));
                 }
             }
-            None => match card.decision {
-                MediaDecision::Load => {
-                    pictures
-                        .slots
-                        .borrow_mut()
-                        .insert(url.clone(), Slot::Loading);
-                    pictures.wanted.borrow_mut().push(MediaCommand::Load {
-                        author: note.author,
-                        reference: card.reference.clone(),
-                        clicked: false,
-                    });
-                    placeholder(ui, pictures, card, card_size(declared, width));
-                }
-                MediaDecision::Click => {
-                    placeholder(ui, pictures, card, card_size(declared, width));
-                    let label = format!("Load picture from {host}");
-                    if ui
-                        .button(label)
-                        .on_hover_text("Nothing has been fetched: the server learns about this picture only when you click.")
-                        .clicked()
-                    {
-                        action = Some(NoteAction::LoadPicture(note.author, Box::new(card.reference.clone())));
-                    }
-                }
-                MediaDecision::Never => {
-                    ui.weak(format!("picture on {host} not loaded (your choice)"));
-                }
-            },
         }
     }
     action
