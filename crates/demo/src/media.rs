@@ -64,7 +64,7 @@ impl DemoNetwork {
             let keys = self.people[i].keys.clone();
             let url = upload(&origin, &keys, png.clone()).await?;
             let hash = BlobHash::of(&png);
-            let (_, _, blurhash) = ev(samizdat_media::measure(&png, &Default::default()))?;
+            let blurhash = ev(samizdat_media::measure(&png, &Default::default()))?.blurhash;
             let imeta = samizdat_media::imeta_tag(
                 &url,
                 &hash,

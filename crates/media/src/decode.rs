@@ -202,18 +202,29 @@ fn gif_frames(bytes: &[u8], caps: &Caps, shown: (u32, u32)) -> Result<Vec<Frame>
     Ok(frames)
 }
 
-/// What an `imeta` tag says of a picture: its format, the size it
-/// declares, and a blurhash of its first frame (decoded within `caps`).
-pub fn measure(
-    bytes: &[u8],
-    caps: &Caps,
-) -> Result<(MediaFormat, (u32, u32), Option<String>), MediaError> {
+/// What an `imeta` tag says of a picture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measured {
+    /// Its format.
+    pub format: MediaFormat,
+    /// The width and height it declares.
+    pub size: (u32, u32),
+    /// A blurhash of its first frame.
+    pub blurhash: Option<String>,
+}
+
+/// Measures a picture for its `imeta` tag (decoded within `caps`).
+pub fn measure(bytes: &[u8], caps: &Caps) -> Result<Measured, MediaError> {
     let decoded = decode(bytes, caps)?;
     let blurhash = decoded
         .frames
         .first()
         .and_then(|f| blurhash_of(&f.rgba, decoded.shown.0, decoded.shown.1));
-    Ok((decoded.format, decoded.original, blurhash))
+    Ok(Measured {
+        format: decoded.format,
+        size: decoded.original,
+        blurhash,
+    })
 }
 
 /// A blurhash (4 × 3 components) of an RGBA image, computed on a 32-pixel

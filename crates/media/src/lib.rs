@@ -30,7 +30,9 @@ pub use reference::{has_image_extension, imeta_tag, media_in_note, MediaRef};
 pub use strip::{strip_metadata, Stripped};
 
 #[cfg(feature = "decode")]
-pub use decode::{blurhash_of, blurhash_pixels, decode, measure, probe, Caps, Decoded, Frame};
+pub use decode::{
+    blurhash_of, blurhash_pixels, decode, measure, probe, Caps, Decoded, Frame, Measured,
+};
 
 /// Why media was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -84,8 +84,8 @@ impl Session {
     ) -> Result<Attached, MediaError> {
         let (stripped, dim, blurhash) = tokio::task::spawn_blocking(move || {
             let stripped = samizdat_media::strip_metadata(&bytes)?;
-            let (_, dim, blurhash) = samizdat_media::measure(&stripped.bytes, &Caps::default())?;
-            Ok::<_, samizdat_media::MediaError>((stripped, dim, blurhash))
+            let measured = samizdat_media::measure(&stripped.bytes, &Caps::default())?;
+            Ok::<_, samizdat_media::MediaError>((stripped, measured.size, measured.blurhash))
         })
         .await
         .map_err(|_| MediaError::Stopped("preparing the picture"))??;
