@@ -126,13 +126,19 @@ impl MediaCache {
                     evicted: 0,
                 }
             }
-            _ => self.evict(),
+            // Over the limit: trimmed to 90% of it, so the next writes do
+            // not each rescan the folder.
+            _ => self.evict_to(self.limit - self.limit / 10),
         }
     }
 
     /// Drops the least recently used files until the cache is at most its
     /// limit, and says what is left.
     pub fn evict(&self) -> CacheStats {
+        self.evict_to(self.limit)
+    }
+
+    fn evict_to(&self, target: u64) -> CacheStats {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             self.totals.set(Some((0, 0)));
             return CacheStats::default();
@@ -154,7 +160,7 @@ impl MediaCache {
         files.sort();
         let mut evicted = 0;
         for (_, len, path) in &files {
-            if bytes <= self.limit {
+            if bytes <= target {
                 break;
             }
             if std::fs::remove_file(path).is_ok() {
