@@ -329,6 +329,9 @@ enum Command {
     /// your follows, muted by how many); threshold flags change the
     /// thresholds; alone, the thresholds in force.
     Trust(commands::trust::TrustArgs),
+    /// OS notifications in the desktop app: off, on or dms-only, quiet
+    /// hours, and whether a message's text is shown (never by default).
+    Notify(commands::notify::NotifyArgs),
     /// Keep the session running: print new notes of the following feed and
     /// the inbox as they arrive, retry deliveries, until Ctrl-C.
     Watch(commands::watch::WatchArgs),
@@ -422,6 +425,7 @@ fn main() -> std::process::ExitCode {
                 all,
             } => commands::social::search(&keys_ctx, &text, relay.as_deref(), json, all).await,
             Command::Trust(args) => commands::trust::trust(&keys_ctx, args).await,
+            Command::Notify(args) => commands::notify::notify(&keys_ctx, args).await,
             Command::Alerts { json } => commands::social::alerts(&keys_ctx, json).await,
             Command::Privacy { json } => commands::social::privacy(&keys_ctx, json).await,
             Command::Replicate { json } => commands::replicate::replicate(&keys_ctx, json).await,

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("everyday", 4),
     ("own_data", 4),
     ("media", 4),
+    ("notify", 4),
     ("nip46", 4),
     ("app", 5),
 ];

@@ -44,6 +44,8 @@ pub struct WorkerConfig {
     /// run starts warm, its feed already in the store); `None`: a temporary
     /// directory each time.
     pub demo_dir: Option<PathBuf>,
+    /// The D-Bus address notifications go to (`None`: the session bus).
+    pub notify_bus: Option<String>,
 }
 
 impl WorkerConfig {
@@ -59,6 +61,7 @@ impl WorkerConfig {
             session,
             ask_timeout: Duration::from_secs(300),
             demo_dir: None,
+            notify_bus: None,
         }
     }
 }

@@ -14,6 +14,7 @@
 pub mod approver;
 pub mod bench;
 pub mod bridge;
+pub mod notifier;
 pub mod prefs;
 pub mod protocol;
 pub mod ui;

@@ -13,6 +13,9 @@ pub struct Prefs {
     pub ui_scale: f32,
     /// Dark theme.
     pub dark: bool,
+    /// High contrast: pure black and white, thick outlines, a yellow focus
+    /// ring.
+    pub high_contrast: bool,
     /// Lock the profile after this many minutes without input (0: never).
     pub idle_lock_minutes: u32,
 }
@@ -22,6 +25,7 @@ impl Default for Prefs {
         Self {
             ui_scale: 1.0,
             dark: true,
+            high_contrast: false,
             idle_lock_minutes: 15,
         }
     }
@@ -74,6 +78,7 @@ mod tests {
         let p = Prefs {
             ui_scale: 1.5,
             dark: false,
+            high_contrast: true,
             idle_lock_minutes: 5,
         };
         p.save(&path).unwrap();

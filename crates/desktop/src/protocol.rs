@@ -111,6 +111,8 @@ pub enum Command {
     OwnData(OwnData),
     /// Pictures: load one, the choices, posting with attachments.
     Media(MediaCommand),
+    /// Save the notification settings.
+    SetNotify(samizdat_client::notify::NotifySettings),
 }
 
 /// What the UI asks of pictures.
@@ -193,6 +195,8 @@ pub enum Update {
         trust: samizdat_client::base::settings::TrustSettings,
         /// When pictures load.
         media: samizdat_client::media::MediaSettings,
+        /// When OS notifications are raised.
+        notify: samizdat_client::notify::NotifySettings,
     },
     /// The session is closed.
     Locked,

@@ -19,6 +19,7 @@ pub mod identity;
 pub mod keys;
 pub mod lists;
 pub mod media;
+pub mod notify;
 pub mod outbox;
 pub mod reading;
 pub mod relay;

@@ -9,6 +9,7 @@ pub mod keystore;
 pub mod lookalike;
 pub mod media;
 pub mod network;
+pub mod notify;
 pub mod pattern;
 pub mod pow;
 pub(crate) mod private_file;

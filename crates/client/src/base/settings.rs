@@ -85,6 +85,8 @@ pub struct Settings {
     pub trust: TrustSettings,
     /// When pictures are loaded (`samizdat media show`), per person too.
     pub media: crate::base::media::MediaSettings,
+    /// When the desktop raises OS notifications (`samizdat notify`).
+    pub notify: crate::base::notify::NotifySettings,
 }
 
 /// Where the web of trust hides what people outside the user's network
@@ -152,6 +154,7 @@ impl Default for Settings {
             monitors: default_monitors(),
             trust: TrustSettings::default(),
             media: Default::default(),
+            notify: Default::default(),
         }
     }
 }

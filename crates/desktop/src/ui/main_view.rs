@@ -7,7 +7,7 @@ use samizdat_client::Intent;
 
 use super::list::notes_list;
 use super::note::NoteAction;
-use super::{messages, pages, relays, DesktopApp, Main, Page, Tab};
+use super::{messages, pages, relays, settings, DesktopApp, Main, Page, Tab};
 use crate::protocol::Command;
 
 /// Draws the signed-in window.
@@ -73,7 +73,7 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
                 None
             }
             Tab::Settings => {
-                pages::settings(ui, main, &mut commands);
+                settings::settings(ui, main, &mut commands);
                 None
             }
         };

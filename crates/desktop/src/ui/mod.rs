@@ -9,6 +9,7 @@ mod messages;
 mod note;
 mod pages;
 mod relays;
+mod settings;
 mod start;
 mod updates;
 
@@ -173,6 +174,8 @@ pub struct Main {
     )>,
     /// Pictures: loaded ones, the viewer, attachments, the settings.
     pub pictures: media::Pictures,
+    /// Notification settings as edited (saved on each change).
+    pub notify: samizdat_client::notify::NotifySettings,
 }
 
 impl Main {
@@ -234,6 +237,7 @@ impl Main {
             own_data: None,
             mining: None,
             pictures: Default::default(),
+            notify: Default::default(),
         }
     }
 }
@@ -311,7 +315,8 @@ pub struct DesktopApp {
     pub started: Instant,
     /// When the first non-empty feed was painted.
     pub first_feed: Option<std::time::Duration>,
-    zoom_applied: Option<f32>,
+    /// The scale, theme and contrast last applied.
+    zoom_applied: Option<(f32, bool, bool)>,
     /// The last keyboard or pointer input (for the idle lock).
     last_input: Instant,
     /// Tests: lock after this long idle instead of the preference.
@@ -398,14 +403,11 @@ impl DesktopApp {
         }
         if let Some(main) = &self.main {
             let scale = main.prefs.ui_scale;
-            if self.zoom_applied != Some(scale) {
+            let look = (scale, main.prefs.dark, main.prefs.high_contrast);
+            if self.zoom_applied != Some(look) {
                 ctx.set_zoom_factor(scale);
-                ctx.set_visuals(if main.prefs.dark {
-                    egui::Visuals::dark()
-                } else {
-                    egui::Visuals::light()
-                });
-                self.zoom_applied = Some(scale);
+                ctx.set_visuals(settings::visuals(main.prefs.dark, main.prefs.high_contrast));
+                self.zoom_applied = Some(look);
             }
         }
         match self.main.is_some() {
@@ -450,6 +452,7 @@ impl DesktopApp {
                 nip05_checks,
                 trust,
                 media,
+                notify,
             } => {
                 self.start.wipe_secrets();
                 self.start.error = None;
@@ -459,6 +462,7 @@ impl DesktopApp {
                 main.nip05_checks = nip05_checks;
                 main.trust = trust;
                 main.pictures.settings = media;
+                main.notify = notify;
                 self.main = Some(main);
             }
             Update::Locked => self.main = None,

@@ -14,13 +14,19 @@ use super::sentences::done_sentence;
 use super::views::Ctx;
 use super::FeedState;
 use crate::bridge::UpdateSink;
+use crate::notifier::{local_hour, OsNotifier};
 use crate::protocol::{Command, Update};
 
 /// How often the feed is re-read while the first refresh is filling it.
 const INITIAL_REDRAW: Duration = Duration::from_millis(250);
 
 /// Listens until the session closes.
-pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex<FeedState>>) {
+pub(crate) async fn run(
+    session: Arc<Session>,
+    sink: UpdateSink,
+    feed: Arc<Mutex<FeedState>>,
+    notifier: Arc<OsNotifier>,
+) {
     let mut updates = session.subscribe();
     let ctx = Ctx {
         session: Arc::clone(&session),
@@ -60,12 +66,17 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
                 }
             }
             EngineUpdate::NewEvents { sub, events, .. } if sub == "inbox" => {
+                match session.notifications_of(&events, local_hour()) {
+                    Ok(all) => deliver(&notifier, all),
+                    Err(e) => tracing::warn!("notifications: {e}"),
+                }
                 ctx.handle(Command::ShowInbox);
                 if events
                     .iter()
                     .any(|e| e.kind == Kind::EncryptedDirectMessage)
                 {
                     ctx.show_conversations();
+                    notify_messages(&session, &notifier);
                 }
             }
             EngineUpdate::NewEvents { sub, .. }
@@ -75,6 +86,7 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
                 if let Some(with) = feed.lock().ok().and_then(|f| f.conversation.clone()) {
                     ctx.open_conversation(with);
                 }
+                notify_messages(&session, &notifier);
             }
             EngineUpdate::NewEvents { .. } => {}
             EngineUpdate::Delivery { .. } => ctx.show_deliveries(),
@@ -149,6 +161,27 @@ pub(crate) async fn run(session: Arc<Session>, sink: UpdateSink, feed: Arc<Mutex
             }
         }
     }
+}
+
+/// Raises the notifications new private messages call for (the wraps are
+/// opened through the signer on a task of their own).
+fn notify_messages(session: &Arc<Session>, notifier: &Arc<OsNotifier>) {
+    let (session, notifier) = (Arc::clone(session), Arc::clone(notifier));
+    tokio::spawn(async move {
+        match session.message_notifications(local_hour()).await {
+            Ok(all) => deliver(&notifier, all),
+            Err(e) => tracing::warn!("message notifications: {e}"),
+        }
+    });
+}
+
+/// Hands notifications to the OS on the blocking pool (D-Bus calls block).
+fn deliver(notifier: &Arc<OsNotifier>, all: Vec<samizdat_client::notify::Notification>) {
+    if all.is_empty() {
+        return;
+    }
+    let notifier = Arc::clone(notifier);
+    tokio::task::spawn_blocking(move || notifier.show_all(&all));
 }
 
 /// What to re-read once an intent is done.

@@ -63,6 +63,7 @@ pub struct Worker {
     sink: UpdateSink,
     profiles: Profiles,
     approver: Arc<DialogApprover>,
+    notifier: Arc<crate::notifier::OsNotifier>,
     open: Option<Open>,
 }
 
@@ -71,6 +72,7 @@ impl Worker {
     pub fn new(config: WorkerConfig, sink: UpdateSink) -> Self {
         let approver = DialogApprover::new(sink.clone(), config.ask_timeout);
         Self {
+            notifier: Arc::new(crate::notifier::OsNotifier::new(config.notify_bus.clone())),
             profiles: Profiles::at(config.home.clone()),
             config,
             sink,
@@ -160,10 +162,12 @@ impl Worker {
             initial: true,
             ..FeedState::default()
         }));
+        session.arm_notifications();
         let listener = tokio::spawn(listen::run(
             Arc::clone(&session),
             self.sink.clone(),
             Arc::clone(&feed),
+            Arc::clone(&self.notifier),
         ));
         let me = session.me();
         let name = session
@@ -176,6 +180,7 @@ impl Worker {
         let nip05_checks = !session.settings().no_nip05_checks;
         let trust = session.trust_settings();
         let media = session.media_settings();
+        let notify = session.notify_settings();
         self.send(Update::Opened {
             profile,
             me,
@@ -186,6 +191,7 @@ impl Worker {
             nip05_checks,
             trust,
             media,
+            notify,
         });
         let ctx = views::Ctx {
             session: Arc::clone(&session),

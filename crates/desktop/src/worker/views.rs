@@ -81,6 +81,15 @@ impl Ctx {
                     Err(e) => Update::Alert(e.to_string()),
                 });
             }
+            Command::SetNotify(notify) => {
+                let line = notify.describe();
+                self.sink.send(Update::Alert(
+                    match self.session.set_notify_settings(notify) {
+                        Ok(()) => format!("notifications: {line}"),
+                        Err(e) => format!("notifications not saved: {e}"),
+                    },
+                ));
+            }
             Command::SetNip05Checks(on) => {
                 self.sink.send(match self.session.set_nip05_checks(on) {
                     Ok(()) => Update::Alert(format!(

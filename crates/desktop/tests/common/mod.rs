@@ -153,6 +153,14 @@ pub fn relay_list(keys: &Keys, url: &str) -> Event {
 
 /// The app under a test harness, with profiles under `home`.
 pub fn app(home: &Path) -> Harness<'static, DesktopApp> {
+    app_with(home, |_| {})
+}
+
+/// Like [`app`], with `tweak` applied to the worker's configuration.
+pub fn app_with(
+    home: &Path,
+    tweak: impl FnOnce(&mut WorkerConfig),
+) -> Harness<'static, DesktopApp> {
     let mut worker = WorkerConfig::new(home.to_path_buf());
     worker.log_n = 8;
     worker.session.engine.phase_timeout = Duration::from_secs(5);
@@ -160,6 +168,7 @@ pub fn app(home: &Path) -> Harness<'static, DesktopApp> {
     worker.session.engine.net.transport.connect_timeout = Duration::from_secs(2);
     worker.session.engine.retry_base = Duration::from_millis(200);
     worker.session.deliver_every = Duration::from_secs(3600);
+    tweak(&mut worker);
     let app = DesktopApp::new(AppOptions {
         worker,
         demo: false,
