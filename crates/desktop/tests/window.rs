@@ -5,117 +5,21 @@
 //! (`.ci/run` installs them); elsewhere the test says it was skipped,
 //! except under CI, where their absence fails it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Starts Xvfb on a free display; returns it and its number.
-fn xvfb() -> (Killed, String) {
-    let mut child = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "1280x900x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting Xvfb");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("Xvfb's display number");
-    (Killed(child), format!(":{}", line.trim()))
-}
+use common::screen;
 
 #[test]
 fn the_demo_window_paints_a_feed() {
-    let missing: Vec<&str> = ["Xvfb", "import", "identify"]
-        .into_iter()
-        .filter(|t| !have(t))
-        .collect();
-    if !missing.is_empty() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install {missing:?} (xvfb, imagemagick)"
-        );
-        eprintln!("SKIPPED: {missing:?} not installed (apt-get install xvfb imagemagick)");
+    if screen::missing_tools() {
         return;
     }
-    let (_x, display) = xvfb();
     let home = tempfile::tempdir().unwrap();
-    let mut app = Killed(
-        Command::new(env!("CARGO_BIN_EXE_samizdat-desktop"))
-            .args(["--demo", "--home"])
-            .arg(home.path())
-            .env("DISPLAY", &display)
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = BufReader::new(app.0.stdout.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let painted = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line.contains("first feed painted") => break line,
-            Ok(_) => continue,
-            Err(_) => panic!("the app never painted its feed (is software GL installed?)"),
-        }
-    };
-    println!("{painted}");
-    // Let the first refresh finish filling the feed.
-    std::thread::sleep(Duration::from_secs(3));
     let png = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("samizdat-desktop-demo.png");
-    let status = Command::new("import")
-        .args(["-display", &display, "-window", "root"])
-        .arg(&png)
-        .status()
-        .unwrap();
-    assert!(status.success(), "import failed");
-    println!("screenshot: {}", png.display());
-    let colours = Command::new("identify")
-        .args(["-format", "%k"])
-        .arg(&png)
-        .output()
-        .unwrap();
-    let colours: u64 = String::from_utf8_lossy(&colours.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    assert!(colours > 16, "the window looks blank ({colours} colours)");
-    assert!(
-        app.0.try_wait().unwrap().is_none(),
-        "the app is still running"
+    let painted = screen::demo_screenshot(
+        std::path::Path::new(env!("CARGO_BIN_EXE_samizdat-desktop")),
+        home.path(),
+        &png,
     );
+    println!("{painted}");
 }

@@ -46,7 +46,7 @@ impl Profiles {
             return Ok(Self::at(home));
         }
         platform_data_dir()
-            .map(|d| Self::at(d.join("samizdat")))
+            .map(Self::at)
             .ok_or(ProfileError::NoHome)
     }
 
@@ -135,18 +135,12 @@ impl Profile {
     }
 }
 
+/// The platform's data directory for Samizdat (`directories`): on Linux
+/// `$XDG_DATA_HOME/samizdat` or `~/.local/share/samizdat`, on macOS
+/// `~/Library/Application Support/samizdat`, on Windows
+/// `%APPDATA%\samizdat\data`.
 fn platform_data_dir() -> Option<PathBuf> {
-    if cfg!(windows) {
-        return std::env::var_os("APPDATA").map(PathBuf::from);
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    if cfg!(target_os = "macos") {
-        return home.map(|h| h.join("Library/Application Support"));
-    }
-    std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| home.map(|h| h.join(".local/share")))
+    directories::ProjectDirs::from("", "", "samizdat").map(|d| d.data_dir().to_path_buf())
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod screen;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
