@@ -279,6 +279,56 @@ pub fn age(t: Timestamp, now: Timestamp) -> String {
     }
 }
 
+/// How long ago, in words, for screen readers ("5 minutes ago").
+pub fn age_spoken(t: Timestamp, now: Timestamp) -> String {
+    let secs = now.as_secs().saturating_sub(t.as_secs());
+    let (n, unit) = match secs {
+        s if s < 60 => (s, "second"),
+        s if s < 3_600 => (s / 60, "minute"),
+        s if s < 86_400 => (s / 3_600, "hour"),
+        s => (s / 86_400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+impl NoteView {
+    /// The card as a screen reader says it: author, time, text (links,
+    /// people and tags as written; pictures counted).
+    pub fn spoken(&self, now: Timestamp) -> String {
+        let mut text = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(t) | Piece::Link(t) => text.push_str(t),
+                Piece::Hashtag(t) => {
+                    text.push('#');
+                    text.push_str(t);
+                }
+                Piece::Person(_, name) => {
+                    text.push('@');
+                    text.push_str(name);
+                }
+                Piece::Event(_) => text.push_str("(a quoted note)"),
+                Piece::Address(a) => text.push_str(a),
+            }
+        }
+        let mut out = format!(
+            "{}, {}: {}",
+            self.author_name,
+            age_spoken(self.created_at, now),
+            text.trim()
+        );
+        if let Some((_, by)) = &self.repost_of {
+            out = format!("repost of {by} by {out}");
+        }
+        match self.media.len() {
+            0 => {}
+            1 => out.push_str(" (1 picture)"),
+            n => out.push_str(&format!(" ({n} pictures)")),
+        }
+        out
+    }
+}
+
 /// One conversation in the list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationView {

@@ -64,6 +64,15 @@ impl Default for TransportConfig {
     }
 }
 
+impl TransportConfig {
+    /// Draws a new isolation nonce: a session (an account) that copied this
+    /// configuration gets circuits of its own, shared with no other session.
+    pub fn renew_isolation(&mut self) {
+        let nonce: u64 = rand::random();
+        self.isolation_nonce = format!("{nonce:016x}");
+    }
+}
+
 /// A failed connection attempt, classified for the penalty box.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("connecting to {url} failed ({class:?}): {detail}")]

@@ -59,6 +59,27 @@ pub struct PrivacyReport {
     pub posture: String,
 }
 
+/// The relays that saw the user's IP address in both `a` and `b` (two
+/// accounts' reports): each reached it directly at least once, so it can
+/// tell the two accounts come from one address. Sorted.
+pub fn seen_directly_by_both(a: &PrivacyReport, b: &PrivacyReport) -> Vec<String> {
+    let direct_b: std::collections::BTreeSet<&str> = b
+        .relays
+        .iter()
+        .filter(|r| r.saw_ip)
+        .map(|r| r.relay.as_str())
+        .collect();
+    let mut shared: Vec<String> = a
+        .relays
+        .iter()
+        .filter(|r| r.saw_ip && direct_b.contains(r.relay.as_str()))
+        .map(|r| r.relay.clone())
+        .collect();
+    shared.sort();
+    shared.dedup();
+    shared
+}
+
 fn kind_words(own: &BTreeMap<u16, u64>) -> Vec<String> {
     own.iter()
         .map(|(k, n)| {

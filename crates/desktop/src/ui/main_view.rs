@@ -13,6 +13,12 @@ use crate::protocol::Command;
 /// Draws the signed-in window.
 pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
     let mut commands: Vec<Command> = Vec::new();
+    // The other accounts' ledgers, for the Relays tab's shared-IP warning.
+    let others: Vec<(String, Option<samizdat_client::PrivacyReport>)> = app
+        .others
+        .iter()
+        .map(|a| (a.main.profile.clone(), a.main.privacy.clone()))
+        .collect();
     let Some(main) = app.main.as_mut() else {
         return;
     };
@@ -65,6 +71,7 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
             }
             Tab::Search => pages::search(ui, main, &mut commands),
             Tab::Relays => {
+                relays::shared_ip_warning(ui, main, &others);
                 relays::show(ui, main, &mut commands);
                 None
             }
@@ -73,7 +80,9 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
                 None
             }
             Tab::Settings => {
-                settings::settings(ui, main, &mut commands);
+                egui::ScrollArea::vertical()
+                    .id_salt("settings")
+                    .show(ui, |ui| settings::settings(ui, main, &mut commands));
                 None
             }
         };
@@ -86,6 +95,12 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
     super::media::picker(ctx, &mut main.pictures, &mut commands);
     commands.extend(main.pictures.take_wanted().into_iter().map(Command::Media));
     keyboard(main, ctx, &mut commands);
+    if commands.iter().any(|c| matches!(c, Command::ShowRelays)) {
+        // The shared-IP warning compares with the other accounts' ledgers.
+        for account in &app.others {
+            account.bridge.send(Command::ShowRelays);
+        }
+    }
     for c in commands {
         app.send(c);
     }

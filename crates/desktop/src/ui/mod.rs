@@ -2,6 +2,7 @@
 //! user asks for is a [`Command`] to the worker, and every change from
 //! outside arrives as an [`Update`] drained at the start of a frame.
 
+mod accounts;
 mod list;
 mod main_view;
 mod media;
@@ -24,6 +25,7 @@ use crate::prefs::Prefs;
 use crate::protocol::{Command, Update};
 use crate::view::{DeliveryView, NoteView, PersonView, RelaysView, ScreenedCards};
 
+pub use accounts::Account;
 pub use list::ListState;
 pub use note::NoteAction;
 
@@ -305,8 +307,10 @@ pub struct DesktopApp {
     pub(crate) bridge: Option<Bridge>,
     /// The start screen's state.
     pub start: Start,
-    /// The signed-in state, once a profile is open.
+    /// The signed-in state of the account shown, once a profile is open.
     pub main: Option<Main>,
+    /// The other accounts open (in the background, still syncing).
+    pub others: Vec<Account>,
     /// "Ask" questions waiting for an answer.
     pub asks: VecDeque<(u64, Question)>,
     /// Benchmark state.
@@ -319,6 +323,8 @@ pub struct DesktopApp {
     zoom_applied: Option<(f32, bool, bool)>,
     /// The last keyboard or pointer input (for the idle lock).
     last_input: Instant,
+    /// The demo was asked for once (an added account does not start another).
+    demo_started: bool,
     /// Tests: lock after this long idle instead of the preference.
     pub idle_lock_override: Option<std::time::Duration>,
 }
@@ -329,11 +335,13 @@ impl DesktopApp {
     /// and the key leaves memory, as with the Lock button.
     fn idle_lock(&mut self, ctx: &egui::Context) {
         let active = ctx.input(|i| !i.events.is_empty() || i.pointer.any_down());
-        if active || self.main.is_none() {
+        if active || (self.main.is_none() && self.others.is_empty()) {
             self.last_input = Instant::now();
             return;
         }
-        let Some(main) = &self.main else { return };
+        let Some(main) = self.main.as_ref().or(self.others.first().map(|a| &a.main)) else {
+            return;
+        };
         let limit = self.idle_lock_override.or_else(|| {
             (main.prefs.idle_lock_minutes > 0 && !self.options.demo && self.bench.is_none()).then(
                 || std::time::Duration::from_secs(60 * u64::from(main.prefs.idle_lock_minutes)),
@@ -344,6 +352,9 @@ impl DesktopApp {
         if idle >= limit {
             self.last_input = Instant::now();
             self.send(Command::Lock);
+            for account in &self.others {
+                account.bridge.send(Command::Lock);
+            }
         } else {
             // Wake up to check again even if nothing happens.
             ctx.request_repaint_after(limit - idle);
@@ -358,11 +369,13 @@ impl DesktopApp {
             bridge: None,
             start: Start::default(),
             main: None,
+            others: Vec::new(),
             asks: VecDeque::new(),
             started: Instant::now(),
             first_feed: None,
             zoom_applied: None,
             last_input: Instant::now(),
+            demo_started: false,
             idle_lock_override: None,
         }
     }
@@ -384,7 +397,8 @@ impl DesktopApp {
         if self.bridge.is_none() {
             match Bridge::start(ctx.clone(), self.options.worker.clone()) {
                 Ok(b) => {
-                    if self.options.demo {
+                    if self.options.demo && !self.demo_started {
+                        self.demo_started = true;
                         b.send(Command::Demo);
                     }
                     self.bridge = Some(b);
@@ -392,6 +406,7 @@ impl DesktopApp {
                 Err(e) => self.start.error = Some(format!("could not start the worker: {e}")),
             }
         }
+        self.drain_others(ctx);
         let updates = self.bridge.as_ref().map(Bridge::drain).unwrap_or_default();
         for u in updates {
             match (u, &mut self.main) {
@@ -410,6 +425,7 @@ impl DesktopApp {
                 self.zoom_applied = Some(look);
             }
         }
+        accounts::sidebar(self, ctx);
         match self.main.is_some() {
             false => start::show(self, ctx),
             true => main_view::show(self, ctx),
@@ -432,8 +448,13 @@ impl DesktopApp {
     fn apply(&mut self, update: Update) {
         match update {
             Update::Profiles(p) => {
-                if self.start.chosen.is_none() {
-                    self.start.chosen = p.first().map(|e| e.name.clone());
+                let open = self.open_profiles();
+                if self.start.chosen.as_ref().is_none_or(|c| open.contains(c)) {
+                    self.start.chosen = p
+                        .iter()
+                        .find(|e| !open.contains(&e.name))
+                        .or(p.first())
+                        .map(|e| e.name.clone());
                 }
                 self.start.profiles = p;
             }

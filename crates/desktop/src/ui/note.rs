@@ -57,6 +57,13 @@ pub fn card(
     } else {
         ui.visuals().widgets.noninteractive.bg_stroke
     };
+    // One accessibility node per card, read as "author, time: text", just
+    // before the card's own links and buttons.
+    let card_id = ui.id().with(("card", note.id));
+    ui.ctx().accesskit_node_builder(card_id, |node| {
+        node.set_role(egui::accesskit::Role::Article);
+        node.set_label(note.spoken(now));
+    });
     egui::Frame::group(ui.style())
         .stroke(stroke)
         .inner_margin(8.0)

@@ -12,6 +12,30 @@ use crate::protocol::Command;
 
 const WORDS: [&str; 3] = ["allow", "ask", "deny"];
 
+/// With several accounts open: the relays both this account and another
+/// reached directly, each of which can see both come from one IP address.
+pub fn shared_ip_warning(
+    ui: &mut Ui,
+    main: &Main,
+    others: &[(String, Option<samizdat_client::PrivacyReport>)],
+) {
+    let Some(mine) = &main.privacy else { return };
+    for (profile, theirs) in others {
+        let Some(theirs) = theirs else { continue };
+        let shared = samizdat_client::session::privacy::seen_directly_by_both(mine, theirs);
+        if shared.is_empty() {
+            continue;
+        }
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!(
+                "⚠ {} shared with {profile} while direct: this relay can see both accounts come from one IP. Use a proxy (Settings) for one of them.",
+                shared.join(", ")
+            ),
+        );
+    }
+}
+
 /// Draws the relays page.
 pub fn show(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
     let Some(view) = main.relays.clone() else {

@@ -82,8 +82,6 @@ pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
     ui.separator();
     super::media::settings(ui, &mut main.pictures, commands);
     ui.separator();
-    notifications(ui, main, commands);
-    ui.separator();
     ui.heading("Privacy");
     ui.label("Pictures: as chosen under Pictures (click to load by default). Link previews: never loaded. Links open in your browser only when you click them, after a warning: the browser does not go through Samizdat's proxy.");
     if ui
@@ -132,6 +130,8 @@ pub fn settings(ui: &mut Ui, main: &mut Main, commands: &mut Vec<Command>) {
     ui.weak("With a proxy, every connection goes through it and nothing connects when it is down; a relay is reached directly only if you name it here. NIP-42 AUTH is denied unless a relay's policy allows or asks (Relays tab).");
     ui.separator();
     own_data(ui, main, commands);
+    ui.separator();
+    notifications(ui, main, commands);
     ui.separator();
     ui.label(format!("Profile: {}", main.profile));
     ui.monospace(nostr::nips::nip19::ToBech32::to_bech32(&main.me).unwrap_or_default());

@@ -95,6 +95,13 @@ fn unlock(app: &mut DesktopApp, ui: &mut Ui) {
     let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     if (ui.button("Unlock").clicked() || enter) && !app.start.passphrase.is_empty() {
         if let Some(name) = app.start.chosen.clone() {
+            if app.open_profiles().contains(&name) {
+                app.start.error = Some(format!(
+                    "{name} is already open: switch to it in the Accounts list"
+                ));
+                secrecy::zeroize::Zeroize::zeroize(&mut app.start.passphrase);
+                return;
+            }
             app.start.error = None;
             let passphrase = secret(&app.start.passphrase);
             secrecy::zeroize::Zeroize::zeroize(&mut app.start.passphrase);

@@ -34,6 +34,8 @@ impl Worker {
     fn session_config(&self) -> SessionConfig {
         let mut config = self.config.session.clone();
         config.approver = Some(self.approver.clone());
+        // Every account its own circuits, even from one app's settings.
+        config.engine.net.transport.renew_isolation();
         config
     }
 
@@ -163,6 +165,7 @@ impl Worker {
         };
         let mut config = samizdat_demo::session_config();
         config.approver = Some(self.approver.clone());
+        config.engine.net.transport.renew_isolation();
         match network.open_session(&path, config) {
             Ok(session) => {
                 self.send(Update::Busy(None));
