@@ -139,6 +139,8 @@ pub struct Moderation {
     pub disallowed_kinds: HashSet<u16>,
     /// Salted hashes of blocked client addresses.
     pub blocked_addresses: HashSet<String>,
+    /// Keys holding the NIP-86 role `admin`.
+    pub role_admins: HashSet<PublicKey>,
 }
 
 /// The policy in force: the config's lists, the moderation lists and the
@@ -217,7 +219,7 @@ impl Policy {
 
     /// True if `key` may use the management API.
     pub fn is_admin(&self, key: &PublicKey) -> bool {
-        self.admins.contains(key)
+        self.admins.contains(key) || self.moderation.role_admins.contains(key)
     }
 
     /// True when writes are limited by anything (NIP-11 `restricted_writes`).

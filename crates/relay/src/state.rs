@@ -77,6 +77,12 @@ pub(crate) mod lists {
     pub const DESCRIPTION: &str = "setting:description";
     pub const ICON: &str = "setting:icon";
     pub const SALT: &str = "setting:address_salt";
+    /// NIP-86 roles: id → JSON (label, description, color, order).
+    pub const ROLES: &str = "role";
+    /// Role holders: `<pubkey hex>:<role id>`.
+    pub const ROLE_MEMBERS: &str = "role_member";
+    /// Reported events an admin kept (`allowevent`): off the queue.
+    pub const REVIEWED_EVENTS: &str = "reviewed_event";
 }
 
 /// Reads the moderation lists out of the store.
@@ -110,6 +116,15 @@ fn load_moderation(store: &dyn RelayStorage) -> StoreResult<Moderation> {
         allowed_kinds: kinds(lists::ALLOWED_KINDS)?,
         disallowed_kinds: kinds(lists::DISALLOWED_KINDS)?,
         blocked_addresses: values(lists::BLOCKED_ADDRESSES)?.into_iter().collect(),
+        role_admins: values(lists::ROLE_MEMBERS)?
+            .iter()
+            .filter_map(|v| {
+                let (key, role) = v.split_once(':')?;
+                (role == crate::management::ADMIN_ROLE)
+                    .then(|| PublicKey::from_hex(key).ok())
+                    .flatten()
+            })
+            .collect(),
     })
 }
 

@@ -218,3 +218,120 @@ async fn blocking_an_address_refuses_its_websockets_and_kinds_can_be_limited() {
     assert_eq!(answer["result"], true);
     assert_eq!(upgrade_status(addr).await, 101);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_make_admins_and_reported_events_wait_in_the_moderation_queue() {
+    let (admin, helper, reporter, poster) = (keys(1), keys(2), keys(3), keys(4));
+    let relay = start_relay(admin_config(&admin)).await;
+    let helper_hex = helper.public_key().to_hex();
+
+    // Not an admin yet.
+    let (status, _) = call(&relay, &helper, "supportedmethods", json!([])).await;
+    assert_eq!(status, 403);
+    // Roles: create, edit, assign (the admin role makes an admin), list.
+    for (method, params) in [
+        (
+            "createrole",
+            json!(["admin", "Admin", "runs the relay", "#c0392b", 1]),
+        ),
+        (
+            "createrole",
+            json!(["mod", "Moderator", "reads reports", "#2980b9", 2]),
+        ),
+        (
+            "editrole",
+            json!(["mod", "Moderators", "reads the reports", "#2980b9", 2]),
+        ),
+        ("assignrole", json!([helper_hex, "admin"])),
+        ("assignrole", json!([helper_hex, "mod"])),
+    ] {
+        let (status, answer) = call(&relay, &admin, method, params).await;
+        assert_eq!(
+            (status, &answer["result"]),
+            (200, &json!(true)),
+            "{method}: {answer}"
+        );
+    }
+    let (status, roles) = call(&relay, &helper, "listroles", json!([])).await;
+    assert_eq!(status, 200, "the admin role lets the helper in: {roles}");
+    let roles = roles["result"].as_array().unwrap().clone();
+    assert_eq!(roles.len(), 2);
+    assert_eq!(roles[1]["label"], "Moderators");
+    assert_eq!(roles[1]["members"], json!([helper_hex]));
+    // Bad role calls are refused with a reason.
+    for (method, params, why) in [
+        ("createrole", json!(["mod", "again"]), "exists"),
+        ("editrole", json!(["ghost", "x"]), "no role"),
+        ("createrole", json!(["bad id!", "x"]), "letters, digits"),
+        ("assignrole", json!([helper_hex, "ghost"]), "no role"),
+        (
+            "assignrole",
+            json!(["nothex", "mod"]),
+            "not a hex public key",
+        ),
+        ("deleterole", json!(["ghost"]), "no role"),
+    ] {
+        let (status, answer) = call(&relay, &admin, method, params).await;
+        assert_eq!(status, 200);
+        assert!(
+            answer["error"].as_str().is_some_and(|e| e.contains(why)),
+            "{method}: {answer}"
+        );
+    }
+
+    // Reports: two on one note, one on another; a report of an event not
+    // stored here is not in the queue.
+    let mut c = Client::connect(&relay.handle.url()).await;
+    let bad = signed(&poster, 1, "buy my coin", &[], now());
+    let meh = signed(&poster, 1, "hot take", &[], now());
+    for e in [&bad, &meh] {
+        assert_eq!(c.publish(e).await[2], true);
+    }
+    let report = |target: &Event, why: &str, by: &Keys| {
+        let (id, author) = (target.id.to_hex(), target.pubkey.to_hex());
+        signed(
+            by,
+            1984,
+            "",
+            &[&["e", &id, why], &["p", &author, why]],
+            now(),
+        )
+    };
+    let absent = signed(&poster, 1, "never sent", &[], now());
+    for r in [
+        report(&bad, "spam", &reporter),
+        report(&bad, "illegal", &admin),
+        report(&meh, "other", &reporter),
+        report(&absent, "spam", &reporter),
+    ] {
+        assert_eq!(c.publish(&r).await[2], true);
+    }
+    let (_, queue) = call(&relay, &helper, "listeventsneedingmoderation", json!([])).await;
+    let queue = queue["result"].as_array().unwrap().clone();
+    assert_eq!(queue.len(), 2, "{queue:?}");
+    assert_eq!(queue[0]["id"], bad.id.to_hex(), "most reported first");
+    assert_eq!(queue[0]["reason"], "reported 2 times: illegal, spam");
+    // Decisions take them off: ban one (removed), keep the other.
+    call(
+        &relay,
+        &helper,
+        "banevent",
+        json!([bad.id.to_hex(), "scam"]),
+    )
+    .await;
+    call(
+        &relay,
+        &helper,
+        "allowevent",
+        json!([meh.id.to_hex(), "fine"]),
+    )
+    .await;
+    let (_, queue) = call(&relay, &admin, "listeventsneedingmoderation", json!([])).await;
+    assert_eq!(queue["result"], json!([]), "{queue}");
+
+    // Unassigning the admin role (or deleting it) takes the access away.
+    let (_, answer) = call(&relay, &admin, "deleterole", json!(["admin"])).await;
+    assert_eq!(answer["result"], json!(true));
+    let (status, _) = call(&relay, &helper, "listbannedpubkeys", json!([])).await;
+    assert_eq!(status, 403, "no longer an admin");
+}

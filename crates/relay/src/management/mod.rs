@@ -20,6 +20,9 @@ use serde_json::{json, Value};
 
 use crate::state::{lists, RelayState};
 
+mod duties;
+pub use duties::ADMIN_ROLE;
+
 /// Content type of NIP-86 requests.
 pub const RPC_CONTENT_TYPE: &str = "application/nostr+json+rpc";
 
@@ -47,6 +50,13 @@ pub const METHODS: &[&str] = &[
     "changerelayname",
     "changerelaydescription",
     "changerelayicon",
+    "createrole",
+    "editrole",
+    "deleterole",
+    "assignrole",
+    "unassignrole",
+    "listroles",
+    "listeventsneedingmoderation",
 ];
 
 /// Authorization events already used, with the time they stop being valid.
@@ -319,6 +329,9 @@ fn call(state: &RelayState, admin: &str, method: &str, params: &[Value]) -> Resu
             store
                 .moderation_remove(lists::BANNED_EVENTS, &id.to_hex())
                 .map_err(db)?;
+            store
+                .moderation_add(lists::REVIEWED_EVENTS, &id.to_hex(), reason, admin)
+                .map_err(db)?;
             state.update_policy(|p| {
                 p.moderation.banned_events.remove(&id);
             });
@@ -402,6 +415,9 @@ fn call(state: &RelayState, admin: &str, method: &str, params: &[Value]) -> Resu
             Ok(json!(true))
         }
         other => {
+            if let Some(done) = duties::call(state, admin, other, params) {
+                return done;
+            }
             let name: String = other.chars().take(64).collect();
             Err(format!("unsupported method {name:?}"))
         }
