@@ -23,7 +23,7 @@
 //!    changes, writes, queries, list changes (no clobbering), the relay list,
 //!    what is muted, the privacy report, state that features keep.
 //! 4. Features over the session, each a folder: `dm/`, `lists/`,
-//!    `everyday/`, `own_data/`, `nip46/`, `media/`, `notify/`. A feature may use another feature
+//!    `everyday/`, `own_data/`, `nip46/`, `media/`, `notify/`, `operator/`. A feature may use another feature
 //!    (no circles).
 //! 5. `app/` — what names every feature: intents and their dispatch, the
 //!    background work and the refresh, getting into a profile.
@@ -44,6 +44,7 @@ pub mod lists;
 pub mod media;
 pub mod nip46;
 pub mod notify;
+pub mod operator;
 pub mod own_data;
 pub mod session;
 

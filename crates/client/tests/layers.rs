@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("own_data", 4),
     ("media", 4),
     ("notify", 4),
+    ("operator", 4),
     ("nip46", 4),
     ("app", 5),
 ];

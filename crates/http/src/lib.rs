@@ -64,6 +64,8 @@ pub enum Method {
     Put,
     /// DELETE.
     Delete,
+    /// POST (NIP-86 management).
+    Post,
 }
 
 impl Method {
@@ -73,6 +75,7 @@ impl Method {
             Self::Head => hyper::Method::HEAD,
             Self::Put => hyper::Method::PUT,
             Self::Delete => hyper::Method::DELETE,
+            Self::Post => hyper::Method::POST,
         }
     }
 }

@@ -24,6 +24,7 @@
 mod backoff;
 pub mod blossom;
 mod ingest;
+pub mod manage;
 mod message;
 mod negentropy;
 mod nip05;

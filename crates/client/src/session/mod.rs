@@ -138,6 +138,9 @@ pub enum SessionError {
     /// A picture could not be loaded or attached.
     #[error(transparent)]
     Media(#[from] crate::base::media::MediaError),
+    /// A NIP-86 management call failed (refused, or the method failed).
+    #[error(transparent)]
+    Manage(#[from] samizdat_net::manage::ManageError),
     /// A pattern mute that cannot be used.
     #[error(transparent)]
     BadPattern(#[from] crate::base::pattern::PatternError),
