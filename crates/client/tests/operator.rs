@@ -80,7 +80,7 @@ async fn the_operator_reads_bans_and_moderates_their_relay() {
     assert_eq!(second.banned[0].value, spammer.public_key().to_hex());
     assert_eq!(second.banned[0].reason, "spam");
     assert!(second.queue.is_empty());
-    assert!(second.metrics.events_accepted >= first.metrics.events_accepted + 1);
+    assert!(second.metrics.events_accepted > first.metrics.events_accepted);
     assert!(
         second.metrics.events_per_minute.is_some_and(|m| m > 0.0),
         "{:?}",

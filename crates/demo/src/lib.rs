@@ -158,6 +158,9 @@ impl DemoNetwork {
     pub async fn start(options: &DemoOptions) -> Result<Self, DemoError> {
         let dir = tempfile::tempdir()?;
         let mut rng = StdRng::seed_from_u64(options.seed ^ 0x1a7e);
+        let user = Keys::new(ev(SecretKey::from_slice(
+            &StdRng::seed_from_u64(options.seed ^ 0x05e1f).random::<[u8; 32]>(),
+        ))?);
         let mut relays = Vec::new();
         let mut handles = Vec::new();
         let mut listeners = Vec::new();
@@ -185,11 +188,16 @@ impl DemoNetwork {
                 .filter(|_| i > 0)
                 .map(|(lo, hi)| Duration::from_millis(rng.random_range(lo..=hi.max(lo))));
             // The tap reads websocket frames: media only without it.
-            let config = if options.media && options.tap.is_none() && i > 0 {
+            let mut config = if options.media && options.tap.is_none() && i > 0 {
                 media::relay_config(dir.path(), &name)
             } else {
-                Default::default()
+                samizdat_relay::RelayConfig::default()
             };
+            if i == 1 {
+                // The home relay is the one the demo user runs: they manage
+                // it over NIP-86 (the desktop's "My relay" tab).
+                config.policy.admins = vec![ev(user.public_key().to_bech32())?];
+            }
             let (url, handle) = serve_relay(
                 front,
                 &name,
@@ -232,9 +240,6 @@ impl DemoNetwork {
         let mut followed: Vec<usize> = (0..people.len()).collect();
         followed.shuffle(&mut StdRng::seed_from_u64(options.seed ^ 0xf011));
         followed.truncate(options.follow.min(people.len()));
-        let user = Keys::new(ev(SecretKey::from_slice(
-            &StdRng::seed_from_u64(options.seed ^ 0x05e1f).random::<[u8; 32]>(),
-        ))?);
         let monitor = Keys::new(ev(SecretKey::from_slice(
             &StdRng::seed_from_u64(options.seed ^ 0x3031_7e55).random::<[u8; 32]>(),
         ))?);
@@ -253,6 +258,7 @@ impl DemoNetwork {
         };
         network.publish_user_lists()?;
         network.publish_liveness(options.up, options.down)?;
+        network.publish_report(options.seed)?;
         let lists = network.publish_follow_lists(options.seed)?;
         if options.strangers {
             network.strangers = network.publish_strangers(options.seed, &lists).await?;
@@ -261,6 +267,43 @@ impl DemoNetwork {
             network.picture_posters = network.publish_pictures(options.seed).await?;
         }
         Ok(network)
+    }
+
+    /// On the home relay (the one the demo user runs): a spam note from a
+    /// stranger and a followed person's NIP-56 report of it, so the
+    /// operator's moderation queue has something in it.
+    fn publish_report(&self, seed: u64) -> Result<(), DemoError> {
+        let (Some(store), Some(reporter)) = (
+            self.relays.get(1).and_then(|r| r.store.as_ref()),
+            self.followed.first().and_then(|i| self.people.get(*i)),
+        ) else {
+            return Ok(());
+        };
+        let spammer = Keys::new(ev(SecretKey::from_slice(
+            &StdRng::seed_from_u64(seed ^ 0x5_9a44).random::<[u8; 32]>(),
+        ))?);
+        let at = Timestamp::from_secs(Timestamp::now().as_secs() - 1_800);
+        let spam = ev(EventBuilder::new(
+            Kind::TextNote,
+            "Double your sats in 24 hours!!! DM me for the secret wallet",
+        )
+        .custom_created_at(at)
+        .finalize(&spammer))?;
+        let report = ev(EventBuilder::new(Kind::Reporting, "scam, asks for money")
+            .tag(ev(Tag::parse([
+                "e".to_owned(),
+                spam.id.to_hex(),
+                "spam".into(),
+            ]))?)
+            .tag(ev(Tag::parse([
+                "p".to_owned(),
+                spammer.public_key().to_hex(),
+                "spam".into(),
+            ]))?)
+            .custom_created_at(at)
+            .finalize(&reporter.keys))?;
+        store.insert_batch(&[spam, report])?;
+        Ok(())
     }
 
     /// The monitor's NIP-66 announcement and reports, on the discovery relay.

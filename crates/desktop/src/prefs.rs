@@ -18,6 +18,8 @@ pub struct Prefs {
     pub high_contrast: bool,
     /// Lock the profile after this many minutes without input (0: never).
     pub idle_lock_minutes: u32,
+    /// The relay the user runs and manages ("My relay" tab).
+    pub my_relay: Option<String>,
 }
 
 impl Default for Prefs {
@@ -26,6 +28,7 @@ impl Default for Prefs {
             ui_scale: 1.0,
             dark: true,
             high_contrast: false,
+            my_relay: None,
             idle_lock_minutes: 15,
         }
     }
@@ -80,6 +83,7 @@ mod tests {
             dark: false,
             high_contrast: true,
             idle_lock_minutes: 5,
+            my_relay: Some("ws://127.0.0.1:4869".into()),
         };
         p.save(&path).unwrap();
         assert_eq!(Prefs::load(&path), p);

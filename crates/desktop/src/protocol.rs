@@ -113,6 +113,17 @@ pub enum Command {
     Media(MediaCommand),
     /// Save the notification settings.
     SetNotify(samizdat_client::notify::NotifySettings),
+    /// Read the overview of the relay the user runs (NIP-86, `/metrics`).
+    RelayOverview(String),
+    /// Run one NIP-86 method on the user's relay, then read it again.
+    ManageRelay {
+        /// The relay.
+        relay: String,
+        /// The method (`banpubkey`, …).
+        method: String,
+        /// Its parameters.
+        params: Vec<serde_json::Value>,
+    },
 }
 
 /// What the UI asks of pictures.
@@ -257,4 +268,6 @@ pub enum Update {
     MediaSettings(samizdat_client::media::MediaSettings),
     /// A folder's subfolders and pictures (name, is a folder), for the picker.
     Folder(std::path::PathBuf, Vec<(String, bool)>),
+    /// The user's relay as NIP-86 and `/metrics` show it, or why not.
+    Operator(Box<Result<samizdat_client::operator::RelayOverview, String>>),
 }

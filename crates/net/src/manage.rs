@@ -56,7 +56,7 @@ pub enum ManageError {
 pub fn http_url_of(relay: &RelayUrl, path: &str) -> Result<HttpUrl, WebError> {
     let scheme = if relay.is_secure() { "https" } else { "http" };
     HttpUrl::parse(&format!("{scheme}://{}{path}", relay.authority()))
-        .map_err(|e| WebError::Http(e.into()))
+        .map_err(WebError::Http)
 }
 
 /// A management request's body.

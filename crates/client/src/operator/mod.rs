@@ -113,7 +113,20 @@ impl Session {
         let allowed = listed(call("listallowedpubkeys").await?, "pubkey");
         let kinds = serde_json::from_value(call("listallowedkinds").await?).unwrap_or_default();
         let queue = if has("listeventsneedingmoderation") {
-            listed(call("listeventsneedingmoderation").await?, "id")
+            let waiting = listed(call("listeventsneedingmoderation").await?, "id");
+            // The reported notes, read from the relay itself (they land in
+            // the store, verified like everything from the network).
+            let ids: Vec<EventId> = waiting
+                .iter()
+                .filter_map(|l| EventId::from_hex(&l.value).ok())
+                .filter(|id| self.engine.event(*id).ok().flatten().is_none())
+                .collect();
+            if !ids.is_empty() {
+                let url = RelayUrl::parse(relay)?;
+                let filter = Filter::new().ids(ids.clone()).limit(ids.len());
+                self.engine.fetch("reported", &[url], vec![filter]).await?;
+            }
+            waiting
                 .into_iter()
                 .map(|l| {
                     let text = EventId::from_hex(&l.value)

@@ -7,7 +7,7 @@ use samizdat_client::Intent;
 
 use super::list::notes_list;
 use super::note::NoteAction;
-use super::{messages, pages, relays, settings, DesktopApp, Main, Page, Tab};
+use super::{messages, operator, pages, relays, settings, DesktopApp, Main, Page, Tab};
 use crate::protocol::Command;
 
 /// Draws the signed-in window.
@@ -75,6 +75,10 @@ pub fn show(app: &mut DesktopApp, ctx: &egui::Context) {
                 relays::show(ui, main, &mut commands);
                 None
             }
+            Tab::MyRelay => {
+                operator::show(ui, main, &mut commands);
+                None
+            }
             Tab::Alerts => {
                 pages::alerts(ui, main, &mut commands);
                 None
@@ -132,6 +136,7 @@ fn top_bar(main: &mut Main, ctx: &egui::Context, commands: &mut Vec<Command>) {
                 (Tab::Messages, messages_label),
                 (Tab::Search, "Search".to_owned()),
                 (Tab::Relays, "Relays".to_owned()),
+                (Tab::MyRelay, "My relay".to_owned()),
                 (Tab::Alerts, alerts),
                 (Tab::Settings, "Settings".to_owned()),
             ] {
@@ -208,6 +213,12 @@ pub fn switch_tab(main: &mut Main, tab: Tab, commands: &mut Vec<Command>) {
     match tab {
         Tab::Inbox => commands.push(Command::ShowInbox),
         Tab::Relays => commands.push(Command::ShowRelays),
+        Tab::MyRelay => {
+            if let Some(url) = main.prefs.my_relay.clone() {
+                main.operator.loading = true;
+                commands.push(Command::RelayOverview(url));
+            }
+        }
         Tab::Messages => commands.push(Command::ShowConversations),
         Tab::Alerts => {
             main.alerts_seen = main.alerts.len();
@@ -396,6 +407,19 @@ pub fn act(main: &mut Main, action: NoteAction, commands: &mut Vec<Command>) {
             }));
         }
         NoteAction::ViewPicture(url) => main.pictures.viewer = Some((url, 1.0)),
+        NoteAction::BanOnMyRelay(author) => match main.prefs.my_relay.clone() {
+            Some(relay) => commands.push(Command::ManageRelay {
+                relay,
+                method: "banpubkey".into(),
+                params: vec![
+                    serde_json::json!(author.to_hex()),
+                    serde_json::json!("banned from a note"),
+                ],
+            }),
+            None => main
+                .alerts
+                .push("name your relay in the My relay tab first".into()),
+        },
         NoteAction::Bookmark(id) => commands.push(Command::Intent(Intent::EditList {
             which: samizdat_client::lists::ListKind::Bookmarks,
             item: samizdat_client::lists::ListItem::Event(id.to_hex()),

@@ -8,6 +8,7 @@ mod main_view;
 mod media;
 mod messages;
 mod note;
+mod operator;
 mod pages;
 mod relays;
 mod settings;
@@ -42,6 +43,8 @@ pub enum Tab {
     Search,
     /// Relays, coverage, policies.
     Relays,
+    /// The relay the user runs (NIP-86).
+    MyRelay,
     /// Alerts.
     Alerts,
     /// App settings.
@@ -178,6 +181,8 @@ pub struct Main {
     pub pictures: media::Pictures,
     /// Notification settings as edited (saved on each change).
     pub notify: samizdat_client::notify::NotifySettings,
+    /// The "My relay" tab.
+    pub operator: operator::OperatorState,
 }
 
 impl Main {
@@ -240,6 +245,7 @@ impl Main {
             mining: None,
             pictures: Default::default(),
             notify: Default::default(),
+            operator: Default::default(),
         }
     }
 }

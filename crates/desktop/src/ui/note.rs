@@ -31,6 +31,8 @@ pub enum NoteAction {
     LoadPicture(PublicKey, Box<samizdat_client::media::MediaRef>),
     /// Open a loaded picture in the viewer (by URL).
     ViewPicture(String),
+    /// Ban the note's author on the relay the user runs (NIP-86).
+    BanOnMyRelay(PublicKey),
 }
 
 /// Colours of delivery states.
@@ -125,6 +127,18 @@ pub fn card(
                 }
                 if note.own && ui.small_button("Delete").clicked() {
                     action = Some(NoteAction::Delete(note.id));
+                }
+                if !note.own {
+                    ui.menu_button("More", |ui| {
+                        if ui
+                            .button("Ban the author on my relay")
+                            .on_hover_text("NIP-86 banpubkey on the relay named in the My relay tab")
+                            .clicked()
+                        {
+                            action = Some(NoteAction::BanOnMyRelay(note.author));
+                            ui.close();
+                        }
+                    });
                 }
                 if let Some(d) = deliveries {
                     delivery_badge(ui, d, &mut action);

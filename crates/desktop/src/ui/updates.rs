@@ -76,6 +76,10 @@ impl Main {
                 self.pictures.forget();
             }
             Update::Folder(dir, entries) => self.pictures.picker = Some((dir, entries)),
+            Update::Operator(result) => {
+                self.operator.loading = false;
+                self.operator.overview = Some(*result);
+            }
             Update::Done(result) => {
                 if result.as_ref().is_ok_and(|s| s.starts_with("post"))
                     || result.as_ref().is_err_and(|e| e.contains("proof of work"))

@@ -6,6 +6,7 @@
 mod listen;
 mod media;
 mod open;
+mod operator;
 mod own_data;
 mod screened;
 mod sentences;

@@ -170,6 +170,14 @@ impl Worker {
             Ok(session) => {
                 self.send(Update::Busy(None));
                 let prefs = path.join(Prefs::FILE);
+                // The demo user runs the home relay: the "My relay" tab knows it.
+                let mut saved = Prefs::load(&prefs);
+                if saved.my_relay.is_none() {
+                    saved.my_relay = Some(network.home_relay());
+                    if let Err(e) = saved.save(&prefs) {
+                        tracing::warn!("demo preferences not saved: {e}");
+                    }
+                }
                 self.opened("demo".into(), session, prefs, Some((network, temp)));
             }
             Err(e) => self.fail("demo", e),

@@ -48,6 +48,12 @@ impl Ctx {
             }
             Command::ShowAlerts => self.show_alerts(),
             Command::Media(media) => self.media(media),
+            Command::RelayOverview(relay) => self.relay_overview(relay),
+            Command::ManageRelay {
+                relay,
+                method,
+                params,
+            } => self.manage_relay(relay, method, params),
             Command::CancelChange(id) => {
                 let cancelled = self.session.cancel_change(id);
                 self.answer(
