@@ -129,7 +129,10 @@ pub fn frame(app: &mut DesktopApp, ctx: &egui::Context) {
                 println!(
                     "{}",
                     serde_json::json!({
+                        "first_frame_ms": app.first_frame.map(|d| d.as_millis() as u64),
+                        "session_open_ms": app.opened_at.map(|d| d.as_millis() as u64),
                         "first_feed_ms": app.first_feed.map(|d| d.as_millis() as u64),
+                        "feed_after_open_ms": app.first_feed.zip(app.opened_at).map(|(f, o)| f.saturating_sub(o).as_millis() as u64),
                         "notes": bench.config.notes,
                         "frames": steady.len(),
                         "frame_ms_median": percentile(&steady, 0.5),

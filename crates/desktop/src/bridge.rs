@@ -46,6 +46,9 @@ pub struct WorkerConfig {
     pub demo_dir: Option<PathBuf>,
     /// The D-Bus address notifications go to (`None`: the session bus).
     pub notify_bus: Option<String>,
+    /// Benchmark: fill the demo profile's store to this many events before
+    /// it opens (0: no).
+    pub bench_fill: usize,
 }
 
 impl WorkerConfig {
@@ -62,6 +65,7 @@ impl WorkerConfig {
             ask_timeout: Duration::from_secs(300),
             demo_dir: None,
             notify_bus: None,
+            bench_fill: 0,
         }
     }
 }

@@ -13,6 +13,7 @@ const USAGE: &str =
   --keep-demo     keep the demo profile in DIR/demo-profile, so a second run starts warm
   --home DIR      where profiles live (default: $SAMIZDAT_HOME or the platform data dir)
   --bench         with --demo: time to first feed, then scroll N notes and print frame times
+  --bench-fill N  with --demo --keep-demo: fill the demo store to N events before it opens
   --log-n N       scrypt cost for new keys (default 18)";
 
 fn main() -> anyhow::Result<()> {
@@ -28,6 +29,7 @@ fn main() -> anyhow::Result<()> {
     let mut home: Option<PathBuf> = None;
     let mut keep_demo = false;
     let mut log_n = samizdat_client::keystore::DEFAULT_LOG_N;
+    let mut bench_fill = 0usize;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
             args.next()
@@ -44,6 +46,7 @@ fn main() -> anyhow::Result<()> {
                 bench.get_or_insert_with(Default::default).frames = value(&arg)?.parse()?
             }
             "--home" => home = Some(PathBuf::from(value(&arg)?)),
+            "--bench-fill" => bench_fill = value(&arg)?.parse()?,
             "--log-n" => log_n = value(&arg)?.parse()?,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -64,6 +67,7 @@ fn main() -> anyhow::Result<()> {
         worker.demo_dir = Some(home.join("demo-profile"));
     }
     worker.log_n = log_n;
+    worker.bench_fill = bench_fill;
     let options = AppOptions {
         worker,
         demo,

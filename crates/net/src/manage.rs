@@ -55,8 +55,7 @@ pub enum ManageError {
 /// The HTTP form of a relay URL (`ws` → `http`, `wss` → `https`), path kept.
 pub fn http_url_of(relay: &RelayUrl, path: &str) -> Result<HttpUrl, WebError> {
     let scheme = if relay.is_secure() { "https" } else { "http" };
-    HttpUrl::parse(&format!("{scheme}://{}{path}", relay.authority()))
-        .map_err(WebError::Http)
+    HttpUrl::parse(&format!("{scheme}://{}{path}", relay.authority())).map_err(WebError::Http)
 }
 
 /// A management request's body.

@@ -129,7 +129,7 @@ pub fn sidebar(app: &mut DesktopApp, ctx: &egui::Context) {
                         .on_hover_text("shown now");
                 }
                 None => {
-                    ui.add(egui::Button::selectable(true, "(unlocking…)"));
+                    ui.add(egui::Button::selectable(true, "New account…"));
                 }
             }
             for (i, account) in app.others.iter().enumerate() {

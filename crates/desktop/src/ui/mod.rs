@@ -325,6 +325,10 @@ pub struct DesktopApp {
     pub started: Instant,
     /// When the first non-empty feed was painted.
     pub first_feed: Option<std::time::Duration>,
+    /// When the first frame was drawn (the window is up).
+    pub first_frame: Option<std::time::Duration>,
+    /// When the first session opened (the worker said so).
+    pub opened_at: Option<std::time::Duration>,
     /// The scale, theme and contrast last applied.
     zoom_applied: Option<(f32, bool, bool)>,
     /// The last keyboard or pointer input (for the idle lock).
@@ -379,6 +383,8 @@ impl DesktopApp {
             asks: VecDeque::new(),
             started: Instant::now(),
             first_feed: None,
+            first_frame: None,
+            opened_at: None,
             zoom_applied: None,
             last_input: Instant::now(),
             demo_started: false,
@@ -400,6 +406,9 @@ impl DesktopApp {
 
     /// One frame: drain updates, then draw. Never blocks.
     pub fn ui(&mut self, ctx: &egui::Context) {
+        if self.first_frame.is_none() {
+            self.first_frame = Some(self.started.elapsed());
+        }
         if self.bridge.is_none() {
             match Bridge::start(ctx.clone(), self.options.worker.clone()) {
                 Ok(b) => {
@@ -441,10 +450,13 @@ impl DesktopApp {
         if let Some(main) = &self.main {
             if self.first_feed.is_none() && !main.feed.is_empty() {
                 self.first_feed = Some(self.started.elapsed());
+                let ms = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_millis());
                 println!(
-                    "samizdat-desktop: first feed painted after {} ms ({} notes)",
-                    self.first_feed.map_or(0, |d| d.as_millis()),
-                    main.feed.len()
+                    "samizdat-desktop: first feed painted after {} ms ({} notes; window at {} ms, session open at {} ms)",
+                    ms(self.first_feed),
+                    main.feed.len(),
+                    ms(self.first_frame),
+                    ms(self.opened_at),
                 );
             }
         }
@@ -483,6 +495,9 @@ impl DesktopApp {
             } => {
                 self.start.wipe_secrets();
                 self.start.error = None;
+                if self.opened_at.is_none() {
+                    self.opened_at = Some(self.started.elapsed());
+                }
                 self.zoom_applied = None;
                 let mut main = Main::new(profile, me, name, prefs, needs_relays);
                 main.network = network;

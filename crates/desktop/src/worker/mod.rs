@@ -3,6 +3,7 @@
 //! and each answer or engine update into an [`Update`] for the UI. Slow
 //! calls run as their own tasks, so a thread fetch never holds up a post.
 
+mod bench_fill;
 mod listen;
 mod media;
 mod open;

@@ -163,6 +163,28 @@ impl Worker {
                 Err(e) => return self.fail("demo", e),
             },
         };
+        if self.config.bench_fill > 0 {
+            let authors: Vec<nostr::prelude::Keys> = network
+                .follows()
+                .iter()
+                .filter_map(|pk| network.people.iter().find(|p| p.keys.public_key() == *pk))
+                .map(|p| p.keys.clone())
+                .collect();
+            let (dir, target) = (path.clone(), self.config.bench_fill);
+            let fill_started = std::time::Instant::now();
+            let filled = tokio::task::spawn_blocking(move || {
+                super::bench_fill::fill(&dir, &authors, target)
+            })
+            .await;
+            match filled {
+                Ok(Ok(n)) => eprintln!(
+                    "bench: {n} events added to the demo store ({} ms, not part of a real start)",
+                    fill_started.elapsed().as_millis()
+                ),
+                Ok(Err(e)) => return self.fail("filling the demo store", e),
+                Err(e) => return self.fail("filling the demo store", e),
+            }
+        }
         let mut config = samizdat_demo::session_config();
         config.approver = Some(self.approver.clone());
         config.engine.net.transport.renew_isolation();
