@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Linux packages into target/packages/:
 #   samizdat_<version>-1_amd64.deb   (cargo-deb; metadata in crates/desktop/Cargo.toml)
-#   Samizdat-<version>-x86_64.AppImage (when an AppImage runtime is at hand: see below)
+#   Samizdat-<version>-x86_64.AppImage (our runtime + squashfs; needs mksquashfs)
 # Usage: bench/package.sh [--profile release|dev]
 #   release (default) for packages to hand out; dev packages the debug build
 #   the tests already made (CI's install test, crates/desktop/tests/installed_package.rs).
@@ -21,12 +21,14 @@ command -v cargo-deb >/dev/null || cargo install cargo-deb --version 3.8.0 --loc
 cargo build --locked --quiet --profile "$profile" -p samizdat-cli -p samizdat-desktop
 bin=target/$([ "$profile" = dev ] && echo debug || echo "$profile")
 # cargo-deb maps target/release/ in the assets to the profile's folder.
-cargo deb -p samizdat-desktop --no-build --profile "$profile" -o "$out/" >/dev/null 2>&1
+cargo deb -p samizdat-desktop --no-build --strip --profile "$profile" -o "$out/" >/dev/null 2>&1
 
 # AppImage: an AppDir (AppRun, desktop entry, icon, both binaries) packed as
-# squashfs after an AppImage runtime. The standard runtime and appimagetool
-# are downloaded from GitHub by every AppImage builder; where the machine
-# cannot reach it, set APPIMAGE_RUNTIME to a runtime file (type 2).
+# squashfs (mksquashfs, from squashfs-tools) after an AppImage runtime. Every
+# AppImage builder downloads the standard runtime from GitHub; ours is
+# packaging/appimage-runtime (extract once, then run: see its source), built
+# here, with the AppImage type-2 magic ("AI\2" at byte 8) set. APPIMAGE_RUNTIME
+# names another runtime file to use instead.
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 appdir="$out/Samizdat.AppDir"
 rm -rf "$appdir"
@@ -40,10 +42,14 @@ cp packaging/icons/hicolor/256x256/apps/samizdat.png "$appdir/samizdat.png"
 cp packaging/AppRun "$appdir/AppRun"
 chmod 755 "$appdir/AppRun"
 runtime="${APPIMAGE_RUNTIME:-}"
-if [ -z "$runtime" ] && [ -x target/appimage-runtime/release/samizdat-appimage-runtime ]; then
-  runtime=target/appimage-runtime/release/samizdat-appimage-runtime
+if [ -z "$runtime" ]; then
+  cargo build --quiet --release --locked --manifest-path packaging/appimage-runtime/Cargo.toml \
+    --target-dir target/appimage-runtime
+  runtime="$out/runtime"
+  cp target/appimage-runtime/release/samizdat-appimage-runtime "$runtime"
+  printf 'AI\002' | dd of="$runtime" bs=1 seek=8 conv=notrunc status=none
 fi
-if [ -n "$runtime" ] && command -v mksquashfs >/dev/null; then
+if command -v mksquashfs >/dev/null; then
   image="$out/Samizdat-$version-x86_64.AppImage"
   mksquashfs "$appdir" "$out/appdir.squashfs" -root-owned -noappend -quiet -comp gzip >/dev/null
   cat "$runtime" "$out/appdir.squashfs" > "$image"
@@ -51,6 +57,6 @@ if [ -n "$runtime" ] && command -v mksquashfs >/dev/null; then
   chmod 755 "$image"
   echo "$image"
 else
-  echo "AppImage: not packed (no runtime: set APPIMAGE_RUNTIME; mksquashfs from squashfs-tools); the AppDir is $appdir" >&2
+  echo "AppImage: not packed (mksquashfs missing: apt-get install squashfs-tools); the AppDir is $appdir" >&2
 fi
 ls "$out"/samizdat_"$version"-1_*.deb

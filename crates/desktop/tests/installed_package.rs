@@ -1,11 +1,14 @@
-//! The `.deb` as a user gets it: installed with `dpkg -i`, the installed
-//! `/usr/bin/samizdat-desktop --demo` started under Xvfb until it paints its
-//! feed (screenshot checked), its desktop entry, icons, licence and the
-//! `samizdat` command in place, then the package removed and nothing of it
-//! left. The package comes from `bench/package.sh` (`.ci/run` builds it
-//! from the test build and names it in `SAMIZDAT_TEST_DEB`); without that
-//! variable, or not as root, the test says it was skipped — under CI it
-//! fails instead.
+//! The packages as a user gets them. The `.deb`: installed with `dpkg -i`,
+//! the installed `/usr/bin/samizdat-desktop --demo` started under Xvfb until
+//! it paints its feed (screenshot checked), its desktop entry, icons,
+//! licence and the `samizdat` command in place, then the package removed
+//! and nothing of it left. The AppImage: its type-2 magic, its image offset,
+//! then started with `--demo` the same way (extracted on first start into
+//! a cache folder), and the `samizdat` command inside it. The packages come
+//! from `bench/package.sh` (`.ci/run` builds them from the test build and
+//! names them in `SAMIZDAT_TEST_DEB` and `SAMIZDAT_TEST_APPIMAGE`); without
+//! those variables, or not as root, a test says it was skipped — under CI
+//! it fails instead.
 
 mod common;
 
@@ -90,4 +93,53 @@ fn the_deb_installs_runs_the_demo_and_uninstalls() {
         !listed.status.success() || String::from_utf8_lossy(&listed.stdout).contains("deinstall"),
         "the package is gone"
     );
+}
+
+#[test]
+fn the_appimage_runs_the_demo() {
+    let Some(image) = std::env::var_os("SAMIZDAT_TEST_APPIMAGE") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must build the AppImage and set SAMIZDAT_TEST_APPIMAGE"
+        );
+        eprintln!("SKIPPED: set SAMIZDAT_TEST_APPIMAGE to an AppImage from bench/package.sh");
+        return;
+    };
+    if screen::missing_tools() {
+        return;
+    }
+    let image = std::path::PathBuf::from(image);
+    let bytes = std::fs::read(&image).unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    assert_eq!(&bytes[8..11], b"AI\x02", "the AppImage type-2 magic");
+    let offset: usize = run(image.to_str().unwrap(), &["--appimage-offset"])
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        &bytes[offset..offset + 4],
+        b"hsqs",
+        "a squashfs image follows the runtime"
+    );
+
+    let cache = tempfile::tempdir().unwrap();
+    let out = Command::new(&image)
+        .arg("--version")
+        .env("XDG_CACHE_HOME", cache.path())
+        .env("SAMIZDAT_CLI", "1")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("samizdat "),
+        "{out:?}"
+    );
+    let home = tempfile::tempdir().unwrap();
+    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("samizdat-appimage-demo.png");
+    let painted = screen::demo_screenshot_with(
+        &image,
+        home.path(),
+        &png,
+        &[("XDG_CACHE_HOME", cache.path().as_os_str())],
+    );
+    println!("AppImage: {painted}");
 }

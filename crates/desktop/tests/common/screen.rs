@@ -72,9 +72,20 @@ pub fn xvfb() -> (Killed, String) {
 /// first feed, then writes a screenshot to `png` and checks it is not blank.
 /// Returns the app's "first feed painted" line.
 pub fn demo_screenshot(binary: &Path, home: &Path, png: &Path) -> String {
+    demo_screenshot_with(binary, home, png, &[])
+}
+
+/// [`demo_screenshot`] with extra environment variables.
+pub fn demo_screenshot_with(
+    binary: &Path,
+    home: &Path,
+    png: &Path,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> String {
     let (_x, display) = xvfb();
     let mut app = Killed(
         Command::new(binary)
+            .envs(env.iter().copied())
             .args(["--demo", "--home"])
             .arg(home)
             .env("DISPLAY", &display)
