@@ -9,7 +9,6 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use samizdat_desktop::{AppOptions, DesktopApp, WorkerConfig};
 
 fn counts(items: impl Iterator<Item = (String, String)>) -> BTreeMap<(String, String), usize> {
     let mut m = BTreeMap::new();
@@ -22,17 +21,7 @@ fn counts(items: impl Iterator<Item = (String, String)>) -> BTreeMap<(String, St
 #[test]
 fn the_demo_feed_starts_with_the_notes_samizdat_demo_prints() {
     let home = tempfile::tempdir().unwrap();
-    let mut worker = WorkerConfig::new(home.path().to_path_buf());
-    worker.log_n = 8;
-    let app = DesktopApp::new(AppOptions {
-        worker,
-        demo: true,
-        bench: None,
-    });
-    let mut h = egui_kittest::Harness::builder()
-        .with_size(egui::vec2(1100.0, 900.0))
-        .with_max_steps(10_000)
-        .build_state(|ctx, app: &mut DesktopApp| app.ui(ctx), app);
+    let mut h = demo_app(home.path());
     wait_for(&mut h, "the demo's first refresh", |h| {
         h.state().main.as_ref().is_some_and(|m| {
             m.last_done

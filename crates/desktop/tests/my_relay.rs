@@ -8,22 +8,11 @@ mod common;
 
 use common::*;
 use egui_kittest::kittest::Queryable;
-use samizdat_desktop::{AppOptions, DesktopApp, WorkerConfig};
 
 #[test]
 fn the_operator_moderates_and_bans_from_a_note() {
     let home = tempfile::tempdir().unwrap();
-    let mut worker = WorkerConfig::new(home.path().to_path_buf());
-    worker.log_n = 8;
-    let app = DesktopApp::new(AppOptions {
-        worker,
-        demo: true,
-        bench: None,
-    });
-    let mut h = egui_kittest::Harness::builder()
-        .with_size(egui::vec2(1100.0, 900.0))
-        .with_max_steps(10_000)
-        .build_state(|ctx, app: &mut DesktopApp| app.ui(ctx), app);
+    let mut h = demo_app(home.path());
     wait_for(&mut h, "the demo feed", |h| {
         h.state().main.as_ref().is_some_and(|m| m.feed.len() >= 5)
     });

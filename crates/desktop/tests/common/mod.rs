@@ -182,6 +182,22 @@ pub fn app_with(
         .build_state(|ctx, app: &mut DesktopApp| app.ui(ctx), app)
 }
 
+/// The app under a test harness on the seeded demo network (its worker
+/// starts the demo at the first frame), profiles under `home`.
+pub fn demo_app(home: &Path) -> Harness<'static, DesktopApp> {
+    let mut worker = WorkerConfig::new(home.to_path_buf());
+    worker.log_n = 8;
+    let app = DesktopApp::new(AppOptions {
+        worker,
+        demo: true,
+        bench: None,
+    });
+    Harness::builder()
+        .with_size(egui::vec2(1100.0, 900.0))
+        .with_max_steps(10_000)
+        .build_state(|ctx, app: &mut DesktopApp| app.ui(ctx), app)
+}
+
 /// Steps the app until `done` holds (30 s at most).
 pub fn wait_for(
     h: &mut Harness<'static, DesktopApp>,
