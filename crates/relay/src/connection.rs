@@ -209,6 +209,18 @@ impl Connection {
         }
         if event.kind.is_ephemeral() {
             self.state.fan_out(&event);
+            if self.state.store.shared() {
+                let store = Arc::clone(&self.state.store);
+                let event = event.clone();
+                tokio::spawn(async move {
+                    let passed =
+                        crate::storage::blocking(&store, move |s| s.announce_ephemeral(&event))
+                            .await;
+                    if let Err(e) = passed {
+                        tracing::warn!(error = %e, "ephemeral event not passed to the cluster");
+                    }
+                });
+            }
             self.state.metrics.event_answered(true, "");
             self.send(messages::ok(&id, true, ""));
             return;

@@ -39,6 +39,7 @@
 mod admission;
 mod auth;
 mod blossom;
+mod cluster;
 mod config;
 mod connection;
 pub mod inbound;
@@ -62,4 +63,4 @@ pub use nip11::{information_document, SUPPORTED_NIPS};
 pub use pg::PgStore;
 pub use policy::{parse_key, PolicyConfig, WriteMode, DEFAULT_AUTH_READ_KINDS};
 pub use server::{start, RelayError, RelayHandle};
-pub use storage::RelayStorage;
+pub use storage::{Change, ChangeFeed, RelayStorage};

@@ -25,6 +25,7 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
     admin_actions: AtomicU64,
+    cluster_events: AtomicU64,
     blob_requests: Mutex<BTreeMap<&'static str, u64>>,
     blobs_stored: AtomicI64,
     blob_bytes: AtomicI64,
@@ -85,6 +86,11 @@ impl Metrics {
         self.latency_count.fetch_add(1, Ordering::Relaxed);
         self.latency_sum_micros
             .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// `n` events from other nodes of the cluster were fanned out here.
+    pub fn cluster_received(&self, n: usize) {
+        self.cluster_events.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     /// An admin used the management API.
@@ -160,6 +166,12 @@ impl Metrics {
             "NIP-86 management calls by admins.",
             "counter",
             vec![(String::new(), load(&self.admin_actions).to_string())],
+        );
+        counter(
+            "samizdat_relay_cluster_events_total",
+            "Events other nodes of the cluster stored (or relayed) and this node fanned out.",
+            "counter",
+            vec![(String::new(), load(&self.cluster_events).to_string())],
         );
         counter(
             "samizdat_relay_blob_requests_total",

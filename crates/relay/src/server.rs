@@ -179,6 +179,7 @@ pub async fn start(
         RelayState::new(config, store, write_tx, stopped.clone()).map_err(RelayError::Config)?,
     );
     let writer = tokio::spawn(writer::run(Arc::clone(&state), write_rx));
+    crate::cluster::spawn(Arc::clone(&state));
     let janitor_state = Arc::clone(&state);
     let janitor = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));

@@ -38,6 +38,39 @@ pub trait RelayStorage: Send + Sync + 'static {
     fn moderation_list(&self, list: &str) -> StoreResult<Vec<ModerationEntry>>;
     /// Which engine, for logs (`sqlite PATH`, `postgres HOST/DB`); no secrets.
     fn describe(&self) -> String;
+    /// What other relay processes on the same database write, as it happens
+    /// (a cluster; PostgreSQL's LISTEN/NOTIFY). `None`: one process owns the
+    /// database (SQLite).
+    fn listen(&self) -> Option<StoreResult<Box<dyn ChangeFeed>>> {
+        None
+    }
+    /// Whether other relay processes share this database (then ephemeral
+    /// events are passed on with [`RelayStorage::announce_ephemeral`]).
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Passes an ephemeral event (never stored) to the other nodes.
+    fn announce_ephemeral(&self, _event: &Event) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// A change another node of the cluster made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Events it stored (fetch them by id, then fan them out).
+    Stored(Vec<EventId>),
+    /// An ephemeral event it received (never stored), whole.
+    Ephemeral(Box<Event>),
+    /// Moderation lists or settings changed: read them again.
+    Moderation,
+}
+
+/// The other nodes' changes, one at a time. Blocking: read it on a thread
+/// of its own.
+pub trait ChangeFeed: Send {
+    /// The next change, waiting at most `wait` (`None` when nothing came).
+    fn next_change(&mut self, wait: std::time::Duration) -> StoreResult<Option<Change>>;
 }
 
 impl RelayStorage for Store {

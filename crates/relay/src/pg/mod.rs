@@ -18,8 +18,11 @@ use samizdat_store::{InsertOutcome, ModerationEntry, StoreError, StoreResult};
 
 use crate::storage::RelayStorage;
 
+mod cluster;
 mod filters;
 mod insert;
+
+pub use cluster::PgChanges;
 
 use filters::{conditions, Sql};
 
@@ -109,6 +112,14 @@ pub struct PgStore {
     clients: Vec<Mutex<Conn>>,
     next: AtomicUsize,
     described: String,
+    /// How to open another connection (the cluster listener's).
+    config: postgres::Config,
+    /// The schema, when not the default one.
+    schema: Option<String>,
+    /// This process's name in the cluster's notifications (random).
+    node: String,
+    /// The NOTIFY channel of this database (and schema).
+    channel: String,
 }
 
 pub(super) fn backend(operation: &'static str) -> impl Fn(postgres::Error) -> StoreError {
@@ -219,7 +230,27 @@ impl PgStore {
             clients,
             next: AtomicUsize::new(0),
             described,
+            config,
+            schema: schema.map(str::to_owned),
+            node: format!("{:08x}", rand::random::<u32>()),
+            channel: cluster::channel(schema),
         })
+    }
+
+    /// Opens one more connection on the same database and schema.
+    fn open_client(&self) -> StoreResult<postgres::Client> {
+        let mut client = self.config.connect(NoTls).map_err(backend("connecting"))?;
+        if let Some(schema) = &self.schema {
+            client
+                .batch_execute(&format!("SET search_path TO {schema}"))
+                .map_err(backend("choosing the schema"))?;
+        }
+        Ok(client)
+    }
+
+    /// Tells the other nodes that moderation lists or settings changed.
+    fn moderation_changed(&self, c: &mut Conn) -> StoreResult<()> {
+        cluster::announce_moderation(&mut c.client, &self.channel, &self.node)
     }
 
     /// Runs `f` on an idle connection (or waits for one), off any async
@@ -257,6 +288,14 @@ impl RelayStorage for PgStore {
             for event in events {
                 outcomes.push(Self::insert_one(&mut tx, statements, event, now)?);
             }
+            // The other nodes hear of it when (and only if) it commits.
+            let stored: Vec<EventId> = events
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, o)| o.is_stored())
+                .map(|(e, _)| e.id)
+                .collect();
+            cluster::announce(&mut tx, &self.channel, &self.node, &stored)?;
             tx.commit().map_err(backend("committing inserts"))?;
             Ok(outcomes)
         })
@@ -402,8 +441,8 @@ impl RelayStorage for PgStore {
                  ON CONFLICT (list, value) DO UPDATE SET reason = $3, admin = $4, at = $5",
                 &[&list, &value, &reason, &admin, &at],
             )
-            .map(|_| ())
-            .map_err(backend("writing a moderation list"))
+            .map_err(backend("writing a moderation list"))?;
+            self.moderation_changed(c)
         })
     }
 
@@ -416,6 +455,7 @@ impl RelayStorage for PgStore {
                 )
                 .map(|n| n > 0)
                 .map_err(backend("writing a moderation list"))
+                .and_then(|removed| self.moderation_changed(c).map(|()| removed))
         })
     }
 
@@ -430,6 +470,7 @@ impl RelayStorage for PgStore {
                 &[&list, &value, &admin, &at],
             )
             .map_err(backend("writing a setting"))?;
+            cluster::announce_moderation(&mut tx, &self.channel, &self.node)?;
             tx.commit().map_err(backend("writing a setting"))
         })
     }
@@ -455,5 +496,23 @@ impl RelayStorage for PgStore {
 
     fn describe(&self) -> String {
         self.described.clone()
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn announce_ephemeral(&self, event: &Event) -> StoreResult<()> {
+        self.with_client(|c| {
+            cluster::announce_ephemeral(&mut c.client, &self.channel, &self.node, event)
+        })
+    }
+
+    fn listen(&self) -> Option<StoreResult<Box<dyn crate::storage::ChangeFeed>>> {
+        Some(off_runtime(|| {
+            let client = self.open_client()?;
+            let feed = PgChanges::new(client, &self.channel, self.node.clone())?;
+            Ok(Box::new(feed) as Box<dyn crate::storage::ChangeFeed>)
+        }))
     }
 }
