@@ -39,8 +39,17 @@ pub fn check_event(
     if at > now + limits.created_at_upper_limit {
         return Err("invalid: created_at is too far in the future".into());
     }
-    if limits.created_at_lower_limit > 0 && at + limits.created_at_lower_limit < now {
-        return Err("invalid: created_at is too far in the past".into());
+    if limits.created_at_lower_limit > 0 {
+        // NIP-59 dates gift wraps up to two days back on purpose: whatever
+        // the limit, a wrap may be that old (and an hour more for clocks).
+        let lower = if event.kind == Kind::GiftWrap {
+            limits.created_at_lower_limit.max(GIFT_WRAP_BACKDATING)
+        } else {
+            limits.created_at_lower_limit
+        };
+        if at + lower < now {
+            return Err("invalid: created_at is too far in the past".into());
+        }
     }
     if event.kind == Kind::Authentication {
         return Err("invalid: AUTH events are sent with AUTH, not EVENT".into());
@@ -62,7 +71,29 @@ pub fn check_event(
             "auth-required: this event may only be published by its authenticated author".into(),
         );
     }
+    if embeds_protected(event) {
+        return Err("blocked: a repost may not carry a protected event (NIP-70)".into());
+    }
     Ok(())
+}
+
+/// How far back NIP-59 may date a gift wrap (two days), plus an hour.
+pub const GIFT_WRAP_BACKDATING: u64 = 2 * 86_400 + 3_600;
+
+/// A repost (kind 6 or 16) whose content is an event carrying NIP-70's
+/// `["-"]` tag: its author asked that only they publish it, and a repost
+/// would publish it whole.
+fn embeds_protected(event: &Event) -> bool {
+    if !matches!(event.kind, Kind::Repost | Kind::GenericRepost) || event.content.is_empty() {
+        return false;
+    }
+    serde_json::from_str::<serde_json::Value>(&event.content)
+        .ok()
+        .and_then(|v| v.get("tags").and_then(|t| t.as_array()).cloned())
+        .is_some_and(|tags| {
+            tags.iter()
+                .any(|t| t.as_array().is_some_and(|t| t.len() == 1 && t[0] == "-"))
+        })
 }
 
 /// The OK answer for a store outcome.

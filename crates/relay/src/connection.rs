@@ -193,8 +193,61 @@ impl Connection {
         }
     }
 
+    /// Whether a request to vanish names this relay: its configured URL, or
+    /// the host this connection came to, or `ALL_RELAYS`.
+    fn names_this_relay(&self, request: &Event) -> bool {
+        let mut urls: Vec<String> = self.state.config().relay_url.iter().cloned().collect();
+        if let Some(host) = &self.host {
+            urls.push(format!("ws://{host}"));
+            urls.push(format!("wss://{host}"));
+        }
+        crate::vanish::names_this_relay(request, &urls)
+    }
+
+    /// NIP-62: checked like any event (id, signature, not from the future),
+    /// but honoured whatever the write policy; everything of the key up to
+    /// the request goes, and stays out.
+    async fn handle_vanish(&mut self, request: Event) {
+        let id = request.id;
+        let now = Timestamp::now().as_secs();
+        if !request.verify_id() || !request.verify_signature() {
+            return self.refuse(&id, "invalid: bad id or signature");
+        }
+        if request.created_at.as_secs() > now + self.state.config().limits.created_at_upper_limit {
+            return self.refuse(&id, "invalid: created_at is too far in the future");
+        }
+        let key = request.pubkey;
+        let until = request.created_at.as_secs();
+        let done = crate::storage::blocking(&self.state.store, move |s| {
+            crate::vanish::vanish(s, &request)
+        })
+        .await;
+        match done {
+            Ok(removed) => {
+                self.state.update_policy(|p| {
+                    let at = p.moderation.vanished.entry(key).or_default();
+                    *at = (*at).max(until);
+                });
+                tracing::info!(removed, "a key vanished (NIP-62)");
+                self.state.metrics.event_answered(true, "");
+                self.send(messages::ok(
+                    &id,
+                    true,
+                    &format!("vanished: {removed} events removed"),
+                ));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "vanishing failed");
+                self.refuse(&id, "error: could not vanish, try again");
+            }
+        }
+    }
+
     async fn handle_event(&mut self, event: Event) {
         let id = event.id;
+        if event.kind == crate::vanish::VANISH && self.names_this_relay(&event) {
+            return self.handle_vanish(event).await;
+        }
         let checked = check_event(
             &self.state.config(),
             &self.state.policy(),

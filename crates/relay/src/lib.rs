@@ -56,6 +56,7 @@ mod server;
 mod state;
 mod storage;
 mod subscriptions;
+mod vanish;
 mod writer;
 
 pub use config::{ConfigError, Limits, MediaConfig, RateLimits, RelayConfig};

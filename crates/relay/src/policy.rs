@@ -141,6 +141,9 @@ pub struct Moderation {
     pub blocked_addresses: HashSet<String>,
     /// Keys holding the NIP-86 role `admin`.
     pub role_admins: HashSet<PublicKey>,
+    /// Keys that vanished (NIP-62), with the time up to which nothing of
+    /// theirs (nor a gift wrap to them) may be published again.
+    pub vanished: std::collections::HashMap<PublicKey, u64>,
 }
 
 /// The policy in force: the config's lists, the moderation lists and the
@@ -252,6 +255,9 @@ impl Policy {
     pub fn check_write(&self, event: &Event) -> Result<(), String> {
         if self.moderation.banned_events.contains(&event.id) {
             return Err("blocked: this event is banned from this relay".into());
+        }
+        if let Some(why) = crate::vanish::vanished_refusal(&self.moderation.vanished, event) {
+            return Err(why);
         }
         if self.deny.contains(&event.pubkey) || self.moderation.banned_keys.contains(&event.pubkey)
         {

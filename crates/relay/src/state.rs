@@ -83,6 +83,8 @@ pub(crate) mod lists {
     pub const ROLE_MEMBERS: &str = "role_member";
     /// Reported events an admin kept (`allowevent`): off the queue.
     pub const REVIEWED_EVENTS: &str = "reviewed_event";
+    /// Keys that vanished (NIP-62): value the key, reason the time (unix).
+    pub const VANISHED: &str = "vanished";
 }
 
 /// Reads the moderation lists out of the store.
@@ -116,6 +118,11 @@ fn load_moderation(store: &dyn RelayStorage) -> StoreResult<Moderation> {
         allowed_kinds: kinds(lists::ALLOWED_KINDS)?,
         disallowed_kinds: kinds(lists::DISALLOWED_KINDS)?,
         blocked_addresses: values(lists::BLOCKED_ADDRESSES)?.into_iter().collect(),
+        vanished: store
+            .moderation_list(lists::VANISHED)?
+            .iter()
+            .filter_map(|e| Some((PublicKey::from_hex(&e.value).ok()?, e.reason.parse().ok()?)))
+            .collect(),
         role_admins: values(lists::ROLE_MEMBERS)?
             .iter()
             .filter_map(|v| {

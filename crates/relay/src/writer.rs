@@ -73,6 +73,13 @@ async fn commit(state: &Arc<RelayState>, jobs: Vec<WriteJob>) {
             for ((event, reply), outcome) in events.iter().zip(replies).zip(outcomes) {
                 if outcome.is_stored() {
                     state.fan_out(event);
+                    if event.kind == Kind::EventDeletion {
+                        // Store work: on the blocking pool.
+                        let (state, deletion) = (Arc::clone(state), event.clone());
+                        tokio::spawn(crate::storage::spawn_blocking(move || {
+                            crate::vanish::recipient_deletions(&state, &deletion)
+                        }));
+                    }
                 }
                 let _ = reply.send(Ok(outcome));
             }

@@ -14,13 +14,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::http::{header, HeaderMap, StatusCode};
-use nostr::nips::nip98::{verify_auth_header, HttpMethod};
 use nostr::prelude::*;
 use serde_json::{json, Value};
 
 use crate::state::{lists, RelayState};
 
 mod duties;
+mod nip98;
 pub use duties::ADMIN_ROLE;
 
 /// Content type of NIP-86 requests.
@@ -110,18 +110,8 @@ fn authorize(
         .and_then(|h| h.to_str().ok())
         .ok_or_else(|| unauthorized("a NIP-98 Authorization header is required".into()))?;
     let now = Timestamp::now();
-    let mut last_error = "the authorization names no URL of this relay".to_string();
-    let mut key = None;
-    for url in accepted_urls(state, headers) {
-        match verify_auth_header(header, &url, HttpMethod::POST, now, Some(body)) {
-            Ok(pubkey) => {
-                key = Some(pubkey);
-                break;
-            }
-            Err(e) => last_error = e.to_string(),
-        }
-    }
-    let key = key.ok_or_else(|| unauthorized(format!("invalid authorization: {last_error}")))?;
+    let key = nip98::verify(header, &accepted_urls(state, headers), body, now)
+        .map_err(|e| unauthorized(format!("invalid authorization: {e}")))?;
     let id = token_id(header).ok_or_else(|| unauthorized("unreadable authorization".into()))?;
     if !used.first_use(id, now.as_secs()) {
         return Err(unauthorized("this authorization was already used".into()));
