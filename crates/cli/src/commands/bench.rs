@@ -15,6 +15,10 @@ pub enum BenchCommand {
     /// events/s) and REQ throughput and latency, with many concurrent clients.
     /// Events are signed before the clock starts, so the generator is not the bound.
     Relay(RelayBenchArgs),
+    /// A relay cluster (nodes on one PostgreSQL): live fan-out latency from
+    /// an event published on the first node to a subscriber on the last,
+    /// p50 / p99 / max, at a steady rate.
+    Cluster(super::bench_cluster::ClusterBenchArgs),
     /// Ingest from a loopback relay: `verify_eps` (raw id+signature checks per
     /// second on all cores) and `ingest_eps` (events per second from the
     /// relay's websocket into the client store, verified and stored), measured
@@ -107,6 +111,7 @@ pub struct RelayBenchArgs {
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Relay(args) => relay(args).await,
+        BenchCommand::Cluster(args) => super::bench_cluster::run(args).await,
         BenchCommand::Ingest(args) => super::bench_ingest::run(args.events, args.json).await,
         BenchCommand::Feed(args) => super::bench_feed::run(args).await,
         BenchCommand::Trust(args) => super::bench_trust::run(args).await,

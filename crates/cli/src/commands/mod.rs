@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod bench;
+mod bench_cluster;
 mod bench_feed;
 mod bench_ingest;
 mod bench_media;
