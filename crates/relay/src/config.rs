@@ -49,6 +49,9 @@ pub struct RelayConfig {
     /// grows with its database until about nine times this (the soak shows
     /// it); lower it on a small machine.
     pub cache_mib: u32,
+    /// PostgreSQL: connections each relay process keeps open (`db_connections`
+    /// in the config file; 16 by default). Queries wait for a free one.
+    pub db_connections: usize,
     /// Blossom media serving on the same port ([`MediaConfig`]); off until
     /// a folder for the blobs is set.
     pub media: MediaConfig,
@@ -153,6 +156,7 @@ impl Default for RelayConfig {
             auth_required_for_writes: false,
             negentropy: true,
             cache_mib: 64,
+            db_connections: crate::pg::DEFAULT_CONNECTIONS,
             min_pow: 0,
             policy: PolicyConfig::default(),
             metrics: true,
@@ -236,6 +240,12 @@ impl RelayConfig {
     /// Checks what the types cannot: the policy's keys parse and a
     /// restricted write mode names an owner.
     pub fn check(&self) -> Result<(), String> {
+        if !(1..=512).contains(&self.db_connections) {
+            return Err(format!(
+                "db_connections is {}: use 1 to 512",
+                self.db_connections
+            ));
+        }
         Policy::from_config(&self.policy).map(|_| ())
     }
 }

@@ -61,7 +61,7 @@ mod writer;
 
 pub use config::{ConfigError, Limits, MediaConfig, RateLimits, RelayConfig};
 pub use nip11::{information_document, SUPPORTED_NIPS};
-pub use pg::PgStore;
+pub use pg::{PgStore, SCHEMA_VERSION};
 pub use policy::{parse_key, PolicyConfig, WriteMode, DEFAULT_AUTH_READ_KINDS};
 pub use server::{start, RelayError, RelayHandle};
 pub use storage::{Change, ChangeFeed, RelayStorage};

@@ -51,7 +51,11 @@ pub async fn run(args: ClusterBenchArgs) -> anyhow::Result<()> {
     })
     .await?;
     let mut subscriber = connect(last).await?;
-    let since = events.iter().map(|e| e.created_at.as_secs()).min().unwrap_or(0);
+    let since = events
+        .iter()
+        .map(|e| e.created_at.as_secs())
+        .min()
+        .unwrap_or(0);
     subscriber
         .send(Message::text(
             json!(["REQ", "fan", {"kinds": [1], "since": since, "limit": 0}]).to_string(),

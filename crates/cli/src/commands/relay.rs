@@ -104,7 +104,7 @@ impl RelayArgs {
 /// in-flight writes are committed before the process exits.
 pub async fn run(args: RelayArgs) -> anyhow::Result<()> {
     let config = args.config()?;
-    let store = open_storage(&args.db, config.cache_mib)?;
+    let store = open_storage(&args.db, config.cache_mib, config.db_connections)?;
     tracing::info!(db = %store.describe(), "relay database open");
     let policy = config.policy.write.as_str();
     let media = config.media.dir.clone();
@@ -137,10 +137,15 @@ pub async fn run(args: RelayArgs) -> anyhow::Result<()> {
 }
 
 /// The relay's database: PostgreSQL for a `postgres://` URL, else a SQLite file.
-fn open_storage(db: &std::path::Path, cache_mib: u32) -> anyhow::Result<Arc<dyn RelayStorage>> {
+fn open_storage(
+    db: &std::path::Path,
+    cache_mib: u32,
+    connections: usize,
+) -> anyhow::Result<Arc<dyn RelayStorage>> {
     let text = db.to_string_lossy();
     if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-        let store = PgStore::connect(&text, None).context("opening the PostgreSQL database")?;
+        let store = PgStore::connect_with(&text, None, connections)
+            .context("opening the PostgreSQL database")?;
         return Ok(Arc::new(store));
     }
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {

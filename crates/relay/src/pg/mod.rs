@@ -21,13 +21,15 @@ use crate::storage::RelayStorage;
 mod cluster;
 mod filters;
 mod insert;
+mod schema;
 
 pub use cluster::PgChanges;
+pub use schema::LATEST as SCHEMA_VERSION;
 
 use filters::{conditions, Sql};
 
-/// Connections kept open to the database.
-const CONNECTIONS: usize = 4;
+/// Connections each process keeps open unless configured otherwise.
+pub const DEFAULT_CONNECTIONS: usize = 16;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS events (
@@ -174,10 +176,16 @@ impl PgStore {
     /// the tables if they are missing. With `schema`, everything lives in that
     /// schema (created if missing): tests use one per run.
     pub fn connect(url: &str, schema: Option<&str>) -> StoreResult<Self> {
-        off_runtime(|| Self::connect_here(url, schema))
+        Self::connect_with(url, schema, DEFAULT_CONNECTIONS)
     }
 
-    fn connect_here(url: &str, schema: Option<&str>) -> StoreResult<Self> {
+    /// [`PgStore::connect`] keeping `connections` connections open (at
+    /// least 1).
+    pub fn connect_with(url: &str, schema: Option<&str>, connections: usize) -> StoreResult<Self> {
+        off_runtime(|| Self::connect_here(url, schema, connections.max(1)))
+    }
+
+    fn connect_here(url: &str, schema: Option<&str>, connections: usize) -> StoreResult<Self> {
         let config: postgres::Config = url.parse().map_err(backend("reading the database URL"))?;
         let host = config
             .get_hosts()
@@ -204,8 +212,8 @@ impl PgStore {
                 });
             }
         }
-        let mut clients = Vec::with_capacity(CONNECTIONS);
-        for i in 0..CONNECTIONS {
+        let mut clients = Vec::with_capacity(connections);
+        for i in 0..connections {
             let mut client = config.connect(NoTls).map_err(backend("connecting"))?;
             if let Some(schema) = schema {
                 client
@@ -215,11 +223,7 @@ impl PgStore {
                     .map_err(backend("choosing the schema"))?;
             }
             if i == 0 {
-                client
-                    .batch_execute(&format!(
-                        "SELECT pg_advisory_lock(7771); {SCHEMA} SELECT pg_advisory_unlock(7771);"
-                    ))
-                    .map_err(backend("creating the tables"))?;
+                schema::migrate(&mut client)?;
             }
             clients.push(Mutex::new(Conn {
                 client,

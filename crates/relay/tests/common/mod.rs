@@ -57,7 +57,8 @@ pub fn open_storage(
                 let tag: u64 = rand::random();
                 format!("t_{tag:016x}")
             });
-            let store = PgStore::connect(&url, Some(&schema)).unwrap();
+            // Four connections a store: the suites run many at once.
+            let store = PgStore::connect_with(&url, Some(&schema), 4).unwrap();
             (Arc::new(store), Some(schema))
         }
         None => (
