@@ -43,8 +43,10 @@ const server = http.createServer(async (req, res) => {
       if (!pubkey) return fail(401, 'bad authorization')
       const type = req.headers['content-type'] ?? 'application/octet-stream'
       await storage.writeBlob(sha256, Readable.from([body]), type)
-      // writeBlob resolves when the source ends; wait for the file itself.
-      for (let i = 0; i < 100 && (await storage.getBlobSize(sha256)) < body.length; i++) {
+      // writeBlob resolves when the source ends; wait for the file itself
+      // (which may not exist yet: stat then fails, under load).
+      const size = async () => { try { return await storage.getBlobSize(sha256) } catch { return -1 } }
+      for (let i = 0; i < 300 && (await size()) < body.length; i++) {
         await new Promise((r) => setTimeout(r, 10))
       }
       const m = { pubkey, size: body.length, type, uploaded: Math.floor(Date.now() / 1000) }
