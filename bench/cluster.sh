@@ -50,11 +50,13 @@ echo "== nostr-bench, 17 clients on each node at once, ${SECS}s per mode"
 [ -x "$NB" ] || cargo install nostr-bench@0.4.0 --locked --root "$CACHE/nostr-bench" >/dev/null 2>&1 || true
 if [ -x "$NB" ]; then
   for mode in event req; do
+    RUNS=()
     for port in "${PORTS[@]}"; do
       ( line=$(timeout "$SECS" "$NB" "$mode" "ws://127.0.0.1:$port" -c 17 -t 1 --json 2>/dev/null | tail -n 1 || true)
         echo "node-$port $mode $line" ) &
+      RUNS+=($!)
     done
-    wait
+    for p in "${RUNS[@]}"; do wait "$p"; done
   done
 else
   echo "nostr-bench could not be installed: skipped"

@@ -29,7 +29,7 @@ pub use schema::LATEST as SCHEMA_VERSION;
 use filters::{conditions, Sql};
 
 /// Connections each process keeps open unless configured otherwise.
-pub const DEFAULT_CONNECTIONS: usize = 16;
+pub const DEFAULT_CONNECTIONS: usize = 4;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS events (
