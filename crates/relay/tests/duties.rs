@@ -10,12 +10,10 @@ mod common;
 
 use std::time::Duration;
 
-use base64::Engine;
 use common::*;
 use nostr::prelude::*;
 use samizdat_relay::{PolicyConfig, RelayConfig, WriteMode};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 fn wrap_to(recipient: &PublicKey, ago: u64) -> Event {
     let throwaway = Keys::generate();
@@ -181,19 +179,7 @@ async fn backdated_wraps_recipient_deletions_protected_reposts_and_lowercase_met
 
     // NIP-98 with the method written `post`.
     let body = json!({"method": "supportedmethods", "params": []}).to_string();
-    let payload = faster_hex::hex_string(&Sha256::digest(body.as_bytes()));
-    let auth = EventBuilder::new(Kind::HttpAuth, "")
-        .tags([
-            Tag::parse(["u", &relay.handle.url()]).unwrap(),
-            Tag::parse(["method", "post"]).unwrap(),
-            Tag::parse(["payload", &payload]).unwrap(),
-        ])
-        .finalize(&admin)
-        .unwrap();
-    let header = format!(
-        "Nostr {}",
-        base64::engine::general_purpose::STANDARD.encode(auth.as_json())
-    );
+    let header = nip98_header(&admin, &relay.handle.url(), "post", body.as_bytes(), now());
     let headers = vec![
         ("Content-Type", "application/nostr+json+rpc".to_string()),
         ("Authorization", header),

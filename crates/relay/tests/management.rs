@@ -6,27 +6,14 @@
 
 mod common;
 
-use base64::Engine;
 use common::*;
 use nostr::prelude::*;
 use samizdat_relay::{PolicyConfig, RelayConfig};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// A NIP-98 `Authorization` header value for a POST of `body` to `url`.
 fn authorization(keys: &Keys, url: &str, body: &[u8], created_at: u64) -> String {
-    let payload = faster_hex::hex_string(&Sha256::digest(body));
-    let event = EventBuilder::new(Kind::HttpAuth, "")
-        .tags([
-            Tag::parse(["u", url]).unwrap(),
-            Tag::parse(["method", "POST"]).unwrap(),
-            Tag::parse(["payload", &payload]).unwrap(),
-        ])
-        .custom_created_at(Timestamp::from_secs(created_at))
-        .finalize(keys)
-        .unwrap();
-    let encoded = base64::engine::general_purpose::STANDARD.encode(event.as_json());
-    format!("Nostr {encoded}")
+    nip98_header(keys, url, "POST", body, created_at)
 }
 
 /// Calls a NIP-86 method as `keys`; (HTTP status, JSON answer).

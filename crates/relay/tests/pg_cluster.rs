@@ -11,12 +11,10 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use common::*;
 use nostr::prelude::*;
 use samizdat_relay::{PolicyConfig, RelayConfig, RelayStorage};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 async fn node(store: Arc<dyn RelayStorage>, config: RelayConfig) -> samizdat_relay::RelayHandle {
     samizdat_relay::start(config, store, "127.0.0.1:0".parse().unwrap())
@@ -38,20 +36,7 @@ async fn event_on(c: &mut Client, sub: &str, within: Duration) -> Option<Event> 
 
 async fn ban(handle: &samizdat_relay::RelayHandle, admin: &Keys, key: &PublicKey) -> Value {
     let body = json!({"method": "banpubkey", "params": [key.to_hex(), "spam"]}).to_string();
-    let url = handle.url();
-    let payload = faster_hex::hex_string(&Sha256::digest(body.as_bytes()));
-    let auth = EventBuilder::new(Kind::HttpAuth, "")
-        .tags([
-            Tag::parse(["u", &url]).unwrap(),
-            Tag::parse(["method", "POST"]).unwrap(),
-            Tag::parse(["payload", &payload]).unwrap(),
-        ])
-        .finalize(admin)
-        .unwrap();
-    let header = format!(
-        "Nostr {}",
-        base64::engine::general_purpose::STANDARD.encode(auth.as_json())
-    );
+    let header = nip98_header(admin, &handle.url(), "POST", body.as_bytes(), now());
     let headers = vec![
         ("Content-Type", "application/nostr+json+rpc".to_string()),
         ("Authorization", header),

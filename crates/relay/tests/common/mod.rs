@@ -317,3 +317,24 @@ pub async fn nip11(addr: std::net::SocketAddr) -> Value {
     let (_, _, body) = http(addr, "GET", "/", &accept, b"").await;
     serde_json::from_str(&body).unwrap()
 }
+
+/// A NIP-98 `Authorization` header value for `method` (as written, any
+/// case) of `body` to `url`, dated `created_at`.
+pub fn nip98_header(keys: &Keys, url: &str, method: &str, body: &[u8], created_at: u64) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let payload = faster_hex::hex_string(&Sha256::digest(body));
+    let event = EventBuilder::new(Kind::HttpAuth, "")
+        .tags([
+            Tag::parse(["u", url]).unwrap(),
+            Tag::parse(["method", method]).unwrap(),
+            Tag::parse(["payload", &payload]).unwrap(),
+        ])
+        .custom_created_at(Timestamp::from_secs(created_at))
+        .finalize(keys)
+        .unwrap();
+    format!(
+        "Nostr {}",
+        base64::engine::general_purpose::STANDARD.encode(event.as_json())
+    )
+}
