@@ -14,6 +14,7 @@
 pub mod coalition;
 pub mod load;
 mod media;
+mod moderation;
 mod network;
 pub mod proxy;
 mod trust;
@@ -267,43 +268,6 @@ impl DemoNetwork {
             network.picture_posters = network.publish_pictures(options.seed).await?;
         }
         Ok(network)
-    }
-
-    /// On the home relay (the one the demo user runs): a spam note from a
-    /// stranger and a followed person's NIP-56 report of it, so the
-    /// operator's moderation queue has something in it.
-    fn publish_report(&self, seed: u64) -> Result<(), DemoError> {
-        let (Some(store), Some(reporter)) = (
-            self.relays.get(1).and_then(|r| r.store.as_ref()),
-            self.followed.first().and_then(|i| self.people.get(*i)),
-        ) else {
-            return Ok(());
-        };
-        let spammer = Keys::new(ev(SecretKey::from_slice(
-            &StdRng::seed_from_u64(seed ^ 0x5_9a44).random::<[u8; 32]>(),
-        ))?);
-        let at = Timestamp::from_secs(Timestamp::now().as_secs() - 1_800);
-        let spam = ev(EventBuilder::new(
-            Kind::TextNote,
-            "Double your sats in 24 hours!!! DM me for the secret wallet",
-        )
-        .custom_created_at(at)
-        .finalize(&spammer))?;
-        let report = ev(EventBuilder::new(Kind::Reporting, "scam, asks for money")
-            .tag(ev(Tag::parse([
-                "e".to_owned(),
-                spam.id.to_hex(),
-                "spam".into(),
-            ]))?)
-            .tag(ev(Tag::parse([
-                "p".to_owned(),
-                spammer.public_key().to_hex(),
-                "spam".into(),
-            ]))?)
-            .custom_created_at(at)
-            .finalize(&reporter.keys))?;
-        store.insert_batch(&[spam, report])?;
-        Ok(())
     }
 
     /// The monitor's NIP-66 announcement and reports, on the discovery relay.
