@@ -50,8 +50,7 @@ pub struct RelayConfig {
     /// it); lower it on a small machine.
     pub cache_mib: u32,
     /// PostgreSQL: connections each relay process keeps open (`db_connections`
-    /// in the config file; 4 by default, the best measured on 2 cores with the
-    /// database on the same machine). Queries wait for a free one.
+    /// in the config file; 4 by default). Queries wait for a free one.
     pub db_connections: usize,
     /// Blossom media serving on the same port ([`MediaConfig`]); off until
     /// a folder for the blobs is set.
