@@ -49,8 +49,9 @@ pub struct RelayConfig {
     /// grows with its database until about nine times this (the soak shows
     /// it); lower it on a small machine.
     pub cache_mib: u32,
-    /// PostgreSQL: connections each relay process keeps open (`db_connections`
-    /// in the config file; 4 by default). Queries wait for a free one.
+    /// PostgreSQL: the most connections each relay process opens (its pool's
+    /// size; `db_connections` in the config file; 4 by default). Queries
+    /// wait for a free one, in order.
     pub db_connections: usize,
     /// Blossom media serving on the same port ([`MediaConfig`]); off until
     /// a folder for the blobs is set.

@@ -22,7 +22,8 @@ pub struct RelayArgs {
     listen: SocketAddr,
     /// The relay's database: a SQLite file (created if missing), or a
     /// PostgreSQL URL (`postgres://user:password@host:port/db`; tables are
-    /// created if missing).
+    /// created or migrated; `?sslmode=require[&sslrootcert=ca.pem]` for TLS,
+    /// the server's certificate always verified).
     #[arg(long, value_name = "FILE|URL")]
     db: PathBuf,
     /// TOML config file (identity, limits, rate limits, policy); re-read on SIGHUP.

@@ -7,14 +7,16 @@
 //! the 8,000-byte payload limit), `<node>|m` (moderation or settings
 //! changed). A node skips its own notifications.
 
+use std::sync::mpsc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use nostr::prelude::*;
-use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, GenericClient};
 use samizdat_store::{StoreError, StoreResult};
+use tokio_postgres::AsyncMessage;
 
 use super::backend;
+use super::connect::{connect_one, PgRuntime, Target};
 use crate::storage::{Change, ChangeFeed};
 
 /// Event ids per notification (65 bytes each, well under the 8,000-byte
@@ -23,6 +25,9 @@ pub const IDS_PER_NOTIFY: usize = 100;
 
 /// Largest ephemeral event sent whole (bytes of JSON).
 const EPHEMERAL_MAX: usize = 7_800;
+
+/// The statement that sends one payload: `$1` the channel, `$2` the payload.
+pub(super) const NOTIFY: &str = "SELECT pg_notify($1, $2)";
 
 /// The channel of a database (one per schema, so tests on one server with a
 /// schema each do not hear each other).
@@ -33,55 +38,28 @@ pub(super) fn channel(schema: Option<&str>) -> String {
     }
 }
 
-/// Announces stored events on `client` (a transaction: delivered at its
-/// commit).
-pub(super) fn announce(
-    client: &mut impl GenericClient,
-    channel: &str,
-    node: &str,
-    stored: &[EventId],
-) -> StoreResult<()> {
-    let err = backend("announcing writes to the cluster");
-    for chunk in stored.chunks(IDS_PER_NOTIFY) {
-        let ids: Vec<String> = chunk.iter().map(EventId::to_hex).collect();
-        let payload = format!("{node}|e|{}", ids.join(","));
-        client
-            .execute("SELECT pg_notify($1, $2)", &[&channel, &payload])
-            .map_err(&err)?;
-    }
-    Ok(())
+/// The payloads announcing stored events (sent inside the writing
+/// transaction: delivered at its commit).
+pub(super) fn stored_payloads(node: &str, stored: &[EventId]) -> Vec<String> {
+    stored
+        .chunks(IDS_PER_NOTIFY)
+        .map(|chunk| {
+            let ids: Vec<String> = chunk.iter().map(EventId::to_hex).collect();
+            format!("{node}|e|{}", ids.join(","))
+        })
+        .collect()
 }
 
-/// Passes an ephemeral event on whole, when it fits a notification (larger
-/// ones stay on this node).
-pub(super) fn announce_ephemeral(
-    client: &mut impl GenericClient,
-    channel: &str,
-    node: &str,
-    event: &Event,
-) -> StoreResult<()> {
+/// The payload passing an ephemeral event on whole, when it fits a
+/// notification (larger ones stay on this node).
+pub(super) fn ephemeral_payload(node: &str, event: &Event) -> Option<String> {
     let json = event.as_json();
-    if json.len() > EPHEMERAL_MAX {
-        return Ok(());
-    }
-    let payload = format!("{node}|x|{json}");
-    client
-        .execute("SELECT pg_notify($1, $2)", &[&channel, &payload])
-        .map(|_| ())
-        .map_err(backend("passing an ephemeral event to the cluster"))
+    (json.len() <= EPHEMERAL_MAX).then(|| format!("{node}|x|{json}"))
 }
 
-/// Announces that moderation lists or settings changed.
-pub(super) fn announce_moderation(
-    client: &mut impl GenericClient,
-    channel: &str,
-    node: &str,
-) -> StoreResult<()> {
-    let payload = format!("{node}|m");
-    client
-        .execute("SELECT pg_notify($1, $2)", &[&channel, &payload])
-        .map(|_| ())
-        .map_err(backend("announcing a moderation change"))
+/// The payload saying that moderation lists or settings changed.
+pub(super) fn moderation_payload(node: &str) -> String {
+    format!("{node}|m")
 }
 
 /// Reads a payload from another node; `None` for our own or an unreadable one.
@@ -108,19 +86,52 @@ pub(super) fn parse(payload: &str, own_node: &str) -> Option<Change> {
     }
 }
 
-/// A node's listening connection.
+/// A node's listening connection: its task (on the store's runtime) passes
+/// every notification's payload on; `None` ends the feed (the connection
+/// closed, with why).
 pub struct PgChanges {
-    pub(super) client: Client,
-    pub(super) node: String,
+    payloads: mpsc::Receiver<Result<String, String>>,
+    /// Kept so the connection stays open.
+    _client: tokio_postgres::Client,
+    node: String,
 }
 
 impl PgChanges {
-    /// Listens on `channel` with `client`.
-    pub(super) fn new(mut client: Client, channel: &str, node: String) -> StoreResult<Self> {
+    /// Opens a connection of its own and listens on `channel`.
+    pub(super) async fn open(
+        target: &Target,
+        runtime: &PgRuntime,
+        channel: &str,
+        node: String,
+    ) -> StoreResult<Self> {
+        let (client, mut connection) = connect_one(target).await?;
+        let (send, payloads) = mpsc::channel();
+        runtime.spawn(async move {
+            let mut messages =
+                futures_util::stream::poll_fn(move |cx| connection.as_mut().poll_message(cx));
+            while let Some(message) = messages.next().await {
+                let passed = match message {
+                    Ok(AsyncMessage::Notification(n)) => send.send(Ok(n.payload().to_string())),
+                    Ok(_) => Ok(()),
+                    Err(e) => {
+                        let _ = send.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                if passed.is_err() {
+                    return;
+                }
+            }
+        });
         client
             .batch_execute(&format!("LISTEN {channel}"))
+            .await
             .map_err(backend("listening for the cluster"))?;
-        Ok(Self { client, node })
+        Ok(Self {
+            payloads,
+            _client: client,
+            node,
+        })
     }
 }
 
@@ -129,22 +140,23 @@ impl ChangeFeed for PgChanges {
         let deadline = std::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let next = self
-                .client
-                .notifications()
-                .timeout_iter(left)
-                .next()
-                .map_err(backend("waiting for the cluster"))?;
-            let Some(n) = next else {
-                if self.client.is_closed() {
+            let payload = match self.payloads.recv_timeout(left) {
+                Ok(Ok(payload)) => payload,
+                Ok(Err(message)) => {
+                    return Err(StoreError::Backend {
+                        operation: "waiting for the cluster",
+                        message,
+                    })
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => return Ok(None),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
                     return Err(StoreError::Backend {
                         operation: "waiting for the cluster",
                         message: "the connection closed".into(),
-                    });
+                    })
                 }
-                return Ok(None);
             };
-            if let Some(change) = parse(n.payload(), &self.node) {
+            if let Some(change) = parse(&payload, &self.node) {
                 return Ok(Some(change));
             }
             if left.is_zero() {

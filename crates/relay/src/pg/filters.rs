@@ -2,8 +2,8 @@
 //! parameters, under the same bounds as the SQLite store.
 
 use nostr::prelude::*;
-use postgres::types::ToSql;
 use samizdat_store::{StoreConfig, StoreResult};
+use tokio_postgres::types::ToSql;
 
 /// SQL text and its parameters, numbered as they are pushed.
 #[derive(Default)]

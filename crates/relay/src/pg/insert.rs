@@ -2,25 +2,20 @@
 //! tombstones, replaceable and addressable versions, NIP-09 deletions, NIP-40
 //! expiry, size bounds), one statement each, prepared once per connection.
 
-use std::collections::HashMap;
-
+use deadpool_postgres::Transaction;
 use nostr::prelude::*;
-use postgres::{Statement, Transaction};
 use samizdat_store::rules::{d_tag, expiration, indexable_tags, is_searchable, size_violation};
 use samizdat_store::{InsertOutcome, StoreConfig, StoreResult};
 
-use super::{backend, prepared, PgStore};
+use super::{backend, PgStore};
 
 impl PgStore {
-    pub(super) fn insert_one(
-        tx: &mut Transaction<'_>,
-        statements: &mut HashMap<String, Statement>,
+    pub(super) async fn insert_one(
+        tx: &Transaction<'_>,
         event: &Event,
         now: i64,
     ) -> StoreResult<InsertOutcome> {
         let err = backend("inserting an event");
-        let mut st =
-            |tx: &mut Transaction<'_>, sql: &str| prepared(tx, statements, sql).map_err(&err);
         if event.kind.is_ephemeral() {
             return Ok(InsertOutcome::Ephemeral);
         }
@@ -33,12 +28,14 @@ impl PgStore {
         }
         let id = event.id.as_bytes().to_vec();
         let pubkey = event.pubkey.to_bytes().to_vec();
-        let known = st(
-            tx,
-            "SELECT EXISTS (SELECT 1 FROM events WHERE id = $1),
+        let known = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE id = $1),
                     EXISTS (SELECT 1 FROM deleted_ids WHERE id = $1 AND pubkey = $2)",
-        )?;
-        let row = tx.query_one(&known, &[&id, &pubkey]).map_err(&err)?;
+            )
+            .await
+            .map_err(&err)?;
+        let row = tx.query_one(&known, &[&id, &pubkey]).await.map_err(&err)?;
         if row.get::<_, bool>(0) {
             return Ok(InsertOutcome::Duplicate);
         }
@@ -57,24 +54,25 @@ impl PgStore {
         let mut outcome = InsertOutcome::Stored;
         if let Some(dtag) = &address {
             let lock_key = format!("{}:{kind}:{dtag}", event.pubkey.to_hex());
-            let lock = st(tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")?;
-            tx.execute(&lock, &[&lock_key]).map_err(&err)?;
-            let tomb = st(
-                tx,
-                "SELECT until FROM deleted_addresses WHERE pubkey = $1 AND kind = $2 AND dtag = $3",
-            )?;
+            let lock = tx
+                .prepare_cached("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .await
+                .map_err(&err)?;
+            tx.execute(&lock, &[&lock_key]).await.map_err(&err)?;
+            let tomb = tx.prepare_cached("SELECT until FROM deleted_addresses WHERE pubkey = $1 AND kind = $2 AND dtag = $3").await.map_err(&err)?;
             let until: Option<i64> = tx
                 .query_opt(&tomb, &[&pubkey, &kind, dtag])
+                .await
                 .map_err(&err)?
                 .map(|r| r.get(0));
             if until.is_some_and(|until| created_at <= until) {
                 return Ok(InsertOutcome::Deleted);
             }
-            let versions = st(
-                tx,
-                "SELECT seq, created_at, id FROM events WHERE pubkey = $1 AND kind = $2 AND dtag = $3",
-            )?;
-            let older = tx.query(&versions, &[&pubkey, &kind, dtag]).map_err(&err)?;
+            let versions = tx.prepare_cached("SELECT seq, created_at, id FROM events WHERE pubkey = $1 AND kind = $2 AND dtag = $3").await.map_err(&err)?;
+            let older = tx
+                .query(&versions, &[&pubkey, &kind, dtag])
+                .await
+                .map_err(&err)?;
             for row in older {
                 let (old_seq, old_created, old_id): (i64, i64, Vec<u8>) =
                     (row.get(0), row.get(1), row.get(2));
@@ -83,16 +81,16 @@ impl PgStore {
                 if !new_wins {
                     return Ok(InsertOutcome::RejectedOlder);
                 }
-                let delete = st(tx, "DELETE FROM events WHERE seq = $1")?;
-                tx.execute(&delete, &[&old_seq]).map_err(&err)?;
+                let delete = tx
+                    .prepare_cached("DELETE FROM events WHERE seq = $1")
+                    .await
+                    .map_err(&err)?;
+                tx.execute(&delete, &[&old_seq]).await.map_err(&err)?;
                 outcome = InsertOutcome::ReplacedOlder;
             }
         }
-        let insert = st(
-            tx,
-            "INSERT INTO events (id, pubkey, kind, created_at, dtag, expires_at, searchable, content, raw)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING seq",
-        )?;
+        let insert = tx.prepare_cached("INSERT INTO events (id, pubkey, kind, created_at, dtag, expires_at, searchable, content, raw)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING seq").await.map_err(&err)?;
         let inserted = tx
             .query_opt(
                 &insert,
@@ -108,6 +106,7 @@ impl PgStore {
                     &event.as_json(),
                 ],
             )
+            .await
             .map_err(&err)?;
         let Some(row) = inserted else {
             return Ok(InsertOutcome::Duplicate);
@@ -117,17 +116,20 @@ impl PgStore {
             .map(|(name, value)| ((name as char).to_string(), value.to_string()))
             .unzip();
         if !names.is_empty() {
-            let tags = st(
-                tx,
-                "INSERT INTO tags (name, value, created_at, event)
+            let tags = tx
+                .prepare_cached(
+                    "INSERT INTO tags (name, value, created_at, event)
                  SELECT n, v, $3, $4 FROM UNNEST($1::text[], $2::text[]) AS u(n, v)
                  ON CONFLICT DO NOTHING",
-            )?;
+                )
+                .await
+                .map_err(&err)?;
             tx.execute(&tags, &[&names, &values, &created_at, &seq])
+                .await
                 .map_err(&err)?;
         }
         if event.kind == Kind::EventDeletion {
-            Self::apply_deletion(tx, event, &pubkey, created_at)?;
+            Self::apply_deletion(tx, event, &pubkey, created_at).await?;
         }
         Ok(outcome)
     }
@@ -135,8 +137,8 @@ impl PgStore {
     /// NIP-09, as the SQLite store applies it: the author's own events named
     /// by `e` tags, older versions of addresses named by `a` tags; tombstones
     /// keep them out; deletion requests are not deleted.
-    fn apply_deletion(
-        tx: &mut Transaction<'_>,
+    async fn apply_deletion(
+        tx: &Transaction<'_>,
         deletion: &Event,
         pubkey: &Vec<u8>,
         created_at: i64,
@@ -157,11 +159,13 @@ impl PgStore {
                         "DELETE FROM events WHERE id = $1 AND pubkey = $2 AND kind <> 5",
                         &[&target, pubkey],
                     )
+                    .await
                     .map_err(&err)?;
                     tx.execute(
                         "INSERT INTO deleted_ids (id, pubkey) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                         &[&target, pubkey],
                     )
+                    .await
                     .map_err(&err)?;
                 }
                 "a" => {
@@ -191,6 +195,7 @@ impl PgStore {
                         "DELETE FROM events WHERE pubkey = $1 AND kind = $2 AND dtag = $3 AND created_at <= $4",
                         &[pubkey, &kind, &dtag, &created_at],
                     )
+                    .await
                     .map_err(&err)?;
                     tx.execute(
                         "INSERT INTO deleted_addresses (pubkey, kind, dtag, until) VALUES ($1, $2, $3, $4)
@@ -198,6 +203,7 @@ impl PgStore {
                          SET until = GREATEST(deleted_addresses.until, EXCLUDED.until)",
                         &[pubkey, &kind, &dtag, &created_at],
                     )
+                    .await
                     .map_err(&err)?;
                 }
                 _ => {}

@@ -9,16 +9,14 @@
 //! addressable inserts take a transaction-level advisory lock on their
 //! address, so two writers cannot both keep a version.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
+use deadpool_postgres::{Object, Pool};
 use nostr::prelude::*;
-use postgres::{Client, GenericClient, NoTls, Statement};
 use samizdat_store::{InsertOutcome, ModerationEntry, StoreError, StoreResult};
 
 use crate::storage::RelayStorage;
 
 mod cluster;
+mod connect;
 mod filters;
 mod insert;
 mod schema;
@@ -26,9 +24,11 @@ mod schema;
 pub use cluster::PgChanges;
 pub use schema::LATEST as SCHEMA_VERSION;
 
+use cluster::NOTIFY;
+use connect::{PgRuntime, Target};
 use filters::{conditions, Sql};
 
-/// Connections each process keeps open unless configured otherwise.
+/// Connections each process may open unless configured otherwise.
 pub const DEFAULT_CONNECTIONS: usize = 4;
 
 const SCHEMA: &str = r#"
@@ -83,55 +83,35 @@ CREATE TABLE IF NOT EXISTS moderation (
 "#;
 
 /// Prepared statements kept per connection, by SQL text (filter shapes are
-/// few: the text depends on which conditions a filter has, not on its values).
+/// few: the text depends on which conditions a filter has, not on its
+/// values); past this many the cache starts again.
 const STATEMENT_CACHE: usize = 512;
 
-/// One connection and its prepared statements.
-pub(super) struct Conn {
-    client: Client,
-    statements: std::collections::HashMap<String, Statement>,
-}
-
-/// The statement for `sql`, prepared once per connection.
-pub(super) fn prepared(
-    client: &mut impl GenericClient,
-    statements: &mut std::collections::HashMap<String, Statement>,
-    sql: &str,
-) -> Result<Statement, postgres::Error> {
-    if let Some(statement) = statements.get(sql) {
-        return Ok(statement.clone());
-    }
-    let statement = client.prepare(sql)?;
-    if statements.len() >= STATEMENT_CACHE {
-        statements.clear();
-    }
-    statements.insert(sql.to_string(), statement.clone());
-    Ok(statement)
-}
-
-/// The relay's events in PostgreSQL.
+/// The relay's events in PostgreSQL: an async pool (tokio-postgres and
+/// deadpool) on a runtime of its own, behind the blocking
+/// [`RelayStorage`] calls.
 pub struct PgStore {
-    clients: Vec<Mutex<Conn>>,
-    next: AtomicUsize,
-    described: String,
-    /// How to open another connection (the cluster listener's).
-    config: postgres::Config,
-    /// The schema, when not the default one.
-    schema: Option<String>,
+    pool: Pool,
+    target: Target,
+    /// Declared after the pool: connections close before their runtime.
+    runtime: PgRuntime,
     /// This process's name in the cluster's notifications (random).
     node: String,
     /// The NOTIFY channel of this database (and schema).
     channel: String,
 }
 
-pub(super) fn backend(operation: &'static str) -> impl Fn(postgres::Error) -> StoreError {
+pub(super) fn backend<E: std::error::Error>(operation: &'static str) -> impl Fn(E) -> StoreError {
     move |e| {
         // The client's Display leaves out the cause ("connection refused").
         let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
+        let mut source = e.source();
         while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
+            let cause_text = cause.to_string();
+            if !message.ends_with(&cause_text) {
+                message.push_str(": ");
+                message.push_str(&cause_text);
+            }
             source = cause.source();
         }
         StoreError::Backend { operation, message }
@@ -142,10 +122,9 @@ fn now() -> i64 {
     Timestamp::now().as_secs() as i64
 }
 
-/// Runs `f` where the synchronous PostgreSQL client may block: directly on
-/// a plain thread, on a scoped thread of its own when called from inside a
-/// tokio runtime (the client drives its own runtime, which tokio forbids
-/// inside another one).
+/// Runs `f` where it may block on the store's runtime: directly on a plain
+/// thread or tokio's blocking pool, on a scoped thread of its own when
+/// called from a runtime's worker (tokio forbids blocking there).
 fn off_runtime<T: Send>(f: impl FnOnce() -> StoreResult<T> + Send) -> StoreResult<T> {
     if crate::storage::on_blocking_pool() || tokio::runtime::Handle::try_current().is_err() {
         return f();
@@ -160,152 +139,91 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> StoreResult<T> + Send) -> StoreResul
     })
 }
 
-impl Drop for PgStore {
-    /// Closing a connection blocks on the client's own runtime: done on a
-    /// plain thread when the store is dropped inside a tokio runtime.
-    fn drop(&mut self) {
-        let clients = std::mem::take(&mut self.clients);
-        if tokio::runtime::Handle::try_current().is_ok() {
-            let _ = std::thread::spawn(move || drop(clients)).join();
-        }
-    }
-}
-
 impl PgStore {
-    /// Connects to `url` (`postgres://user:password@host:port/db`) and creates
-    /// the tables if they are missing. With `schema`, everything lives in that
-    /// schema (created if missing): tests use one per run.
+    /// Connects to `url` (`postgres://user:password@host:port/db`, with
+    /// `?sslmode=require[&sslrootcert=ca.pem]` for TLS) and brings the
+    /// tables to the current schema version. With `schema`, everything
+    /// lives in that schema (created if missing): tests use one per run.
     pub fn connect(url: &str, schema: Option<&str>) -> StoreResult<Self> {
         Self::connect_with(url, schema, DEFAULT_CONNECTIONS)
     }
 
-    /// [`PgStore::connect`] keeping `connections` connections open (at
-    /// least 1).
+    /// [`PgStore::connect`] with a pool of at most `connections`
+    /// connections (at least 1), opened as needed.
     pub fn connect_with(url: &str, schema: Option<&str>, connections: usize) -> StoreResult<Self> {
-        off_runtime(|| Self::connect_here(url, schema, connections.max(1)))
-    }
-
-    fn connect_here(url: &str, schema: Option<&str>, connections: usize) -> StoreResult<Self> {
-        let config: postgres::Config = url.parse().map_err(backend("reading the database URL"))?;
-        let host = config
-            .get_hosts()
-            .first()
-            .map(|h| match h {
-                postgres::config::Host::Tcp(name) => name.clone(),
-                #[cfg(unix)]
-                postgres::config::Host::Unix(path) => path.display().to_string(),
-            })
-            .unwrap_or_default();
-        let described = format!(
-            "postgres {host}/{}{}",
-            config.get_dbname().unwrap_or(""),
-            schema.map(|s| format!(" schema {s}")).unwrap_or_default()
-        );
-        if let Some(schema) = schema {
-            if !schema
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return Err(StoreError::Backend {
-                    operation: "choosing a schema",
-                    message: format!("schema name {schema:?} may hold letters, digits and _ only"),
-                });
-            }
-        }
-        let mut clients = Vec::with_capacity(connections);
-        for i in 0..connections {
-            let mut client = config.connect(NoTls).map_err(backend("connecting"))?;
-            if let Some(schema) = schema {
-                client
-                    .batch_execute(&format!(
-                        "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
-                    ))
-                    .map_err(backend("choosing the schema"))?;
-            }
-            if i == 0 {
-                schema::migrate(&mut client)?;
-            }
-            clients.push(Mutex::new(Conn {
-                client,
-                statements: std::collections::HashMap::new(),
-            }));
-        }
-        Ok(Self {
-            clients,
-            next: AtomicUsize::new(0),
-            described,
-            config,
-            schema: schema.map(str::to_owned),
+        let target = connect::target(url, schema)?;
+        let store = Self {
+            pool: connect::pool(&target, connections)?,
+            target,
+            runtime: PgRuntime::new()?,
             node: format!("{:08x}", rand::random::<u32>()),
             channel: cluster::channel(schema),
-        })
+        };
+        store.block(async {
+            let mut client = store.client().await?;
+            schema::migrate(&mut client, schema).await
+        })?;
+        Ok(store)
     }
 
-    /// Opens one more connection on the same database and schema.
-    fn open_client(&self) -> StoreResult<postgres::Client> {
-        let mut client = self.config.connect(NoTls).map_err(backend("connecting"))?;
-        if let Some(schema) = &self.schema {
-            client
-                .batch_execute(&format!("SET search_path TO {schema}"))
-                .map_err(backend("choosing the schema"))?;
+    /// Runs `fut` on the store's runtime and waits for it (see
+    /// [`off_runtime`]).
+    fn block<T: Send>(
+        &self,
+        fut: impl std::future::Future<Output = StoreResult<T>> + Send,
+    ) -> StoreResult<T> {
+        off_runtime(|| self.runtime.block_on(fut))
+    }
+
+    /// A connection from the pool (waiting for one, in order).
+    async fn client(&self) -> StoreResult<Object> {
+        let client = self.pool.get().await.map_err(backend("connecting"))?;
+        if client.statement_cache.size() >= STATEMENT_CACHE {
+            client.statement_cache.clear();
         }
         Ok(client)
     }
 
-    /// Tells the other nodes that moderation lists or settings changed.
-    fn moderation_changed(&self, c: &mut Conn) -> StoreResult<()> {
-        cluster::announce_moderation(&mut c.client, &self.channel, &self.node)
+    /// Sends `payload` on the cluster's channel over `client` (a
+    /// transaction: delivered at its commit).
+    async fn notify(&self, client: &tokio_postgres::Client, payload: &str) -> StoreResult<()> {
+        client
+            .execute(NOTIFY, &[&self.channel, &payload])
+            .await
+            .map(|_| ())
+            .map_err(backend("announcing to the cluster"))
     }
 
-    /// Runs `f` on an idle connection (or waits for one), off any async
-    /// runtime (see [`off_runtime`]).
-    fn with_client<T: Send>(
-        &self,
-        f: impl FnOnce(&mut Conn) -> StoreResult<T> + Send,
-    ) -> StoreResult<T> {
-        off_runtime(|| self.with_client_here(f))
-    }
-
-    fn with_client_here<T>(&self, f: impl FnOnce(&mut Conn) -> StoreResult<T>) -> StoreResult<T> {
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        for i in 0..self.clients.len() {
-            if let Ok(mut c) = self.clients[(start + i) % self.clients.len()].try_lock() {
-                return f(&mut c);
-            }
-        }
-        let mut c = self.clients[start % self.clients.len()]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        f(&mut c)
-    }
-}
-
-impl RelayStorage for PgStore {
-    fn insert_batch(&self, events: &[Event]) -> StoreResult<Vec<InsertOutcome>> {
+    /// Stores a batch in one transaction; the other nodes hear of what was
+    /// stored when (and only if) it commits.
+    pub async fn insert_batch_async(&self, events: &[Event]) -> StoreResult<Vec<InsertOutcome>> {
         let now = now();
-        self.with_client(|conn| {
-            let Conn { client, statements } = conn;
-            let mut tx = client
-                .transaction()
-                .map_err(backend("starting a transaction"))?;
-            let mut outcomes = Vec::with_capacity(events.len());
-            for event in events {
-                outcomes.push(Self::insert_one(&mut tx, statements, event, now)?);
-            }
-            // The other nodes hear of it when (and only if) it commits.
-            let stored: Vec<EventId> = events
-                .iter()
-                .zip(&outcomes)
-                .filter(|(_, o)| o.is_stored())
-                .map(|(e, _)| e.id)
-                .collect();
-            cluster::announce(&mut tx, &self.channel, &self.node, &stored)?;
-            tx.commit().map_err(backend("committing inserts"))?;
-            Ok(outcomes)
-        })
+        let mut client = self.client().await?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(backend("starting a transaction"))?;
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in events {
+            outcomes.push(Self::insert_one(&tx, event, now).await?);
+        }
+        let stored: Vec<EventId> = events
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.is_stored())
+            .map(|(e, _)| e.id)
+            .collect();
+        for payload in cluster::stored_payloads(&self.node, &stored) {
+            tx.execute(NOTIFY, &[&self.channel, &payload])
+                .await
+                .map_err(backend("announcing writes to the cluster"))?;
+        }
+        tx.commit().await.map_err(backend("committing inserts"))?;
+        Ok(outcomes)
     }
 
-    fn query(&self, filters: &[Filter]) -> StoreResult<Vec<Event>> {
+    /// Answers NIP-01 filters (see [`RelayStorage::query`]).
+    pub async fn query_async(&self, filters: &[Filter]) -> StoreResult<Vec<Event>> {
         let now = now();
         let mut rows: Vec<(i64, i64, Vec<u8>, String)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -345,13 +263,16 @@ impl RelayStorage for PgStore {
                 "SELECT e.seq, e.created_at, e.id, e.raw FROM {from} WHERE {cond}
                  ORDER BY {order} LIMIT {fetch}"
             );
-            let found = self.with_client(|c| {
-                let statement = prepared(&mut c.client, &mut c.statements, &sql.text)
-                    .map_err(backend("preparing a query"))?;
-                c.client
-                    .query(&statement, &sql.refs())
-                    .map_err(backend("running a query"))
-            })?;
+            let client = self.client().await?;
+            let statement = client
+                .prepare_cached(&sql.text)
+                .await
+                .map_err(backend("preparing a query"))?;
+            let found = client
+                .query(&statement, &sql.refs())
+                .await
+                .map_err(backend("running a query"))?;
+            drop(client);
             let mut this_filter = std::collections::HashSet::new();
             for row in found {
                 let seq: i64 = row.get(0);
@@ -374,7 +295,8 @@ impl RelayStorage for PgStore {
             .collect()
     }
 
-    fn count(&self, filters: &[Filter], hidden_kinds: &[u16]) -> StoreResult<u64> {
+    /// NIP-45 (see [`RelayStorage::count`]).
+    pub async fn count_async(&self, filters: &[Filter], hidden_kinds: &[u16]) -> StoreResult<u64> {
         let now = now();
         let mut sql = Sql::default();
         let mut ors = Vec::new();
@@ -392,29 +314,62 @@ impl RelayStorage for PgStore {
             "SELECT count(*) FROM events e WHERE ({}) AND e.kind <> ALL({hidden})",
             ors.join(" OR ")
         );
-        let n: i64 = self
-            .with_client(|c| {
-                let statement = prepared(&mut c.client, &mut c.statements, &sql.text)
-                    .map_err(backend("preparing a count"))?;
-                c.client
-                    .query_one(&statement, &sql.refs())
-                    .map_err(backend("counting events"))
-            })?
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&sql.text)
+            .await
+            .map_err(backend("preparing a count"))?;
+        let n: i64 = client
+            .query_one(&statement, &sql.refs())
+            .await
+            .map_err(backend("counting events"))?
             .get(0);
         Ok(n as u64)
     }
 
+    /// One statement on a pooled connection: rows changed.
+    async fn execute(
+        &self,
+        operation: &'static str,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute(sql, params)
+            .await
+            .map_err(backend(operation))
+    }
+
+    /// Tells the other nodes that moderation lists or settings changed.
+    async fn moderation_changed(&self) -> StoreResult<()> {
+        let client = self.client().await?;
+        self.notify(&client, &cluster::moderation_payload(&self.node))
+            .await
+    }
+}
+
+impl RelayStorage for PgStore {
+    fn insert_batch(&self, events: &[Event]) -> StoreResult<Vec<InsertOutcome>> {
+        self.block(self.insert_batch_async(events))
+    }
+
+    fn query(&self, filters: &[Filter]) -> StoreResult<Vec<Event>> {
+        self.block(self.query_async(filters))
+    }
+
+    fn count(&self, filters: &[Filter], hidden_kinds: &[u16]) -> StoreResult<u64> {
+        self.block(self.count_async(filters, hidden_kinds))
+    }
+
     fn purge_expired(&self) -> StoreResult<usize> {
         let now = now();
-        self.with_client(|c| {
-            c.client
-                .execute(
-                    "DELETE FROM events WHERE expires_at IS NOT NULL AND expires_at <= $1",
-                    &[&now],
-                )
-                .map(|n| n as usize)
-                .map_err(backend("purging expired events"))
-        })
+        self.block(self.execute(
+            "purging expired events",
+            "DELETE FROM events WHERE expires_at IS NOT NULL AND expires_at <= $1",
+            &[&now],
+        ))
+        .map(|n| n as usize)
     }
 
     fn checkpoint(&self) -> StoreResult<()> {
@@ -423,12 +378,12 @@ impl RelayStorage for PgStore {
 
     fn remove_event(&self, id: &EventId) -> StoreResult<bool> {
         let id = id.as_bytes().to_vec();
-        self.with_client(|c| {
-            c.client
-                .execute("DELETE FROM events WHERE id = $1", &[&id])
-                .map(|n| n > 0)
-                .map_err(backend("removing an event"))
-        })
+        self.block(self.execute(
+            "removing an event",
+            "DELETE FROM events WHERE id = $1",
+            &[&id],
+        ))
+        .map(|n| n > 0)
     }
 
     fn moderation_add(
@@ -439,53 +394,64 @@ impl RelayStorage for PgStore {
         admin: &str,
     ) -> StoreResult<()> {
         let at = now();
-        self.with_client(|c| {
-            c.client.execute(
+        self.block(async {
+            self.execute(
+                "writing a moderation list",
                 "INSERT INTO moderation (list, value, reason, admin, at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (list, value) DO UPDATE SET reason = $3, admin = $4, at = $5",
                 &[&list, &value, &reason, &admin, &at],
             )
-            .map_err(backend("writing a moderation list"))?;
-            self.moderation_changed(c)
+            .await?;
+            self.moderation_changed().await
         })
     }
 
     fn moderation_remove(&self, list: &str, value: &str) -> StoreResult<bool> {
-        self.with_client(|c| {
-            c.client
+        self.block(async {
+            let removed = self
                 .execute(
+                    "writing a moderation list",
                     "DELETE FROM moderation WHERE list = $1 AND value = $2",
                     &[&list, &value],
                 )
-                .map(|n| n > 0)
-                .map_err(backend("writing a moderation list"))
-                .and_then(|removed| self.moderation_changed(c).map(|()| removed))
+                .await?;
+            self.moderation_changed().await?;
+            Ok(removed > 0)
         })
     }
 
     fn moderation_set_only(&self, list: &str, value: &str, admin: &str) -> StoreResult<()> {
         let at = now();
-        self.with_client(|c| {
-            let mut tx = c.client.transaction().map_err(backend("writing a setting"))?;
+        self.block(async {
+            let err = backend("writing a setting");
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(&err)?;
             tx.execute("DELETE FROM moderation WHERE list = $1", &[&list])
-                .map_err(backend("writing a setting"))?;
+                .await
+                .map_err(&err)?;
             tx.execute(
                 "INSERT INTO moderation (list, value, reason, admin, at) VALUES ($1, $2, '', $3, $4)",
                 &[&list, &value, &admin, &at],
             )
-            .map_err(backend("writing a setting"))?;
-            cluster::announce_moderation(&mut tx, &self.channel, &self.node)?;
-            tx.commit().map_err(backend("writing a setting"))
+            .await
+            .map_err(&err)?;
+            tx.execute(NOTIFY, &[&self.channel, &cluster::moderation_payload(&self.node)])
+                .await
+                .map_err(&err)?;
+            tx.commit().await.map_err(&err)
         })
     }
 
     fn moderation_list(&self, list: &str) -> StoreResult<Vec<ModerationEntry>> {
-        let rows = self.with_client(|c| {
-            c.client.query(
-                "SELECT value, reason, admin, at FROM moderation WHERE list = $1 ORDER BY at, value",
-                &[&list],
-            )
-            .map_err(backend("reading a moderation list"))
+        let rows = self.block(async {
+            let client = self.client().await?;
+            client
+                .query(
+                    "SELECT value, reason, admin, at FROM moderation WHERE list = $1 ORDER BY at, value",
+                    &[&list],
+                )
+                .await
+                .map_err(backend("reading a moderation list"))
         })?;
         Ok(rows
             .into_iter()
@@ -499,7 +465,7 @@ impl RelayStorage for PgStore {
     }
 
     fn describe(&self) -> String {
-        self.described.clone()
+        self.target.described.clone()
     }
 
     fn shared(&self) -> bool {
@@ -507,15 +473,24 @@ impl RelayStorage for PgStore {
     }
 
     fn announce_ephemeral(&self, event: &Event) -> StoreResult<()> {
-        self.with_client(|c| {
-            cluster::announce_ephemeral(&mut c.client, &self.channel, &self.node, event)
+        let Some(payload) = cluster::ephemeral_payload(&self.node, event) else {
+            return Ok(());
+        };
+        self.block(async {
+            let client = self.client().await?;
+            self.notify(&client, &payload).await
         })
     }
 
     fn listen(&self) -> Option<StoreResult<Box<dyn crate::storage::ChangeFeed>>> {
-        Some(off_runtime(|| {
-            let client = self.open_client()?;
-            let feed = PgChanges::new(client, &self.channel, self.node.clone())?;
+        Some(self.block(async {
+            let feed = PgChanges::open(
+                &self.target,
+                &self.runtime,
+                &self.channel,
+                self.node.clone(),
+            )
+            .await?;
             Ok(Box::new(feed) as Box<dyn crate::storage::ChangeFeed>)
         }))
     }
