@@ -180,7 +180,7 @@ impl crate::connection::Connection {
             })
             .collect();
         let started = std::time::Instant::now();
-        let result = crate::storage::blocking(&self.state.store, move |s| s.query(&filters)).await;
+        let result = crate::storage::query(&self.state.store, filters).await;
         self.state.metrics.query_took(started.elapsed());
         let events = match result {
             Ok(events) => events,

@@ -64,7 +64,7 @@ impl Connection {
         self.write_subs(|s| s.insert(key.clone(), filters.clone(), Arc::clone(&self.shared)));
         self.subs.insert(sub_id.clone());
         let started = Instant::now();
-        let result = crate::storage::blocking(&self.state.store, move |s| s.query(&filters)).await;
+        let result = crate::storage::query(&self.state.store, filters).await;
         self.state.metrics.query_took(started.elapsed());
         match result {
             Ok(events) => {
@@ -113,8 +113,7 @@ impl Connection {
             self.state.policy().auth_read_kinds()
         };
         let started = Instant::now();
-        let result =
-            crate::storage::blocking(&self.state.store, move |s| s.count(&filters, &hidden)).await;
+        let result = crate::storage::count(&self.state.store, filters, hidden).await;
         self.state.metrics.query_took(started.elapsed());
         match result {
             Ok(count) => self.send(json!(["COUNT", sub, {"count": count}]).to_string()),

@@ -53,6 +53,49 @@ pub trait RelayStorage: Send + Sync + 'static {
     fn announce_ephemeral(&self, _event: &Event) -> StoreResult<()> {
         Ok(())
     }
+    /// [`RelayStorage::query`] without a blocking thread, when the engine's
+    /// client is async (PostgreSQL); `None` sends [`query`] to the blocking
+    /// pool.
+    fn query_async<'a>(&'a self, _filters: &'a [Filter]) -> Option<Pending<'a, Vec<Event>>> {
+        None
+    }
+    /// [`RelayStorage::count`] without a blocking thread, when the engine
+    /// can (see [`RelayStorage::query_async`]).
+    fn count_async<'a>(
+        &'a self,
+        _filters: &'a [Filter],
+        _hidden_kinds: &'a [u16],
+    ) -> Option<Pending<'a, u64>> {
+        None
+    }
+}
+
+/// A storage call under way on an async engine.
+pub type Pending<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send + 'a>>;
+
+/// Answers filters: on the engine's own async client when it has one, else
+/// on the blocking pool.
+pub async fn query(
+    storage: &Arc<dyn RelayStorage>,
+    filters: Vec<Filter>,
+) -> StoreResult<Vec<Event>> {
+    if let Some(pending) = storage.query_async(&filters) {
+        return pending.await;
+    }
+    blocking(storage, move |s| s.query(&filters)).await
+}
+
+/// Counts (NIP-45) like [`query`] answers.
+pub async fn count(
+    storage: &Arc<dyn RelayStorage>,
+    filters: Vec<Filter>,
+    hidden_kinds: Vec<u16>,
+) -> StoreResult<u64> {
+    if let Some(pending) = storage.count_async(&filters, &hidden_kinds) {
+        return pending.await;
+    }
+    blocking(storage, move |s| s.count(&filters, &hidden_kinds)).await
 }
 
 /// A change another node of the cluster made.

@@ -119,9 +119,11 @@ pub(super) fn target(url: &str, schema: Option<&str>) -> StoreResult<Target> {
     let verified = match mode.as_deref() {
         None | Some("disable" | "allow" | "prefer") => false,
         Some("require" | "verify-ca" | "verify-full") => true,
-        Some(other) => return Err(bad_url(format!(
+        Some(other) => {
+            return Err(bad_url(format!(
             "sslmode={other} is not one of disable, allow, prefer, require, verify-ca, verify-full"
-        ))),
+        )))
+        }
     };
     if root.is_some() && !verified {
         return Err(bad_url(
@@ -287,6 +289,21 @@ impl PgRuntime {
                 message: "the store is closing".into(),
             }),
         }
+    }
+
+    /// `fut`, polled wherever it is awaited (the relay's runtime) but with
+    /// this runtime as the context: a connection the pool opens meanwhile
+    /// lives here, not on the caller's runtime.
+    pub(super) fn in_context<'a, T>(
+        &self,
+        fut: impl std::future::Future<Output = StoreResult<T>> + Send + 'a,
+    ) -> crate::storage::Pending<'a, T> {
+        let handle = self.0.as_ref().map(|rt| rt.handle().clone());
+        let mut fut = Box::pin(fut);
+        Box::pin(std::future::poll_fn(move |cx| {
+            let _context = handle.as_ref().map(|h| h.enter());
+            fut.as_mut().poll(cx)
+        }))
     }
 
     /// Spawns `fut` on this runtime.

@@ -13,7 +13,7 @@ use deadpool_postgres::{Object, Pool};
 use nostr::prelude::*;
 use samizdat_store::{InsertOutcome, ModerationEntry, StoreError, StoreResult};
 
-use crate::storage::RelayStorage;
+use crate::storage::{Pending, RelayStorage};
 
 mod cluster;
 mod connect;
@@ -196,7 +196,7 @@ impl PgStore {
 
     /// Stores a batch in one transaction; the other nodes hear of what was
     /// stored when (and only if) it commits.
-    pub async fn insert_batch_async(&self, events: &[Event]) -> StoreResult<Vec<InsertOutcome>> {
+    async fn run_insert(&self, events: &[Event]) -> StoreResult<Vec<InsertOutcome>> {
         let now = now();
         let mut client = self.client().await?;
         let tx = client
@@ -223,7 +223,7 @@ impl PgStore {
     }
 
     /// Answers NIP-01 filters (see [`RelayStorage::query`]).
-    pub async fn query_async(&self, filters: &[Filter]) -> StoreResult<Vec<Event>> {
+    async fn run_query(&self, filters: &[Filter]) -> StoreResult<Vec<Event>> {
         let now = now();
         let mut rows: Vec<(i64, i64, Vec<u8>, String)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -296,7 +296,7 @@ impl PgStore {
     }
 
     /// NIP-45 (see [`RelayStorage::count`]).
-    pub async fn count_async(&self, filters: &[Filter], hidden_kinds: &[u16]) -> StoreResult<u64> {
+    async fn run_count(&self, filters: &[Filter], hidden_kinds: &[u16]) -> StoreResult<u64> {
         let now = now();
         let mut sql = Sql::default();
         let mut ors = Vec::new();
@@ -351,15 +351,15 @@ impl PgStore {
 
 impl RelayStorage for PgStore {
     fn insert_batch(&self, events: &[Event]) -> StoreResult<Vec<InsertOutcome>> {
-        self.block(self.insert_batch_async(events))
+        self.block(self.run_insert(events))
     }
 
     fn query(&self, filters: &[Filter]) -> StoreResult<Vec<Event>> {
-        self.block(self.query_async(filters))
+        self.block(self.run_query(filters))
     }
 
     fn count(&self, filters: &[Filter], hidden_kinds: &[u16]) -> StoreResult<u64> {
-        self.block(self.count_async(filters, hidden_kinds))
+        self.block(self.run_count(filters, hidden_kinds))
     }
 
     fn purge_expired(&self) -> StoreResult<usize> {
@@ -480,6 +480,21 @@ impl RelayStorage for PgStore {
             let client = self.client().await?;
             self.notify(&client, &payload).await
         })
+    }
+
+    fn query_async<'a>(&'a self, filters: &'a [Filter]) -> Option<Pending<'a, Vec<Event>>> {
+        Some(self.runtime.in_context(self.run_query(filters)))
+    }
+
+    fn count_async<'a>(
+        &'a self,
+        filters: &'a [Filter],
+        hidden_kinds: &'a [u16],
+    ) -> Option<Pending<'a, u64>> {
+        Some(
+            self.runtime
+                .in_context(self.run_count(filters, hidden_kinds)),
+        )
     }
 
     fn listen(&self) -> Option<StoreResult<Box<dyn crate::storage::ChangeFeed>>> {
