@@ -5,6 +5,7 @@
 //! server, `demo` the seeded demo network, `bench` the benchmarks.
 
 mod commands;
+mod heap;
 
 use clap::{Parser, Subcommand};
 
@@ -382,6 +383,8 @@ enum FollowsAction {
 }
 
 fn main() -> std::process::ExitCode {
+    // Before anything allocates much; written out when main returns.
+    let _heap_profile = heap::profiler();
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Relay(_) | Command::Bunker(_) => "info",

@@ -50,6 +50,9 @@ struct Plan {
     /// The driving tag's condition, for the tag driver.
     tag_driver: Option<(String, Vec<Value>)>,
     limit: usize,
+    /// Rows one time window may need: `limit` events, each matched at most
+    /// once per value of the driving tag.
+    window_rows: usize,
     since: i64,
     until: i64,
     /// True when SQLite can walk one index range newest first and stop at `limit`.
@@ -217,6 +220,7 @@ impl Store {
         let mut tags: Vec<_> = filter.generic_tags.iter().collect();
         tags.sort_by_key(|(_, v)| v.len());
         let mut tag_driver = None;
+        let tag_values = tags.first().map_or(0, |(_, v)| v.len());
         for (i, (letter, vals)) in tags.into_iter().enumerate() {
             let name = Value::Integer(i64::from(letter.as_char() as u8));
             let vals: Vec<Value> = vals.iter().map(|v| encode_tag_value(v)).collect();
@@ -271,7 +275,10 @@ impl Store {
             Driver::Ids | Driver::Time | Driver::SearchList => true,
             Driver::Authors { .. } => author_count == 1 && kind_count <= 1,
             Driver::Kinds => kind_count == 1,
-            Driver::Tag => false,
+            // One value: one range of the tag index, walked newest first and
+            // stopped at the limit (the soak's REQ p99 grew with the database
+            // while a one-hashtag page read the whole first hour's window).
+            Driver::Tag => tag_values == 1,
         };
         Ok(Some(Plan {
             driver,
@@ -279,6 +286,7 @@ impl Store {
             params,
             tag_driver,
             limit,
+            window_rows: limit.saturating_mul(tag_values.max(1)),
             since,
             until,
             ordered,
@@ -373,8 +381,10 @@ impl Store {
 
 impl Plan {
     /// The SQL and its parameters, for the whole range or one time window.
+    /// A window's query is sorted and cut too: windows run newest first, so
+    /// a window holding more than `window_rows` rows fills the page alone.
     fn sql(&self, window: Option<(i64, i64)>) -> (String, Vec<Value>) {
-        self.sql_selecting(window, EVENT_COLUMNS, self.ordered)
+        self.sql_selecting(window, EVENT_COLUMNS, true)
     }
 
     /// The SQL selecting `columns`, newest first and limited when `ordered`.
@@ -416,8 +426,20 @@ impl Plan {
         }
         params.extend(self.params.iter().cloned());
         if ordered {
-            sql.push_str(" ORDER BY e.created_at DESC, e.id LIMIT ?");
-            params.push(Value::Integer(self.limit as i64));
+            // The tag driver's own column: the same time (tags carry their
+            // event's), in the index SQLite walks.
+            let time = if self.tag_driver.is_some() {
+                "t.created_at"
+            } else {
+                "e.created_at"
+            };
+            sql.push_str(&format!(" ORDER BY {time} DESC, e.id LIMIT ?"));
+            let rows = if window.is_some() {
+                self.window_rows
+            } else {
+                self.limit
+            };
+            params.push(Value::Integer(rows.min(i64::MAX as usize) as i64));
         }
         (sql, params)
     }

@@ -68,6 +68,21 @@ fn every_driver_is_an_index_seek() {
     assert!(p.contains("SEARCH t USING PRIMARY KEY"), "{p}");
     assert_no_scan(&p);
 
+    // One tag value: the index walked newest first and stopped at the limit
+    // (only the tie-break on the id is sorted), not a window read whole.
+    let p = plan(&store, r##"{"#t":["rust"],"limit":10}"##);
+    assert!(p.contains("SEARCH t USING PRIMARY KEY"), "{p}");
+    assert!(!p.contains("TEMP B-TREE FOR ORDER BY"), "{p}");
+    assert_no_scan(&p);
+    let page = store
+        .query(&[filter(r##"{"#t":["rust"],"limit":10}"##)])
+        .unwrap();
+    let all = store
+        .query(&[filter(r##"{"#t":["rust"],"limit":1000}"##)])
+        .unwrap();
+    assert_eq!(all.len(), 134);
+    assert_eq!(page, all[..10].to_vec());
+
     let p = plan(&store, r#"{"since":10000,"limit":10}"#);
     assert!(p.contains("USING INDEX events_time"), "{p}");
     assert_no_scan(&p);

@@ -58,6 +58,9 @@ pub enum BenchCommand {
     /// open files sampled every second, p99 REQ latency per minute, every
     /// acknowledged event looked up in its database at the end.
     Soak(super::bench_soak::SoakArgs),
+    /// Why REQ latency grows with the database: SQLite's plan and the time
+    /// of each soak filter at four store sizes (up to 120,000 events).
+    Plans(super::bench_plans::PlansBenchArgs),
     /// Proof of work: our miner's hashes per second on all cores and, in the
     /// same run, plain SHA-256 of the same message size on one core.
     Pow {
@@ -118,6 +121,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Media(args) => super::bench_media::run(args).await,
         BenchCommand::Privacy(args) => super::bench_privacy::run(args).await,
         BenchCommand::Soak(args) => super::bench_soak::run(args).await,
+        BenchCommand::Plans(args) => super::bench_plans::run(args).await,
         BenchCommand::Replicate { events, json } => super::bench_replicate::run(events, json).await,
         BenchCommand::Pow {
             secs,

@@ -6,6 +6,7 @@ mod bench_cluster;
 mod bench_feed;
 mod bench_ingest;
 mod bench_media;
+mod bench_plans;
 mod bench_privacy;
 mod bench_replicate;
 mod bench_soak;

@@ -26,6 +26,10 @@ pub struct RelayArgs {
     /// the server's certificate always verified).
     #[arg(long, value_name = "FILE|URL")]
     db: PathBuf,
+    /// Append the heap's size to this CSV file every 5 s (the soak's
+    /// memory curve: the allocator's bytes in use and free, and RssAnon).
+    #[arg(long, value_name = "FILE")]
+    heap_log: Option<PathBuf>,
     /// TOML config file (identity, limits, rate limits, policy); re-read on SIGHUP.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -105,6 +109,9 @@ impl RelayArgs {
 /// in-flight writes are committed before the process exits.
 pub async fn run(args: RelayArgs) -> anyhow::Result<()> {
     let config = args.config()?;
+    if let Some(path) = &args.heap_log {
+        crate::heap::start_log(path)?;
+    }
     let store = open_storage(&args.db, config.cache_mib, config.db_connections)?;
     tracing::info!(db = %store.describe(), "relay database open");
     let policy = config.policy.write.as_str();
