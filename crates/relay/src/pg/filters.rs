@@ -44,7 +44,16 @@ impl Sql {
 
 /// The WHERE conditions of one filter (after `e.`), or `None` when it
 /// cannot match; errors for the same bounds the SQLite store enforces.
-pub(super) fn conditions(filter: &Filter, sql: &mut Sql, now: i64) -> StoreResult<Option<String>> {
+/// `driving`: the tag whose index the query walks (joined, so not checked
+/// again: a second look at the same tag made PostgreSQL hash every row of
+/// the tag and sort them, instead of walking the index and stopping at the
+/// limit).
+pub(super) fn conditions(
+    filter: &Filter,
+    sql: &mut Sql,
+    now: i64,
+    driving: Option<&SingleLetterTag>,
+) -> StoreResult<Option<String>> {
     samizdat_store::rules::check_filter_size(filter, &StoreConfig::default())?;
     if samizdat_store::has_empty_list(filter) {
         return Ok(None);
@@ -74,6 +83,9 @@ pub(super) fn conditions(filter: &Filter, sql: &mut Sql, now: i64) -> StoreResul
         parts.push(format!("e.created_at <= {}", sql.param(until)));
     }
     for (letter, values) in &filter.generic_tags {
+        if Some(letter) == driving {
+            continue;
+        }
         let values: Vec<String> = values.iter().cloned().collect();
         let name = sql.param(letter.as_char().to_string());
         let value = sql.any("t.value", values);

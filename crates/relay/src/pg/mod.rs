@@ -230,12 +230,6 @@ impl PgStore {
         for filter in filters {
             let limit = samizdat_store::rules::filter_limit(filter)?;
             let mut sql = Sql::default();
-            let Some(cond) = conditions(filter, &mut sql, now)? else {
-                continue;
-            };
-            if limit == 0 {
-                continue;
-            }
             // A filter with tags and no ids or authors walks the tag index of
             // its most selective tag, newest first (PostgreSQL would otherwise
             // walk every event by time and probe its tags). An event matches
@@ -244,6 +238,13 @@ impl PgStore {
             let driver = (filter.ids.is_none() && filter.authors.is_none())
                 .then(|| filter.generic_tags.iter().min_by_key(|(_, v)| v.len()))
                 .flatten();
+            let Some(cond) = conditions(filter, &mut sql, now, driver.map(|(letter, _)| letter))?
+            else {
+                continue;
+            };
+            if limit == 0 {
+                continue;
+            }
             let (from, order, fetch) = match driver {
                 Some((letter, values)) => {
                     let name = sql.param(letter.as_char().to_string());
@@ -301,7 +302,7 @@ impl PgStore {
         let mut sql = Sql::default();
         let mut ors = Vec::new();
         for filter in filters {
-            if let Some(cond) = conditions(filter, &mut sql, now)? {
+            if let Some(cond) = conditions(filter, &mut sql, now, None)? {
                 ors.push(format!("({cond})"));
             }
         }
