@@ -28,7 +28,12 @@ if not rows:
 secs = [int(r["secs"]) for r in rows]
 half = [i for i, s in enumerate(secs) if s >= secs[-1] / 2]
 print(f"heap over {secs[-1] / 60:.1f} min ({len(rows)} samples), MiB: start / peak / end, slope MiB/min in the second half")
-for col in ["malloc_in_use", "malloc_free_in_arenas", "malloc_own_blocks", "rss_anon", "dhat_live"]:
+# With dhat as Rust's allocator, what malloc holds beyond it is C's own
+# (SQLite's page cache and statements).
+for r in rows:
+    if r.get("dhat_live"):
+        r["in_use_not_rust"] = str(int(r["malloc_in_use"]) - int(r["dhat_live"]))
+for col in ["malloc_in_use", "malloc_free_in_arenas", "malloc_own_blocks", "rss_anon", "dhat_live", "in_use_not_rust"]:
     vals = [float(r[col]) / MIB for r in rows if r.get(col)]
     if len(vals) != len(rows):
         continue
@@ -38,13 +43,17 @@ for col in ["malloc_in_use", "malloc_free_in_arenas", "malloc_own_blocks", "rss_
 if len(sys.argv) > 2:
     prof = json.load(open(sys.argv[2]))
     frames = prof["ftbl"]
-    sites = sorted(prof["pps"], key=lambda p: p.get("eb", 0), reverse=True)
-    total = sum(p.get("eb", 0) for p in prof["pps"])
-    print(f"dhat: {total / MIB:.1f} MiB live at the end in {sum(p.get('ebk', 0) for p in prof['pps'])} blocks; the largest sites:")
-    for p in sites[:8]:
-        if not p.get("eb"):
-            break
-        names = [frames[i] for i in p["fs"]]
-        # The first frame of ours or of the library that asked (past the allocator's own).
-        useful = [n for n in names if "alloc::" not in n and "dhat::" not in n and "core::" not in n][:3]
-        print(f"  {p['eb'] / MIB:7.1f} MiB in {p.get('ebk', 0):6} blocks  " + " <- ".join(f.split(" (")[0].split(": ", 1)[-1][:70] for f in useful))
+    def show(key, count_key, title):
+        sites = sorted(prof["pps"], key=lambda p: p.get(key, 0), reverse=True)
+        total = sum(p.get(key, 0) for p in prof["pps"])
+        print(f"dhat: {total / MIB:.1f} MiB live {title} in {sum(p.get(count_key, 0) for p in prof['pps'])} blocks; the largest sites:")
+        for p in sites[:8]:
+            if not p.get(key):
+                break
+            names = [frames[i] for i in p["fs"]]
+            # Frames past the allocator's own, the first three that say who asked.
+            useful = [n for n in names if not any(x in n for x in ("alloc::", "dhat::", "core::", "hashbrown::raw", "<alloc"))][:3]
+            print(f"  {p[key] / MIB:7.1f} MiB in {p.get(count_key, 0):6} blocks  " + " <- ".join(f.split(" (")[0].split(": ", 1)[-1][:60] for f in useful))
+
+    show("gb", "gbk", "at the peak")
+    show("eb", "ebk", "at the end (after shutdown)")

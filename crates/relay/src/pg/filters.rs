@@ -101,3 +101,41 @@ pub(super) fn conditions(
     }
     Ok(Some(parts.join(" AND ")))
 }
+
+/// The query answering one filter, and the filter's limit; `None` when it
+/// cannot match. A filter with tags and no ids or authors walks the tag
+/// index of its most selective tag, newest first (PostgreSQL would otherwise
+/// walk every event by time and probe its tags). An event matches once per
+/// value at most, so `limit × values` rows hold `limit` distinct events.
+pub(super) fn select(filter: &Filter, now: i64) -> StoreResult<Option<(Sql, usize)>> {
+    let limit = samizdat_store::rules::filter_limit(filter)?;
+    let mut sql = Sql::default();
+    let driver = (filter.ids.is_none() && filter.authors.is_none())
+        .then(|| filter.generic_tags.iter().min_by_key(|(_, v)| v.len()))
+        .flatten();
+    let Some(cond) = conditions(filter, &mut sql, now, driver.map(|(letter, _)| letter))? else {
+        return Ok(None);
+    };
+    if limit == 0 {
+        return Ok(None);
+    }
+    let (from, order, fetch) = match driver {
+        Some((letter, values)) => {
+            let name = sql.param(letter.as_char().to_string());
+            let values_len = values.len();
+            let values = sql.any("d.value", values.iter().cloned().collect::<Vec<String>>());
+            (
+                format!("tags d JOIN events e ON e.seq = d.event AND d.name = {name} AND {values}"),
+                "d.created_at DESC, e.id ASC",
+                limit.saturating_mul(values_len.max(1)),
+            )
+        }
+        None => ("events e".to_string(), "e.created_at DESC, e.id ASC", limit),
+    };
+    let fetch = sql.param(fetch.min(i64::MAX as usize) as i64);
+    sql.text = format!(
+        "SELECT e.seq, e.created_at, e.id, e.raw FROM {from} WHERE {cond}
+         ORDER BY {order} LIMIT {fetch}"
+    );
+    Ok(Some((sql, limit)))
+}

@@ -228,42 +228,9 @@ impl PgStore {
         let mut rows: Vec<(i64, i64, Vec<u8>, String)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for filter in filters {
-            let limit = samizdat_store::rules::filter_limit(filter)?;
-            let mut sql = Sql::default();
-            // A filter with tags and no ids or authors walks the tag index of
-            // its most selective tag, newest first (PostgreSQL would otherwise
-            // walk every event by time and probe its tags). An event matches
-            // once per value at most, so `limit × values` rows hold `limit`
-            // distinct events.
-            let driver = (filter.ids.is_none() && filter.authors.is_none())
-                .then(|| filter.generic_tags.iter().min_by_key(|(_, v)| v.len()))
-                .flatten();
-            let Some(cond) = conditions(filter, &mut sql, now, driver.map(|(letter, _)| letter))?
-            else {
+            let Some((sql, limit)) = filters::select(filter, now)? else {
                 continue;
             };
-            if limit == 0 {
-                continue;
-            }
-            let (from, order, fetch) = match driver {
-                Some((letter, values)) => {
-                    let name = sql.param(letter.as_char().to_string());
-                    let values_len = values.len();
-                    let values =
-                        sql.any("d.value", values.iter().cloned().collect::<Vec<String>>());
-                    (
-                        format!("tags d JOIN events e ON e.seq = d.event AND d.name = {name} AND {values}"),
-                        "d.created_at DESC, e.id ASC",
-                        limit.saturating_mul(values_len.max(1)),
-                    )
-                }
-                None => ("events e".to_string(), "e.created_at DESC, e.id ASC", limit),
-            };
-            let fetch = sql.param(fetch.min(i64::MAX as usize) as i64);
-            sql.text = format!(
-                "SELECT e.seq, e.created_at, e.id, e.raw FROM {from} WHERE {cond}
-                 ORDER BY {order} LIMIT {fetch}"
-            );
             let client = self.client().await?;
             let statement = client
                 .prepare_cached(&sql.text)
@@ -294,6 +261,23 @@ impl PgStore {
                 })
             })
             .collect()
+    }
+
+    /// PostgreSQL's plan for `filter` as run now (`EXPLAIN ANALYZE`), one
+    /// line per node: for tests and diagnostics (which index drives, how
+    /// many rows each step read).
+    pub fn explain(&self, filter: &Filter) -> StoreResult<Vec<String>> {
+        let Some((sql, _)) = filters::select(filter, now())? else {
+            return Ok(vec!["matches nothing".into()]);
+        };
+        self.block(async {
+            let client = self.client().await?;
+            let rows = client
+                .query(&format!("EXPLAIN ANALYZE {}", sql.text), &sql.refs())
+                .await
+                .map_err(backend("explaining a query"))?;
+            Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+        })
     }
 
     /// NIP-45 (see [`RelayStorage::count`]).
