@@ -19,27 +19,34 @@ pub fn signed_notes_by(keys: &[Keys], n: usize) -> Vec<Event> {
         return Vec::new();
     }
     let now = Timestamp::now().as_secs();
+    sign_all(0..n, |i| {
+        EventBuilder::new(
+            Kind::TextNote,
+            format!("load test note {i}: {}", "lorem ipsum ".repeat(8)),
+        )
+        .tag(Tag::hashtag(format!("t{}", i % TAGS)))
+        .custom_created_at(Timestamp::from_secs(now - (i as u64 % 86_400)))
+        .finalize(&keys[i % keys.len()])
+        .ok()
+    })
+}
+
+/// `make(i)` for every `i` of `range`, on all cores, in order (signing is
+/// the slow part of making load).
+pub fn sign_all(
+    range: std::ops::Range<usize>,
+    make: impl Fn(usize) -> Option<Event> + Sync,
+) -> Vec<Event> {
     let threads = std::thread::available_parallelism().map_or(2, |p| p.get());
-    let chunk = n.div_ceil(threads).max(1);
+    let chunk = range.len().div_ceil(threads).max(1);
+    let make = &make;
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
+        let handles: Vec<_> = range
+            .clone()
             .step_by(chunk)
             .map(|start| {
-                let keys = &keys;
-                s.spawn(move || {
-                    (start..(start + chunk).min(n))
-                        .filter_map(|i| {
-                            EventBuilder::new(
-                                Kind::TextNote,
-                                format!("load test note {i}: {}", "lorem ipsum ".repeat(8)),
-                            )
-                            .tag(Tag::hashtag(format!("t{}", i % TAGS)))
-                            .custom_created_at(Timestamp::from_secs(now - (i as u64 % 86_400)))
-                            .finalize(&keys[i % keys.len()])
-                            .ok()
-                        })
-                        .collect::<Vec<_>>()
-                })
+                let end = (start + chunk).min(range.end);
+                s.spawn(move || (start..end).filter_map(make).collect::<Vec<_>>())
             })
             .collect();
         handles

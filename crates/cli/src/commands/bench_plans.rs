@@ -49,33 +49,16 @@ fn shapes(now: u64) -> Vec<(&'static str, Filter)> {
 /// The soak's notes: `n` of them, numbered from `from`, dated back from
 /// `now` at 200 a second, by 8 publishers.
 fn soak_notes(keys: &[Keys], from: usize, n: usize, now: u64, total: usize) -> Vec<Event> {
-    let threads = std::thread::available_parallelism().map_or(2, |p| p.get());
-    let chunk = n.div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (from..from + n)
-            .step_by(chunk)
-            .map(|start| {
-                s.spawn(move || {
-                    (start..(start + chunk).min(from + n))
-                        .filter_map(|i| {
-                            let at = now - ((total - i) / 200) as u64;
-                            EventBuilder::new(
-                                Kind::TextNote,
-                                format!("soak {}/{i} {}", i % 8, "x".repeat(i % 400)),
-                            )
-                            .tag(Tag::hashtag(format!("t{}", i % samizdat_demo::load::TAGS)))
-                            .custom_created_at(Timestamp::from_secs(at))
-                            .finalize(&keys[i % keys.len()])
-                            .ok()
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    samizdat_demo::load::sign_all(from..from + n, |i| {
+        let at = now - ((total - i) / 200) as u64;
+        EventBuilder::new(
+            Kind::TextNote,
+            format!("soak {}/{i} {}", i % 8, "x".repeat(i % 400)),
+        )
+        .tag(Tag::hashtag(format!("t{}", i % samizdat_demo::load::TAGS)))
+        .custom_created_at(Timestamp::from_secs(at))
+        .finalize(&keys[i % keys.len()])
+        .ok()
     })
 }
 
