@@ -159,10 +159,24 @@ impl PgStore {
             node: format!("{:08x}", rand::random::<u32>()),
             channel: cluster::channel(schema),
         };
-        store.block(async {
-            let mut client = store.client().await?;
-            schema::migrate(&mut client, schema).await
-        })?;
+        store
+            .block(async {
+                let mut client = store.client().await?;
+                schema::migrate(&mut client, schema).await
+            })
+            .map_err(|e| match e {
+                StoreError::Backend { operation, message }
+                    if message.contains("invalid peer certificate") =>
+                {
+                    StoreError::Backend {
+                        operation,
+                        message: format!(
+                            "{message} (the server's certificate did not verify: name its authority with sslrootcert=PATH)"
+                        ),
+                    }
+                }
+                other => other,
+            })?;
         Ok(store)
     }
 
