@@ -80,7 +80,10 @@ fn require_verifies_the_server_and_encrypts() {
         .err()
         .expect("an unverified certificate was accepted")
         .to_string();
-    assert!(err.contains("certificate") && err.contains("sslrootcert"), "{err}");
+    assert!(
+        err.contains("certificate") && err.contains("sslrootcert"),
+        "{err}"
+    );
 
     // A file that is not a certificate.
     let dir = tempfile::tempdir().unwrap();
