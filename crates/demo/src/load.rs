@@ -56,6 +56,31 @@ pub fn sign_all(
     })
 }
 
+/// The soak's history as a store holds it (`samizdat bench plans`): notes
+/// number `range` of `total`, by `keys` in turn, the last dated `now` and
+/// 200 a second before it, each with one of [`TAGS`] hashtags.
+pub fn soak_history(
+    keys: &[Keys],
+    range: std::ops::Range<usize>,
+    now: u64,
+    total: usize,
+) -> Vec<Event> {
+    if keys.is_empty() {
+        return Vec::new();
+    }
+    sign_all(range, |i| {
+        let at = now.saturating_sub((total.saturating_sub(i) / 200) as u64);
+        EventBuilder::new(
+            Kind::TextNote,
+            format!("soak {}/{i} {}", i % 8, "x".repeat(i % 400)),
+        )
+        .tag(Tag::hashtag(format!("t{}", i % TAGS)))
+        .custom_created_at(Timestamp::from_secs(at))
+        .finalize(&keys[i % keys.len()])
+        .ok()
+    })
+}
+
 /// Signs `n` notes of one author (`keys`), one second apart and ending ten
 /// seconds ago (a replication check's own history; `bench replicate`).
 pub fn own_notes(keys: &Keys, n: usize) -> Vec<Event> {

@@ -46,22 +46,6 @@ fn shapes(now: u64) -> Vec<(&'static str, Filter)> {
     .collect()
 }
 
-/// The soak's notes: `n` of them, numbered from `from`, dated back from
-/// `now` at 200 a second, by 8 publishers.
-fn soak_notes(keys: &[Keys], from: usize, n: usize, now: u64, total: usize) -> Vec<Event> {
-    samizdat_demo::load::sign_all(from..from + n, |i| {
-        let at = now - ((total - i) / 200) as u64;
-        EventBuilder::new(
-            Kind::TextNote,
-            format!("soak {}/{i} {}", i % 8, "x".repeat(i % 400)),
-        )
-        .tag(Tag::hashtag(format!("t{}", i % samizdat_demo::load::TAGS)))
-        .custom_created_at(Timestamp::from_secs(at))
-        .finalize(&keys[i % keys.len()])
-        .ok()
-    })
-}
-
 fn pct(sorted: &[Duration], p: usize) -> f64 {
     sorted
         .get((sorted.len() * p / 100).min(sorted.len().saturating_sub(1)))
@@ -84,7 +68,7 @@ fn run_blocking(args: PlansBenchArgs) -> anyhow::Result<()> {
     let mut last_plans: Vec<Vec<String>> = Vec::new();
     for size in steps {
         if size > stored {
-            let notes = soak_notes(&keys, stored, size - stored, now, args.events);
+            let notes = samizdat_demo::load::soak_history(&keys, stored..size, now, args.events);
             for batch in notes.chunks(500) {
                 store.insert_batch(batch)?;
             }
